@@ -1,0 +1,190 @@
+// Package record defines the files of a run folder: their names and the
+// records in them. The attacker writes them as the run goes; the report
+// package reads them. Neither imports the other, so this is their contract.
+//
+// A run folder holds:
+//
+//	scenario.yaml      the resolved scenario, secrets removed
+//	run.json           Run: metadata and counters, rewritten every interval
+//	attempts.jsonl     one Attempt per HTTP attempt, streamed
+//	results.bin        one vegeta Result per conversation (vegeta's gob encoding)
+//	histograms.hlog    HdrHistogram interval log, one histogram per tag per interval
+//
+// and, once report has run, summary.json and one .hgrm file per tag.
+package record
+
+import "time"
+
+// File names inside a run folder.
+const (
+	ScenarioFile   = "scenario.yaml"
+	RunFile        = "run.json"
+	AttemptsFile   = "attempts.jsonl"
+	ResultsFile    = "results.bin"
+	HistogramsFile = "histograms.hlog"
+	SummaryFile    = "summary.json"
+)
+
+// Histogram settings, shared by writer and reader: values in microseconds,
+// from 1 µs to 1 hour, 3 significant digits.
+const (
+	HistLowest  = 1
+	HistHighest = int64(time.Hour / time.Microsecond)
+	HistSigFigs = 3
+)
+
+// Outcome classes of an attempt, a step or a conversation.
+const (
+	OutcomeOK         = "ok"
+	OutcomeTimeout    = "timeout"
+	Outcome429        = "429"
+	Outcome5xx        = "5xx"
+	Outcome4xx        = "4xx"
+	OutcomeConnection = "connection"
+	OutcomeProtocol   = "protocol"   // malformed body, bad SSE, JSON-RPC error
+	OutcomeToolError  = "tool_error" // MCP isError or invalid tool arguments
+	OutcomeCanceled   = "canceled"   // the run was stopped mid-flight
+	OutcomeDropped    = "dropped"    // never started: max_in_flight was full
+)
+
+// Step kinds.
+const (
+	StepModel = "model"
+	StepTool  = "tool"
+	StepMCP   = "mcp" // an MCP-direct operation
+)
+
+// Histogram tags. A tag is a level, optionally a key, and a ".failed" suffix
+// for failures, which are kept out of the success histograms:
+//
+//	conversation            intended start -> final answer (ok conversations)
+//	conversation.failed
+//	service                 actual start -> final answer (ok conversations)
+//	step.model:primary      one model turn, with its retries (per provider)
+//	step.tool:get_weather   one tool call, with its retries (per tool)
+//	attempt.model:primary/gpt-4.1-mini
+//	attempt.tool:get_weather
+//	ttft.model:primary      streams: time to first content or tool-call delta
+const (
+	LevelConversation = "conversation"
+	LevelService      = "service"
+	LevelStep         = "step"
+	LevelAttempt      = "attempt"
+	LevelTTFT         = "ttft"
+	FailedSuffix      = ".failed"
+)
+
+// Tag builds a histogram tag from a level and an optional key.
+func Tag(level, key string) string {
+	if key == "" {
+		return level
+	}
+	return level + "." + key
+}
+
+// ModelKey is the step key of a provider, and AttemptModelKey its attempt
+// key, which adds the model.
+func ModelKey(provider string) string               { return StepModel + ":" + provider }
+func AttemptModelKey(provider, model string) string { return StepModel + ":" + provider + "/" + model }
+
+// ToolKey is the step and attempt key of a tool.
+func ToolKey(tool string) string { return StepTool + ":" + tool }
+
+// Attempt is one HTTP exchange, one line of attempts.jsonl.
+type Attempt struct {
+	// Conversation is the sequence number of the conversation (results.bin's Seq).
+	Conversation uint64 `json:"conv"`
+	// Step counts the conversation's steps from 0, in order of start.
+	Step int    `json:"step"`
+	Kind string `json:"kind"` // StepModel, StepTool or StepMCP
+	// Key is the attempt key: model:PROVIDER/MODEL or tool:NAME.
+	Key string `json:"key"`
+	// Attempt counts from 1 within its step.
+	Attempt   int       `json:"attempt"`
+	Start     time.Time `json:"start"`
+	LatencyUS int64     `json:"latency_us"`
+	// TTFTUS is the time to the first streamed delta, for streams.
+	TTFTUS  int64  `json:"ttft_us,omitempty"`
+	Status  int    `json:"status,omitempty"`
+	Outcome string `json:"outcome"`
+	Error   string `json:"error,omitempty"`
+	BytesIn int64  `json:"bytes_in,omitempty"`
+
+	PromptTokens     int `json:"prompt_tokens,omitempty"`
+	CompletionTokens int `json:"completion_tokens,omitempty"`
+	CachedTokens     int `json:"cached_tokens,omitempty"`
+}
+
+// Run status values.
+const (
+	StatusRunning     = "running"
+	StatusComplete    = "complete"
+	StatusInterrupted = "interrupted" // Ctrl-C or a deadline: a partial run
+	StatusFailed      = "failed"
+)
+
+// Run is the metadata and counters of a run (run.json). The attacker
+// rewrites it every interval, so a crash leaves counters at most one
+// interval old.
+type Run struct {
+	Scenario string `json:"scenario"`
+	Kind     string `json:"kind"`
+	Seed     int64  `json:"seed"`
+	Version  string `json:"mcpload_version"`
+	Status   string `json:"status"`
+
+	Started time.Time `json:"started"`
+	Ended   time.Time `json:"ended,omitempty"`
+	// Planned is the length of the arrival schedule.
+	Planned time.Duration `json:"planned_ns"`
+
+	Rate RunRate `json:"rate"`
+
+	Conversations Counts        `json:"conversations"`
+	Attempts      AttemptCounts `json:"attempts"`
+	Tokens        Tokens        `json:"tokens"`
+
+	// InvalidToolArgs counts tool calls whose arguments did not parse or did
+	// not validate against the tool's inputSchema.
+	InvalidToolArgs uint64 `json:"invalid_tool_args"`
+	// PeakInFlight is the most conversations in flight at once.
+	PeakInFlight int64 `json:"peak_in_flight"`
+}
+
+// RunRate compares the schedule with what happened, in conversations per second.
+type RunRate struct {
+	// Target is the mean rate of the schedule over its planned length.
+	Target float64 `json:"target"`
+	// Achieved is conversations started over the time it took to start them.
+	Achieved float64 `json:"achieved"`
+	// Throughput is ok conversations per second of the whole run, as vegeta
+	// reports it.
+	Throughput float64 `json:"throughput"`
+}
+
+// Counts counts conversations (or MCP-direct operations) by fate.
+type Counts struct {
+	Started uint64 `json:"started"`
+	OK      uint64 `json:"ok"`
+	Failed  uint64 `json:"failed"`
+	Dropped uint64 `json:"dropped"`
+	// ByOutcome counts failed conversations by the outcome that failed them.
+	ByOutcome map[string]uint64 `json:"by_outcome"`
+}
+
+// AttemptCounts counts HTTP attempts.
+type AttemptCounts struct {
+	Total     uint64            `json:"total"`
+	Retries   uint64            `json:"retries"`
+	Fallbacks uint64            `json:"fallbacks"`
+	ByOutcome map[string]uint64 `json:"by_outcome"`
+	// Steps counts logical steps, so that Total/Steps is retry amplification.
+	Steps uint64 `json:"steps"`
+}
+
+// Tokens sums the usage that providers reported.
+type Tokens struct {
+	Prompt     int64 `json:"prompt"`
+	Completion int64 `json:"completion"`
+	Cached     int64 `json:"cached"`
+}

@@ -1,0 +1,218 @@
+// Package scenarios defines mcpload's YAML scenario schema (version 1), and
+// loads, defaults and validates scenarios. The embedded scenarios in this
+// folder can be run by name.
+package scenarios
+
+// Scenario is one load test: who to call (providers, MCP servers), what to
+// say (a tool-use conversation, or a mix of direct MCP operations), how hard
+// (load), and how the client behaves (client).
+//
+// Exactly one of Conversation and MCPDirect is set.
+type Scenario struct {
+	Version     int    `yaml:"version"`
+	Name        string `yaml:"name"`
+	Description string `yaml:"description,omitempty"`
+	// Seed drives arrivals, latency draws and fault draws. 0 means "pick one";
+	// the resolved scenario always records the seed that was used.
+	Seed int64 `yaml:"seed"`
+
+	Providers  map[string]*Provider  `yaml:"providers,omitempty"`
+	MCPServers map[string]*MCPServer `yaml:"mcp_servers,omitempty"`
+	Tools      []*Tool               `yaml:"tools,omitempty"`
+
+	Conversation *Conversation `yaml:"conversation,omitempty"`
+	MCPDirect    *MCPDirect    `yaml:"mcp_direct,omitempty"`
+
+	Load   Load   `yaml:"load"`
+	Client Client `yaml:"client"`
+
+	// File is where the scenario came from: a path, or "embedded:NAME".
+	File string `yaml:"-"`
+}
+
+// Kind names the two kinds of scenario.
+const (
+	KindConversation = "conversation"
+	KindMCPDirect    = "mcp_direct"
+)
+
+// Kind reports whether s drives model conversations or MCP calls directly.
+func (s *Scenario) Kind() string {
+	if s.MCPDirect != nil {
+		return KindMCPDirect
+	}
+	return KindConversation
+}
+
+// MockURL is the base_url and url value that selects the built-in mock.
+const MockURL = "mock"
+
+// Provider is a named model endpoint.
+type Provider struct {
+	// API is the wire dialect. Version 1 knows "openai".
+	API string `yaml:"api"`
+	// BaseURL is "mock" or an OpenAI-compatible base URL such as
+	// https://api.openai.com/v1 (the path /chat/completions is appended).
+	BaseURL string `yaml:"base_url"`
+	Model   string `yaml:"model"`
+	// APIKeyEnv names the environment variable that holds the key.
+	APIKeyEnv string `yaml:"api_key_env,omitempty"`
+	// CredentialsFile is read when APIKeyEnv is unset or empty. "~" expands.
+	CredentialsFile string `yaml:"credentials_file,omitempty"`
+	// Stream asks for SSE streaming (stream: true, include_usage).
+	Stream bool `yaml:"stream,omitempty"`
+	// Mock is how the built-in mock answers for this provider.
+	Mock ProviderMock `yaml:"mock,omitempty"`
+}
+
+// IsMock reports whether the provider is served by the built-in mock.
+func (p *Provider) IsMock() bool { return p.BaseURL == MockURL }
+
+// ProviderMock is the built-in mock's behaviour for one provider.
+type ProviderMock struct {
+	// Latency is the time before the response headers. For a JSON response it
+	// is the whole response time; for a stream, TTFT and TokenGap follow it.
+	Latency Latency `yaml:"latency,omitempty"`
+	// TTFT is the extra time from the headers to the first content chunk.
+	TTFT Latency `yaml:"ttft,omitempty"`
+	// TokenGap is the time between two streamed chunks.
+	TokenGap Latency `yaml:"token_gap,omitempty"`
+}
+
+// MCPServer is a named MCP endpoint, spoken to over Streamable HTTP.
+type MCPServer struct {
+	// URL is "mock" or the full endpoint URL, such as http://127.0.0.1:8080/mcp.
+	URL string `yaml:"url"`
+}
+
+// IsMock reports whether the server is the built-in mock's MCP server.
+func (m *MCPServer) IsMock() bool { return m.URL == MockURL }
+
+// Tool is an MCP tool definition in MCP's own format, plus the mock's
+// behaviour when it runs the tool.
+type Tool struct {
+	Name        string         `yaml:"name"`
+	Description string         `yaml:"description,omitempty"`
+	InputSchema map[string]any `yaml:"inputSchema"`
+	// Server names the mcp_servers entry that runs the tool.
+	Server string   `yaml:"server"`
+	Mock   ToolMock `yaml:"mock,omitempty"`
+}
+
+// ToolMock is how the mock's MCP server runs a tool.
+type ToolMock struct {
+	Latency Latency `yaml:"latency,omitempty"`
+	// Result is the tool's output. A string becomes one text content block;
+	// anything else is sent as JSON text and as structuredContent.
+	Result any `yaml:"result,omitempty"`
+	// IsError makes the tool answer with isError: true.
+	IsError bool `yaml:"is_error,omitempty"`
+}
+
+// Conversation is a tool-use conversation: a system prompt, then user turns.
+// After each user turn the model answers with tool calls zero or more times,
+// and then with a final answer.
+type Conversation struct {
+	// Provider names the providers entry that plays the model.
+	Provider string `yaml:"provider"`
+	System   string `yaml:"system,omitempty"`
+	Turns    []Turn `yaml:"turns"`
+	// MaxSteps bounds model calls per user turn, so that a real model that
+	// keeps calling tools cannot loop forever.
+	MaxSteps int `yaml:"max_steps,omitempty"`
+}
+
+// Turn is one user message and the script the mock model follows to answer
+// it: every entry but the last calls tools, the last gives the final answer.
+type Turn struct {
+	User  string       `yaml:"user"`
+	Model []ModelReply `yaml:"model"`
+}
+
+// ModelReply is one scripted model answer.
+type ModelReply struct {
+	// ToolCalls, when set, are all returned in one assistant message and run
+	// in parallel by the client.
+	ToolCalls []ToolCall `yaml:"tool_calls,omitempty"`
+	// Content is the assistant's text.
+	Content string `yaml:"content,omitempty"`
+	// Usage is reported by the mock. Zero fields are estimated from the text.
+	Usage Usage `yaml:"usage,omitempty"`
+}
+
+// ToolCall is one scripted call of a tool, with its arguments.
+type ToolCall struct {
+	Name      string         `yaml:"name"`
+	Arguments map[string]any `yaml:"arguments,omitempty"`
+}
+
+// Usage is a token count, as the provider reports it.
+type Usage struct {
+	PromptTokens     int `yaml:"prompt_tokens,omitempty"`
+	CompletionTokens int `yaml:"completion_tokens,omitempty"`
+	CachedTokens     int `yaml:"cached_tokens,omitempty"`
+}
+
+// MCPDirect puts load on MCP servers with no model: each arrival runs one
+// operation drawn from a weighted mix.
+type MCPDirect struct {
+	// Server names the mcp_servers entry to load.
+	Server string `yaml:"server"`
+	// Session is "per_vu" (each in-flight slot keeps one MCP session and
+	// reuses it) or "per_call" (every operation initializes a new session).
+	Session string  `yaml:"session"`
+	Mix     []MCPOp `yaml:"mix"`
+}
+
+// Session modes of MCPDirect.
+const (
+	SessionPerVU   = "per_vu"
+	SessionPerCall = "per_call"
+)
+
+// MCPOp is one weighted operation of an MCP-direct mix.
+type MCPOp struct {
+	Tool      string         `yaml:"tool"`
+	Weight    int            `yaml:"weight,omitempty"`
+	Arguments map[string]any `yaml:"arguments,omitempty"`
+}
+
+// Load is the open-model arrival schedule.
+type Load struct {
+	// Arrival is "constant" (evenly spaced, as vegeta) or "poisson"
+	// (exponential gaps with the same mean rate).
+	Arrival string `yaml:"arrival"`
+	// Stages run one after the other.
+	Stages []Stage `yaml:"stages"`
+	// MaxInFlight caps conversations in flight. 0 means no cap.
+	MaxInFlight int `yaml:"max_in_flight,omitempty"`
+	// OnCap is "queue" (wait for a slot; the wait counts in latency, since
+	// latency runs from the intended start) or "drop" (count it and move on).
+	OnCap string `yaml:"on_cap,omitempty"`
+}
+
+// Arrival and cap policies.
+const (
+	ArrivalConstant = "constant"
+	ArrivalPoisson  = "poisson"
+	OnCapQueue      = "queue"
+	OnCapDrop       = "drop"
+)
+
+// Stage holds a rate for a duration. When Ramp is set, the rate moves
+// linearly from the previous stage's rate (0 for the first) to Rate over the
+// first Ramp of the stage; Ramp is part of Duration.
+type Stage struct {
+	// Rate is in conversations per second. It accepts vegeta's "50/1s" form.
+	// 0 means as fast as max_in_flight allows (vegeta's -rate=0).
+	Rate     Rate     `yaml:"rate"`
+	Duration Duration `yaml:"duration"`
+	Ramp     Duration `yaml:"ramp,omitempty"`
+}
+
+// Client is how mcpload's HTTP client behaves toward providers and MCP
+// servers. Retries, fallback and breakers come with later schema fields.
+type Client struct {
+	// Timeout bounds one HTTP attempt, from sending to the end of the body.
+	Timeout Duration `yaml:"timeout"`
+}
