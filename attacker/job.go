@@ -73,4 +73,8 @@ type jobConfig struct {
 	// Slots is the number of concurrent slots (max_in_flight, or a large
 	// bound when uncapped); Do's slot argument is below it.
 	Slots int
+	// AllowRemote permits providers and MCP servers that are not on loopback
+	// (--allow-remote). Without it newJob refuses them: a real target spends
+	// real money, so loading one must be an explicit opt-in.
+	AllowRemote bool
 }

@@ -23,8 +23,8 @@ type Scenario struct {
 	Conversation *Conversation `yaml:"conversation,omitempty"`
 	MCPDirect    *MCPDirect    `yaml:"mcp_direct,omitempty"`
 
-	Load   Load   `yaml:"load"`
-	Client Client `yaml:"client"`
+	Load   LoadShape `yaml:"load"`
+	Client Client    `yaml:"client"`
 
 	// File is where the scenario came from: a path, or "embedded:NAME".
 	File string `yaml:"-"`
@@ -47,9 +47,13 @@ func (s *Scenario) Kind() string {
 // MockURL is the base_url and url value that selects the built-in mock.
 const MockURL = "mock"
 
+// APIOpenAI is the OpenAI Chat Completions dialect, the only API of schema
+// version 1.
+const APIOpenAI = "openai"
+
 // Provider is a named model endpoint.
 type Provider struct {
-	// API is the wire dialect. Version 1 knows "openai".
+	// API is the wire dialect. Version 1 knows "openai", the default.
 	API string `yaml:"api"`
 	// BaseURL is "mock" or an OpenAI-compatible base URL such as
 	// https://api.openai.com/v1 (the path /chat/completions is appended).
@@ -94,7 +98,8 @@ type Tool struct {
 	Name        string         `yaml:"name"`
 	Description string         `yaml:"description,omitempty"`
 	InputSchema map[string]any `yaml:"inputSchema"`
-	// Server names the mcp_servers entry that runs the tool.
+	// Server names the mcp_servers entry that runs the tool. It defaults to
+	// the only entry when there is exactly one.
 	Server string   `yaml:"server"`
 	Mock   ToolMock `yaml:"mock,omitempty"`
 }
@@ -118,7 +123,8 @@ type Conversation struct {
 	System   string `yaml:"system,omitempty"`
 	Turns    []Turn `yaml:"turns"`
 	// MaxSteps bounds model calls per user turn, so that a real model that
-	// keeps calling tools cannot loop forever.
+	// keeps calling tools cannot loop forever. 0 or absent means
+	// DefaultMaxSteps (8).
 	MaxSteps int `yaml:"max_steps,omitempty"`
 }
 
@@ -156,10 +162,12 @@ type Usage struct {
 // MCPDirect puts load on MCP servers with no model: each arrival runs one
 // operation drawn from a weighted mix.
 type MCPDirect struct {
-	// Server names the mcp_servers entry to load.
+	// Server names the mcp_servers entry to load. It defaults to the only
+	// entry when there is exactly one.
 	Server string `yaml:"server"`
 	// Session is "per_vu" (each in-flight slot keeps one MCP session and
 	// reuses it) or "per_call" (every operation initializes a new session).
+	// Default per_vu.
 	Session string  `yaml:"session"`
 	Mix     []MCPOp `yaml:"mix"`
 }
@@ -172,19 +180,24 @@ const (
 
 // MCPOp is one weighted operation of an MCP-direct mix.
 type MCPOp struct {
-	Tool      string         `yaml:"tool"`
+	Tool string `yaml:"tool"`
+	// Weight is the op's relative share of the mix; 0 or absent means 1.
 	Weight    int            `yaml:"weight,omitempty"`
 	Arguments map[string]any `yaml:"arguments,omitempty"`
 }
 
-// Load is the open-model arrival schedule.
-type Load struct {
+// LoadShape is the open-model arrival schedule, the scenario's "load"
+// section. (It is not named Load: that is the function that loads a
+// scenario.)
+type LoadShape struct {
 	// Arrival is "constant" (evenly spaced, as vegeta) or "poisson"
 	// (exponential gaps with the same mean rate).
 	Arrival string `yaml:"arrival"`
 	// Stages run one after the other.
 	Stages []Stage `yaml:"stages"`
-	// MaxInFlight caps conversations in flight. 0 means no cap.
+	// MaxInFlight caps conversations in flight. 0 or absent means
+	// DefaultMaxInFlight (10000), so that a hanging target cannot grow
+	// goroutines without bound; there is no uncapped setting.
 	MaxInFlight int `yaml:"max_in_flight,omitempty"`
 	// OnCap is "queue" (wait for a slot; the wait counts in latency, since
 	// latency runs from the intended start) or "drop" (count it and move on).
@@ -214,5 +227,6 @@ type Stage struct {
 // servers. Retries, fallback and breakers come with later schema fields.
 type Client struct {
 	// Timeout bounds one HTTP attempt, from sending to the end of the body.
+	// 0 or absent means DefaultTimeout (30s).
 	Timeout Duration `yaml:"timeout"`
 }

@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"fmt"
+	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -15,20 +17,22 @@ type Duration time.Duration
 // D returns d as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
-// UnmarshalYAML parses a Go duration string.
+// UnmarshalYAML parses a Go duration string. A bare number is an error, not
+// seconds or nanoseconds: "timeout: 5" is ambiguous, and guessing wrong by a
+// factor of a billion is worse than asking.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("expected a duration such as 250ms or 1m30s")
+		return fmt.Errorf("expected a duration such as 250ms or 1m30s, got %s", describe(n))
 	}
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		if _, nerr := strconv.ParseFloat(n.Value, 64); nerr == nil && n.Value != "0" {
-			return fmt.Errorf("expected a duration with a unit, such as %sms or %ss, got %q", n.Value, n.Value, n.Value)
+		if _, nerr := strconv.ParseFloat(n.Value, 64); nerr == nil {
+			return fmt.Errorf("expected a duration such as 250ms or 1m30s, got %q; add a unit, as in %ss or %sms", n.Value, n.Value, n.Value)
 		}
 		return fmt.Errorf("expected a duration such as 250ms or 1m30s, got %q", n.Value)
 	}
 	if v < 0 {
-		return fmt.Errorf("duration must not be negative, got %q", n.Value)
+		return fmt.Errorf("a duration must not be negative, got %q", n.Value)
 	}
 	*d = Duration(v)
 	return nil
@@ -44,7 +48,7 @@ type Rate float64
 // UnmarshalYAML parses a number or a freq/per rate.
 func (r *Rate) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("expected a rate such as 20 or 50/1s")
+		return fmt.Errorf("expected a rate such as 20 or 50/1s, got %s", describe(n))
 	}
 	v, err := ParseRate(n.Value)
 	if err != nil {
@@ -57,12 +61,15 @@ func (r *Rate) UnmarshalYAML(n *yaml.Node) error {
 // MarshalYAML writes r as a plain number per second.
 func (r Rate) MarshalYAML() (any, error) { return float64(r), nil }
 
-// ParseRate parses "20", "2.5" or "50/1s" into events per second.
+// ParseRate parses "20", "2.5", "50/1s", "3000/1m" or "50/s" into events per
+// second.
 func ParseRate(s string) (float64, error) {
+	bad := fmt.Errorf("expected a rate such as 20 or 50/1s, got %q", s)
 	freq, per, found := strings.Cut(strings.TrimSpace(s), "/")
 	f, err := strconv.ParseFloat(freq, 64)
-	if err != nil || f < 0 {
-		return 0, fmt.Errorf("expected a rate such as 20 or 50/1s, got %q", s)
+	// ParseFloat also takes "Inf" and "NaN", which are no rate.
+	if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, bad
 	}
 	if !found {
 		return f, nil
@@ -72,7 +79,7 @@ func ParseRate(s string) (float64, error) {
 	}
 	p, err := time.ParseDuration(per)
 	if err != nil || p <= 0 {
-		return 0, fmt.Errorf("expected a rate such as 20 or 50/1s, got %q", s)
+		return 0, bad
 	}
 	return f / p.Seconds(), nil
 }
@@ -108,34 +115,28 @@ const (
 // IsZero reports whether l adds no delay.
 func (l Latency) IsZero() bool { return l == Latency{} }
 
-// UnmarshalYAML accepts a duration shorthand or the full mapping.
+// UnmarshalYAML accepts a duration shorthand or the full mapping, and
+// rejects fields a Latency does not have. Parse and Load do not call it (they
+// decode the mapping themselves, to report positions); it is here for code
+// that decodes a Latency with yaml.v3 directly.
 func (l *Latency) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind == yaml.ScalarNode {
+	switch n.Kind {
+	case yaml.ScalarNode:
 		var d Duration
 		if err := d.UnmarshalYAML(n); err != nil {
 			return err
 		}
 		*l = Latency{Dist: DistFixed, Value: d}
 		return nil
+	case yaml.MappingNode:
+		d := newDecoder("")
+		var out Latency
+		d.decodeStruct(n, reflect.ValueOf(&out).Elem(), "", 0)
+		if err := d.errs.sorted(); err != nil {
+			return err
+		}
+		*l = out
+		return nil
 	}
-	type plain Latency // no UnmarshalYAML, so no recursion
-	var p plain
-	if err := decodeStrict(n, &p); err != nil {
-		return err
-	}
-	*l = Latency(p)
-	return nil
-}
-
-// decodeStrict decodes n into v and rejects fields v does not have.
-// yaml.v3's KnownFields applies to a Decoder, not to Node.Decode, so custom
-// unmarshalers that want strictness go through here.
-func decodeStrict(n *yaml.Node, v any) error {
-	out, err := yaml.Marshal(n)
-	if err != nil {
-		return err
-	}
-	dec := yaml.NewDecoder(strings.NewReader(string(out)))
-	dec.KnownFields(true)
-	return dec.Decode(v)
+	return fmt.Errorf("expected a latency: a duration such as 80ms, or a mapping such as {dist: uniform, min: 20ms, max: 200ms}; got %s", describe(n))
 }

@@ -1,0 +1,680 @@
+package attacker
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/scenarios"
+	"github.com/mcpload/mcpload/wire/openaichat"
+)
+
+// Limits on what one attempt reads, so that a misbehaving peer costs bounded
+// memory. drainLimit bounds what is read from a body nobody needs (errors,
+// leftovers after [DONE]): small bodies are read to the end so that the
+// connection goes back to the pool, big ones are cut and the connection is
+// dropped.
+const (
+	drainLimit     = 64 << 10
+	maxBodyBytes   = 32 << 20
+	maxSSELine     = 16 << 20
+	maxErrorDetail = 200
+)
+
+// Header values shared by every request. They are assigned into the header
+// map directly, which saves Header.Set's canonicalisation and a slice per
+// request; nothing mutates them.
+var (
+	hdrJSON       = []string{"application/json"}
+	hdrAcceptChat = []string{"application/json, text/event-stream"}
+)
+
+// chatClient sends chat completions to one OpenAI-compatible provider. It
+// does no retries and no redirects of its own: one call of do is exactly one
+// HTTP exchange, timed and classified.
+type chatClient struct {
+	http     *http.Client
+	url      string // .../chat/completions
+	auth     []string
+	provider string
+	key      string // record.AttemptModelKey
+	stream   bool
+	timeout  time.Duration
+	redact   *redactor
+	// prefix is the request body up to the messages array: model, stream
+	// options and the tools, marshalled once per job.
+	prefix []byte
+}
+
+// newChatClient builds the client of provider name. url is the provider's
+// chat completions endpoint, apiKey "" for the mock.
+func newChatClient(hc *http.Client, name string, p *scenarios.Provider, url, apiKey string, tools []*scenarios.Tool, timeout time.Duration, rd *redactor) (*chatClient, error) {
+	c := &chatClient{
+		http:     hc,
+		url:      url,
+		provider: name,
+		key:      record.AttemptModelKey(name, p.Model),
+		stream:   p.Stream,
+		timeout:  timeout,
+		redact:   rd,
+	}
+	if apiKey != "" {
+		c.auth = []string{"Bearer " + apiKey}
+	}
+	toolsJSON, err := toolsJSON(tools)
+	if err != nil {
+		return nil, err
+	}
+	b := append([]byte(`{"model":`), appendJSONString(nil, p.Model)...)
+	if p.Stream {
+		b = append(b, `,"stream":true,"stream_options":{"include_usage":true}`...)
+	}
+	if len(tools) > 0 {
+		b = append(b, `,"tools":`...)
+		b = append(b, toolsJSON...)
+	}
+	c.prefix = append(b, `,"messages":`...)
+	return c, nil
+}
+
+// toolsJSON translates MCP tool definitions into OpenAI function tools.
+func toolsJSON(tools []*scenarios.Tool) ([]byte, error) {
+	decls := make([]openaichat.Tool, 0, len(tools))
+	for _, t := range tools {
+		params, err := json.Marshal(t.InputSchema)
+		if err != nil {
+			return nil, fmt.Errorf("tool %q: marshalling inputSchema: %w", t.Name, err)
+		}
+		if t.InputSchema == nil {
+			params = []byte(`{"type":"object"}`)
+		}
+		decls = append(decls, openaichat.Tool{
+			Type:     "function",
+			Function: openaichat.FunctionDecl{Name: t.Name, Description: t.Description, Parameters: params},
+		})
+	}
+	b, err := json.Marshal(decls)
+	if err != nil {
+		return nil, fmt.Errorf("marshalling tools: %w", err)
+	}
+	return b, nil
+}
+
+// chatResult is the outcome of one chat attempt.
+type chatResult struct {
+	msg     openaichat.Message
+	finish  string
+	usage   openaichat.Usage
+	status  int
+	bytesIn int64
+	outcome string
+	err     string
+	start   time.Time
+	latency time.Duration
+	ttft    time.Duration
+}
+
+// do sends one chat completion and records it to sink as attempt 1 of step
+// step of conversation seq.
+func (c *chatClient) do(ctx context.Context, seq uint64, step int, msgs []openaichat.Message, sink Sink) chatResult {
+	var r chatResult
+	r.start = time.Now()
+	c.exchange(ctx, seq, msgs, &r)
+	r.latency = time.Since(r.start)
+	r.err = c.redact.redact(r.err)
+	sink.Attempt(&record.Attempt{
+		Conversation:     seq,
+		Step:             step,
+		Kind:             record.StepModel,
+		Key:              c.key,
+		Attempt:          1,
+		Start:            r.start,
+		LatencyUS:        r.latency.Microseconds(),
+		TTFTUS:           r.ttft.Microseconds(),
+		Status:           r.status,
+		Outcome:          r.outcome,
+		Error:            r.err,
+		BytesIn:          r.bytesIn,
+		PromptTokens:     r.usage.PromptTokens,
+		CompletionTokens: r.usage.CompletionTokens,
+		CachedTokens:     r.usage.Cached(),
+	})
+	return r
+}
+
+// exchange does the HTTP work of do, filling r.
+func (c *chatClient) exchange(ctx context.Context, seq uint64, msgs []openaichat.Message, r *chatResult) {
+	body := make([]byte, 0, len(c.prefix)+256*len(msgs)+2)
+	body = append(body, c.prefix...)
+	body = appendMessages(body, msgs)
+	body = append(body, '}')
+
+	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		r.outcome, r.err = record.OutcomeProtocol, fmt.Sprintf("building request: %v", err)
+		return
+	}
+	req.Header["Content-Type"] = hdrJSON
+	if c.stream {
+		req.Header["Accept"] = hdrAcceptChat
+	} else {
+		req.Header["Accept"] = hdrJSON
+	}
+	if c.auth != nil {
+		req.Header["Authorization"] = c.auth
+	}
+	req.Header[hdrSeq] = []string{strconv.FormatUint(seq, 10)}
+
+	resp, err := c.http.Do(req)
+	if err != nil {
+		r.outcome, r.err = classifyTransportErr(ctx, actx, err), err.Error()
+		return
+	}
+	cb := &countingBody{r: resp.Body}
+	defer func() {
+		r.bytesIn = cb.drainClose()
+	}()
+	r.status = resp.StatusCode
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		r.outcome = classifyStatus(resp.StatusCode)
+		r.err = httpErrorText(resp.StatusCode, cb)
+		return
+	}
+	if c.stream && isEventStream(resp.Header.Get("Content-Type")) {
+		c.readStream(ctx, actx, cb, r)
+		return
+	}
+	c.readJSON(ctx, actx, cb, r)
+}
+
+// readJSON parses a non-streamed completion.
+func (c *chatClient) readJSON(ctx, actx context.Context, body io.Reader, r *chatResult) {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := readLimited(buf, body); err != nil {
+		r.outcome, r.err = classifyBodyErr(ctx, actx, err), "reading response: "+err.Error()
+		return
+	}
+	var resp openaichat.Response
+	if err := json.Unmarshal(buf.Bytes(), &resp); err != nil {
+		r.outcome, r.err = record.OutcomeProtocol, "decoding response: "+err.Error()+": "+snippet(buf.Bytes())
+		return
+	}
+	if len(resp.Choices) == 0 {
+		r.outcome, r.err = record.OutcomeProtocol, "response has no choices: "+snippet(buf.Bytes())
+		return
+	}
+	ch := resp.Choices[0]
+	r.msg = ch.Message
+	r.msg.Role = "assistant"
+	r.finish = ch.FinishReason
+	if resp.Usage != nil {
+		r.usage = *resp.Usage
+	}
+	r.outcome = record.OutcomeOK
+}
+
+// streamChunk is a chunk, or the error object some providers send mid-stream.
+type streamChunk struct {
+	openaichat.Chunk
+	Error *openaichat.ErrorDetail `json:"error"`
+}
+
+// toolCallAcc accumulates one streamed tool call.
+type toolCallAcc struct {
+	id, typ, name string
+	args          []byte
+}
+
+// readStream parses an SSE completion: content and tool calls accumulate by
+// index, arguments concatenate, usage comes from the last chunk. A stream
+// is whole only with a finish_reason and [DONE]; anything less was cut.
+func (c *chatClient) readStream(ctx, actx context.Context, body io.Reader, r *chatResult) {
+	sr := newSSEReader(body)
+	defer sr.release()
+	var (
+		content    []byte
+		hasContent bool
+		calls      []toolCallAcc
+		done       bool
+	)
+	for !done {
+		data, err := sr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			r.outcome, r.err = classifyBodyErr(ctx, actx, err), "reading stream: "+err.Error()
+			return
+		}
+		if string(data) == openaichat.StreamDone {
+			done = true
+			break
+		}
+		var ch streamChunk
+		if err := json.Unmarshal(data, &ch); err != nil {
+			r.outcome, r.err = record.OutcomeProtocol, "decoding stream chunk: "+err.Error()+": "+snippet(data)
+			return
+		}
+		if ch.Error != nil {
+			r.outcome, r.err = record.OutcomeProtocol, "error in stream: "+truncate(ch.Error.Message, maxErrorDetail)
+			return
+		}
+		if ch.Usage != nil {
+			r.usage = *ch.Usage
+		}
+		for _, choice := range ch.Choices {
+			if choice.Index != 0 {
+				continue // mcpload asks for one choice; ignore any others
+			}
+			d := choice.Delta
+			if r.ttft == 0 && ((d.Content != nil && *d.Content != "") || len(d.ToolCalls) > 0) {
+				r.ttft = time.Since(r.start)
+			}
+			if d.Content != nil {
+				hasContent = true
+				content = append(content, *d.Content...)
+			}
+			for i, tc := range d.ToolCalls {
+				idx := i
+				if tc.Index != nil {
+					idx = *tc.Index
+				}
+				if idx < 0 || idx > 1024 {
+					r.outcome, r.err = record.OutcomeProtocol, fmt.Sprintf("stream: tool call index %d out of range", idx)
+					return
+				}
+				for len(calls) <= idx {
+					calls = append(calls, toolCallAcc{})
+				}
+				acc := &calls[idx]
+				if tc.ID != "" {
+					acc.id = tc.ID
+				}
+				if tc.Type != "" {
+					acc.typ = tc.Type
+				}
+				acc.name += tc.Function.Name
+				acc.args = append(acc.args, tc.Function.Arguments...)
+			}
+			if choice.FinishReason != nil && *choice.FinishReason != "" {
+				r.finish = *choice.FinishReason
+			}
+		}
+	}
+	if !done {
+		r.outcome, r.err = record.OutcomeProtocol, "stream ended without [DONE]"
+		return
+	}
+	if r.finish == "" {
+		r.outcome, r.err = record.OutcomeProtocol, "stream ended without a finish_reason"
+		return
+	}
+	r.msg.Role = "assistant"
+	if hasContent && (len(content) > 0 || len(calls) == 0) {
+		s := string(content)
+		r.msg.Content = &s
+	}
+	if len(calls) > 0 {
+		r.msg.ToolCalls = make([]openaichat.ToolCall, len(calls))
+		for i, acc := range calls {
+			typ := acc.typ
+			if typ == "" {
+				typ = "function"
+			}
+			r.msg.ToolCalls[i] = openaichat.ToolCall{
+				ID:       acc.id,
+				Type:     typ,
+				Function: openaichat.FunctionCall{Name: acc.name, Arguments: string(acc.args)},
+			}
+		}
+	}
+	r.outcome = record.OutcomeOK
+}
+
+// classifyStatus maps a non-2xx HTTP status to an outcome class.
+func classifyStatus(code int) string {
+	switch {
+	case code == http.StatusTooManyRequests:
+		return record.Outcome429
+	case code >= 500:
+		return record.Outcome5xx
+	case code >= 400:
+		return record.Outcome4xx
+	default:
+		return record.OutcomeProtocol // 1xx/3xx left over: not an answer
+	}
+}
+
+// classifyTransportErr classifies an error from Client.Do, before any
+// response: the run stopping beats a timeout, which beats a network failure.
+func classifyTransportErr(parent, attempt context.Context, err error) string {
+	if parent.Err() != nil {
+		return record.OutcomeCanceled
+	}
+	if isTimeout(attempt, err) {
+		return record.OutcomeTimeout
+	}
+	return record.OutcomeConnection
+}
+
+// classifyBodyErr classifies an error while reading a response body. The
+// response had started, so anything that is neither the run stopping nor the
+// timeout is a truncated, unusable reply: a protocol failure.
+func classifyBodyErr(parent, attempt context.Context, err error) string {
+	if parent.Err() != nil {
+		return record.OutcomeCanceled
+	}
+	if isTimeout(attempt, err) {
+		return record.OutcomeTimeout
+	}
+	return record.OutcomeProtocol
+}
+
+func isTimeout(attempt context.Context, err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(attempt.Err(), context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// httpErrorText describes a failed response: the status and, when the body
+// is OpenAI's error shape, its message; otherwise the start of the body.
+func httpErrorText(code int, body io.Reader) string {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	_, _ = buf.ReadFrom(io.LimitReader(body, drainLimit))
+	data := buf.Bytes()
+	msg := ""
+	var eb openaichat.ErrorBody
+	if json.Unmarshal(data, &eb) == nil && eb.Error.Message != "" {
+		msg = truncate(eb.Error.Message, maxErrorDetail)
+	} else {
+		msg = snippet(data)
+	}
+	if msg == "" {
+		return "HTTP " + strconv.Itoa(code)
+	}
+	return "HTTP " + strconv.Itoa(code) + ": " + msg
+}
+
+// snippet returns the start of a body for an error message.
+func snippet(b []byte) string {
+	return truncate(string(bytes.TrimSpace(b)), maxErrorDetail)
+}
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+func isEventStream(contentType string) bool {
+	return len(contentType) >= len("text/event-stream") && contentType[:len("text/event-stream")] == "text/event-stream"
+}
+
+// countingBody counts the bytes read from a response body and, on
+// drainClose, reads a bounded remainder so that the connection can be
+// reused, then closes it.
+type countingBody struct {
+	r io.ReadCloser
+	n int64
+}
+
+func (c *countingBody) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func (c *countingBody) drainClose() int64 {
+	n, _ := io.CopyN(io.Discard, c.r, drainLimit)
+	c.n += n
+	c.r.Close()
+	return c.n
+}
+
+// readLimited reads r into buf, failing beyond maxBodyBytes.
+func readLimited(buf *bytes.Buffer, r io.Reader) error {
+	n, err := buf.ReadFrom(io.LimitReader(r, maxBodyBytes+1))
+	if err != nil {
+		return err
+	}
+	if n > maxBodyBytes {
+		return fmt.Errorf("body exceeds %d bytes", maxBodyBytes)
+	}
+	return nil
+}
+
+var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func getBuffer() *bytes.Buffer { return bufferPool.Get().(*bytes.Buffer) }
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() > 1<<20 {
+		return // let an outsized buffer go rather than pin it
+	}
+	b.Reset()
+	bufferPool.Put(b)
+}
+
+// sseReader reads Server-Sent Events and returns the data of each event
+// (data lines joined by "\n"); other fields and comments are ignored.
+type sseReader struct {
+	br   *bufio.Reader
+	line []byte
+	data []byte
+}
+
+var bufioPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 16<<10) }}
+
+func newSSEReader(r io.Reader) *sseReader {
+	br := bufioPool.Get().(*bufio.Reader)
+	br.Reset(r)
+	return &sseReader{br: br}
+}
+
+// release returns the reader's buffer to the pool. The reader must not be
+// used afterwards.
+func (s *sseReader) release() {
+	s.br.Reset(nil)
+	bufioPool.Put(s.br)
+	s.br = nil
+}
+
+// next returns the data of the next event, valid until the following call,
+// or io.EOF. An event cut off by the end of the body is still returned: a
+// cut stream then fails in its parser instead of vanishing silently.
+func (s *sseReader) next() ([]byte, error) {
+	s.data = s.data[:0]
+	inEvent := false
+	for {
+		line, err := s.readLine()
+		if err == io.EOF {
+			if inEvent {
+				return s.data, nil
+			}
+			return nil, io.EOF
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(line) == 0 {
+			if inEvent {
+				return s.data, nil
+			}
+			continue
+		}
+		if line[0] == ':' {
+			continue
+		}
+		field, value := line, []byte(nil)
+		if i := bytes.IndexByte(line, ':'); i >= 0 {
+			field, value = line[:i], line[i+1:]
+			if len(value) > 0 && value[0] == ' ' {
+				value = value[1:]
+			}
+		}
+		if string(field) != "data" {
+			continue
+		}
+		if inEvent {
+			s.data = append(s.data, '\n')
+		}
+		s.data = append(s.data, value...)
+		inEvent = true
+	}
+}
+
+// readLine returns one line without its line ending. A last line with no
+// line ending is returned before io.EOF.
+func (s *sseReader) readLine() ([]byte, error) {
+	s.line = s.line[:0]
+	for {
+		chunk, err := s.br.ReadSlice('\n')
+		s.line = append(s.line, chunk...)
+		if len(s.line) > maxSSELine {
+			return nil, fmt.Errorf("SSE line exceeds %d bytes", maxSSELine)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil && (err != io.EOF || len(s.line) == 0) {
+			return nil, err
+		}
+		line := s.line
+		if n := len(line); n > 0 && line[n-1] == '\n' {
+			line = line[:n-1]
+		}
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
+		return line, nil
+	}
+}
+
+// appendMessages appends msgs as a JSON array. It writes what
+// json.Marshal would, without reflection: the messages are the one part of
+// the request body that changes between steps.
+func appendMessages(b []byte, msgs []openaichat.Message) []byte {
+	b = append(b, '[')
+	for i := range msgs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		m := &msgs[i]
+		b = append(b, `{"role":`...)
+		b = appendJSONString(b, m.Role)
+		b = append(b, `,"content":`...)
+		if m.Content == nil {
+			b = append(b, "null"...)
+		} else {
+			b = appendJSONString(b, *m.Content)
+		}
+		if len(m.ToolCalls) > 0 {
+			b = append(b, `,"tool_calls":[`...)
+			for j := range m.ToolCalls {
+				tc := &m.ToolCalls[j]
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, `{"id":`...)
+				b = appendJSONString(b, tc.ID)
+				typ := tc.Type
+				if typ == "" {
+					typ = "function"
+				}
+				b = append(b, `,"type":`...)
+				b = appendJSONString(b, typ)
+				b = append(b, `,"function":{"name":`...)
+				b = appendJSONString(b, tc.Function.Name)
+				b = append(b, `,"arguments":`...)
+				b = appendJSONString(b, tc.Function.Arguments)
+				b = append(b, "}}"...)
+			}
+			b = append(b, ']')
+		}
+		if m.ToolCallID != "" {
+			b = append(b, `,"tool_call_id":`...)
+			b = appendJSONString(b, m.ToolCallID)
+		}
+		if m.Name != "" {
+			b = append(b, `,"name":`...)
+			b = appendJSONString(b, m.Name)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// does (without HTML escaping): invalid UTF-8 becomes U+FFFD, and U+2028
+// and U+2029 are escaped so that the output is also valid JavaScript.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

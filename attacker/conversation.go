@@ -1,0 +1,259 @@
+package attacker
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/wire/openaichat"
+)
+
+// defaultMaxSteps bounds model steps per user turn when the scenario does
+// not say.
+const defaultMaxSteps = 10
+
+// conversationJob runs one tool-use conversation per Do: for each user
+// turn, model steps alternate with parallel tool calls until the model gives
+// a final answer.
+type conversationJob struct {
+	provider string
+	modelKey string // record.ModelKey(provider)
+	chat     *chatClient
+	url      string
+	// system and users are built once, so a conversation only copies them.
+	system   *openaichat.Message
+	users    []openaichat.Message
+	maxSteps int
+	tools    map[string]*convTool
+	args     *argValidator
+	redact   *redactor
+	pools    []*sessionPool
+
+	msgs sync.Pool // *[]openaichat.Message, reused across conversations
+}
+
+// convTool is where a tool runs.
+type convTool struct {
+	client *mcpClient
+	pool   *sessionPool
+}
+
+// Do runs conversation seq. slot picks the MCP sessions it uses.
+func (j *conversationJob) Do(ctx context.Context, seq uint64, slot int, sink Sink) JobResult {
+	c := &conversation{j: j, ctx: ctx, seq: seq, slot: slot, sink: sink}
+	mp, _ := j.msgs.Get().(*[]openaichat.Message)
+	if mp == nil {
+		s := make([]openaichat.Message, 0, 8)
+		mp = &s
+	}
+	msgs := (*mp)[:0]
+	defer func() {
+		clear(msgs) // drop the strings; keep the array
+		*mp = msgs[:0]
+		j.msgs.Put(mp)
+	}()
+	msgs = c.run(msgs)
+	return c.result()
+}
+
+// Close ends the job's pooled MCP sessions (DELETE, best effort). The
+// scheduler calls it once the run is over.
+func (j *conversationJob) Close(ctx context.Context) error {
+	for _, p := range j.pools {
+		p.closeAll(ctx)
+	}
+	return nil
+}
+
+// conversation is the state of one Do.
+type conversation struct {
+	j    *conversationJob
+	ctx  context.Context
+	seq  uint64
+	slot int
+	sink Sink
+
+	step    int // next step index
+	code    uint16
+	bytesIn atomic.Int64
+
+	// ended is the outcome that stopped the conversation; spoiled the
+	// first failure it survived (a tool error fed back to the model).
+	ended, endErr string
+	mu            sync.Mutex
+	spoiled       string
+	spoilErr      string
+}
+
+// run plays every turn, appending to msgs, and returns msgs for reuse.
+func (c *conversation) run(msgs []openaichat.Message) []openaichat.Message {
+	j := c.j
+	if j.system != nil {
+		msgs = append(msgs, *j.system)
+	}
+	for ti := range j.users {
+		msgs = append(msgs, j.users[ti])
+		answered := false
+		for n := 0; n < j.maxSteps; n++ {
+			if c.ctx.Err() != nil {
+				c.end(record.OutcomeCanceled, "run stopped")
+				return msgs
+			}
+			res := j.chat.do(c.ctx, c.seq, c.step, msgs, c.sink)
+			c.sink.Step(StepRecord{
+				Conversation: c.seq,
+				Kind:         record.StepModel,
+				Key:          j.modelKey,
+				Start:        res.start,
+				Latency:      res.latency,
+				Outcome:      res.outcome,
+				TTFT:         res.ttft,
+			})
+			c.step++
+			c.code = uint16(res.status)
+			c.bytesIn.Add(res.bytesIn)
+			if res.outcome != record.OutcomeOK {
+				c.end(res.outcome, fmt.Sprintf("turn %d, model: %s", ti+1, res.err))
+				return msgs
+			}
+			calls := res.msg.ToolCalls
+			if len(calls) == 0 {
+				if res.finish == openaichat.FinishToolCalls {
+					c.end(record.OutcomeProtocol, fmt.Sprintf("turn %d, model: finish_reason tool_calls without tool calls", ti+1))
+					return msgs
+				}
+				msgs = append(msgs, res.msg)
+				answered = true
+				break
+			}
+			for i := range calls {
+				if calls[i].ID == "" {
+					// The tool messages must name the call they answer.
+					calls[i].ID = "call_" + strconv.Itoa(c.step) + "_" + strconv.Itoa(i)
+				}
+			}
+			msgs = append(msgs, res.msg)
+			msgs = c.runTools(ti, calls, msgs)
+		}
+		if !answered {
+			c.end(record.OutcomeProtocol, fmt.Sprintf("turn %d: no final answer after %d model steps (max_steps)", ti+1, j.maxSteps))
+			return msgs
+		}
+	}
+	return msgs
+}
+
+// runTools runs every call of one assistant message in parallel, as an
+// agent does, and appends one tool message per call in the message's order.
+func (c *conversation) runTools(turn int, calls []openaichat.ToolCall, msgs []openaichat.Message) []openaichat.Message {
+	first := c.step
+	c.step += len(calls)
+	results := make([]string, len(calls))
+	if len(calls) == 1 {
+		results[0] = c.runTool(turn, first, &calls[0])
+	} else {
+		var wg sync.WaitGroup
+		for i := 1; i < len(calls); i++ {
+			wg.Go(func() { results[i] = c.runTool(turn, first+i, &calls[i]) })
+		}
+		results[0] = c.runTool(turn, first, &calls[0])
+		wg.Wait()
+	}
+	for i := range calls {
+		msgs = append(msgs, openaichat.Message{
+			Role:       "tool",
+			Content:    &results[i],
+			ToolCallID: calls[i].ID,
+		})
+	}
+	return msgs
+}
+
+// runTool runs one tool call as step step and returns what the model is
+// told. Failures are fed back to the model as the tool's result, as a real
+// agent does, and spoil the conversation's outcome without ending it.
+func (c *conversation) runTool(turn, step int, tc *openaichat.ToolCall) string {
+	j := c.j
+	name := tc.Function.Name
+	start := time.Now()
+	outcome, errText, content := c.callTool(step, name, tc.Function.Arguments)
+	c.sink.Step(StepRecord{
+		Conversation: c.seq,
+		Kind:         record.StepTool,
+		Key:          record.ToolKey(name),
+		Start:        start,
+		Latency:      time.Since(start),
+		Outcome:      outcome,
+	})
+	if outcome != record.OutcomeOK {
+		c.spoil(outcome, fmt.Sprintf("turn %d, tool %s: %s", turn+1, name, j.redact.redact(errText)))
+	}
+	return content
+}
+
+// callTool validates and sends one tool call. It returns the outcome, the
+// error text for results, and the content for the model.
+func (c *conversation) callTool(step int, name, args string) (outcome, errText, content string) {
+	j := c.j
+	t := j.tools[name]
+	if t == nil {
+		msg := "unknown tool " + strconv.Quote(name)
+		return record.OutcomeToolError, msg, "error: " + msg
+	}
+	body, err := j.args.check(name, args)
+	if err != nil {
+		c.sink.InvalidToolArgs()
+		return record.OutcomeToolError, err.Error(), "error: " + err.Error()
+	}
+	sess, hs := t.pool.get(c.ctx, c.slot, c.seq, step, c.sink)
+	c.bytesIn.Add(hs.bytesIn)
+	if sess == nil {
+		msg := "MCP server " + t.client.server + ": " + hs.err
+		return hs.outcome, msg, "error: " + msg
+	}
+	call := t.client.callTool(c.ctx, sess, c.seq, step, name, body, c.sink)
+	c.bytesIn.Add(call.bytesIn)
+	switch call.outcome {
+	case record.OutcomeOK:
+		return call.outcome, "", call.text
+	case record.OutcomeToolError:
+		return call.outcome, call.err, call.text // the tool's own error message
+	default:
+		return call.outcome, call.err, "error: " + call.err
+	}
+}
+
+// spoil records the first failure the conversation survived.
+func (c *conversation) spoil(outcome, err string) {
+	c.mu.Lock()
+	if c.spoiled == "" {
+		c.spoiled, c.spoilErr = outcome, err
+	}
+	c.mu.Unlock()
+}
+
+// end records the failure that stopped the conversation.
+func (c *conversation) end(outcome, err string) {
+	c.ended, c.endErr = outcome, err
+}
+
+func (c *conversation) result() JobResult {
+	r := JobResult{
+		Outcome: record.OutcomeOK,
+		Code:    c.code,
+		BytesIn: uint64(c.bytesIn.Load()),
+		URL:     c.j.url,
+	}
+	switch {
+	case c.ended != "":
+		r.Outcome, r.Err = c.ended, c.endErr
+	case c.spoiled != "":
+		r.Outcome, r.Err = c.spoiled, c.spoilErr
+	}
+	r.Err = c.j.redact.redact(r.Err)
+	return r
+}

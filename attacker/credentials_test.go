@@ -1,0 +1,166 @@
+package attacker
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mcpload/mcpload/scenarios"
+)
+
+func jobsEnv(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestResolveKeyEnvWins(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "creds")
+	if err := os.WriteFile(file, []byte("sk-from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := &scenarios.Provider{BaseURL: "https://api.example.com/v1", APIKeyEnv: "MY_KEY", CredentialsFile: file}
+	got, err := resolveKey(p, jobsEnv(map[string]string{"MY_KEY": " sk-from-env "}))
+	if err != nil || got != "sk-from-env" {
+		t.Fatalf("resolveKey = %q, %v; want sk-from-env", got, err)
+	}
+	// Empty env value falls through to the file.
+	got, err = resolveKey(p, jobsEnv(map[string]string{"MY_KEY": ""}))
+	if err != nil || got != "sk-from-file" {
+		t.Fatalf("resolveKey with empty env = %q, %v; want sk-from-file", got, err)
+	}
+}
+
+func TestResolveKeyFileFormats(t *testing.T) {
+	for _, tc := range []struct {
+		name, content, env, want string
+	}{
+		{"bare", "# my key\n\n  sk-bare  \n", "", "sk-bare"},
+		{"api_key", "[default]\napi_key = sk-ini\n", "", "sk-ini"},
+		{"dotenv", "BASE_URL=https://x\nexport OPENAI_API_KEY=\"sk-dotenv\"\n", "", "sk-dotenv"},
+		{"named wins", "OTHER_KEY=sk-other\nOPENAI_API_KEY=sk-named\n", "OPENAI_API_KEY", "sk-named"},
+		{"base64 padding", "c2stcGFkZGVk==\n", "", "c2stcGFkZGVk=="},
+		{"comments only", "# nothing here\n; nor here\n", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := keyFromCredentials([]byte(tc.content), tc.env)
+			if got != tc.want {
+				t.Fatalf("keyFromCredentials = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestResolveKeyHomeExpansion(t *testing.T) {
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, ".mcpload"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".mcpload", "credentials"), []byte("api_key=sk-home\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := &scenarios.Provider{BaseURL: "https://api.example.com/v1", CredentialsFile: "~/.mcpload/credentials"}
+	got, err := resolveKey(p, jobsEnv(map[string]string{"HOME": home}))
+	if err != nil || got != "sk-home" {
+		t.Fatalf("resolveKey = %q, %v; want sk-home", got, err)
+	}
+}
+
+func TestResolveKeyMissingNamesBothPlaces(t *testing.T) {
+	home := t.TempDir()
+	p := &scenarios.Provider{BaseURL: "https://api.example.com/v1", APIKeyEnv: "OPENAI_API_KEY", CredentialsFile: "~/.mcpload/credentials"}
+	_, err := resolveKey(p, jobsEnv(map[string]string{"HOME": home}))
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	want := "no API key: $OPENAI_API_KEY is not set, and credentials file " + filepath.Join(home, ".mcpload", "credentials") + " does not exist"
+	if err.Error() != want {
+		t.Fatalf("error = %q\nwant    %q", err, want)
+	}
+
+	// A file without a key says so.
+	empty := filepath.Join(home, "empty")
+	if err := os.WriteFile(empty, []byte("# todo\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p.CredentialsFile = empty
+	_, err = resolveKey(p, jobsEnv(nil))
+	if err == nil || !strings.Contains(err.Error(), "credentials file "+empty+" has no key") || !strings.Contains(err.Error(), "$OPENAI_API_KEY is not set") {
+		t.Fatalf("error = %v", err)
+	}
+
+	// Neither configured.
+	_, err = resolveKey(&scenarios.Provider{BaseURL: "https://x/v1"}, jobsEnv(nil))
+	if err == nil || !strings.Contains(err.Error(), "api_key_env and credentials_file are both unset") {
+		t.Fatalf("error = %v", err)
+	}
+
+	// The mock needs nothing.
+	if k, err := resolveKey(&scenarios.Provider{BaseURL: scenarios.MockURL}, jobsEnv(nil)); err != nil || k != "" {
+		t.Fatalf("mock: %q, %v", k, err)
+	}
+}
+
+func TestNewJobWrapsKeyErrorWithProvider(t *testing.T) {
+	sc := jobsConversationScenario()
+	sc.Providers["primary"] = &scenarios.Provider{API: "openai", BaseURL: "http://127.0.0.1:1/v1", Model: "m", APIKeyEnv: "OPENAI_API_KEY", CredentialsFile: "/nonexistent/mcpload/credentials"}
+	_, err := newJob(sc, jobConfig{MockURL: "http://127.0.0.1:1", Getenv: jobsEnv(nil), Slots: 1})
+	want := `provider "primary": no API key: $OPENAI_API_KEY is not set, and credentials file /nonexistent/mcpload/credentials does not exist`
+	if err == nil || err.Error() != want {
+		t.Fatalf("error = %v\nwant    %s", err, want)
+	}
+}
+
+func TestCheckTarget(t *testing.T) {
+	for _, u := range []string{"http://127.0.0.1:8080/v1", "http://127.3.4.5/mcp", "http://[::1]:9/x", "http://localhost:1234", "https://LOCALHOST/v1"} {
+		if err := checkTarget(u, false); err != nil {
+			t.Errorf("checkTarget(%q) = %v, want nil", u, err)
+		}
+	}
+	for _, u := range []string{"https://api.openai.com/v1", "http://10.0.0.1/v1", "http://localhost.evil.com/v1", "http://[::2]/"} {
+		err := checkTarget(u, false)
+		if err == nil || !strings.Contains(err.Error(), "--allow-remote") || !strings.Contains(err.Error(), "real money") {
+			t.Errorf("checkTarget(%q) = %v, want a refusal naming --allow-remote", u, err)
+		}
+		if err := checkTarget(u, true); err != nil {
+			t.Errorf("checkTarget(%q, allowRemote) = %v", u, err)
+		}
+	}
+	if err := checkTarget("ftp://127.0.0.1/", true); err == nil {
+		t.Error("ftp scheme accepted")
+	}
+}
+
+func TestNewJobRefusesRemoteTargets(t *testing.T) {
+	sc := jobsConversationScenario()
+	sc.Providers["primary"] = &scenarios.Provider{API: "openai", BaseURL: "https://api.openai.com/v1", Model: "gpt-4.1-mini", APIKeyEnv: "K"}
+	env := jobsEnv(map[string]string{"K": "sk-test"})
+	_, err := newJob(sc, jobConfig{MockURL: "http://127.0.0.1:1", Getenv: env, Slots: 1})
+	if err == nil || !strings.Contains(err.Error(), "--allow-remote") {
+		t.Fatalf("remote provider: err = %v", err)
+	}
+	if _, err := newJob(sc, jobConfig{MockURL: "http://127.0.0.1:1", Getenv: env, Slots: 1, AllowRemote: true}); err != nil {
+		t.Fatalf("with AllowRemote: %v", err)
+	}
+
+	sc = jobsConversationScenario()
+	sc.MCPServers["tools"] = &scenarios.MCPServer{URL: "https://mcp.example.com/mcp"}
+	_, err = newJob(sc, jobConfig{MockURL: "http://127.0.0.1:1", Slots: 1})
+	if err == nil || !strings.Contains(err.Error(), `mcp server "tools"`) || !strings.Contains(err.Error(), "--allow-remote") {
+		t.Fatalf("remote MCP server: err = %v", err)
+	}
+}
+
+func TestRedactor(t *testing.T) {
+	r := newRedactor("sk-secret-123", "")
+	got := r.redact(`HTTP 401: Incorrect API key provided: sk-secret-123. Header was "Authorization: Bearer abc.def-ghi"`)
+	if strings.Contains(got, "sk-secret-123") || strings.Contains(got, "abc.def-ghi") {
+		t.Fatalf("leak: %s", got)
+	}
+	if strings.Count(got, redactedText) != 2 {
+		t.Fatalf("want 2 redactions: %s", got)
+	}
+	if r.redact("") != "" || r.redact("plain") != "plain" {
+		t.Fatal("redact changed clean text")
+	}
+}

@@ -1,0 +1,158 @@
+package attacker
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/scenarios"
+	"github.com/mcpload/mcpload/wire/openaichat"
+)
+
+// defaultAttemptTimeout bounds an attempt when the scenario sets no
+// client.timeout (the loader normally fills it in).
+const defaultAttemptTimeout = 60 * time.Second
+
+// jobCloser is implemented by jobs that hold MCP sessions; the scheduler
+// calls Close once the run is over so that servers can free them.
+type jobCloser interface {
+	Close(ctx context.Context) error
+}
+
+var (
+	_ jobCloser = (*conversationJob)(nil)
+	_ jobCloser = (*mcpDirectJob)(nil)
+)
+
+// newJob builds the Job of sc. Everything that can be refused is refused
+// here, before any load starts: targets off loopback without AllowRemote,
+// providers without a key, tools on undefined servers, schemas that do not
+// compile.
+func newJob(sc *scenarios.Scenario, cfg jobConfig) (Job, error) {
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = http.DefaultClient
+	}
+	if cfg.Getenv == nil {
+		cfg.Getenv = os.Getenv
+	}
+	timeout := sc.Client.Timeout.D()
+	if timeout <= 0 {
+		timeout = defaultAttemptTimeout
+	}
+	if sc.Kind() == scenarios.KindMCPDirect {
+		return newMCPDirect(sc, cfg, timeout)
+	}
+	return newConversation(sc, cfg, timeout)
+}
+
+func newMCPDirect(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duration) (Job, error) {
+	d := sc.MCPDirect
+	url, err := serverURL(sc, d.Server, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("mcp_direct: %w", err)
+	}
+	client := newMCPClient(cfg.HTTPClient, d.Server, url, timeout, newRedactor())
+	return newMCPDirectJob(d, sc.Seed, client)
+}
+
+func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duration) (Job, error) {
+	conv := sc.Conversation
+	if conv == nil {
+		return nil, fmt.Errorf("scenario %q has neither conversation nor mcp_direct", sc.Name)
+	}
+	name := conv.Provider
+	p := sc.Providers[name]
+	if p == nil {
+		return nil, fmt.Errorf("conversation.provider %q is not defined in providers", name)
+	}
+	if p.API != "" && p.API != "openai" {
+		return nil, fmt.Errorf("provider %q: api %q is not supported (want openai)", name, p.API)
+	}
+	base := p.BaseURL
+	if p.IsMock() {
+		if cfg.MockURL == "" {
+			return nil, fmt.Errorf("provider %q uses the mock, but no mock is running", name)
+		}
+		base = cfg.MockURL + "/providers/" + name + "/v1"
+	} else if err := checkTarget(base, cfg.AllowRemote); err != nil {
+		return nil, fmt.Errorf("provider %q: %w", name, err)
+	}
+	key, err := resolveKey(p, cfg.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("provider %q: %w", name, err)
+	}
+	rd := newRedactor(key)
+	chatURL := strings.TrimRight(base, "/") + "/chat/completions"
+
+	// One client and one session pool per server: sessions belong to a
+	// server, and tools on one server share them.
+	clients := map[string]*convTool{}
+	tools := make(map[string]*convTool, len(sc.Tools))
+	for _, t := range sc.Tools {
+		ct := clients[t.Server]
+		if ct == nil {
+			url, err := serverURL(sc, t.Server, cfg)
+			if err != nil {
+				return nil, fmt.Errorf("tool %q: %w", t.Name, err)
+			}
+			c := newMCPClient(cfg.HTTPClient, t.Server, url, timeout, rd)
+			ct = &convTool{client: c, pool: newSessionPool(c)}
+			clients[t.Server] = ct
+		}
+		tools[t.Name] = ct
+	}
+	args, err := newArgValidator(sc.Tools)
+	if err != nil {
+		return nil, err
+	}
+	chat, err := newChatClient(cfg.HTTPClient, name, p, chatURL, key, sc.Tools, timeout, rd)
+	if err != nil {
+		return nil, fmt.Errorf("provider %q: %w", name, err)
+	}
+
+	j := &conversationJob{
+		provider: name,
+		modelKey: record.ModelKey(name),
+		chat:     chat,
+		url:      chatURL,
+		maxSteps: conv.MaxSteps,
+		tools:    tools,
+		args:     args,
+		redact:   rd,
+	}
+	if j.maxSteps <= 0 {
+		j.maxSteps = defaultMaxSteps
+	}
+	if conv.System != "" {
+		j.system = &openaichat.Message{Role: "system", Content: openaichat.Str(conv.System)}
+	}
+	for _, t := range conv.Turns {
+		j.users = append(j.users, openaichat.Message{Role: "user", Content: openaichat.Str(t.User)})
+	}
+	for _, ct := range clients {
+		j.pools = append(j.pools, ct.pool)
+	}
+	return j, nil
+}
+
+// serverURL resolves the endpoint of MCP server name and checks it.
+func serverURL(sc *scenarios.Scenario, name string, cfg jobConfig) (string, error) {
+	s := sc.MCPServers[name]
+	if s == nil {
+		return "", fmt.Errorf("mcp server %q is not defined in mcp_servers", name)
+	}
+	if s.IsMock() {
+		if cfg.MockURL == "" {
+			return "", fmt.Errorf("mcp server %q uses the mock, but no mock is running", name)
+		}
+		return cfg.MockURL + "/mcp/" + name, nil
+	}
+	if err := checkTarget(s.URL, cfg.AllowRemote); err != nil {
+		return "", fmt.Errorf("mcp server %q: %w", name, err)
+	}
+	return s.URL, nil
+}

@@ -1,0 +1,493 @@
+package attacker
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mcpload/mcpload/record"
+)
+
+// MCP Streamable HTTP constants. mcpProtocolVersion is the newest version
+// the official Go SDK (v1.8.0) still negotiates through the initialize
+// handshake; 2026-07-28 replaces that handshake with server/discover and
+// sessionless requests, which this client does not speak.
+const (
+	mcpProtocolVersion = "2025-11-25"
+	mcpClientName      = "mcpload"
+	mcpClientVersion   = "0.1.0"
+
+	hdrSessionID       = "Mcp-Session-Id"       // canonical form of Mcp-Session-Id
+	hdrProtocolVersion = "Mcp-Protocol-Version" // canonical form of MCP-Protocol-Version
+
+	// hdrSeq and hdrStep tag a tools/call with its conversation and step.
+	// The mock derives its latency draws from them, so that a run is
+	// reproducible whatever order requests arrive in; other servers ignore
+	// them.
+	hdrSeq  = "Mcpload-Seq"
+	hdrStep = "Mcpload-Step"
+)
+
+// callTags identifies the step a request belongs to, for hdrSeq/hdrStep.
+type callTags struct {
+	seq  uint64
+	step int
+	set  bool
+}
+
+var hdrAcceptMCP = []string{"application/json, text/event-stream"}
+
+// mcpClient speaks MCP Streamable HTTP to one server: a hand-written client
+// so that every HTTP exchange is one counted, timed attempt, with no hidden
+// reconnects or standalone GET streams.
+type mcpClient struct {
+	http    *http.Client
+	url     string
+	server  string
+	timeout time.Duration
+	redact  *redactor
+
+	// Attempt keys of the handshake and of session teardown. The
+	// initialized notification is its own HTTP exchange, so it is its own
+	// attempt, under its own key: folding it into initialize would hide a
+	// server that is slow to accept notifications.
+	initKey, notifiedKey, deleteKey string
+
+	nextID atomic.Int64
+}
+
+func newMCPClient(hc *http.Client, server, url string, timeout time.Duration, rd *redactor) *mcpClient {
+	prefix := "mcp:" + server + "/"
+	return &mcpClient{
+		http:        hc,
+		url:         url,
+		server:      server,
+		timeout:     timeout,
+		redact:      rd,
+		initKey:     prefix + "initialize",
+		notifiedKey: prefix + "initialized",
+		deleteKey:   prefix + "delete",
+	}
+}
+
+// mcpSession is an initialized MCP session. It is safe for concurrent
+// calls: the SDK's server serves concurrent requests on one session.
+type mcpSession struct {
+	// id is the Mcp-Session-Id, "" when the server keeps no sessions.
+	id      []string
+	version []string
+	// expired is set when the server answered 404 to the session, so that
+	// its pool initializes a new one.
+	expired atomic.Bool
+}
+
+// mcpExchange is the outcome of one HTTP exchange with the server.
+type mcpExchange struct {
+	status  int
+	bytesIn int64
+	outcome string
+	err     string
+}
+
+// mcpOutcome sums what a sequence of exchanges (a handshake, a handshake
+// and a call) produced for the job's result.
+type mcpOutcome struct {
+	status  int // of the last exchange
+	bytesIn int64
+	outcome string
+	err     string
+}
+
+func (o *mcpOutcome) add(ex *mcpExchange) {
+	o.status = ex.status
+	o.bytesIn += ex.bytesIn
+	o.outcome = ex.outcome
+	o.err = ex.err
+}
+
+// rpcResponse is a JSON-RPC message from the server: the response we wait
+// for, or a notification or request we ignore.
+type rpcResponse struct {
+	ID     json.RawMessage `json:"id"`
+	Method string          `json:"method"`
+	Result json.RawMessage `json:"result"`
+	Error  *rpcError       `json:"error"`
+}
+
+type rpcError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+// initialize opens a session: the initialize request, then the
+// notifications/initialized notification. Both are recorded as attempts
+// (kind mcp) in step step of conversation seq.
+func (c *mcpClient) initialize(ctx context.Context, seq uint64, step int, sink Sink) (*mcpSession, mcpOutcome) {
+	var out mcpOutcome
+	id := c.nextID.Add(1)
+	body := make([]byte, 0, 192)
+	body = append(body, `{"jsonrpc":"2.0","id":`...)
+	body = strconv.AppendInt(body, id, 10)
+	body = append(body, `,"method":"initialize","params":{"protocolVersion":"`+mcpProtocolVersion+
+		`","capabilities":{},"clientInfo":{"name":"`+mcpClientName+`","version":"`+mcpClientVersion+`"}}}`...)
+
+	start := time.Now()
+	var ex mcpExchange
+	result, hdr := c.rpc(ctx, nil, callTags{}, id, body, &ex)
+	sess := &mcpSession{}
+	if ex.outcome == record.OutcomeOK {
+		var ir struct {
+			ProtocolVersion string `json:"protocolVersion"`
+		}
+		if err := json.Unmarshal(result, &ir); err != nil || ir.ProtocolVersion == "" {
+			ex.outcome, ex.err = record.OutcomeProtocol, "initialize: result has no protocolVersion: "+snippet(result)
+		} else {
+			sess.version = []string{ir.ProtocolVersion}
+			if sid := hdr.Get(hdrSessionID); sid != "" {
+				sess.id = []string{sid}
+			}
+		}
+	}
+	c.record(sink, seq, step, record.StepMCP, c.initKey, start, &ex)
+	out.add(&ex)
+	if ex.outcome != record.OutcomeOK {
+		return nil, out
+	}
+
+	start = time.Now()
+	ex = mcpExchange{}
+	c.post(ctx, sess, callTags{}, []byte(`{"jsonrpc":"2.0","method":"notifications/initialized"}`), &ex, nil)
+	c.record(sink, seq, step, record.StepMCP, c.notifiedKey, start, &ex)
+	out.add(&ex)
+	if ex.outcome != record.OutcomeOK {
+		return nil, out
+	}
+	return sess, out
+}
+
+// mcpCall is the outcome of a tools/call.
+type mcpCall struct {
+	mcpExchange
+	// text is the result for the model: the text of the content blocks, or
+	// the raw content when there is no text. For a tool error, its message.
+	text string
+}
+
+// callTool calls tool name with args (a JSON object) on sess and records
+// the attempt (kind tool). A JSON-RPC error is a protocol outcome, a result
+// with isError a tool_error, a 404 an expired session.
+func (c *mcpClient) callTool(ctx context.Context, sess *mcpSession, seq uint64, step int, name string, args []byte, sink Sink) mcpCall {
+	id := c.nextID.Add(1)
+	body := make([]byte, 0, 96+len(name)+len(args))
+	body = append(body, `{"jsonrpc":"2.0","id":`...)
+	body = strconv.AppendInt(body, id, 10)
+	body = append(body, `,"method":"tools/call","params":{"name":`...)
+	body = appendJSONString(body, name)
+	body = append(body, `,"arguments":`...)
+	if len(args) == 0 {
+		args = []byte("{}")
+	}
+	body = append(body, args...)
+	body = append(body, "}}"...)
+
+	start := time.Now()
+	var call mcpCall
+	result, _ := c.rpc(ctx, sess, callTags{seq: seq, step: step, set: true}, id, body, &call.mcpExchange)
+	if call.outcome == record.OutcomeOK {
+		var tr struct {
+			Content           json.RawMessage `json:"content"`
+			StructuredContent json.RawMessage `json:"structuredContent"`
+			IsError           bool            `json:"isError"`
+		}
+		if err := json.Unmarshal(result, &tr); err != nil {
+			call.outcome, call.err = record.OutcomeProtocol, "tools/call: decoding result: "+err.Error()
+		} else {
+			call.text = contentText(tr.Content, tr.StructuredContent)
+			if tr.IsError {
+				call.outcome = record.OutcomeToolError
+				call.err = "tool " + name + " returned isError: " + truncate(call.text, maxErrorDetail)
+			}
+		}
+	}
+	c.record(sink, seq, step, record.StepTool, record.ToolKey(name), start, &call.mcpExchange)
+	return call
+}
+
+// contentText flattens MCP content blocks into what a model is given: the
+// text blocks joined by newlines, else the structured content, else the
+// raw blocks.
+func contentText(content, structured json.RawMessage) string {
+	var blocks []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}
+	if json.Unmarshal(content, &blocks) == nil {
+		var sb strings.Builder
+		for _, b := range blocks {
+			if b.Type != "text" {
+				continue
+			}
+			if sb.Len() > 0 {
+				sb.WriteByte('\n')
+			}
+			sb.WriteString(b.Text)
+		}
+		if sb.Len() > 0 {
+			return sb.String()
+		}
+	}
+	if len(structured) > 0 && string(structured) != "null" {
+		return string(structured)
+	}
+	return string(content)
+}
+
+// close ends sess with a DELETE, best effort. With a sink the exchange is
+// recorded as an attempt; without one (teardown after the run) it is not.
+func (c *mcpClient) close(ctx context.Context, sess *mcpSession, seq uint64, step int, sink Sink) mcpExchange {
+	var ex mcpExchange
+	if sess == nil || sess.id == nil {
+		ex.outcome = record.OutcomeOK
+		return ex // nothing to end: the server keeps no session
+	}
+	start := time.Now()
+	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, http.MethodDelete, c.url, nil)
+	if err != nil {
+		ex.outcome, ex.err = record.OutcomeProtocol, fmt.Sprintf("building request: %v", err)
+	} else {
+		req.Header[hdrSessionID] = sess.id
+		req.Header[hdrProtocolVersion] = sess.version
+		resp, err := c.http.Do(req)
+		if err != nil {
+			ex.outcome, ex.err = classifyTransportErr(ctx, actx, err), err.Error()
+		} else {
+			cb := &countingBody{r: resp.Body}
+			ex.status = resp.StatusCode
+			switch {
+			case resp.StatusCode >= 200 && resp.StatusCode <= 299,
+				resp.StatusCode == http.StatusMethodNotAllowed: // the spec lets a server refuse DELETE
+				ex.outcome = record.OutcomeOK
+			default:
+				ex.outcome = classifyStatus(resp.StatusCode)
+				ex.err = "DELETE session: " + httpErrorText(resp.StatusCode, cb)
+			}
+			ex.bytesIn = cb.drainClose()
+		}
+	}
+	ex.err = c.redact.redact(ex.err)
+	if sink != nil {
+		c.record(sink, seq, step, record.StepMCP, c.deleteKey, start, &ex)
+	}
+	return ex
+}
+
+// record sends one exchange to sink as attempt 1.
+func (c *mcpClient) record(sink Sink, seq uint64, step int, kind, key string, start time.Time, ex *mcpExchange) {
+	ex.err = c.redact.redact(ex.err)
+	sink.Attempt(&record.Attempt{
+		Conversation: seq,
+		Step:         step,
+		Kind:         kind,
+		Key:          key,
+		Attempt:      1,
+		Start:        start,
+		LatencyUS:    time.Since(start).Microseconds(),
+		Status:       ex.status,
+		Outcome:      ex.outcome,
+		Error:        ex.err,
+		BytesIn:      ex.bytesIn,
+	})
+}
+
+// rpc POSTs a JSON-RPC request and returns the result of the response with
+// id, and the response headers. Failures are classified into ex.
+func (c *mcpClient) rpc(ctx context.Context, sess *mcpSession, tags callTags, id int64, body []byte, ex *mcpExchange) (json.RawMessage, http.Header) {
+	var result json.RawMessage
+	hdr := c.post(ctx, sess, tags, body, ex, func(ctx, actx context.Context, resp *http.Response, r io.Reader) {
+		want := strconv.AppendInt(nil, id, 10)
+		var msg *rpcResponse
+		var err error
+		if isEventStream(resp.Header.Get("Content-Type")) {
+			msg, err = readSSEResponse(r, want)
+		} else {
+			msg, err = readJSONResponse(r, want)
+		}
+		switch {
+		case err != nil:
+			ex.outcome, ex.err = classifyBodyErr(ctx, actx, err), err.Error()
+		case msg.Error != nil:
+			ex.outcome = record.OutcomeProtocol
+			ex.err = "jsonrpc " + strconv.Itoa(msg.Error.Code) + ": " + truncate(msg.Error.Message, maxErrorDetail)
+		case len(msg.Result) == 0:
+			ex.outcome, ex.err = record.OutcomeProtocol, "jsonrpc response has neither result nor error"
+		default:
+			ex.outcome, result = record.OutcomeOK, msg.Result
+		}
+	})
+	return result, hdr
+}
+
+// post sends one POST to the server and, on a 2xx response, hands the body
+// to read (when read is nil, any 2xx is success). It sets ex's status,
+// bytes, and the outcome of anything but the body's content.
+func (c *mcpClient) post(ctx context.Context, sess *mcpSession, tags callTags, body []byte, ex *mcpExchange,
+	read func(ctx, actx context.Context, resp *http.Response, body io.Reader)) http.Header {
+	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		ex.outcome, ex.err = record.OutcomeProtocol, fmt.Sprintf("building request: %v", err)
+		return nil
+	}
+	req.Header["Content-Type"] = hdrJSON
+	req.Header["Accept"] = hdrAcceptMCP
+	if sess != nil {
+		if sess.id != nil {
+			req.Header[hdrSessionID] = sess.id
+		}
+		req.Header[hdrProtocolVersion] = sess.version
+	}
+	if tags.set {
+		req.Header[hdrSeq] = []string{strconv.FormatUint(tags.seq, 10)}
+		req.Header[hdrStep] = []string{strconv.Itoa(tags.step)}
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		ex.outcome, ex.err = classifyTransportErr(ctx, actx, err), err.Error()
+		return nil
+	}
+	cb := &countingBody{r: resp.Body}
+	defer func() { ex.bytesIn = cb.drainClose() }()
+	ex.status = resp.StatusCode
+	switch {
+	case resp.StatusCode == http.StatusNotFound && sess != nil && sess.id != nil:
+		// The server forgot the session (restart, idle timeout): this
+		// call is lost, and the next one must start a new session.
+		sess.expired.Store(true)
+		ex.outcome = record.OutcomeProtocol
+		ex.err = "session expired: " + httpErrorText(resp.StatusCode, cb)
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		ex.outcome = classifyStatus(resp.StatusCode)
+		ex.err = httpErrorText(resp.StatusCode, cb)
+	case read == nil:
+		ex.outcome = record.OutcomeOK
+	default:
+		read(ctx, actx, resp, cb)
+	}
+	return resp.Header
+}
+
+// readJSONResponse reads an application/json JSON-RPC response.
+func readJSONResponse(r io.Reader, wantID []byte) (*rpcResponse, error) {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := readLimited(buf, r); err != nil {
+		return nil, fmt.Errorf("reading response: %w", err)
+	}
+	var msg rpcResponse
+	if err := json.Unmarshal(buf.Bytes(), &msg); err != nil {
+		return nil, protocolError{fmt.Sprintf("decoding jsonrpc response: %v: %s", err, snippet(buf.Bytes()))}
+	}
+	if !bytes.Equal(bytes.TrimSpace(msg.ID), wantID) {
+		return nil, protocolError{fmt.Sprintf("jsonrpc response id %s, want %s", msg.ID, wantID)}
+	}
+	return &msg, nil
+}
+
+// readSSEResponse reads a text/event-stream until the event that carries
+// the response with wantID; notifications and server requests on the
+// stream (progress, logging) are skipped.
+func readSSEResponse(r io.Reader, wantID []byte) (*rpcResponse, error) {
+	sr := newSSEReader(r)
+	defer sr.release()
+	for {
+		data, err := sr.next()
+		if err == io.EOF {
+			return nil, protocolError{"event stream ended without the jsonrpc response"}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading event stream: %w", err)
+		}
+		if len(bytes.TrimSpace(data)) == 0 {
+			continue // priming event, or a keep-alive
+		}
+		var msg rpcResponse
+		if err := json.Unmarshal(data, &msg); err != nil {
+			return nil, protocolError{fmt.Sprintf("decoding event: %v: %s", err, snippet(data))}
+		}
+		if msg.Method != "" || !bytes.Equal(bytes.TrimSpace(msg.ID), wantID) {
+			continue
+		}
+		return &msg, nil
+	}
+}
+
+// protocolError is a malformed response. It is never a timeout, so
+// classifyBodyErr files it as a protocol failure.
+type protocolError struct{ msg string }
+
+func (e protocolError) Error() string { return e.msg }
+
+// sessionPool keeps one initialized session per slot, initialized on first
+// use: one slot plays one agent process, which opens its session once and
+// keeps it, rather than paying the handshake for every conversation.
+type sessionPool struct {
+	c     *mcpClient
+	slots sync.Map // int -> *poolSlot
+}
+
+type poolSlot struct {
+	mu   sync.Mutex
+	sess *mcpSession
+}
+
+func newSessionPool(c *mcpClient) *sessionPool { return &sessionPool{c: c} }
+
+// get returns the session of slot, initializing it first when it is new or
+// expired. Concurrent callers on one slot (parallel tool calls) wait for a
+// single handshake. The handshake's attempts are recorded in step step.
+func (p *sessionPool) get(ctx context.Context, slot int, seq uint64, step int, sink Sink) (*mcpSession, mcpOutcome) {
+	v, ok := p.slots.Load(slot)
+	if !ok {
+		v, _ = p.slots.LoadOrStore(slot, &poolSlot{})
+	}
+	ps := v.(*poolSlot)
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.sess != nil && !ps.sess.expired.Load() {
+		return ps.sess, mcpOutcome{outcome: record.OutcomeOK}
+	}
+	ps.sess = nil
+	sess, out := p.c.initialize(ctx, seq, step, sink)
+	if sess != nil {
+		ps.sess = sess
+	}
+	return sess, out
+}
+
+// closeAll ends every live session, best effort and unrecorded.
+func (p *sessionPool) closeAll(ctx context.Context) {
+	var wg sync.WaitGroup
+	p.slots.Range(func(k, v any) bool {
+		ps := v.(*poolSlot)
+		ps.mu.Lock()
+		sess := ps.sess
+		ps.sess = nil
+		ps.mu.Unlock()
+		if sess != nil && !sess.expired.Load() {
+			wg.Go(func() { p.c.close(ctx, sess, 0, 0, nil) })
+		}
+		return true
+	})
+	wg.Wait()
+}

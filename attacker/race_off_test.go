@@ -1,0 +1,5 @@
+//go:build !race
+
+package attacker
+
+const raceEnabled = false

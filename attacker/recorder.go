@@ -1,0 +1,633 @@
+package attacker
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/mcpload/mcpload/record"
+)
+
+// droppedError is the Error of a dropped hit's Result in results.bin.
+const droppedError = record.OutcomeDropped + ": max_in_flight reached"
+
+// Recorder records a run into its folder as it goes: HDR histograms per tag
+// (histograms.hlog, one interval at a time), attempts.jsonl, results.bin and
+// run.json. It implements Sink for jobs, and records the conversation level
+// for the scheduler.
+//
+// Memory stays flat however long the run: histograms are fixed-size and
+// reset after each interval is written, and records go to disk as they come.
+// Every file is written in whole records (lines, gob messages, interval
+// lines), and flushed at least once an interval, so a crash or Ctrl-C leaves
+// a readable partial run at most one interval old.
+type Recorder struct {
+	dir string
+
+	meta record.Run // fixed fields of run.json
+
+	hists histograms
+
+	attemptsMu sync.Mutex
+	attempts   *chunkFile
+	resultsMu  sync.Mutex
+	results    *chunkFile
+	encode     vegeta.Encoder
+
+	// flushMu serializes Flush and Close, which write histograms.hlog and
+	// run.json.
+	flushMu       sync.Mutex
+	hlog          *chunkFile
+	hlogW         *hdrhistogram.HistogramLogWriter
+	intervalStart time.Time
+	closed        bool
+
+	c counters
+}
+
+// counters are the run's counters, updated without locks on the hot path.
+type counters struct {
+	started, ok, failed, dropped atomic.Uint64
+	convFailures                 outcomeCounts
+
+	attempts, retries, steps atomic.Uint64
+	attemptOutcomes          outcomeCounts
+
+	prompt, completion, cached atomic.Int64
+	invalidToolArgs            atomic.Uint64
+
+	// inFlight counts hits from just before their handoff to a worker
+	// until their job returns: the scheduler's measure of busy slots.
+	// running counts jobs between start and return, for PeakInFlight.
+	inFlight, running, peakInFlight atomic.Int64
+	// In Unix nanoseconds: first and last actual start, last end.
+	firstStart, lastStart, lastEnd atomic.Int64
+}
+
+// NewRecorder creates the run files in dir, which must exist, and writes
+// run.json with status running. run holds the run's metadata: Scenario,
+// Kind, Seed, Version, Started, Planned and Rate.Target; the counters are the
+// Recorder's.
+func NewRecorder(dir string, run record.Run) (*Recorder, error) {
+	r := &Recorder{dir: dir, meta: run, intervalStart: run.Started}
+	r.hists.init()
+	var err error
+	open := func(name string) *chunkFile {
+		if err != nil {
+			return nil
+		}
+		var c *chunkFile
+		c, err = createChunkFile(filepath.Join(dir, name))
+		return c
+	}
+	r.attempts = open(record.AttemptsFile)
+	r.results = open(record.ResultsFile)
+	r.hlog = open(record.HistogramsFile)
+	if err != nil {
+		r.closeFiles()
+		return nil, err
+	}
+	r.encode = vegeta.NewEncoder(r.results)
+
+	// The log header: Java HdrHistogram's, with the start time to the
+	// millisecond (the library's OutputStartTime truncates to the second).
+	// Interval times are relative to BaseTime, the run's start.
+	startMs := run.Started.UnixMilli()
+	r.hlogW = hdrhistogram.NewHistogramLogWriter(r.hlog)
+	r.hlogW.SetBaseTime(startMs)
+	_ = r.hlogW.OutputLogFormatVersion()
+	_ = r.hlogW.OutputComment(fmt.Sprintf("[StartTime: %.3f (seconds since epoch), %s]",
+		float64(startMs)/1000, run.Started.UTC().Format(time.RFC3339Nano)))
+	_ = r.hlogW.OutputComment(fmt.Sprintf("[BaseTime: %.3f (seconds since epoch)]", float64(startMs)/1000))
+	_ = r.hlogW.OutputComment("[Values in microseconds; Interval_Max in seconds]")
+	_ = r.hlogW.OutputLegend()
+	if err := r.hlog.flush(); err != nil {
+		r.closeFiles()
+		return nil, err
+	}
+
+	if err := r.writeRun(r.snapshot(record.StatusRunning, time.Time{})); err != nil {
+		r.closeFiles()
+		return nil, err
+	}
+	return r, nil
+}
+
+// Attempt implements Sink.
+func (r *Recorder) Attempt(a *record.Attempt) {
+	line := getLine()
+	// An Attempt always encodes; a failure here would be a bug in record.
+	_ = line.enc.Encode(a)
+	r.attemptsMu.Lock()
+	r.attempts.write(line.buf.Bytes())
+	r.attemptsMu.Unlock()
+	putLine(line)
+
+	r.hists.pair(record.LevelAttempt, a.Key).record(a.Outcome == record.OutcomeOK, a.LatencyUS)
+
+	r.c.attempts.Add(1)
+	if a.Attempt > 1 {
+		r.c.retries.Add(1)
+	}
+	r.c.attemptOutcomes.add(a.Outcome)
+	if a.PromptTokens != 0 {
+		r.c.prompt.Add(int64(a.PromptTokens))
+	}
+	if a.CompletionTokens != 0 {
+		r.c.completion.Add(int64(a.CompletionTokens))
+	}
+	if a.CachedTokens != 0 {
+		r.c.cached.Add(int64(a.CachedTokens))
+	}
+}
+
+// Step implements Sink.
+func (r *Recorder) Step(s StepRecord) {
+	r.hists.pair(record.LevelStep, s.Key).record(s.Outcome == record.OutcomeOK, s.Latency.Microseconds())
+	if s.TTFT > 0 {
+		r.hists.pair(record.LevelTTFT, s.Key).record(true, s.TTFT.Microseconds())
+	}
+	r.c.steps.Add(1)
+}
+
+// InvalidToolArgs implements Sink.
+func (r *Recorder) InvalidToolArgs() { r.c.invalidToolArgs.Add(1) }
+
+// enter counts a hit about to be handed to a worker, and returns how many
+// are now in flight, itself included.
+func (r *Recorder) enter() int64 { return r.c.inFlight.Add(1) }
+
+// leave counts a hit that was never handed over.
+func (r *Recorder) leave() { r.c.inFlight.Add(-1) }
+
+// finished counts a job that returned.
+func (r *Recorder) finished() {
+	r.c.running.Add(-1)
+	r.c.inFlight.Add(-1)
+}
+
+// started counts a conversation that a worker starts at now.
+func (r *Recorder) started(now time.Time) {
+	r.c.started.Add(1)
+	ns := now.UnixNano()
+	r.c.firstStart.CompareAndSwap(0, ns)
+	storeMax(&r.c.lastStart, ns)
+	storeMax(&r.c.peakInFlight, r.c.running.Add(1))
+}
+
+// conversation records a finished unit of work: its latency from the
+// intended start (conversation) and from the actual start (service), its
+// Result in results.bin, and its fate.
+func (r *Recorder) conversation(seq uint64, intended, start, end time.Time, res JobResult) {
+	ok := res.Outcome == record.OutcomeOK
+	latency := end.Sub(intended)
+	r.hists.pair(record.LevelConversation, "").record(ok, latency.Microseconds())
+	r.hists.pair(record.LevelService, "").record(ok, end.Sub(start).Microseconds())
+
+	if ok {
+		r.c.ok.Add(1)
+	} else {
+		r.c.failed.Add(1)
+		r.c.convFailures.add(res.Outcome)
+	}
+	storeMax(&r.c.lastEnd, end.UnixNano())
+
+	result := vegeta.Result{
+		Seq:       seq,
+		Code:      res.Code,
+		Timestamp: intended,
+		Latency:   latency,
+		BytesIn:   res.BytesIn,
+		Method:    "POST",
+		URL:       res.URL,
+	}
+	if !ok {
+		result.Error = res.Outcome
+		if res.Err != "" {
+			result.Error += ": " + res.Err
+		}
+		// vegeta counts success by status code alone, so a conversation
+		// that failed after a 2xx (a tool error, a bad stream) would be a
+		// success in `vegeta report`. Code 0 is what vegeta itself writes
+		// for a failure without a usable response.
+		if result.Code >= 200 && result.Code < 400 {
+			result.Code = 0
+		}
+	}
+	r.writeResult(&result)
+}
+
+// dropped records a hit that found every slot busy at its intended start.
+func (r *Recorder) dropped(seq uint64, intended time.Time) {
+	r.c.dropped.Add(1)
+	r.writeResult(&vegeta.Result{
+		Seq:       seq,
+		Timestamp: intended,
+		Error:     droppedError,
+		Method:    "POST",
+	})
+}
+
+func (r *Recorder) writeResult(res *vegeta.Result) {
+	r.resultsMu.Lock()
+	defer r.resultsMu.Unlock()
+	if err := r.encode(res); err != nil {
+		r.results.setErr(fmt.Errorf("encoding result %d: %w", res.Seq, err))
+	}
+	r.results.commit()
+}
+
+// InFlight returns the conversations running now.
+func (r *Recorder) InFlight() int64 { return r.c.running.Load() }
+
+// Flush writes the histograms of the interval since the last flush to
+// histograms.hlog, resets them, flushes attempts.jsonl and results.bin, and
+// rewrites run.json with status running.
+func (r *Recorder) Flush() error {
+	r.flushMu.Lock()
+	defer r.flushMu.Unlock()
+	if r.closed {
+		return errors.New("recorder: flush after close")
+	}
+	return r.flushLocked(time.Now(), record.StatusRunning, time.Time{})
+}
+
+// Close flushes everything a last time, writes run.json with status (which
+// should be record.StatusComplete or StatusInterrupted), closes the files
+// and returns the final Run.
+func (r *Recorder) Close(status string) (*record.Run, error) {
+	r.flushMu.Lock()
+	defer r.flushMu.Unlock()
+	if r.closed {
+		return nil, errors.New("recorder: closed twice")
+	}
+	r.closed = true
+	now := time.Now()
+	err := r.flushLocked(now, status, now)
+	err = errors.Join(err, r.closeFiles())
+	run := r.snapshot(status, now)
+	return &run, err
+}
+
+func (r *Recorder) flushLocked(now time.Time, status string, ended time.Time) error {
+	r.hists.writeInterval(r.hlogW, r.intervalStart, now)
+	r.intervalStart = now
+	errs := []error{r.hlog.flush()}
+
+	r.attemptsMu.Lock()
+	errs = append(errs, r.attempts.flush())
+	r.attemptsMu.Unlock()
+
+	r.resultsMu.Lock()
+	errs = append(errs, r.results.flush())
+	r.resultsMu.Unlock()
+
+	errs = append(errs, r.writeRun(r.snapshot(status, ended)))
+	return errors.Join(errs...)
+}
+
+func (r *Recorder) closeFiles() error {
+	var errs []error
+	for _, c := range []*chunkFile{r.attempts, r.results, r.hlog} {
+		if c != nil {
+			errs = append(errs, c.close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Snapshot returns run.json as of now, with status running.
+func (r *Recorder) Snapshot() record.Run { return r.snapshot(record.StatusRunning, time.Time{}) }
+
+func (r *Recorder) snapshot(status string, ended time.Time) record.Run {
+	run := r.meta
+	run.Status = status
+	run.Ended = ended
+	run.Conversations = record.Counts{
+		// Load the fates before started: a conversation is counted started
+		// before it can end, so ok+failed never exceeds started here.
+		OK:        r.c.ok.Load(),
+		Failed:    r.c.failed.Load(),
+		Dropped:   r.c.dropped.Load(),
+		ByOutcome: r.c.convFailures.snapshot(),
+	}
+	run.Conversations.Started = r.c.started.Load()
+	run.Attempts = record.AttemptCounts{
+		Total:     r.c.attempts.Load(),
+		Retries:   r.c.retries.Load(),
+		ByOutcome: r.c.attemptOutcomes.snapshot(),
+		Steps:     r.c.steps.Load(),
+	}
+	run.Tokens = record.Tokens{
+		Prompt:     r.c.prompt.Load(),
+		Completion: r.c.completion.Load(),
+		Cached:     r.c.cached.Load(),
+	}
+	run.InvalidToolArgs = r.c.invalidToolArgs.Load()
+	run.PeakInFlight = r.c.peakInFlight.Load()
+
+	// As vegeta computes them: Rate over the span of starts, Throughput
+	// over that span plus the wait for the last to finish.
+	first, last, end := r.c.firstStart.Load(), r.c.lastStart.Load(), r.c.lastEnd.Load()
+	run.Rate.Achieved = float64(run.Conversations.Started)
+	run.Rate.Throughput = float64(run.Conversations.OK)
+	if span := time.Duration(last - first).Seconds(); first != 0 && span > 0 {
+		run.Rate.Achieved /= span
+		run.Rate.Throughput /= time.Duration(max(end, last) - first).Seconds()
+	}
+	return run
+}
+
+// writeRun writes run.json atomically, so that a reader never sees half of
+// it.
+func (r *Recorder) writeRun(run record.Run) error {
+	b, err := json.MarshalIndent(run, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", record.RunFile, err)
+	}
+	return writeFileAtomic(filepath.Join(r.dir, record.RunFile), append(b, '\n'))
+}
+
+// writeFileAtomic writes b to a temporary file next to path and renames it
+// over path.
+func writeFileAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	_, err = tmp.Write(b)
+	err = errors.Join(err, tmp.Close())
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// storeMax raises v to x if x is larger.
+func storeMax(v *atomic.Int64, x int64) {
+	for {
+		old := v.Load()
+		if x <= old || v.CompareAndSwap(old, x) {
+			return
+		}
+	}
+}
+
+// outcomeCounts counts by outcome. Outcomes are few and known early, so the
+// map is read-locked on the hot path and written once per new outcome.
+type outcomeCounts struct {
+	mu sync.RWMutex
+	m  map[string]*atomic.Uint64
+}
+
+func (o *outcomeCounts) add(outcome string) {
+	o.mu.RLock()
+	n := o.m[outcome]
+	o.mu.RUnlock()
+	if n == nil {
+		o.mu.Lock()
+		if o.m == nil {
+			o.m = map[string]*atomic.Uint64{}
+		}
+		if n = o.m[outcome]; n == nil {
+			n = new(atomic.Uint64)
+			o.m[outcome] = n
+		}
+		o.mu.Unlock()
+	}
+	n.Add(1)
+}
+
+func (o *outcomeCounts) snapshot() map[string]uint64 {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	s := make(map[string]uint64, len(o.m))
+	for k, n := range o.m {
+		s[k] = n.Load()
+	}
+	return s
+}
+
+// histograms holds one interval histogram per tag, created on first use.
+type histograms struct {
+	mu    sync.RWMutex
+	pairs map[pairKey]*histPair
+	// order lists the tags in creation order, for a stable log.
+	order []*tagHist
+}
+
+type pairKey struct{ level, key string }
+
+// histPair is the success and failure histograms of a level and key.
+type histPair struct{ ok, failed *tagHist }
+
+func (h *histograms) init() { h.pairs = map[pairKey]*histPair{} }
+
+// pair returns the histograms of level and key, creating them on first use.
+func (h *histograms) pair(level, key string) *histPair {
+	k := pairKey{level, key}
+	h.mu.RLock()
+	p := h.pairs[k]
+	h.mu.RUnlock()
+	if p != nil {
+		return p
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if p = h.pairs[k]; p == nil {
+		tag := sanitizeTag(record.Tag(level, key))
+		p = &histPair{ok: newTagHist(tag), failed: newTagHist(tag + record.FailedSuffix)}
+		h.pairs[k] = p
+		h.order = append(h.order, p.ok, p.failed)
+	}
+	return p
+}
+
+// record records a latency in microseconds in the success or the failure
+// histogram.
+func (p *histPair) record(ok bool, us int64) {
+	if ok {
+		p.ok.record(us)
+	} else {
+		p.failed.record(us)
+	}
+}
+
+// writeInterval writes every non-empty histogram as an interval from start
+// to end, and resets it.
+func (h *histograms) writeInterval(w *hdrhistogram.HistogramLogWriter, start, end time.Time) {
+	h.mu.RLock()
+	order := h.order
+	h.mu.RUnlock()
+	for _, t := range order {
+		t.writeInterval(w, start, end)
+	}
+}
+
+// tagHist is the histogram of one tag. Recording swaps into a spare at each
+// interval, so the lock is held for a swap, not for an encoding.
+type tagHist struct {
+	tag   string
+	mu    sync.Mutex
+	live  *hdrhistogram.Histogram
+	spare *hdrhistogram.Histogram
+}
+
+func newTagHist(tag string) *tagHist {
+	return &tagHist{
+		tag:   tag,
+		live:  hdrhistogram.New(record.HistLowest, record.HistHighest, record.HistSigFigs),
+		spare: hdrhistogram.New(record.HistLowest, record.HistHighest, record.HistSigFigs),
+	}
+}
+
+func (t *tagHist) record(us int64) {
+	// Clamp into range rather than lose the value: a latency over an hour
+	// still happened, and the lowest bucket holds sub-microsecond ones.
+	us = min(max(us, record.HistLowest), record.HistHighest)
+	t.mu.Lock()
+	_ = t.live.RecordValue(us)
+	t.mu.Unlock()
+}
+
+func (t *tagHist) writeInterval(w *hdrhistogram.HistogramLogWriter, start, end time.Time) {
+	t.mu.Lock()
+	if t.live.TotalCount() == 0 {
+		t.mu.Unlock()
+		return
+	}
+	h := t.live
+	t.live, t.spare = t.spare, h
+	t.mu.Unlock()
+
+	h.SetTag(t.tag)
+	h.SetStartTimeMs(start.UnixMilli())
+	h.SetEndTimeMs(end.UnixMilli())
+	// The writer only fails on a bad tag, which sanitizeTag rules out, or
+	// on the buffer, which cannot fail.
+	_ = w.OutputIntervalHistogram(h)
+	h.Reset()
+}
+
+// sanitizeTag replaces what the log format forbids in a tag.
+func sanitizeTag(tag string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ',', ' ', '\t', '\r', '\n':
+			return '_'
+		}
+		return r
+	}, tag)
+}
+
+// Tags returns the histogram tags created so far, sorted.
+func (r *Recorder) Tags() []string {
+	r.hists.mu.RLock()
+	defer r.hists.mu.RUnlock()
+	tags := make([]string, 0, len(r.hists.order))
+	for _, t := range r.hists.order {
+		tags = append(tags, t.tag)
+	}
+	sort.Strings(tags)
+	return tags
+}
+
+// lineBuf is a reusable JSON encoder for attempts.jsonl lines.
+type lineBuf struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var linePool = sync.Pool{New: func() any {
+	l := new(lineBuf)
+	l.enc = json.NewEncoder(&l.buf)
+	return l
+}}
+
+func getLine() *lineBuf { return linePool.Get().(*lineBuf) }
+
+func putLine(l *lineBuf) {
+	l.buf.Reset()
+	linePool.Put(l)
+}
+
+// chunkFile buffers whole records and writes them to a file in large chunks,
+// only between records, so the file never ends inside one. It is not safe
+// for concurrent use; its owner locks.
+type chunkFile struct {
+	f   *os.File
+	buf []byte
+	err error
+}
+
+// chunkSize is how much a chunkFile buffers before writing.
+const chunkSize = 64 << 10
+
+func createChunkFile(path string) (*chunkFile, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("creating %s: %w", filepath.Base(path), err)
+	}
+	return &chunkFile{f: f, buf: make([]byte, 0, 2*chunkSize)}, nil
+}
+
+// Write appends p to the buffer; it is how encoders write into a chunkFile.
+// The caller calls commit after each whole record.
+func (c *chunkFile) Write(p []byte) (int, error) {
+	c.buf = append(c.buf, p...)
+	return len(p), nil
+}
+
+// write appends a whole record.
+func (c *chunkFile) write(p []byte) {
+	c.buf = append(c.buf, p...)
+	c.commit()
+}
+
+// commit marks the end of a record, and writes the buffer once it is large.
+func (c *chunkFile) commit() {
+	if len(c.buf) >= chunkSize {
+		_ = c.flush()
+	}
+}
+
+func (c *chunkFile) setErr(err error) {
+	if c.err == nil {
+		c.err = err
+	}
+}
+
+// flush writes the buffer. The first error sticks: later records are
+// dropped rather than written after a gap.
+func (c *chunkFile) flush() error {
+	if len(c.buf) > 0 && c.err == nil {
+		if _, err := c.f.Write(c.buf); err != nil {
+			c.setErr(fmt.Errorf("writing %s: %w", filepath.Base(c.f.Name()), err))
+		}
+	}
+	c.buf = c.buf[:0]
+	return c.err
+}
+
+func (c *chunkFile) close() error {
+	err := c.flush()
+	if cerr := c.f.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("closing %s: %w", filepath.Base(c.f.Name()), cerr)
+	}
+	return err
+}

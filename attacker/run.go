@@ -1,0 +1,226 @@
+package attacker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/scenarios"
+)
+
+// closeTimeout bounds closing a job's sessions at the end of a run.
+const closeTimeout = 5 * time.Second
+
+// An Option configures Run.
+type Option func(*options)
+
+type options struct {
+	mockURL  string
+	client   *http.Client
+	getenv   func(string) string
+	progress func(Progress)
+	interval time.Duration
+	version  string
+
+	allowRemote bool
+
+	// job replaces the scenario's job; tests set it.
+	job Job
+}
+
+// WithMockURL sets the base URL of the built-in mock
+// (http://127.0.0.1:PORT), for providers and MCP servers whose URL is "mock".
+func WithMockURL(url string) Option { return func(o *options) { o.mockURL = url } }
+
+// WithHTTPClient sets the client that sends every request. The default keeps
+// many connections alive per host, as vegeta's does.
+func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.client = c } }
+
+// WithGetenv sets how API keys are looked up in the environment; the default
+// is os.Getenv.
+func WithGetenv(getenv func(string) string) Option {
+	return func(o *options) { o.getenv = getenv }
+}
+
+// WithProgress has fn called with the run's progress every interval, and
+// once more at the end. fn runs on the recorder's goroutine; it should
+// return quickly.
+func WithProgress(fn func(Progress)) Option { return func(o *options) { o.progress = fn } }
+
+// WithInterval sets how often the run's files are flushed, histograms are
+// cut into intervals and progress is reported. The default is 1s.
+func WithInterval(d time.Duration) Option { return func(o *options) { o.interval = d } }
+
+// WithAllowRemote permits providers and MCP servers off loopback
+// (--allow-remote). Without it, Run refuses them before any load starts:
+// a real target spends real money.
+func WithAllowRemote(allow bool) Option { return func(o *options) { o.allowRemote = allow } }
+
+// WithVersion sets the mcpload version recorded in run.json.
+func WithVersion(v string) Option { return func(o *options) { o.version = v } }
+
+// Run runs sc and records it into outDir, which it creates: the arrivals of
+// sc.Load, each running the scenario's job, until the schedule ends or ctx
+// is done. It returns the final counters. When ctx is cancelled (Ctrl-C) it
+// stops starting conversations, cancels those in flight, records all of it,
+// and returns the run with status interrupted and a nil error, so that the
+// caller can still report it.
+//
+// A scenario that cannot run (a bad load, a missing API key, a non-loopback
+// target without opt-in) fails before any load starts and before anything
+// is written into outDir. sc.Seed is the seed; the caller picks one if the
+// scenario has none.
+func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Option) (*record.Run, error) {
+	o := options{getenv: os.Getenv, interval: time.Second, version: "dev"}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.interval <= 0 {
+		return nil, fmt.Errorf("attacker: interval must be positive, got %s", o.interval)
+	}
+
+	pacer, planned, err := NewPacer(sc.Load, sc.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+	}
+	slots, drop := sc.Load.MaxInFlight, sc.Load.OnCap == scenarios.OnCapDrop
+	if slots <= 0 {
+		slots, drop = uncappedSlots, false
+	}
+	if o.client == nil {
+		o.client = defaultHTTPClient()
+		defer o.client.CloseIdleConnections()
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating run folder: %w", err)
+	}
+
+	job := o.job
+	if job == nil {
+		job, err = newJob(sc, jobConfig{
+			MockURL:     o.mockURL,
+			HTTPClient:  o.client,
+			Getenv:      o.getenv,
+			Slots:       slots,
+			AllowRemote: o.allowRemote,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+		}
+	}
+	if c, ok := job.(jobCloser); ok {
+		defer func() {
+			// The run's ctx may be cancelled by now; sessions are still
+			// worth closing, briefly.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+			defer cancel()
+			_ = c.Close(cctx)
+		}()
+	}
+
+	if err := writeScenario(sc, filepath.Join(outDir, record.ScenarioFile)); err != nil {
+		return nil, err
+	}
+	began := time.Now()
+	rec, err := NewRecorder(outDir, record.Run{
+		Scenario: sc.Name,
+		Kind:     sc.Kind(),
+		Seed:     sc.Seed,
+		Version:  o.version,
+		Started:  began,
+		Planned:  planned,
+		Rate:     record.RunRate{Target: meanRate(pacer, planned)},
+	})
+	if err != nil {
+		return nil, err
+	}
+	mon := &monitor{
+		rec:      rec,
+		pacer:    pacer,
+		planned:  planned,
+		began:    began,
+		interval: o.interval,
+		report:   o.progress,
+	}
+	mon.start()
+
+	s := &scheduler{pacer: pacer, planned: planned, job: job, rec: rec, slots: slots, drop: drop}
+	s.run(ctx, began)
+
+	flushErr := mon.stop()
+	status := record.StatusComplete
+	if ctx.Err() != nil {
+		status = record.StatusInterrupted
+	}
+	run, err := rec.Close(status)
+	if o.progress != nil {
+		mon.tick(time.Now())
+	}
+	if err = errors.Join(flushErr, err); err != nil {
+		return run, fmt.Errorf("recording run: %w", err)
+	}
+	return run, nil
+}
+
+// writeScenario writes the resolved scenario, with the seed that was used.
+func writeScenario(sc *scenarios.Scenario, path string) error {
+	b, err := sc.Resolved()
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", record.ScenarioFile, err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", record.ScenarioFile, err)
+	}
+	return nil
+}
+
+// meanRate returns the mean rate of p's schedule over planned.
+func meanRate(p vegeta.Pacer, planned time.Duration) float64 {
+	if planned <= 0 {
+		return 0
+	}
+	switch p := p.(type) {
+	case cumulative:
+		return p.Hits(planned) / planned.Seconds()
+	case *PoissonPacer:
+		return meanRate(p.base, planned)
+	}
+	// Midpoint rule, fine enough for smooth pacers such as vegeta's.
+	const n = 10000
+	var sum float64
+	for i := range n {
+		sum += p.Rate(time.Duration((float64(i) + 0.5) / n * float64(planned)))
+	}
+	if math.IsNaN(sum) || math.IsInf(sum, 0) {
+		return 0
+	}
+	return sum / n
+}
+
+// defaultHTTPClient returns a client tuned as vegeta's attacker tunes its
+// own: many idle connections kept alive per host, and no client-wide
+// timeout, since jobs time each attempt themselves.
+func defaultHTTPClient() *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy: http.ProxyFromEnvironment,
+			DialContext: (&net.Dialer{
+				Timeout:   30 * time.Second,
+				KeepAlive: 30 * time.Second,
+			}).DialContext,
+			MaxIdleConnsPerHost:   10000,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ExpectContinueTimeout: time.Second,
+		},
+	}
+}

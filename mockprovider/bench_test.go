@@ -1,0 +1,117 @@
+package mockprovider
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"testing"
+)
+
+// benchBody is a second-turn request: system, user, the assistant's tool
+// calls and their results, so the mock answers with the final text.
+const benchBody = `{"model":"gpt-4.1-mini","messages":[` +
+	`{"role":"system","content":"You are a helpful assistant."},` +
+	`{"role":"user","content":"What's the weather in Paris, and what time is it there?"},` +
+	`{"role":"assistant","content":null,"tool_calls":[` +
+	`{"id":"call_abcdefghijklmnopqrstuvwx","type":"function","function":{"name":"get_weather","arguments":"{\"city\":\"Paris\",\"units\":\"metric\"}"}},` +
+	`{"id":"call_bcdefghijklmnopqrstuvwxy","type":"function","function":{"name":"get_time","arguments":"{\"tz\":\"Europe/Paris\"}"}}]},` +
+	`{"role":"tool","tool_call_id":"call_abcdefghijklmnopqrstuvwx","content":"{\"sky\":\"clear\",\"temp_c\":21}"},` +
+	`{"role":"tool","tool_call_id":"call_bcdefghijklmnopqrstuvwxy","content":"12:00"}],` +
+	`"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]}`
+
+// benchToolBody is a first-turn request: the mock answers with tool calls.
+const benchToolBody = `{"model":"gpt-4.1-mini","messages":[` +
+	`{"role":"system","content":"You are a helpful assistant."},` +
+	`{"role":"user","content":"What's the weather in Paris, and what time is it there?"}]}`
+
+// BenchmarkChatCompletions measures the mock's capacity through the real
+// handler over loopback HTTP, with a keep-alive client and zero latency.
+// Client and server share the machine, so this is a lower bound.
+func BenchmarkChatCompletions(b *testing.B) {
+	for _, c := range []struct{ name, body string }{{"final", benchBody}, {"tool_calls", benchToolBody}} {
+		b.Run(c.name, func(b *testing.B) {
+			_, base := startMock(b, testScenario())
+			url := base + "/providers/primary/v1/chat/completions"
+			client := &http.Client{Transport: &http.Transport{
+				MaxIdleConns:        1024,
+				MaxIdleConnsPerHost: 1024,
+			}}
+			defer client.CloseIdleConnections()
+			body := []byte(c.body)
+			b.SetParallelism(4) // several connections per core, as a load generator would
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+					req.Header["Content-Type"] = jsonContentType
+					resp, err := client.Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						b.Errorf("status %d", resp.StatusCode)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "completions/s")
+		})
+	}
+}
+
+// BenchmarkChatCompletionsHandler measures the handler alone: decode, pick
+// the reply, encode; no network.
+func BenchmarkChatCompletionsHandler(b *testing.B) {
+	for _, c := range []struct {
+		name, body string
+		stream     bool
+	}{{"final", benchBody, false}, {"tool_calls", benchToolBody, false}, {"final_stream", benchBody, true}} {
+		b.Run(c.name, func(b *testing.B) {
+			s, err := New(testScenario())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			h := s.Handler()
+			body := []byte(c.body)
+			if c.stream {
+				body = append(body[:len(body)-1], `,"stream":true,"stream_options":{"include_usage":true}}`...)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				w := &discardWriter{h: http.Header{}}
+				for pb.Next() {
+					req := httptest.NewRequest(http.MethodPost, "/providers/primary/v1/chat/completions", bytes.NewReader(body))
+					clear(w.h)
+					w.code = 0
+					h.ServeHTTP(w, req)
+					if w.code != 0 && w.code != http.StatusOK {
+						b.Errorf("status %d", w.code)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "completions/s")
+			b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "procs")
+		})
+	}
+}
+
+// discardWriter is a ResponseWriter that keeps nothing, so that the
+// handler benchmark measures the handler, not a recorder.
+type discardWriter struct {
+	h    http.Header
+	code int
+}
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *discardWriter) WriteHeader(code int)        { w.code = code }
+func (w *discardWriter) Flush()                      {}

@@ -1,0 +1,262 @@
+// Package mockprovider is mcpload's built-in target: an OpenAI-compatible
+// chat completions provider (JSON and SSE streaming) that follows a
+// scenario's scripted conversation, and MCP servers over Streamable HTTP
+// that run the scenario's tools. Latencies follow the scenario's latency
+// models, drawn reproducibly from one seed.
+//
+// The mock runs in process on a loopback port during `mcpload run`, and
+// standalone for `mcpload mock`. It keeps its per-request work small
+// (decode, pick the scripted reply, encode) so that it is never the
+// bottleneck of what it serves.
+package mockprovider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mcpload/mcpload/scenarios"
+)
+
+// shutdownGrace bounds how long Close waits for in-flight responses to
+// finish before it drops their connections. Mock waits end at once on
+// Close, so only writes are left to finish.
+const shutdownGrace = 5 * time.Second
+
+// defaultProvider and defaultModel name the provider served when the
+// scenario has no mock provider, so that `mcpload mock` always answers chat.
+const (
+	defaultProvider = "mock"
+	defaultModel    = "mcpload-mock"
+)
+
+// Server is the mock provider and MCP server of one scenario. It is safe
+// for concurrent use.
+type Server struct {
+	seed           int64
+	log            *slog.Logger
+	sessionTimeout time.Duration
+	mcpSSE         bool
+
+	// providers holds the mock providers by name; providerNames is sorted.
+	providers     map[string]*provider
+	providerNames []string
+	// byModel picks the provider of a model for /v1/chat/completions.
+	byModel map[string]*provider
+	script  *script
+	models  map[string][]byte // provider name ("" for all) -> /v1/models body
+
+	// mcps holds one MCP endpoint per mock mcp_servers entry, and "" for
+	// the endpoint that serves every tool.
+	mcps     map[string]*mcpEndpoint
+	mcpNames []string
+
+	rng     *rngSource
+	waiting atomic.Int64 // waits in progress
+	pool    sync.Pool    // *buffers
+	mux     *http.ServeMux
+	done    chan struct{}
+	close   sync.Once
+
+	mu      sync.Mutex
+	httpSrv *http.Server
+	baseURL string
+	closed  bool
+}
+
+// New builds the mock of a loaded, validated scenario whose defaults are
+// filled in. It serves the providers whose base_url is "mock" and the
+// mcp_servers whose url is "mock"; when there is no mock provider, it serves
+// one named "mock" so that chat requests still get answers.
+func New(sc *scenarios.Scenario, opts ...Option) (*Server, error) {
+	if sc == nil {
+		return nil, errors.New("mockprovider: nil scenario")
+	}
+	s := &Server{
+		seed:           sc.Seed,
+		sessionTimeout: DefaultMCPSessionTimeout,
+		done:           make(chan struct{}),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.rng = newRNGSource(s.seed)
+	s.pool.New = func() any { return newBuffers() }
+
+	var err error
+	if s.script, err = newScript(sc.Conversation); err != nil {
+		return nil, fmt.Errorf("mockprovider: scenario %q: %w", sc.Name, err)
+	}
+	s.initProviders(sc)
+	if err := s.initModels(); err != nil {
+		return nil, fmt.Errorf("mockprovider: models: %w", err)
+	}
+	if err := s.initMCP(sc); err != nil {
+		return nil, fmt.Errorf("mockprovider: scenario %q: %w", sc.Name, err)
+	}
+	s.mux = s.routes()
+	return s, nil
+}
+
+func (s *Server) initProviders(sc *scenarios.Scenario) {
+	s.providers = make(map[string]*provider)
+	for name, p := range sc.Providers {
+		if p == nil || !p.IsMock() {
+			continue
+		}
+		s.providers[name] = &provider{name: name, model: p.Model, mock: p.Mock, key: endpointKey("chat", name)}
+	}
+	if len(s.providers) == 0 {
+		s.providers[defaultProvider] = &provider{name: defaultProvider, model: defaultModel, key: endpointKey("chat", defaultProvider)}
+	}
+	s.providerNames = sortedKeys(s.providers)
+	s.byModel = make(map[string]*provider)
+	for _, name := range s.providerNames {
+		p := s.providers[name]
+		if _, ok := s.byModel[p.model]; !ok {
+			s.byModel[p.model] = p
+		}
+	}
+}
+
+func (s *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/providers/{name}/v1/chat/completions", s.handleProviderChat)
+	mux.HandleFunc("/v1/chat/completions", s.handleChat)
+	mux.HandleFunc("/providers/{name}/v1/models", s.handleProviderModels)
+	mux.HandleFunc("/v1/models", s.handleModels)
+	mux.HandleFunc("/mcp/{server}", s.handleMCP)
+	mux.HandleFunc("/mcp", s.handleMCP)
+	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.HandleFunc("/", notFound)
+	return mux
+}
+
+// Handler returns the handler of every endpoint, for callers that run their
+// own http.Server (or httptest.Server).
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Start listens on addr (such as "127.0.0.1:0") and serves in the
+// background. It returns the base URL, http://HOST:PORT; a wildcard listen
+// address is reported as 127.0.0.1.
+func (s *Server) Start(addr string) (baseURL string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return "", errors.New("mockprovider: start: server closed")
+	}
+	if s.httpSrv != nil {
+		return "", errors.New("mockprovider: start: already started at " + s.baseURL)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("mockprovider: listen: %w", err)
+	}
+	s.httpSrv = &http.Server{
+		Handler:           s.mux,
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	s.baseURL = "http://" + urlHost(ln.Addr().(*net.TCPAddr))
+	srv := s.httpSrv
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("mock server stopped", "err", err)
+		}
+	}()
+	s.log.Info("mock server listening", "url", s.baseURL)
+	return s.baseURL, nil
+}
+
+// urlHost is the host:port to put in a URL for a listener address.
+func urlHost(a *net.TCPAddr) string {
+	ip := a.IP
+	if ip == nil || ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return net.JoinHostPort(ip.String(), fmt.Sprint(a.Port))
+}
+
+// Close stops the server: waits in progress end at once (streams stop,
+// waiting requests get 503), MCP sessions are closed, and the listener, if
+// Start opened one, shuts down gracefully. It is safe to call more than once.
+func (s *Server) Close() error {
+	var err error
+	s.close.Do(func() {
+		close(s.done)
+		for _, name := range s.mcpNames {
+			s.mcps[name].closeSessions()
+		}
+		s.mu.Lock()
+		s.closed = true
+		srv := s.httpSrv
+		s.mu.Unlock()
+		if srv == nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		if err = srv.Shutdown(ctx); err != nil {
+			err = errors.Join(fmt.Errorf("mockprovider: shutdown: %w", err), srv.Close())
+		}
+	})
+	return err
+}
+
+// Endpoint describes one endpoint the Server serves.
+type Endpoint struct {
+	Name   string
+	Method string
+	// URL is absolute once Start has run, else a path.
+	URL         string
+	Description string
+}
+
+// Endpoints lists every endpoint served, for `mcpload mock` to print.
+func (s *Server) Endpoints() []Endpoint {
+	s.mu.Lock()
+	base := s.baseURL
+	s.mu.Unlock()
+	var eps []Endpoint
+	add := func(name, method, path, desc string) {
+		eps = append(eps, Endpoint{Name: name, Method: method, URL: base + path, Description: desc})
+	}
+	for _, name := range s.providerNames {
+		p := s.providers[name]
+		add("chat:"+name, http.MethodPost, "/providers/"+name+"/v1/chat/completions",
+			fmt.Sprintf("OpenAI chat completions of provider %s (model %s); OpenAI base URL %s/providers/%s/v1", name, p.model, base, name))
+		add("models:"+name, http.MethodGet, "/providers/"+name+"/v1/models", "OpenAI model list of provider "+name)
+	}
+	add("chat", http.MethodPost, "/v1/chat/completions", "OpenAI chat completions; the provider is chosen by model, else "+s.providerNames[0])
+	add("models", http.MethodGet, "/v1/models", "OpenAI model list of every mock provider")
+	for _, name := range s.mcpNames {
+		m := s.mcps[name]
+		if name == "" {
+			add("mcp", "POST, GET, DELETE", "/mcp", fmt.Sprintf("MCP Streamable HTTP serving every tool (%d)", len(m.tools)))
+			continue
+		}
+		add("mcp:"+name, "POST, GET, DELETE", "/mcp/"+name, fmt.Sprintf("MCP Streamable HTTP of server %s (%d tools)", name, len(m.tools)))
+	}
+	add("healthz", http.MethodGet, "/healthz", "liveness")
+	return eps
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write([]byte(`{"status":"ok"}` + "\n"))
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}

@@ -1,0 +1,135 @@
+package mockprovider
+
+import (
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/mcpload/mcpload/wire/openaichat"
+)
+
+// streamDone is the last SSE event of a stream.
+var streamDone = []byte("data: " + openaichat.StreamDone + "\n\n")
+
+// sse writes a chat completion stream, one flushed event per chunk.
+type sse struct {
+	w     http.ResponseWriter
+	fl    http.Flusher
+	bufs  *buffers
+	chunk openaichat.Chunk
+}
+
+// send writes the current chunk as one event.
+func (e *sse) send() error {
+	out := &e.bufs.out
+	out.Reset()
+	out.WriteString("data: ")
+	if err := e.bufs.enc.Encode(&e.chunk); err != nil { // Encode adds the first '\n'
+		return err
+	}
+	out.WriteByte('\n')
+	return e.write(out.Bytes())
+}
+
+func (e *sse) write(b []byte) error {
+	if _, err := e.w.Write(b); err != nil {
+		return err
+	}
+	if e.fl != nil {
+		e.fl.Flush()
+	}
+	return nil
+}
+
+// stream writes rep as an SSE stream in OpenAI's order: a role chunk, then
+// content pieces or, per tool call, a chunk naming the call and chunks of
+// argument fragments; a chunk with the finish reason; a usage chunk when
+// asked for; and [DONE]. The first delta after the role chunk waits ttft,
+// each later one token_gap. The provider latency has already been waited
+// before the headers.
+func (s *Server) stream(w http.ResponseWriter, wt *waiter, bufs *buffers, req *chatRequest, p *provider, rep *reply, rng *rand.Rand, usage openaichat.Usage, includeUsage bool) {
+	h := w.Header()
+	h["Content-Type"] = sseContentType
+	h["Cache-Control"] = noCache
+	w.WriteHeader(http.StatusOK)
+
+	e := sse{w: w, bufs: bufs}
+	e.fl, _ = w.(http.Flusher)
+	var choice [1]openaichat.ChunkChoice
+	e.chunk = openaichat.Chunk{
+		ID:      randomID(rng, "chatcmpl-", completionIDLen),
+		Object:  "chat.completion.chunk",
+		Created: time.Now().Unix(),
+		Model:   req.Model,
+		Choices: choice[:],
+	}
+	empty := ""
+	choice[0].Delta = openaichat.Delta{Role: "assistant", Content: &empty}
+	if e.send() != nil {
+		return
+	}
+
+	first := true
+	pause := func() error {
+		l := p.mock.TokenGap
+		if first {
+			l, first = p.mock.TTFT, false
+		}
+		return wt.wait(Sample(l, rng))
+	}
+	if len(rep.calls) > 0 {
+		var index int
+		var delta [1]openaichat.ToolCall
+		for i, c := range rep.calls {
+			index = i
+			if pause() != nil {
+				return
+			}
+			delta[0] = openaichat.ToolCall{
+				Index:    &index,
+				ID:       randomID(rng, "call_", callIDLen),
+				Type:     "function",
+				Function: openaichat.FunctionCall{Name: c.name},
+			}
+			choice[0].Delta = openaichat.Delta{ToolCalls: delta[:]}
+			if e.send() != nil {
+				return
+			}
+			for _, f := range c.frags {
+				if pause() != nil {
+					return
+				}
+				delta[0] = openaichat.ToolCall{Index: &index, Function: openaichat.FunctionCall{Arguments: f}}
+				if e.send() != nil {
+					return
+				}
+			}
+		}
+	} else {
+		for i := range rep.pieces {
+			if pause() != nil {
+				return
+			}
+			choice[0].Delta = openaichat.Delta{Content: &rep.pieces[i]}
+			if e.send() != nil {
+				return
+			}
+		}
+	}
+	if pause() != nil {
+		return
+	}
+	choice[0].Delta = openaichat.Delta{}
+	choice[0].FinishReason = &rep.finish
+	if e.send() != nil {
+		return
+	}
+	if includeUsage {
+		e.chunk.Choices = choice[:0]
+		e.chunk.Usage = &usage
+		if e.send() != nil {
+			return
+		}
+	}
+	e.write(streamDone)
+}

@@ -1,0 +1,253 @@
+// Package report turns a run folder into what people and CI read:
+// summary.json, .hgrm percentile files and the terminal summary. It reads
+// the files the attacker wrote (see package record) and never imports the
+// attacker, so `mcpload report DIR` can re-render any run, partial or not.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/mcpload/mcpload/record"
+)
+
+// SummarySchema identifies the version of summary.json's layout.
+const SummarySchema = "mcpload.summary/v1"
+
+// Summary is summary.json: what a run measured, in one document.
+type Summary struct {
+	Schema   string `json:"schema"`
+	Scenario string `json:"scenario"`
+	Kind     string `json:"kind"`
+	Seed     int64  `json:"seed"`
+	Version  string `json:"mcpload_version"`
+	Status   string `json:"status"`
+
+	Started   time.Time `json:"started"`
+	Ended     time.Time `json:"ended"`
+	DurationS float64   `json:"duration_s"`
+	PlannedS  float64   `json:"planned_s"`
+
+	Rate          record.RunRate `json:"rate"`
+	Conversations Conversations  `json:"conversations"`
+	LatencyMS     Latencies      `json:"latency_ms"`
+	Attempts      Attempts       `json:"attempts"`
+	Tokens        record.Tokens  `json:"tokens"`
+
+	InvalidToolArgs uint64 `json:"invalid_tool_args"`
+	PeakInFlight    int64  `json:"peak_in_flight"`
+
+	// Cost is null until a pricing catalog prices the run.
+	Cost *Cost `json:"cost"`
+	// Thresholds lists each threshold expression with its measured value.
+	Thresholds []Threshold `json:"thresholds"`
+}
+
+// Conversations counts units of work by fate.
+type Conversations struct {
+	record.Counts
+	// SuccessRate is ok / (started + dropped), in percent.
+	SuccessRate float64 `json:"success_rate"`
+}
+
+// Latencies holds one Stats per level, and per key within the step,
+// attempt and ttft levels. Failures are kept apart in the *_failed maps.
+type Latencies struct {
+	Conversation       *Stats            `json:"conversation"`
+	ConversationFailed *Stats            `json:"conversation_failed,omitempty"`
+	Service            *Stats            `json:"service"`
+	ServiceFailed      *Stats            `json:"service_failed,omitempty"`
+	Step               map[string]*Stats `json:"step"`
+	StepFailed         map[string]*Stats `json:"step_failed,omitempty"`
+	Attempt            map[string]*Stats `json:"attempt"`
+	AttemptFailed      map[string]*Stats `json:"attempt_failed,omitempty"`
+	TTFT               map[string]*Stats `json:"ttft,omitempty"`
+}
+
+// Stats describes one latency distribution in milliseconds.
+type Stats struct {
+	Count int64   `json:"count"`
+	Mean  float64 `json:"mean"`
+	Min   float64 `json:"min"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P95   float64 `json:"p95"`
+	P99   float64 `json:"p99"`
+	P999  float64 `json:"p999"`
+	Max   float64 `json:"max"`
+}
+
+// Attempts counts HTTP attempts.
+type Attempts struct {
+	record.AttemptCounts
+	// Amplification is attempts per logical step: 1.0 means no retries.
+	Amplification float64 `json:"amplification"`
+}
+
+// Cost is the priced usage of a run.
+type Cost struct {
+	TotalUSD float64 `json:"total_usd"`
+}
+
+// Threshold is one CI gate and its verdict.
+type Threshold struct {
+	Expr  string  `json:"expr"`
+	Value float64 `json:"value"`
+	Pass  bool    `json:"pass"`
+}
+
+// StatsOf summarises h, whose values are microseconds.
+func StatsOf(h *hdrhistogram.Histogram) *Stats {
+	if h == nil || h.TotalCount() == 0 {
+		return nil
+	}
+	ms := func(us int64) float64 { return round3(float64(us) / usPerMs) }
+	return &Stats{
+		Count: h.TotalCount(),
+		Mean:  round3(h.Mean() / usPerMs),
+		Min:   ms(h.Min()),
+		P50:   ms(h.ValueAtQuantile(50)),
+		P90:   ms(h.ValueAtQuantile(90)),
+		P95:   ms(h.ValueAtQuantile(95)),
+		P99:   ms(h.ValueAtQuantile(99)),
+		P999:  ms(h.ValueAtQuantile(99.9)),
+		Max:   ms(h.Max()),
+	}
+}
+
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+
+// ReadRun reads run.json.
+func ReadRun(dir string) (*record.Run, error) {
+	b, err := os.ReadFile(filepath.Join(dir, record.RunFile))
+	if err != nil {
+		return nil, fmt.Errorf("read run: %w", err)
+	}
+	var run record.Run
+	if err := json.Unmarshal(b, &run); err != nil {
+		return nil, fmt.Errorf("read run: %s: %w", record.RunFile, err)
+	}
+	return &run, nil
+}
+
+// Summarize builds the summary of the run in dir.
+func Summarize(dir string) (*Summary, Histograms, error) {
+	run, err := ReadRun(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	hs, err := ReadHistograms(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return NewSummary(run, hs), hs, nil
+}
+
+// NewSummary combines a run's counters and histograms.
+func NewSummary(run *record.Run, hs Histograms) *Summary {
+	s := &Summary{
+		Schema:        SummarySchema,
+		Scenario:      run.Scenario,
+		Kind:          run.Kind,
+		Seed:          run.Seed,
+		Version:       run.Version,
+		Status:        run.Status,
+		Started:       run.Started,
+		Ended:         run.Ended,
+		PlannedS:      run.Planned.Seconds(),
+		Rate:          run.Rate,
+		Conversations: Conversations{Counts: run.Conversations},
+		Attempts:      Attempts{AttemptCounts: run.Attempts},
+		Tokens:        run.Tokens,
+
+		InvalidToolArgs: run.InvalidToolArgs,
+		PeakInFlight:    run.PeakInFlight,
+		Thresholds:      []Threshold{},
+	}
+	if !run.Ended.IsZero() {
+		s.DurationS = round3(run.Ended.Sub(run.Started).Seconds())
+	}
+	c := run.Conversations
+	if offered := c.Started + c.Dropped; offered > 0 {
+		s.Conversations.SuccessRate = round3(100 * float64(c.OK) / float64(offered))
+	}
+	if run.Attempts.Steps > 0 {
+		s.Attempts.Amplification = round3(float64(run.Attempts.Total) / float64(run.Attempts.Steps))
+	}
+	s.LatencyMS = latencies(hs)
+	return s
+}
+
+// latencies sorts histograms into levels by their tags (see record.Tag).
+func latencies(hs Histograms) Latencies {
+	l := Latencies{
+		Step:          map[string]*Stats{},
+		StepFailed:    map[string]*Stats{},
+		Attempt:       map[string]*Stats{},
+		AttemptFailed: map[string]*Stats{},
+		TTFT:          map[string]*Stats{},
+	}
+	for tag, h := range hs {
+		st := StatsOf(h)
+		if st == nil {
+			continue
+		}
+		base, failed := strings.CutSuffix(tag, record.FailedSuffix)
+		level, key, _ := strings.Cut(base, ".")
+		switch {
+		case level == record.LevelConversation && key == "":
+			if failed {
+				l.ConversationFailed = st
+			} else {
+				l.Conversation = st
+			}
+		case level == record.LevelService && key == "":
+			if failed {
+				l.ServiceFailed = st
+			} else {
+				l.Service = st
+			}
+		case level == record.LevelStep:
+			pick(l.Step, l.StepFailed, failed)[key] = st
+		case level == record.LevelAttempt:
+			pick(l.Attempt, l.AttemptFailed, failed)[key] = st
+		case level == record.LevelTTFT && !failed:
+			l.TTFT[key] = st
+		}
+	}
+	return l
+}
+
+func pick(ok, failed map[string]*Stats, isFailed bool) map[string]*Stats {
+	if isFailed {
+		return failed
+	}
+	return ok
+}
+
+// Write renders the run in dir: summary.json and the .hgrm files. It
+// returns the summary it wrote.
+func Write(dir string) (*Summary, error) {
+	s, hs, err := Summarize(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := hs.WriteHgrm(dir); err != nil {
+		return nil, err
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode summary: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, record.SummaryFile), append(b, '\n'), 0o644); err != nil {
+		return nil, fmt.Errorf("write summary: %w", err)
+	}
+	return s, nil
+}

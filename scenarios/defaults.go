@@ -1,0 +1,75 @@
+package scenarios
+
+import (
+	"maps"
+	"slices"
+	"time"
+)
+
+// Defaults filled in by ApplyDefaults, for fields left out or set to 0.
+const (
+	DefaultVersion = 1
+	// DefaultMaxInFlight caps in-flight conversations even when the author
+	// set no cap: with an open model, a target that hangs would otherwise
+	// pile up goroutines until the machine runs out of memory.
+	DefaultMaxInFlight = 10000
+	DefaultTimeout     = 30 * time.Second
+	DefaultMaxSteps    = 8
+	DefaultWeight      = 1
+)
+
+// ApplyDefaults fills in the fields that have defaults: version 1,
+// providers' api "openai", load.arrival "constant", load.on_cap "queue",
+// load.max_in_flight DefaultMaxInFlight, client.timeout DefaultTimeout,
+// conversation.max_steps DefaultMaxSteps, mcp_direct.session "per_vu", mix
+// weights 1, and a tool's (or mcp_direct's) server when there is exactly
+// one mcp_servers entry. Parse and Load call it; code that builds a Scenario
+// in Go calls it before Validate. Seed 0 stays 0: the runner picks a seed
+// and records it.
+func (s *Scenario) ApplyDefaults() {
+	if s.Version == 0 {
+		s.Version = DefaultVersion
+	}
+	for _, p := range s.Providers {
+		if p != nil && p.API == "" {
+			p.API = APIOpenAI
+		}
+	}
+	var onlyServer string
+	if len(s.MCPServers) == 1 {
+		onlyServer = slices.Collect(maps.Keys(s.MCPServers))[0]
+	}
+	for _, t := range s.Tools {
+		if t != nil && t.Server == "" {
+			t.Server = onlyServer
+		}
+	}
+	if c := s.Conversation; c != nil && c.MaxSteps == 0 {
+		c.MaxSteps = DefaultMaxSteps
+	}
+	if m := s.MCPDirect; m != nil {
+		if m.Server == "" {
+			m.Server = onlyServer
+		}
+		if m.Session == "" {
+			m.Session = SessionPerVU
+		}
+		for i := range m.Mix {
+			if m.Mix[i].Weight == 0 {
+				m.Mix[i].Weight = DefaultWeight
+			}
+		}
+	}
+	if s.Load.Arrival == "" {
+		s.Load.Arrival = ArrivalConstant
+	}
+	if s.Load.OnCap == "" {
+		s.Load.OnCap = OnCapQueue
+	}
+	if s.Load.MaxInFlight == 0 {
+		s.Load.MaxInFlight = DefaultMaxInFlight
+	}
+	if s.Client.Timeout == 0 {
+		s.Client.Timeout = Duration(DefaultTimeout)
+	}
+}
