@@ -495,3 +495,28 @@ func BenchmarkScheduler(b *testing.B) {
 		})
 	}
 }
+
+// TestSchedulerWithVegetaPacer runs the scheduler on vegeta's own constant
+// pacer, which never stops: the planned duration bounds it.
+func TestSchedulerWithVegetaPacer(t *testing.T) {
+	rec, err := NewRecorder(t.TempDir(), record.Run{Started: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &scheduler{
+		pacer:   vegeta.ConstantPacer{Freq: 100, Per: time.Second},
+		planned: 200 * time.Millisecond,
+		job:     sleepJob(func(uint64) time.Duration { return time.Millisecond }),
+		rec:     rec,
+		slots:   4,
+	}
+	s.run(context.Background(), time.Now())
+	run, err := rec.Close(record.StatusComplete)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// vegeta's first hit is one interval in: 10ms, 20ms, ... 190ms.
+	if run.Conversations.Started != 19 || run.Conversations.OK != 19 {
+		t.Errorf("conversations %+v, want 19", run.Conversations)
+	}
+}

@@ -93,12 +93,14 @@ func TestChatClientOutcomes(t *testing.T) {
 			io.WriteString(w, "data: {\"error\":{\"message\":\"upstream died\"}}\n\n")
 		}},
 		{name: "hang past timeout", want: record.OutcomeTimeout, handler: func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body) // so that the server notices the client leave
 			select {
 			case <-hang:
 			case <-r.Context().Done():
 			}
 		}},
 		{name: "hang mid-body", stream: true, want: record.OutcomeTimeout, status: 200, handler: func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
 			w.Header().Set("Content-Type", "text/event-stream")
 			io.WriteString(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}]}\n\n")
 			w.(http.Flusher).Flush()
@@ -157,6 +159,7 @@ func TestChatClientOutcomes(t *testing.T) {
 
 func TestChatClientCanceled(t *testing.T) {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
 		<-r.Context().Done()
 	}))
 	defer ts.Close()
@@ -283,7 +286,7 @@ func TestChatClientStreamToolCallFragments(t *testing.T) {
 				// Raw bytes of a split rune cannot travel as a JSON string;
 				// providers split on characters, so do the same.
 				for !isValidUTF8(frag) && len(*src) > 0 {
-					frag += string((*src)[0])
+					frag += string((*src)[:1])
 					*src = (*src)[1:]
 				}
 				jobsWriteChunk(w, openaichat.Chunk{Choices: []openaichat.ChunkChoice{{Delta: openaichat.Delta{ToolCalls: []openaichat.ToolCall{
@@ -415,5 +418,26 @@ func TestSSEReaderLongLines(t *testing.T) {
 	}
 	if _, err = sr.next(); err != io.EOF {
 		t.Fatalf("want EOF, got %v", err)
+	}
+}
+
+// TestChatClientBrokenStreamReturnsPromptly: a stream that goes bad and then
+// hangs must fail at once, not sit draining until the attempt timeout.
+func TestChatClientBrokenStreamReturnsPromptly(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, "data: {not json}\n\n")
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer ts.Close()
+	c := jobsChatClient(t, jobsHTTPClient(t), ts.URL, true, 20*time.Second, "")
+	r := c.do(context.Background(), 0, 0, jobsMsgs, &jobsSink{})
+	if r.outcome != record.OutcomeProtocol {
+		t.Fatalf("outcome %q (%s)", r.outcome, r.err)
+	}
+	if r.latency > 10*time.Second {
+		t.Fatalf("took %v: drained a hanging body", r.latency)
 	}
 }

@@ -130,6 +130,11 @@ func (c *conversation) run(msgs []openaichat.Message) []openaichat.Message {
 				answered = true
 				break
 			}
+			if n == j.maxSteps-1 {
+				// No model step is left to read the results: running
+				// the tools would be load that no agent would send.
+				break
+			}
 			for i := range calls {
 				if calls[i].ID == "" {
 					// The tool messages must name the call they answer.

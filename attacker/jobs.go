@@ -93,15 +93,21 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 	clients := map[string]*convTool{}
 	tools := make(map[string]*convTool, len(sc.Tools))
 	for _, t := range sc.Tools {
-		ct := clients[t.Server]
+		server := t.Server
+		if server == "" && len(sc.MCPServers) == 1 {
+			for name := range sc.MCPServers {
+				server = name // the loader's default, should it not have run
+			}
+		}
+		ct := clients[server]
 		if ct == nil {
-			url, err := serverURL(sc, t.Server, cfg)
+			url, err := serverURL(sc, server, cfg)
 			if err != nil {
 				return nil, fmt.Errorf("tool %q: %w", t.Name, err)
 			}
-			c := newMCPClient(cfg.HTTPClient, t.Server, url, timeout, rd)
+			c := newMCPClient(cfg.HTTPClient, server, url, timeout, rd)
 			ct = &convTool{client: c, pool: newSessionPool(c)}
-			clients[t.Server] = ct
+			clients[server] = ct
 		}
 		tools[t.Name] = ct
 	}

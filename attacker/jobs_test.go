@@ -154,3 +154,43 @@ func jobsNewJob(t testing.TB, sc *scenarios.Scenario, cfg jobConfig) Job {
 	}
 	return j
 }
+
+// TestJobsEmbeddedScenarios runs the embedded scenarios' jobs, loaded and
+// defaulted as `mcpload run` loads them, against the mock.
+func TestJobsEmbeddedScenarios(t *testing.T) {
+	for _, name := range []string{"quickstart", "quickstart-stream", "mcp-direct"} {
+		t.Run(name, func(t *testing.T) {
+			sc, err := scenarios.Load(name)
+			if err != nil {
+				t.Fatalf("embedded scenario %s: %v", name, err)
+			}
+			base := jobsStartMock(t, sc)
+			j := jobsNewJob(t, sc, jobConfig{MockURL: base, Slots: 2})
+			sink := &jobsSink{}
+			var wg sync.WaitGroup
+			for slot := range 2 {
+				wg.Go(func() {
+					for i := range 3 {
+						seq := uint64(slot*3 + i)
+						if res := j.Do(t.Context(), seq, slot, sink); res.Outcome != record.OutcomeOK {
+							t.Errorf("seq %d: %+v", seq, res)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			attempts, steps, invalid := sink.snapshot()
+			if len(steps) == 0 || len(attempts) < len(steps) || invalid != 0 {
+				t.Fatalf("%d steps, %d attempts, %d invalid", len(steps), len(attempts), invalid)
+			}
+			for _, a := range attempts {
+				if a.Outcome != record.OutcomeOK {
+					t.Fatalf("attempt %+v", a)
+				}
+			}
+			if c, ok := j.(jobCloser); ok {
+				c.Close(t.Context())
+			}
+		})
+	}
+}

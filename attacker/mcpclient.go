@@ -95,6 +95,9 @@ type mcpExchange struct {
 	bytesIn int64
 	outcome string
 	err     string
+	// broken is set when the body failed part-way, so that it is not
+	// drained (see chatResult.broken).
+	broken bool
 }
 
 // mcpOutcome sums what a sequence of exchanges (a handshake, a handshake
@@ -129,7 +132,7 @@ type rpcError struct {
 
 // initialize opens a session: the initialize request, then the
 // notifications/initialized notification. Both are recorded as attempts
-// (kind mcp) in step step of conversation seq.
+// (kind session) in step step of conversation seq.
 func (c *mcpClient) initialize(ctx context.Context, seq uint64, step int, sink Sink) (*mcpSession, mcpOutcome) {
 	var out mcpOutcome
 	id := c.nextID.Add(1)
@@ -156,7 +159,7 @@ func (c *mcpClient) initialize(ctx context.Context, seq uint64, step int, sink S
 			}
 		}
 	}
-	c.record(sink, seq, step, record.StepMCP, c.initKey, start, &ex)
+	c.record(sink, seq, step, record.KindSession, c.initKey, start, &ex)
 	out.add(&ex)
 	if ex.outcome != record.OutcomeOK {
 		return nil, out
@@ -165,7 +168,7 @@ func (c *mcpClient) initialize(ctx context.Context, seq uint64, step int, sink S
 	start = time.Now()
 	ex = mcpExchange{}
 	c.post(ctx, sess, callTags{}, []byte(`{"jsonrpc":"2.0","method":"notifications/initialized"}`), &ex, nil)
-	c.record(sink, seq, step, record.StepMCP, c.notifiedKey, start, &ex)
+	c.record(sink, seq, step, record.KindSession, c.notifiedKey, start, &ex)
 	out.add(&ex)
 	if ex.outcome != record.OutcomeOK {
 		return nil, out
@@ -281,12 +284,12 @@ func (c *mcpClient) close(ctx context.Context, sess *mcpSession, seq uint64, ste
 				ex.outcome = classifyStatus(resp.StatusCode)
 				ex.err = "DELETE session: " + httpErrorText(resp.StatusCode, cb)
 			}
-			ex.bytesIn = cb.drainClose()
+			ex.bytesIn = cb.drainClose(true)
 		}
 	}
 	ex.err = c.redact.redact(ex.err)
 	if sink != nil {
-		c.record(sink, seq, step, record.StepMCP, c.deleteKey, start, &ex)
+		c.record(sink, seq, step, record.KindSession, c.deleteKey, start, &ex)
 	}
 	return ex
 }
@@ -324,7 +327,7 @@ func (c *mcpClient) rpc(ctx context.Context, sess *mcpSession, tags callTags, id
 		}
 		switch {
 		case err != nil:
-			ex.outcome, ex.err = classifyBodyErr(ctx, actx, err), err.Error()
+			ex.outcome, ex.err, ex.broken = classifyBodyErr(ctx, actx, err), err.Error(), true
 		case msg.Error != nil:
 			ex.outcome = record.OutcomeProtocol
 			ex.err = "jsonrpc " + strconv.Itoa(msg.Error.Code) + ": " + truncate(msg.Error.Message, maxErrorDetail)
@@ -367,7 +370,7 @@ func (c *mcpClient) post(ctx context.Context, sess *mcpSession, tags callTags, b
 		return nil
 	}
 	cb := &countingBody{r: resp.Body}
-	defer func() { ex.bytesIn = cb.drainClose() }()
+	defer func() { ex.bytesIn = cb.drainClose(!ex.broken) }()
 	ex.status = resp.StatusCode
 	switch {
 	case resp.StatusCode == http.StatusNotFound && sess != nil && sess.id != nil:

@@ -109,10 +109,10 @@ func TestMCPClientAgainstSDKServer(t *testing.T) {
 			if sess.version[0] != mcpProtocolVersion {
 				t.Fatalf("negotiated %q, want %q", sess.version[0], mcpProtocolVersion)
 			}
-			if n := sink.countAttempts(record.StepMCP, "mcp:sdk/initialize"); n != 1 {
+			if n := sink.countAttempts(record.KindSession, "mcp:sdk/initialize"); n != 1 {
 				t.Fatalf("initialize attempts = %d", n)
 			}
-			if n := sink.countAttempts(record.StepMCP, "mcp:sdk/initialized"); n != 1 {
+			if n := sink.countAttempts(record.KindSession, "mcp:sdk/initialized"); n != 1 {
 				t.Fatalf("initialized attempts = %d", n)
 			}
 

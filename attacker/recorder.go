@@ -62,6 +62,7 @@ type counters struct {
 	convFailures                 outcomeCounts
 
 	attempts, retries, steps atomic.Uint64
+	stepAttempts             atomic.Uint64
 	attemptOutcomes          outcomeCounts
 
 	prompt, completion, cached atomic.Int64
@@ -137,6 +138,9 @@ func (r *Recorder) Attempt(a *record.Attempt) {
 	r.hists.pair(record.LevelAttempt, a.Key).record(a.Outcome == record.OutcomeOK, a.LatencyUS)
 
 	r.c.attempts.Add(1)
+	if a.Kind != record.KindSession {
+		r.c.stepAttempts.Add(1)
+	}
 	if a.Attempt > 1 {
 		r.c.retries.Add(1)
 	}
@@ -324,10 +328,11 @@ func (r *Recorder) snapshot(status string, ended time.Time) record.Run {
 	}
 	run.Conversations.Started = r.c.started.Load()
 	run.Attempts = record.AttemptCounts{
-		Total:     r.c.attempts.Load(),
-		Retries:   r.c.retries.Load(),
-		ByOutcome: r.c.attemptOutcomes.snapshot(),
-		Steps:     r.c.steps.Load(),
+		Total:        r.c.attempts.Load(),
+		Retries:      r.c.retries.Load(),
+		ByOutcome:    r.c.attemptOutcomes.snapshot(),
+		Steps:        r.c.steps.Load(),
+		StepAttempts: r.c.stepAttempts.Load(),
 	}
 	run.Tokens = record.Tokens{
 		Prompt:     r.c.prompt.Load(),
@@ -367,7 +372,8 @@ func writeFileAtomic(path string, b []byte) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	_, err = tmp.Write(b)
-	err = errors.Join(err, tmp.Close())
+	// CreateTemp makes the file private; run files are for everyone.
+	err = errors.Join(err, tmp.Chmod(0o644), tmp.Close())
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)
 	}

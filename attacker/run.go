@@ -68,6 +68,17 @@ func WithAllowRemote(allow bool) Option { return func(o *options) { o.allowRemot
 // WithVersion sets the mcpload version recorded in run.json.
 func WithVersion(v string) Option { return func(o *options) { o.version = v } }
 
+// ConfigError is returned by Run when the scenario cannot run as
+// configured: a bad load shape, a missing API key, a non-loopback target
+// without opt-in. No load was sent and no run folder was written.
+type ConfigError struct {
+	Scenario string
+	Err      error
+}
+
+func (e *ConfigError) Error() string { return "scenario " + e.Scenario + ": " + e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
 // Run runs sc and records it into outDir, which it creates: the arrivals of
 // sc.Load, each running the scenario's job, until the schedule ends or ctx
 // is done. It returns the final counters. When ctx is cancelled (Ctrl-C) it
@@ -90,7 +101,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 
 	pacer, planned, err := NewPacer(sc.Load, sc.Seed)
 	if err != nil {
-		return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+		return nil, &ConfigError{Scenario: sc.Name, Err: err}
 	}
 	slots, drop := sc.Load.MaxInFlight, sc.Load.OnCap == scenarios.OnCapDrop
 	if slots <= 0 {
@@ -100,10 +111,6 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 		o.client = defaultHTTPClient()
 		defer o.client.CloseIdleConnections()
 	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return nil, fmt.Errorf("creating run folder: %w", err)
-	}
-
 	job := o.job
 	if job == nil {
 		job, err = newJob(sc, jobConfig{
@@ -114,8 +121,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 			AllowRemote: o.allowRemote,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("scenario %s: %w", sc.Name, err)
+			return nil, &ConfigError{Scenario: sc.Name, Err: err}
 		}
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating run folder: %w", err)
 	}
 	if c, ok := job.(jobCloser); ok {
 		defer func() {

@@ -54,6 +54,11 @@ const (
 	StepMCP   = "mcp" // an MCP-direct operation
 )
 
+// KindSession marks attempts that set up or tear down an MCP session
+// (initialize, the initialized notification, DELETE). They belong to no
+// logical step, so they count in attempts but not in retry amplification.
+const KindSession = "session"
+
 // Histogram tags. A tag is a level, optionally a key, and a ".failed" suffix
 // for failures, which are kept out of the success histograms:
 //
@@ -96,7 +101,7 @@ type Attempt struct {
 	Conversation uint64 `json:"conv"`
 	// Step counts the conversation's steps from 0, in order of start.
 	Step int    `json:"step"`
-	Kind string `json:"kind"` // StepModel, StepTool or StepMCP
+	Kind string `json:"kind"` // StepModel, StepTool, StepMCP or KindSession
 	// Key is the attempt key: model:PROVIDER/MODEL or tool:NAME.
 	Key string `json:"key"`
 	// Attempt counts from 1 within its step.
@@ -178,8 +183,11 @@ type AttemptCounts struct {
 	Retries   uint64            `json:"retries"`
 	Fallbacks uint64            `json:"fallbacks"`
 	ByOutcome map[string]uint64 `json:"by_outcome"`
-	// Steps counts logical steps, so that Total/Steps is retry amplification.
-	Steps uint64 `json:"steps"`
+	// Steps counts logical steps, and StepAttempts the attempts made for
+	// them (Total less session attempts), so that StepAttempts/Steps is
+	// retry amplification.
+	Steps        uint64 `json:"steps"`
+	StepAttempts uint64 `json:"step_attempts"`
 }
 
 // Tokens sums the usage that providers reported.

@@ -179,7 +179,7 @@ func NewSummary(run *record.Run, hs Histograms) *Summary {
 		s.Conversations.SuccessRate = round3(100 * float64(c.OK) / float64(offered))
 	}
 	if run.Attempts.Steps > 0 {
-		s.Attempts.Amplification = round3(float64(run.Attempts.Total) / float64(run.Attempts.Steps))
+		s.Attempts.Amplification = round3(float64(run.Attempts.StepAttempts) / float64(run.Attempts.Steps))
 	}
 	s.LatencyMS = latencies(hs)
 	return s

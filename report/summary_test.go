@@ -27,7 +27,7 @@ func writeRunFolder(t *testing.T, tornTail bool) string {
 		Started: start, Ended: start.Add(10 * time.Second), Planned: 10 * time.Second,
 		Rate:          record.RunRate{Target: 100, Achieved: 99.5, Throughput: 98},
 		Conversations: record.Counts{Started: 1000, OK: 990, Failed: 10, Dropped: 10, ByOutcome: map[string]uint64{"timeout": 10}},
-		Attempts:      record.AttemptCounts{Total: 5500, Retries: 500, Steps: 5000, ByOutcome: map[string]uint64{"ok": 5400, "timeout": 100}},
+		Attempts:      record.AttemptCounts{Total: 5520, StepAttempts: 5500, Retries: 500, Steps: 5000, ByOutcome: map[string]uint64{"ok": 5400, "timeout": 100}},
 	}
 	b, _ := json.Marshal(run)
 	if err := os.WriteFile(filepath.Join(dir, record.RunFile), b, 0o644); err != nil {

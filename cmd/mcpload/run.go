@@ -83,6 +83,10 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	}
 
 	res, err := attacker.Run(ctx, sc, dir, opts...)
+	var cfgErr *attacker.ConfigError
+	if errors.As(err, &cfgErr) {
+		return invalid(err)
+	}
 	if err != nil {
 		return err
 	}
