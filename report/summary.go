@@ -162,7 +162,6 @@ func NewSummary(run *record.Run, hs Histograms) *Summary {
 		Started:       run.Started,
 		Ended:         run.Ended,
 		PlannedS:      run.Planned.Seconds(),
-		Rate:          run.Rate,
 		Conversations: Conversations{Counts: run.Conversations},
 		Attempts:      Attempts{AttemptCounts: run.Attempts},
 		Tokens:        run.Tokens,
@@ -181,6 +180,7 @@ func NewSummary(run *record.Run, hs Histograms) *Summary {
 	if run.Attempts.Steps > 0 {
 		s.Attempts.Amplification = round3(float64(run.Attempts.StepAttempts) / float64(run.Attempts.Steps))
 	}
+	s.Rate = record.RunRate{Target: round3(run.Rate.Target), Achieved: round3(run.Rate.Achieved), Throughput: round3(run.Rate.Throughput)}
 	s.LatencyMS = latencies(hs)
 	return s
 }

@@ -51,6 +51,7 @@ providers:
     api: openai
     base_url: %s
     model: gpt-4.1-mini
+    api_key_env: MCPLOAD_BENCH_KEY
 conversation:
   provider: primary
   system: You are a terse assistant.
@@ -141,25 +142,20 @@ func run(mcpload, vegeta string, d time.Duration, workers, rounds int) error {
 }
 
 func runVegeta(bin, targets string, d time.Duration, workers int) (float64, error) {
+	// The attack writes its results to a file, as mcpload writes results.bin,
+	// and is reported afterwards, so no third process competes for the cores.
+	results := targets + ".bin"
 	attack := exec.Command(bin, "attack", "-format=json", "-targets="+targets, "-rate=0",
-		"-max-workers="+strconv.Itoa(workers), "-duration="+d.String(), "-timeout=10s")
-	rep := exec.Command(bin, "report", "-type=json")
-	pipe, err := attack.StdoutPipe()
-	if err != nil {
-		return 0, err
-	}
-	rep.Stdin = pipe
-	var out bytes.Buffer
-	rep.Stdout = &out
-	attack.Stderr, rep.Stderr = os.Stderr, os.Stderr
-	if err := attack.Start(); err != nil {
+		"-max-workers="+strconv.Itoa(workers), "-duration="+d.String(), "-timeout=10s", "-output="+results)
+	attack.Stderr = os.Stderr
+	if err := attack.Run(); err != nil {
 		return 0, fmt.Errorf("vegeta attack: %w", err)
 	}
+	var out bytes.Buffer
+	rep := exec.Command(bin, "report", "-type=json", results)
+	rep.Stdout, rep.Stderr = &out, os.Stderr
 	if err := rep.Run(); err != nil {
 		return 0, fmt.Errorf("vegeta report: %w", err)
-	}
-	if err := attack.Wait(); err != nil {
-		return 0, fmt.Errorf("vegeta attack: %w", err)
 	}
 	var m struct {
 		Throughput float64 `json:"throughput"`
@@ -178,6 +174,7 @@ func runVegeta(bin, targets string, d time.Duration, workers int) (float64, erro
 // per second, over the run's measured duration.
 func runMcpload(bin, scenario, out string) (rps, cps float64, err error) {
 	cmd := exec.Command(bin, "run", scenario, "--out", out, "--progress", "off")
+	cmd.Env = append(os.Environ(), "MCPLOAD_BENCH_KEY=sk-bench-not-a-secret")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
 		return 0, 0, fmt.Errorf("mcpload run: %w", err)
