@@ -44,6 +44,9 @@ type Sink interface {
 	// InvalidToolArgs counts a tool call whose arguments did not parse or
 	// did not validate against the tool's inputSchema.
 	InvalidToolArgs()
+	// Event records one client-policy event (a line of events.jsonl) and
+	// counts it.
+	Event(e *record.Event)
 }
 
 // StepRecord is one logical step.

@@ -9,6 +9,7 @@
 //	attempts.jsonl     one Attempt per HTTP attempt, streamed
 //	results.bin        one vegeta Result per conversation (vegeta's gob encoding)
 //	histograms.hlog    HdrHistogram interval log, one histogram per tag per interval
+//	events.jsonl       one Event per client-policy event (retry, fallback, breaker...)
 //
 // and, once report has run, summary.json and one .hgrm file per tag.
 package record
@@ -22,6 +23,7 @@ const (
 	AttemptsFile   = "attempts.jsonl"
 	ResultsFile    = "results.bin"
 	HistogramsFile = "histograms.hlog"
+	EventsFile     = "events.jsonl"
 	SummaryFile    = "summary.json"
 )
 
@@ -183,6 +185,18 @@ type AttemptCounts struct {
 	Retries   uint64            `json:"retries"`
 	Fallbacks uint64            `json:"fallbacks"`
 	ByOutcome map[string]uint64 `json:"by_outcome"`
+	// RetriesByReason counts retries by the outcome that caused them.
+	RetriesByReason map[string]uint64 `json:"retries_by_reason,omitempty"`
+	// BreakerOpens counts transitions of any breaker to open.
+	BreakerOpens uint64 `json:"breaker_opens"`
+	// BudgetExhausted counts retries the budget refused.
+	BudgetExhausted uint64 `json:"budget_exhausted"`
+	// Hedges counts hedged attempts sent.
+	Hedges uint64 `json:"hedges"`
+	// CacheHits and CacheMisses count model requests the response cache
+	// answered, and those it could not.
+	CacheHits   uint64 `json:"cache_hits"`
+	CacheMisses uint64 `json:"cache_misses"`
 	// Steps counts logical steps, and StepAttempts the attempts made for
 	// them (Total less session attempts), so that StepAttempts/Steps is
 	// retry amplification.
@@ -195,4 +209,44 @@ type Tokens struct {
 	Prompt     int64 `json:"prompt"`
 	Completion int64 `json:"completion"`
 	Cached     int64 `json:"cached"`
+}
+
+// Event kinds, one per policy decision.
+const (
+	EventRetry           = "retry"            // a retry is scheduled after Delay, for Reason
+	EventBudgetExhausted = "budget_exhausted" // the budget refused a retry
+	EventFallback        = "fallback"         // the step moves from Provider to To, for Reason
+	EventBreaker         = "breaker"          // Provider's breaker moves From -> To (closed, open, half_open)
+	EventHedge           = "hedge"            // a hedged attempt is sent
+	EventCacheHit        = "cache_hit"        // the cache answered the step
+)
+
+// Breaker states.
+const (
+	BreakerClosed   = "closed"
+	BreakerOpen     = "open"
+	BreakerHalfOpen = "half_open"
+)
+
+// Event is one client-policy event, one line of events.jsonl.
+type Event struct {
+	Time time.Time `json:"t"`
+	Kind string    `json:"kind"`
+	// Conversation and Step locate the event; Attempt is the attempt the
+	// event follows (for retries, the failed one).
+	Conversation uint64 `json:"conv"`
+	Step         int    `json:"step"`
+	Attempt      int    `json:"attempt,omitempty"`
+	// Key is the step key (model:PROVIDER, tool:NAME); Provider the provider
+	// concerned.
+	Key      string `json:"key,omitempty"`
+	Provider string `json:"provider,omitempty"`
+	// Reason is the outcome class that caused a retry or fallback.
+	Reason string `json:"reason,omitempty"`
+	// DelayMS is the wait before a retry, in milliseconds.
+	DelayMS float64 `json:"delay_ms,omitempty"`
+	// To is the fallback's target provider, or the breaker's new state;
+	// From the breaker's old state.
+	From string `json:"from,omitempty"`
+	To   string `json:"to,omitempty"`
 }

@@ -26,6 +26,12 @@ type Scenario struct {
 	Load   LoadShape `yaml:"load"`
 	Client Client    `yaml:"client"`
 
+	// Faults is the fault timeline the mock carries out (see faults.go).
+	Faults []Fault `yaml:"faults,omitempty"`
+	// Policies, when set, runs the same load and faults once per policy,
+	// one after the other, each with Client overlaid by the policy's client.
+	Policies []Policy `yaml:"policies,omitempty"`
+
 	// File is where the scenario came from: a path, or "embedded:NAME".
 	File string `yaml:"-"`
 }
@@ -81,6 +87,8 @@ type ProviderMock struct {
 	TTFT Latency `yaml:"ttft,omitempty"`
 	// TokenGap is the time between two streamed chunks.
 	TokenGap Latency `yaml:"token_gap,omitempty"`
+	// Limits makes the mock rate-limit this provider as real providers do.
+	Limits *Limits `yaml:"limits,omitempty"`
 }
 
 // MCPServer is a named MCP endpoint, spoken to over Streamable HTTP.
@@ -221,12 +229,4 @@ type Stage struct {
 	Rate     Rate     `yaml:"rate"`
 	Duration Duration `yaml:"duration"`
 	Ramp     Duration `yaml:"ramp,omitempty"`
-}
-
-// Client is how mcpload's HTTP client behaves toward providers and MCP
-// servers. Retries, fallback and breakers come with later schema fields.
-type Client struct {
-	// Timeout bounds one HTTP attempt, from sending to the end of the body.
-	// 0 or absent means DefaultTimeout (30s).
-	Timeout Duration `yaml:"timeout"`
 }
