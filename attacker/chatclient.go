@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 	"github.com/mcpload/mcpload/wire/openaichat"
@@ -40,56 +41,135 @@ var (
 	hdrAcceptChat = []string{"application/json, text/event-stream"}
 )
 
-// chatClient sends chat completions to one OpenAI-compatible provider. It
-// does no retries and no redirects of its own: one call of do is exactly one
-// HTTP exchange, timed and classified.
+// chatClient sends the model steps of a conversation: it builds the
+// request for the conversation's provider and sends it through the
+// provider's policy chain (policy.NewChain), or straight to its attempt
+// RoundTripper when the scenario sets no policy. It does no redirects of
+// its own, and every HTTP exchange in the chain is one recorded attempt.
 type chatClient struct {
-	http     *http.Client
+	rt       http.RoundTripper
+	ep       *chatEndpoint // the primary provider
+	stepKey  string        // record.ModelKey(primary)
+	seed     uint64
+	redact   *redactor
+	accept   []string
+	hasChain bool // a policy chain, not the bare attempt, is rt
+}
+
+// chatEndpoint is where one provider's chat requests go, and how their
+// bodies start.
+type chatEndpoint struct {
+	provider string
 	url      string // .../chat/completions
 	auth     []string
-	provider string
-	key      string // record.AttemptModelKey
 	stream   bool
-	timeout  time.Duration
-	redact   *redactor
 	// prefix is the request body up to the messages array: model, stream
 	// options and the tools, marshalled once per job.
 	prefix []byte
 }
 
-// newChatClient builds the client of provider name. url is the provider's
-// chat completions endpoint, apiKey "" for the mock.
-func newChatClient(hc *http.Client, name string, p *scenarios.Provider, url, apiKey string, tools []*scenarios.Tool, timeout time.Duration, rd *redactor) (*chatClient, error) {
-	c := &chatClient{
-		http:     hc,
-		url:      url,
-		provider: name,
-		key:      record.AttemptModelKey(name, p.Model),
-		stream:   p.Stream,
-		timeout:  timeout,
-		redact:   rd,
-	}
+// newChatEndpoint builds the endpoint of provider name at url (its chat
+// completions URL); apiKey is "" for the mock.
+func newChatEndpoint(name string, p *scenarios.Provider, url, apiKey string, toolsJSON []byte) *chatEndpoint {
+	ep := &chatEndpoint{provider: name, url: url, stream: p.Stream}
 	if apiKey != "" {
-		c.auth = []string{"Bearer " + apiKey}
-	}
-	toolsJSON, err := toolsJSON(tools)
-	if err != nil {
-		return nil, err
+		ep.auth = []string{"Bearer " + apiKey}
 	}
 	b := append([]byte(`{"model":`), appendJSONString(nil, p.Model)...)
 	if p.Stream {
 		b = append(b, `,"stream":true,"stream_options":{"include_usage":true}`...)
 	}
-	if len(tools) > 0 {
+	if toolsJSON != nil {
 		b = append(b, `,"tools":`...)
 		b = append(b, toolsJSON...)
 	}
-	c.prefix = append(b, `,"messages":`...)
-	return c, nil
+	ep.prefix = append(b, `,"messages":`...)
+	return ep
 }
 
-// toolsJSON translates MCP tool definitions into OpenAI function tools.
+// accept returns the Accept header of the endpoint's requests.
+func (ep *chatEndpoint) accept() []string {
+	if ep.stream {
+		return hdrAcceptChat
+	}
+	return hdrJSON
+}
+
+// rewriteFrom returns the fallback rewrite from the primary's requests to
+// this endpoint: the same messages behind this provider's prefix (model,
+// stream options), at its URL, with its credentials.
+func (ep *chatEndpoint) rewriteFrom(primary *chatEndpoint) func(*http.Request) (*http.Request, error) {
+	return func(req *http.Request) (*http.Request, error) {
+		if req.GetBody == nil {
+			return nil, errors.New("fallback: request body cannot be read again")
+		}
+		rc, err := req.GetBody()
+		if err != nil {
+			return nil, fmt.Errorf("fallback: %w", err)
+		}
+		old, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("fallback: %w", err)
+		}
+		if !bytes.HasPrefix(old, primary.prefix) {
+			return nil, errors.New("fallback: request was not built for the primary provider")
+		}
+		body := make([]byte, 0, len(ep.prefix)+len(old)-len(primary.prefix))
+		body = append(append(body, ep.prefix...), old[len(primary.prefix):]...)
+		out, err := http.NewRequestWithContext(req.Context(), http.MethodPost, ep.url, bytes.NewReader(body))
+		if err != nil {
+			return nil, fmt.Errorf("fallback: %w", err)
+		}
+		out.Header = req.Header.Clone()
+		out.Header["Accept"] = ep.accept()
+		delete(out.Header, "Authorization")
+		if ep.auth != nil {
+			out.Header["Authorization"] = ep.auth
+		}
+		return out, nil
+	}
+}
+
+// newChatClient builds the model client of a conversation: primary is
+// conversation.provider, others the providers its fallback chain may use,
+// attempts their attempt RoundTrippers, by name.
+func newChatClient(c *scenarios.Client, seed int64, primary *chatEndpoint, attempts map[string]*chatAttempt, others map[string]*chatEndpoint, rd *redactor) (*chatClient, error) {
+	cc := &chatClient{
+		ep:      primary,
+		stepKey: record.ModelKey(primary.provider),
+		seed:    uint64(seed),
+		redact:  rd,
+		accept:  primary.accept(),
+	}
+	if !hasPolicies(c) {
+		cc.rt = attempts[primary.provider]
+		return cc, nil
+	}
+	var targets []policy.Target
+	for name, ep := range others {
+		targets = append(targets, policy.Target{Provider: name, Attempt: attempts[name], Rewrite: ep.rewriteFrom(primary)})
+	}
+	chain, err := policy.NewChain(c, policy.Target{Provider: primary.provider, Attempt: attempts[primary.provider]}, targets...)
+	if err != nil {
+		return nil, err
+	}
+	cc.rt, cc.hasChain = chain, true
+	return cc, nil
+}
+
+// hasPolicies reports whether c sets any policy that wraps the attempt.
+func hasPolicies(c *scenarios.Client) bool {
+	return c.Retry != nil || c.Breaker != nil || len(c.Fallback) > 0 ||
+		(c.Hedge != nil && c.Hedge.Delay > 0) || (c.Cache != nil && c.Cache.TTL > 0)
+}
+
+// toolsJSON translates MCP tool definitions into OpenAI function tools; nil
+// when there are none.
 func toolsJSON(tools []*scenarios.Tool) ([]byte, error) {
+	if len(tools) == 0 {
+		return nil, nil
+	}
 	decls := make([]openaichat.Tool, 0, len(tools))
 	for _, t := range tools {
 		params, err := json.Marshal(t.InputSchema)
@@ -111,7 +191,7 @@ func toolsJSON(tools []*scenarios.Tool) ([]byte, error) {
 	return b, nil
 }
 
-// chatResult is the outcome of one chat attempt.
+// chatResult is the outcome of one chat attempt or, from do, of a step.
 type chatResult struct {
 	msg     openaichat.Message
 	finish  string
@@ -123,92 +203,85 @@ type chatResult struct {
 	start   time.Time
 	latency time.Duration
 	ttft    time.Duration
+	// provider is the provider that answered the step (do only).
+	provider string
 	// broken is set when the body failed part-way: what is left of it may
 	// never end, so it is not drained and its connection is dropped.
 	broken bool
 }
 
-// do sends one chat completion and records it to sink as attempt 1 of step
-// step of conversation seq.
+// do runs model step step of conversation seq: one request through the
+// chain, with every attempt recorded to sink as it ends. The result's
+// start, latency and TTFT are the step's; its bytes sum every attempt's.
 func (c *chatClient) do(ctx context.Context, seq uint64, step int, msgs []openaichat.Message, sink Sink) chatResult {
-	var r chatResult
-	r.start = time.Now()
-	c.exchange(ctx, seq, msgs, &r)
-	r.latency = time.Since(r.start)
-	r.err = c.redact.redact(r.err)
-	sink.Attempt(&record.Attempt{
-		Conversation:     seq,
-		Step:             step,
-		Kind:             record.StepModel,
-		Key:              c.key,
-		Attempt:          1,
-		Start:            r.start,
-		LatencyUS:        r.latency.Microseconds(),
-		TTFTUS:           r.ttft.Microseconds(),
-		Status:           r.status,
-		Outcome:          r.outcome,
-		Error:            r.err,
-		BytesIn:          r.bytesIn,
-		PromptTokens:     r.usage.PromptTokens,
-		CompletionTokens: r.usage.CompletionTokens,
-		CachedTokens:     r.usage.Cached(),
-	})
-	return r
-}
-
-// exchange does the HTTP work of do, filling r.
-func (c *chatClient) exchange(ctx context.Context, seq uint64, msgs []openaichat.Message, r *chatResult) {
-	body := make([]byte, 0, len(c.prefix)+256*len(msgs)+2)
-	body = append(body, c.prefix...)
+	st := newStepState(seq, step, c.stepKey, c.ep.provider, c.seed, sink)
+	body := make([]byte, 0, len(c.ep.prefix)+256*len(msgs)+2)
+	body = append(body, c.ep.prefix...)
 	body = appendMessages(body, msgs)
 	body = append(body, '}')
 
-	actx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.url, bytes.NewReader(body))
+	start := time.Now()
+	var r chatResult
+	req, err := http.NewRequestWithContext(policy.WithStep(ctx, &st.Step), http.MethodPost, c.ep.url, bytes.NewReader(body))
 	if err != nil {
 		r.outcome, r.err = record.OutcomeProtocol, fmt.Sprintf("building request: %v", err)
-		return
-	}
-	req.Header["Content-Type"] = hdrJSON
-	if c.stream {
-		req.Header["Accept"] = hdrAcceptChat
 	} else {
-		req.Header["Accept"] = hdrJSON
+		req.Header["Content-Type"] = hdrJSON
+		req.Header["Accept"] = c.accept
+		if c.ep.auth != nil {
+			req.Header["Authorization"] = c.ep.auth
+		}
+		resp, err := c.rt.RoundTrip(req)
+		r = c.result(ctx, resp, err)
 	}
-	if c.auth != nil {
-		req.Header["Authorization"] = c.auth
+	if r.ttft > 0 {
+		r.ttft += r.start.Sub(start) // the winning attempt's, from the step's start
 	}
-	req.Header[hdrSeq] = []string{strconv.FormatUint(seq, 10)}
-
-	resp, err := c.http.Do(req)
-	if err != nil {
-		r.outcome, r.err = classifyTransportErr(ctx, actx, err), err.Error()
-		return
+	if st.Attempts() == 0 {
+		r.ttft = 0 // answered without an attempt: a cache hit
 	}
-	cb := &countingBody{r: resp.Body}
-	defer func() {
-		r.bytesIn = cb.drainClose(!r.broken)
-	}()
-	r.status = resp.StatusCode
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		r.outcome = classifyStatus(resp.StatusCode)
-		r.err = httpErrorText(resp.StatusCode, cb)
-		return
-	}
-	if c.stream && isEventStream(resp.Header.Get("Content-Type")) {
-		c.readStream(ctx, actx, cb, r)
-		return
-	}
-	c.readJSON(ctx, actx, cb, r)
+	r.start = start
+	r.latency = time.Since(start)
+	r.bytesIn = st.bytesIn.Load()
+	r.provider = st.CurrentProvider()
+	return r
 }
 
-// readJSON parses a non-streamed completion.
-func (c *chatClient) readJSON(ctx, actx context.Context, body io.Reader, r *chatResult) {
+// result extracts the step's result from what the chain returned: the
+// attempt's own, or the classified error of a policy (a breaker refusal,
+// a wait cut short).
+func (c *chatClient) result(ctx context.Context, resp *http.Response, err error) chatResult {
+	if err != nil {
+		var ae *attemptError
+		if errors.As(err, &ae) {
+			return ae.res
+		}
+		r := chatResult{outcome: policy.OutcomeOf(nil, err), err: c.redact.redact(err.Error())}
+		if o := policy.StopOutcome(ctx); o != "" {
+			r.outcome = o
+		}
+		return r
+	}
+	if b, ok := resp.Body.(*chatBody); ok {
+		return b.res
+	}
+	// Not an attempt's response: some RoundTripper in between made it.
+	policy.Discard(resp)
+	r := chatResult{status: resp.StatusCode, outcome: policy.StatusOutcome(resp.StatusCode)}
+	if r.outcome == record.OutcomeOK {
+		r.outcome, r.err = record.OutcomeProtocol, "response without a parsed body"
+	} else {
+		r.err = "HTTP " + strconv.Itoa(resp.StatusCode)
+	}
+	return r
+}
+
+// readChatJSON parses a non-streamed completion.
+func readChatJSON(ctx, actx context.Context, body io.Reader, r *chatResult) {
 	buf := getBuffer()
 	defer putBuffer(buf)
 	if err := readLimited(buf, body); err != nil {
-		r.outcome, r.err, r.broken = classifyBodyErr(ctx, actx, err), "reading response: "+err.Error(), true
+		r.outcome, r.err, r.broken = classifyBodyErr(ctx, actx, err), "reading response: "+bodyErrText(actx, err), true
 		return
 	}
 	var resp chatResponse
@@ -255,10 +328,12 @@ type toolCallAcc struct {
 	args          []byte
 }
 
-// readStream parses an SSE completion: content and tool calls accumulate by
-// index, arguments concatenate, usage comes from the last chunk. A stream
-// is whole only with a finish_reason and [DONE]; anything less was cut.
-func (c *chatClient) readStream(ctx, actx context.Context, body io.Reader, r *chatResult) {
+// readChatStream parses an SSE completion: content and tool calls
+// accumulate by index, arguments concatenate, usage comes from the last
+// chunk. A stream is whole only with a finish_reason and [DONE]; anything
+// less was cut. w, when not nil, is told of each event and of the first
+// delta, for the stream timers.
+func readChatStream(ctx, actx context.Context, body io.Reader, r *chatResult, w *streamWatch) {
 	sr := newSSEReader(body)
 	defer sr.release()
 	defer func() { r.broken = r.outcome != record.OutcomeOK }()
@@ -274,9 +349,10 @@ func (c *chatClient) readStream(ctx, actx context.Context, body io.Reader, r *ch
 			break
 		}
 		if err != nil {
-			r.outcome, r.err = classifyBodyErr(ctx, actx, err), "reading stream: "+err.Error()
+			r.outcome, r.err = classifyBodyErr(ctx, actx, err), "reading stream: "+bodyErrText(actx, err)
 			return
 		}
+		w.event()
 		if string(data) == openaichat.StreamDone {
 			done = true
 			break
@@ -300,6 +376,7 @@ func (c *chatClient) readStream(ctx, actx context.Context, body io.Reader, r *ch
 			d := choice.Delta
 			if r.ttft == 0 && ((d.Content != nil && *d.Content != "") || len(d.ToolCalls) > 0) {
 				r.ttft = time.Since(r.start)
+				w.firstDelta()
 			}
 			if d.Content != nil {
 				hasContent = true
@@ -363,24 +440,15 @@ func (c *chatClient) readStream(ctx, actx context.Context, body io.Reader, r *ch
 }
 
 // classifyStatus maps a non-2xx HTTP status to an outcome class.
-func classifyStatus(code int) string {
-	switch {
-	case code == http.StatusTooManyRequests:
-		return record.Outcome429
-	case code >= 500:
-		return record.Outcome5xx
-	case code >= 400:
-		return record.Outcome4xx
-	default:
-		return record.OutcomeProtocol // 1xx/3xx left over: not an answer
-	}
-}
+func classifyStatus(code int) string { return policy.StatusOutcome(code) }
 
 // classifyTransportErr classifies an error from Client.Do, before any
-// response: the run stopping beats a timeout, which beats a network failure.
+// response: the step being cut short (the run stopping: canceled; the
+// conversation's deadline: timeout) beats the attempt's own timeout, which
+// beats a network failure.
 func classifyTransportErr(parent, attempt context.Context, err error) string {
-	if parent.Err() != nil {
-		return record.OutcomeCanceled
+	if o := policy.StopOutcome(parent); o != "" {
+		return o
 	}
 	if isTimeout(attempt, err) {
 		return record.OutcomeTimeout
@@ -389,11 +457,11 @@ func classifyTransportErr(parent, attempt context.Context, err error) string {
 }
 
 // classifyBodyErr classifies an error while reading a response body. The
-// response had started, so anything that is neither the run stopping nor the
-// timeout is a truncated, unusable reply: a protocol failure.
+// response had started, so anything that is neither the step being cut
+// short nor a timeout is a truncated, unusable reply: a protocol failure.
 func classifyBodyErr(parent, attempt context.Context, err error) string {
-	if parent.Err() != nil {
-		return record.OutcomeCanceled
+	if o := policy.StopOutcome(parent); o != "" {
+		return o
 	}
 	if isTimeout(attempt, err) {
 		return record.OutcomeTimeout
@@ -401,12 +469,28 @@ func classifyBodyErr(parent, attempt context.Context, err error) string {
 	return record.OutcomeProtocol
 }
 
+// isTimeout reports whether the attempt ended by a timer: its deadline, a
+// stream timer, or a network timeout.
 func isTimeout(attempt context.Context, err error) bool {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(attempt.Err(), context.DeadlineExceeded) {
 		return true
 	}
+	var tt *streamTimeout
+	if errors.As(context.Cause(attempt), &tt) {
+		return true
+	}
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// bodyErrText describes an error while reading a body: the stream timer
+// that fired, if one did, says more than "context canceled".
+func bodyErrText(attempt context.Context, err error) string {
+	var tt *streamTimeout
+	if errors.As(context.Cause(attempt), &tt) {
+		return tt.Error()
+	}
+	return err.Error()
 }
 
 // httpErrorText describes a failed response: the status and, when the body

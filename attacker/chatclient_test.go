@@ -20,16 +20,56 @@ import (
 	"github.com/mcpload/mcpload/wire/openaichat"
 )
 
-// jobsChatClient returns a chat client for the provider at url.
+// jobsChatClient returns a chat client, without policies, for the
+// provider at url.
 func jobsChatClient(t testing.TB, hc *http.Client, url string, stream bool, timeout time.Duration, key string) *chatClient {
 	t.Helper()
+	return jobsPolicyClient(t, hc, &scenarios.Client{Timeout: scenarios.Duration(timeout)},
+		jobsProvider{name: "primary", url: url, stream: stream, key: key})
+}
+
+// jobsProvider is a provider for jobsPolicyClient.
+type jobsProvider struct {
+	name, url, key string
+	stream         bool
+}
+
+// jobsPolicyClient returns a chat client with the policies of c, whose
+// primary is the first provider and whose fallback steps may use the
+// others (c.Fallback must name them).
+func jobsPolicyClient(t testing.TB, hc *http.Client, c *scenarios.Client, provs ...jobsProvider) *chatClient {
+	t.Helper()
 	sc := jobsConversationScenario()
-	p := &scenarios.Provider{API: "openai", BaseURL: url, Model: "test-model", Stream: stream}
-	c, err := newChatClient(hc, "primary", p, url+"/chat/completions", key, sc.Tools, timeout, newRedactor(key))
+	toolsJ, err := toolsJSON(sc.Tools)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c
+	var keys []string
+	for _, p := range provs {
+		keys = append(keys, p.key)
+	}
+	rd := newRedactor(keys...)
+	attempts := map[string]*chatAttempt{}
+	others := map[string]*chatEndpoint{}
+	var primary *chatEndpoint
+	for i, p := range provs {
+		sp := &scenarios.Provider{API: "openai", BaseURL: p.url, Model: "test-model", Stream: p.stream}
+		ep := newChatEndpoint(p.name, sp, p.url+"/chat/completions", p.key, toolsJ)
+		attempts[p.name] = &chatAttempt{
+			hc: hc, ep: ep, key: record.AttemptModelKey(p.name, sp.Model), timeout: c.Timeout.D(),
+			ttft: c.Stream.TTFT.D(), idle: c.Stream.Idle.D(), total: c.Stream.Total.D(), redact: rd,
+		}
+		if i == 0 {
+			primary = ep
+		} else {
+			others[p.name] = ep
+		}
+	}
+	cc, err := newChatClient(c, 7, primary, attempts, others, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cc
 }
 
 var jobsMsgs = []openaichat.Message{
@@ -320,9 +360,11 @@ func TestChatClientStreamToolCallFragments(t *testing.T) {
 	if r.ttft < 20*time.Millisecond || r.ttft > r.latency {
 		t.Fatalf("ttft %v, latency %v: want 20ms <= ttft <= latency", r.ttft, r.latency)
 	}
+	// The step's TTFT runs from the step's start, the attempt's from the
+	// attempt's, which is a little later.
 	attempts, _, _ := sink.snapshot()
-	if attempts[0].TTFTUS != r.ttft.Microseconds() || attempts[0].TTFTUS == 0 {
-		t.Fatalf("attempt ttft %d", attempts[0].TTFTUS)
+	if attempts[0].TTFTUS == 0 || attempts[0].TTFTUS > r.ttft.Microseconds() {
+		t.Fatalf("attempt ttft %dµs, step ttft %v", attempts[0].TTFTUS, r.ttft)
 	}
 }
 
@@ -383,11 +425,10 @@ var jobsOddStreams = []string{
 }
 
 func jobsParseStream(t testing.TB, body string) chatResult {
-	c := &chatClient{}
 	var r chatResult
 	r.start = time.Now()
 	ctx := context.Background()
-	c.readStream(ctx, ctx, strings.NewReader(body), &r)
+	readChatStream(ctx, ctx, strings.NewReader(body), &r, nil)
 	if r.outcome == "" {
 		t.Fatalf("no outcome for %q", body)
 	}

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/wire/openaichat"
 )
@@ -23,6 +24,8 @@ type conversationJob struct {
 	provider string
 	modelKey string // record.ModelKey(provider)
 	chat     *chatClient
+	// convTimeout is client.conversation_timeout, 0 for none.
+	convTimeout time.Duration
 	url      string
 	// system and users are built once, so a conversation only copies them.
 	system   *openaichat.Message
@@ -44,6 +47,8 @@ type convTool struct {
 
 // Do runs conversation seq. slot picks the MCP sessions it uses.
 func (j *conversationJob) Do(ctx context.Context, seq uint64, slot int, sink Sink) JobResult {
+	ctx, cancel := policy.WithConversationTimeout(ctx, j.convTimeout)
+	defer cancel()
 	c := &conversation{j: j, ctx: ctx, seq: seq, slot: slot, sink: sink}
 	mp, _ := j.msgs.Get().(*[]openaichat.Message)
 	if mp == nil {
@@ -99,15 +104,15 @@ func (c *conversation) run(msgs []openaichat.Message) []openaichat.Message {
 		msgs = append(msgs, j.users[ti])
 		answered := false
 		for n := 0; n < j.maxSteps; n++ {
-			if c.ctx.Err() != nil {
-				c.end(record.OutcomeCanceled, "run stopped")
+			if o := policy.StopOutcome(c.ctx); o != "" {
+				c.end(o, stopText(c.ctx))
 				return msgs
 			}
 			res := j.chat.do(c.ctx, c.seq, c.step, msgs, c.sink)
 			c.sink.Step(StepRecord{
 				Conversation: c.seq,
 				Kind:         record.StepModel,
-				Key:          j.modelKey,
+				Key:          j.stepKey(res.provider),
 				Start:        res.start,
 				Latency:      res.latency,
 				Outcome:      res.outcome,
@@ -230,6 +235,24 @@ func (c *conversation) callTool(step int, name, args string) (outcome, errText, 
 	default:
 		return call.outcome, call.err, "error: " + call.err
 	}
+}
+
+// stepKey is the step key of a model step that provider answered: the
+// step is recorded under the provider that answered it, after a fallback
+// too (its attempts are under their own keys).
+func (j *conversationJob) stepKey(provider string) string {
+	if provider == j.provider || provider == "" {
+		return j.modelKey
+	}
+	return record.ModelKey(provider)
+}
+
+// stopText says why ctx, which is done, stopped the conversation.
+func stopText(ctx context.Context) string {
+	if policy.StopOutcome(ctx) == record.OutcomeTimeout {
+		return context.Cause(ctx).Error()
+	}
+	return "run stopped"
 }
 
 // spoil records the first failure the conversation survived.

@@ -372,10 +372,10 @@ func BenchmarkRawHTTPStep(b *testing.B) {
 	ts := jobsBenchProvider(b)
 	hc := jobsHTTPClient(b)
 	c := jobsChatClient(b, hc, ts.URL, false, 10*time.Second, "sk-bench")
-	body := append(appendMessages(append([]byte(nil), c.prefix...), jobsMsgs), '}')
+	body := append(appendMessages(append([]byte(nil), c.ep.prefix...), jobsMsgs), '}')
 	b.ReportAllocs()
 	for b.Loop() {
-		req, _ := http.NewRequest(http.MethodPost, c.url, strings.NewReader(string(body)))
+		req, _ := http.NewRequest(http.MethodPost, c.ep.url, strings.NewReader(string(body)))
 		// The headers the chat client sends, so that the server's work is the same.
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Accept", "application/json")
@@ -414,3 +414,4 @@ type jobsNopSink struct{}
 func (jobsNopSink) Attempt(*record.Attempt) {}
 func (jobsNopSink) Step(StepRecord)         {}
 func (jobsNopSink) InvalidToolArgs()        {}
+func (jobsNopSink) Event(*record.Event)     {}

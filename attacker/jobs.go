@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 	"github.com/mcpload/mcpload/wire/openaichat"
@@ -56,7 +57,52 @@ func newMCPDirect(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duration) 
 		return nil, fmt.Errorf("mcp_direct: %w", err)
 	}
 	client := newMCPClient(cfg.HTTPClient, d.Server, url, timeout, newRedactor())
+	client.retry, client.seed = toolRetryFactory(sc)(), uint64(sc.Seed)
 	return newMCPDirectJob(d, sc.Seed, client)
+}
+
+// resolveProvider finds provider name's chat completions URL and API key,
+// and refuses what must not run: an unknown provider or dialect, a target
+// off loopback without opt-in, a missing key.
+func resolveProvider(sc *scenarios.Scenario, name string, cfg jobConfig) (*scenarios.Provider, string, string, error) {
+	p := sc.Providers[name]
+	if p == nil {
+		return nil, "", "", fmt.Errorf("provider %q is not defined in providers", name)
+	}
+	if p.API != "" && p.API != "openai" {
+		return nil, "", "", fmt.Errorf("provider %q: api %q is not supported (want openai)", name, p.API)
+	}
+	base := p.BaseURL
+	if p.IsMock() {
+		if cfg.MockURL == "" {
+			return nil, "", "", fmt.Errorf("provider %q uses the mock, but no mock is running", name)
+		}
+		base = cfg.MockURL + "/providers/" + name + "/v1"
+	} else if err := checkTarget(base, cfg.AllowRemote); err != nil {
+		return nil, "", "", fmt.Errorf("provider %q: %w", name, err)
+	}
+	key, err := resolveKey(p, cfg.Getenv)
+	if err != nil {
+		return nil, "", "", fmt.Errorf("provider %q: %w", name, err)
+	}
+	return p, strings.TrimRight(base, "/") + "/chat/completions", key, nil
+}
+
+// toolRetryFactory returns a constructor of the tools/call retry policy of
+// sc, one per MCP server (each with its own budget), or of nil when the
+// scenario does not retry.
+func toolRetryFactory(sc *scenarios.Scenario) func() *policy.Retry {
+	c := sc.Client
+	if c.Retry == nil {
+		return func() *policy.Retry { return nil }
+	}
+	return func() *policy.Retry {
+		var opts []policy.RetryOption
+		if c.Budget != nil {
+			opts = append(opts, policy.WithBudget(policy.NewBudget(*c.Budget)))
+		}
+		return policy.NewRetry(nil, *c.Retry, opts...)
+	}
 }
 
 func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duration) (Job, error) {
@@ -65,28 +111,60 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 		return nil, fmt.Errorf("scenario %q has neither conversation nor mcp_direct", sc.Name)
 	}
 	name := conv.Provider
-	p := sc.Providers[name]
-	if p == nil {
-		return nil, fmt.Errorf("conversation.provider %q is not defined in providers", name)
+	// The providers the conversation may use: its own, then its fallback
+	// chain's, each resolved (URL, key) and checked before any load.
+	names := []string{name}
+	for _, f := range sc.Client.Fallback {
+		names = append(names, f.Provider)
 	}
-	if p.API != "" && p.API != "openai" {
-		return nil, fmt.Errorf("provider %q: api %q is not supported (want openai)", name, p.API)
+	type resolved struct {
+		p        *scenarios.Provider
+		url, key string
 	}
-	base := p.BaseURL
-	if p.IsMock() {
-		if cfg.MockURL == "" {
-			return nil, fmt.Errorf("provider %q uses the mock, but no mock is running", name)
+	provs := make(map[string]resolved, len(names))
+	var keys []string
+	for _, n := range names {
+		if _, dup := provs[n]; dup {
+			continue
 		}
-		base = cfg.MockURL + "/providers/" + name + "/v1"
-	} else if err := checkTarget(base, cfg.AllowRemote); err != nil {
-		return nil, fmt.Errorf("provider %q: %w", name, err)
+		p, url, key, err := resolveProvider(sc, n, cfg)
+		if err != nil {
+			return nil, err
+		}
+		provs[n] = resolved{p, url, key}
+		keys = append(keys, key)
 	}
-	key, err := resolveKey(p, cfg.Getenv)
+	rd := newRedactor(keys...)
+	chatURL := provs[name].url
+	toolsJ, err := toolsJSON(sc.Tools)
+	if err != nil {
+		return nil, err
+	}
+	endpoints := make(map[string]*chatEndpoint, len(provs))
+	attempts := make(map[string]*chatAttempt, len(provs))
+	others := map[string]*chatEndpoint{}
+	for n, r := range provs {
+		ep := newChatEndpoint(n, r.p, r.url, r.key, toolsJ)
+		endpoints[n] = ep
+		attempts[n] = &chatAttempt{
+			hc:      cfg.HTTPClient,
+			ep:      ep,
+			key:     record.AttemptModelKey(n, r.p.Model),
+			timeout: timeout,
+			ttft:    sc.Client.Stream.TTFT.D(),
+			idle:    sc.Client.Stream.Idle.D(),
+			total:   sc.Client.Stream.Total.D(),
+			redact:  rd,
+		}
+		if n != name {
+			others[n] = ep
+		}
+	}
+	chat, err := newChatClient(&sc.Client, sc.Seed, endpoints[name], attempts, others, rd)
 	if err != nil {
 		return nil, fmt.Errorf("provider %q: %w", name, err)
 	}
-	rd := newRedactor(key)
-	chatURL := strings.TrimRight(base, "/") + "/chat/completions"
+	toolRetry := toolRetryFactory(sc)
 
 	// One client and one session pool per server: sessions belong to a
 	// server, and tools on one server share them.
@@ -106,6 +184,7 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 				return nil, fmt.Errorf("tool %q: %w", t.Name, err)
 			}
 			c := newMCPClient(cfg.HTTPClient, server, url, timeout, rd)
+			c.retry, c.seed = toolRetry(), uint64(sc.Seed)
 			ct = &convTool{client: c, pool: newSessionPool(c)}
 			clients[server] = ct
 		}
@@ -115,15 +194,12 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 	if err != nil {
 		return nil, err
 	}
-	chat, err := newChatClient(cfg.HTTPClient, name, p, chatURL, key, sc.Tools, timeout, rd)
-	if err != nil {
-		return nil, fmt.Errorf("provider %q: %w", name, err)
-	}
 
 	j := &conversationJob{
-		provider: name,
-		modelKey: record.ModelKey(name),
-		chat:     chat,
+		provider:    name,
+		modelKey:    record.ModelKey(name),
+		chat:        chat,
+		convTimeout: sc.Client.ConversationTimeout.D(),
 		url:      chatURL,
 		maxSteps: conv.MaxSteps,
 		tools:    tools,

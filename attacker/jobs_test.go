@@ -16,7 +16,21 @@ type jobsSink struct {
 	mu       sync.Mutex
 	attempts []record.Attempt
 	steps    []StepRecord
+	events   []record.Event
 	invalid  int
+}
+
+func (s *jobsSink) Event(e *record.Event) {
+	s.mu.Lock()
+	s.events = append(s.events, *e)
+	s.mu.Unlock()
+}
+
+// eventsSnapshot returns the events so far.
+func (s *jobsSink) eventsSnapshot() []record.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]record.Event(nil), s.events...)
 }
 
 func (s *jobsSink) Attempt(a *record.Attempt) {

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
 )
 
@@ -28,19 +29,19 @@ const (
 	hdrSessionID       = "Mcp-Session-Id"       // canonical form of Mcp-Session-Id
 	hdrProtocolVersion = "Mcp-Protocol-Version" // canonical form of MCP-Protocol-Version
 
-	// hdrSeq and hdrStep tag a tools/call with its conversation and step.
-	// The mock derives its latency draws from them, so that a run is
-	// reproducible whatever order requests arrive in; other servers ignore
-	// them.
-	hdrSeq  = "Mcpload-Seq"
-	hdrStep = "Mcpload-Step"
+	// hdrSeq, hdrStep and hdrAttempt tag model requests and tools/calls
+	// with their conversation, step and attempt (see attemptTags).
+	hdrSeq     = "Mcpload-Seq"
+	hdrStep    = "Mcpload-Step"
+	hdrAttempt = "Mcpload-Attempt"
 )
 
-// callTags identifies the step a request belongs to, for hdrSeq/hdrStep.
+// callTags is the attempt a request belongs to: its step, for the
+// Mcpload-* headers, and its timeout (0: the client's).
 type callTags struct {
-	seq  uint64
-	step int
-	set  bool
+	st      *policy.Step
+	attempt int
+	timeout time.Duration
 }
 
 var hdrAcceptMCP = []string{"application/json, text/event-stream"}
@@ -54,6 +55,10 @@ type mcpClient struct {
 	server  string
 	timeout time.Duration
 	redact  *redactor
+	// retry retries tools/calls (client.retry), nil for none; seed drives
+	// its jitter.
+	retry *policy.Retry
+	seed  uint64
 
 	// Attempt keys of the handshake and of session teardown. The
 	// initialized notification is its own HTTP exchange, so it is its own
@@ -182,12 +187,43 @@ type mcpCall struct {
 	// text is the result for the model: the text of the content blocks, or
 	// the raw content when there is no text. For a tool error, its message.
 	text string
+	// header is the response's, for the retry policy's server hints.
+	header http.Header
 }
 
-// callTool calls tool name with args (a JSON object) on sess and records
-// the attempt (kind tool). A JSON-RPC error is a protocol outcome, a result
-// with isError a tool_error, a 404 an expired session.
+// callTool calls tool name with args (a JSON object) on sess, as step step
+// of conversation seq, retrying as client.retry says (with the same
+// per-attempt timeout as model requests, and no fallback, breaker or
+// cache). Each attempt is recorded (kind tool). A JSON-RPC error is a
+// protocol outcome, a result with isError a tool_error, a 404 an expired
+// session.
 func (c *mcpClient) callTool(ctx context.Context, sess *mcpSession, seq uint64, step int, name string, args []byte, sink Sink) mcpCall {
+	if len(args) == 0 {
+		args = []byte("{}")
+	}
+	key := record.ToolKey(name)
+	st := newStepState(seq, step, key, "", c.seed, sink)
+	ctx = policy.WithStep(ctx, &st.Step)
+	var (
+		call    mcpCall
+		bytesIn int64
+	)
+	attempt := func() policy.Try {
+		call = c.callOnce(ctx, sess, &st.Step, name, args, key, sink)
+		bytesIn += call.bytesIn
+		return policy.Try{Outcome: call.outcome, Header: call.header}
+	}
+	if c.retry == nil {
+		attempt()
+	} else if err := c.retry.Do(ctx, attempt); err != nil {
+		call.outcome, call.err = policy.OutcomeOf(nil, err), c.redact.redact(err.Error())
+	}
+	call.bytesIn = bytesIn
+	return call
+}
+
+// callOnce makes one attempt of a tools/call, and records it.
+func (c *mcpClient) callOnce(ctx context.Context, sess *mcpSession, st *policy.Step, name string, args []byte, key string, sink Sink) mcpCall {
 	id := c.nextID.Add(1)
 	body := make([]byte, 0, 96+len(name)+len(args))
 	body = append(body, `{"jsonrpc":"2.0","id":`...)
@@ -195,15 +231,14 @@ func (c *mcpClient) callTool(ctx context.Context, sess *mcpSession, seq uint64, 
 	body = append(body, `,"method":"tools/call","params":{"name":`...)
 	body = appendJSONString(body, name)
 	body = append(body, `,"arguments":`...)
-	if len(args) == 0 {
-		args = []byte("{}")
-	}
 	body = append(body, args...)
 	body = append(body, "}}"...)
 
+	n := st.NextAttempt()
 	start := time.Now()
 	var call mcpCall
-	result, _ := c.rpc(ctx, sess, callTags{seq: seq, step: step, set: true}, id, body, &call.mcpExchange)
+	result, hdr := c.rpc(ctx, sess, callTags{st: st, attempt: n, timeout: st.AttemptTimeout(c.timeout)}, id, body, &call.mcpExchange)
+	call.header = hdr
 	if call.outcome == record.OutcomeOK {
 		var tr struct {
 			Content           json.RawMessage `json:"content"`
@@ -220,7 +255,7 @@ func (c *mcpClient) callTool(ctx context.Context, sess *mcpSession, seq uint64, 
 			}
 		}
 	}
-	c.record(sink, seq, step, record.StepTool, record.ToolKey(name), start, &call.mcpExchange)
+	c.recordAttempt(sink, st.Conversation, st.Index, record.StepTool, key, n, start, &call.mcpExchange)
 	return call
 }
 
@@ -294,15 +329,20 @@ func (c *mcpClient) close(ctx context.Context, sess *mcpSession, seq uint64, ste
 	return ex
 }
 
-// record sends one exchange to sink as attempt 1.
+// record sends one session exchange to sink, as attempt 1.
 func (c *mcpClient) record(sink Sink, seq uint64, step int, kind, key string, start time.Time, ex *mcpExchange) {
+	c.recordAttempt(sink, seq, step, kind, key, 1, start, ex)
+}
+
+// recordAttempt sends exchange n of a step to sink.
+func (c *mcpClient) recordAttempt(sink Sink, seq uint64, step int, kind, key string, n int, start time.Time, ex *mcpExchange) {
 	ex.err = c.redact.redact(ex.err)
 	sink.Attempt(&record.Attempt{
 		Conversation: seq,
 		Step:         step,
 		Kind:         kind,
 		Key:          key,
-		Attempt:      1,
+		Attempt:      n,
 		Start:        start,
 		LatencyUS:    time.Since(start).Microseconds(),
 		Status:       ex.status,
@@ -345,7 +385,11 @@ func (c *mcpClient) rpc(ctx context.Context, sess *mcpSession, tags callTags, id
 // bytes, and the outcome of anything but the body's content.
 func (c *mcpClient) post(ctx context.Context, sess *mcpSession, tags callTags, body []byte, ex *mcpExchange,
 	read func(ctx, actx context.Context, resp *http.Response, body io.Reader)) http.Header {
-	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	timeout := tags.timeout
+	if timeout <= 0 {
+		timeout = c.timeout
+	}
+	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.url, bytes.NewReader(body))
 	if err != nil {
@@ -360,10 +404,7 @@ func (c *mcpClient) post(ctx context.Context, sess *mcpSession, tags callTags, b
 		}
 		req.Header[hdrProtocolVersion] = sess.version
 	}
-	if tags.set {
-		req.Header[hdrSeq] = []string{strconv.FormatUint(tags.seq, 10)}
-		req.Header[hdrStep] = []string{strconv.Itoa(tags.step)}
-	}
+	attemptTags(req.Header, tags.st, tags.attempt)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		ex.outcome, ex.err = classifyTransportErr(ctx, actx, err), err.Error()

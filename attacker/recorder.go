@@ -23,8 +23,8 @@ import (
 const droppedError = record.OutcomeDropped + ": max_in_flight reached"
 
 // Recorder records a run into its folder as it goes: HDR histograms per tag
-// (histograms.hlog, one interval at a time), attempts.jsonl, results.bin and
-// run.json. It implements Sink for jobs, and records the conversation level
+// (histograms.hlog, one interval at a time), attempts.jsonl, events.jsonl
+// (always created, empty when no policy acted), results.bin and run.json. It implements Sink for jobs, and records the conversation level
 // for the scheduler.
 //
 // Memory stays flat however long the run: histograms are fixed-size and
@@ -41,6 +41,8 @@ type Recorder struct {
 
 	attemptsMu sync.Mutex
 	attempts   *chunkFile
+	eventsMu   sync.Mutex
+	events     *chunkFile
 	resultsMu  sync.Mutex
 	results    *chunkFile
 	encode     vegeta.Encoder
@@ -64,6 +66,11 @@ type counters struct {
 	attempts, retries, steps atomic.Uint64
 	stepAttempts             atomic.Uint64
 	attemptOutcomes          outcomeCounts
+
+	// Policy events.
+	retriesByReason                     outcomeCounts
+	fallbacks, breakerOpens, budgetOuts atomic.Uint64
+	hedges, cacheHits, cacheMisses      atomic.Uint64
 
 	prompt, completion, cached atomic.Int64
 	invalidToolArgs            atomic.Uint64
@@ -93,6 +100,7 @@ func NewRecorder(dir string, run record.Run) (*Recorder, error) {
 		return c
 	}
 	r.attempts = open(record.AttemptsFile)
+	r.events = open(record.EventsFile)
 	r.results = open(record.ResultsFile)
 	r.hlog = open(record.HistogramsFile)
 	if err != nil {
@@ -163,6 +171,37 @@ func (r *Recorder) Step(s StepRecord) {
 		r.hists.pair(record.LevelTTFT, s.Key).record(true, s.TTFT.Microseconds())
 	}
 	r.c.steps.Add(1)
+}
+
+// Event implements Sink: one line of events.jsonl per event, and its
+// counter. Cache misses are counted but not written: they are the common
+// case, one per cached request, and say nothing a count does not.
+func (r *Recorder) Event(e *record.Event) {
+	switch e.Kind {
+	case record.EventRetry:
+		r.c.retriesByReason.add(e.Reason)
+	case record.EventFallback:
+		r.c.fallbacks.Add(1)
+	case record.EventBreaker:
+		if e.To == record.BreakerOpen {
+			r.c.breakerOpens.Add(1)
+		}
+	case record.EventBudgetExhausted:
+		r.c.budgetOuts.Add(1)
+	case record.EventHedge:
+		r.c.hedges.Add(1)
+	case record.EventCacheHit:
+		r.c.cacheHits.Add(1)
+	case record.EventCacheMiss:
+		r.c.cacheMisses.Add(1)
+		return
+	}
+	line := getLine()
+	_ = line.enc.Encode(e)
+	r.eventsMu.Lock()
+	r.events.write(line.buf.Bytes())
+	r.eventsMu.Unlock()
+	putLine(line)
 }
 
 // InvalidToolArgs implements Sink.
@@ -256,8 +295,8 @@ func (r *Recorder) writeResult(res *vegeta.Result) {
 func (r *Recorder) InFlight() int64 { return r.c.running.Load() }
 
 // Flush writes the histograms of the interval since the last flush to
-// histograms.hlog, resets them, flushes attempts.jsonl and results.bin, and
-// rewrites run.json with status running.
+// histograms.hlog, resets them, flushes attempts.jsonl, events.jsonl and
+// results.bin, and rewrites run.json with status running.
 func (r *Recorder) Flush() error {
 	r.flushMu.Lock()
 	defer r.flushMu.Unlock()
@@ -293,6 +332,10 @@ func (r *Recorder) flushLocked(now time.Time, status string, ended time.Time) er
 	errs = append(errs, r.attempts.flush())
 	r.attemptsMu.Unlock()
 
+	r.eventsMu.Lock()
+	errs = append(errs, r.events.flush())
+	r.eventsMu.Unlock()
+
 	r.resultsMu.Lock()
 	errs = append(errs, r.results.flush())
 	r.resultsMu.Unlock()
@@ -303,7 +346,7 @@ func (r *Recorder) flushLocked(now time.Time, status string, ended time.Time) er
 
 func (r *Recorder) closeFiles() error {
 	var errs []error
-	for _, c := range []*chunkFile{r.attempts, r.results, r.hlog} {
+	for _, c := range []*chunkFile{r.attempts, r.events, r.results, r.hlog} {
 		if c != nil {
 			errs = append(errs, c.close())
 		}
@@ -328,11 +371,18 @@ func (r *Recorder) snapshot(status string, ended time.Time) record.Run {
 	}
 	run.Conversations.Started = r.c.started.Load()
 	run.Attempts = record.AttemptCounts{
-		Total:        r.c.attempts.Load(),
-		Retries:      r.c.retries.Load(),
-		ByOutcome:    r.c.attemptOutcomes.snapshot(),
-		Steps:        r.c.steps.Load(),
-		StepAttempts: r.c.stepAttempts.Load(),
+		Total:           r.c.attempts.Load(),
+		Retries:         r.c.retries.Load(),
+		Fallbacks:       r.c.fallbacks.Load(),
+		ByOutcome:       r.c.attemptOutcomes.snapshot(),
+		RetriesByReason: r.c.retriesByReason.snapshot(),
+		BreakerOpens:    r.c.breakerOpens.Load(),
+		BudgetExhausted: r.c.budgetOuts.Load(),
+		Hedges:          r.c.hedges.Load(),
+		CacheHits:       r.c.cacheHits.Load(),
+		CacheMisses:     r.c.cacheMisses.Load(),
+		Steps:           r.c.steps.Load(),
+		StepAttempts:    r.c.stepAttempts.Load(),
 	}
 	run.Tokens = record.Tokens{
 		Prompt:     r.c.prompt.Load(),

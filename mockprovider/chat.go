@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/mcpload/mcpload/scenarios"
@@ -24,6 +26,9 @@ type provider struct {
 	mock  scenarios.ProviderMock
 	// key identifies the provider in per-request RNG derivation.
 	key uint64
+	// limiter enforces mock.limits; nil when there are none. The admin
+	// endpoint may swap it while requests run.
+	limiter atomic.Pointer[limiter]
 }
 
 // chatRequest is the part of a chat completion request the mock reads.
@@ -129,6 +134,7 @@ func (s *Server) handleProviderChat(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	p := s.providers[name]
 	if p == nil {
+		drain(r)
 		writeError(w, &apiError{
 			status:  http.StatusNotFound,
 			message: fmt.Sprintf("The mock provider %q does not exist; the mock serves %v.", name, s.providerNames),
@@ -167,21 +173,74 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, p *provider) {
 	turn, replies, promptBytes := position(req.Messages)
 	promptBytes += int(req.Tools)
 	rep := s.script.pick(turn, replies)
+	usage := rep.usageFor(promptBytes)
 	rng := s.rng.forRequest(r.Header, p.key, uint64(turn), uint64(replies))
+
+	// The rate limiter stands where a provider's gateway does: before
+	// anything else, and a refusal is immediate.
+	if lim := p.limiter.Load(); lim != nil {
+		st := lim.admit(s.now(), usage.TotalTokens)
+		if st.refused != "" {
+			rateLimited(w, &st, req.Model)
+			return
+		}
+		st.setHeaders(w.Header())
+	}
+	var dec decision
+	if tl := s.timeline.Load(); tl.chat {
+		dec = s.chatDecision(tl, r, p, req.Model, turn, replies, rng)
+	}
 
 	wt := waiter{ctx: r.Context(), done: s.done, waiting: &s.waiting}
 	defer wt.stop()
-	if err := wt.wait(Sample(p.mock.Latency, rng)); err != nil {
+	latency := Sample(p.mock.Latency, rng)
+	if f := dec.f; f != nil {
+		if s.failFast(w, &wt, f, dec.delay, p, usage.TotalTokens, req.Model) {
+			return
+		}
+		if f.spec.Kind == scenarios.FaultSlowHeaders {
+			latency += Sample(f.spec.Latency, rng)
+		}
+	}
+	if err := wt.wait(latency + dec.delay); err != nil {
 		s.abort(w, err)
 		return
 	}
-	usage := rep.usageFor(promptBytes)
 	if req.Stream {
 		includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
-		s.stream(w, &wt, bufs, &req, p, rep, rng, usage, includeUsage)
+		s.stream(w, &wt, bufs, &req, p, rep, rng, usage, includeUsage, dec.f)
 		return
 	}
-	s.complete(w, bufs, &req, rep, rng, usage)
+	s.complete(w, &wt, bufs, &req, rep, rng, usage, dec.f)
+}
+
+// failFast carries out the faults that answer without the provider's
+// normal latency (a gateway's answer, or none): hang, http_error,
+// rate_limit, overloaded and reset, after the delay of the latency faults
+// that fired. It reports whether it answered.
+func (s *Server) failFast(w http.ResponseWriter, wt *waiter, f *fault, delay time.Duration, p *provider, tokens int, model string) bool {
+	switch f.spec.Kind {
+	case scenarios.FaultHang, scenarios.FaultHTTPError, scenarios.FaultRateLimit, scenarios.FaultOverloaded, scenarios.FaultReset:
+	default:
+		return false
+	}
+	if err := wt.wait(delay); err != nil {
+		s.abort(w, err)
+		return true
+	}
+	switch f.spec.Kind {
+	case scenarios.FaultHang:
+		s.abort(w, wt.hang())
+	case scenarios.FaultHTTPError:
+		writeHTTPError(w, f)
+	case scenarios.FaultRateLimit:
+		s.writeRateLimitFault(w, f, p.limiter.Load(), tokens, model)
+	case scenarios.FaultOverloaded:
+		writeOverloaded(w, f)
+	case scenarios.FaultReset:
+		resetConn(w)
+	}
+	return true
 }
 
 // abort ends a request whose wait was cut short. A client that went away
@@ -287,7 +346,9 @@ const (
 )
 
 // complete writes a non-streaming completion.
-func (s *Server) complete(w http.ResponseWriter, bufs *buffers, req *chatRequest, rep *reply, rng *rand.Rand, usage openaichat.Usage) {
+// f, when set, is a fault that spoils the response (stream_stall before
+// the body, stream_cut, malformed).
+func (s *Server) complete(w http.ResponseWriter, wt *waiter, bufs *buffers, req *chatRequest, rep *reply, rng *rand.Rand, usage openaichat.Usage, f *fault) {
 	resp := openaichat.Response{
 		ID:                randomID(rng, "chatcmpl-", completionIDLen),
 		Object:            "chat.completion",
@@ -318,8 +379,42 @@ func (s *Server) complete(w http.ResponseWriter, bufs *buffers, req *chatRequest
 	}
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
-	w.Write(bufs.out.Bytes())
+	body := bufs.out.Bytes()
+	if f != nil {
+		s.completeFault(w, wt, f, rng, body)
+		return
+	}
+	w.Write(body)
 }
+
+// completeFault writes body, a whole completion, as f spoils it.
+func (s *Server) completeFault(w http.ResponseWriter, wt *waiter, f *fault, rng *rand.Rand, body []byte) {
+	h := w.Header()
+	switch f.spec.Kind {
+	case scenarios.FaultStreamStall:
+		// The headers go out, then the body is late.
+		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+		w.WriteHeader(http.StatusOK)
+		http.NewResponseController(w).Flush()
+		if stall(wt, Sample(f.spec.Latency, rng)) != nil {
+			return
+		}
+	case scenarios.FaultStreamCut:
+		// The length promises the whole body; the connection ends before.
+		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+		w.Write(body[:cutAt(len(body))])
+		cutConn(w)
+	case scenarios.FaultMalformed:
+		// A whole response, but not JSON: a proxy or a provider bug cut it.
+		body = body[:cutAt(len(body))]
+		h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	}
+	w.Write(body)
+}
+
+// cutAt is where a cut or malformed body ends: after a few bytes, before
+// the end.
+func cutAt(n int) int { return min(max(n/3, 1), n-1) }
 
 // systemFingerprint marks responses as the mock's.
 const systemFingerprint = "fp_mcpload_mock"

@@ -2,6 +2,7 @@ package mockprovider
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 
 	"github.com/mcpload/mcpload/wire/openaichat"
@@ -29,6 +30,17 @@ func invalidRequest(message, param, code string) *apiError {
 
 func (e *apiError) Error() string { return e.message }
 
+// maxDrain bounds what drain reads: past it, closing the connection is
+// cheaper than reading on.
+const maxDrain = 4 << 20
+
+// drain reads what is left of a request body that an error answer does not
+// need, so that the client's connection can carry its next request (net/http
+// only discards up to 256 KiB by itself).
+func drain(r *http.Request) {
+	io.Copy(io.Discard, io.LimitReader(r.Body, maxDrain))
+}
+
 // writeError writes e as the response.
 func writeError(w http.ResponseWriter, e *apiError) {
 	body := openaichat.ErrorBody{Error: openaichat.ErrorDetail{Message: e.message, Type: e.typ}}
@@ -48,6 +60,7 @@ func writeError(w http.ResponseWriter, e *apiError) {
 
 // methodNotAllowed answers a wrong method on an OpenAI-style route.
 func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
+	drain(r)
 	w.Header().Set("Allow", allow)
 	writeError(w, &apiError{
 		status:  http.StatusMethodNotAllowed,
@@ -59,6 +72,7 @@ func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
 
 // notFound answers a path the mock does not serve, as OpenAI does.
 func notFound(w http.ResponseWriter, r *http.Request) {
+	drain(r)
 	writeError(w, &apiError{
 		status:  http.StatusNotFound,
 		message: "Invalid URL (" + r.Method + " " + r.URL.Path + ")",

@@ -154,15 +154,16 @@ func addTool(srv *mcp.Server, t *mockTool, h mcp.ToolHandler) (err error) {
 	return nil
 }
 
-// toolHandler runs t: waits its latency, then answers its scripted result.
+// toolHandler runs t: waits its latency, then answers its scripted result,
+// or the tool_error or jsonrpc_error the fault middleware decided.
 func (s *Server) toolHandler(t *mockTool) mcp.ToolHandler {
 	lat := t.def.Mock.Latency
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		var h http.Header
+		if req.Extra != nil {
+			h = req.Extra.Header
+		}
 		if !lat.IsZero() {
-			var h http.Header
-			if req.Extra != nil {
-				h = req.Extra.Header
-			}
 			step, _ := headerUint(h, HeaderStep)
 			rng := s.rng.forRequest(h, t.key, step, 0)
 			wt := waiter{ctx: ctx, done: s.done, waiting: &s.waiting}
@@ -171,6 +172,9 @@ func (s *Server) toolHandler(t *mockTool) mcp.ToolHandler {
 			if err != nil {
 				return nil, fmt.Errorf("tool %q: %w", t.def.Name, err)
 			}
+		}
+		if v := h[headerToolFault]; len(v) > 0 {
+			return toolFaultResult(t.def.Name, v[0])
 		}
 		res := t.result // the SDK may set fields of the result it sends
 		return &res, nil
@@ -183,6 +187,12 @@ func (s *Server) handleMCP(w http.ResponseWriter, r *http.Request) {
 		// mcpNames[0] is "", the all-tools server at /mcp.
 		http.Error(w, fmt.Sprintf("unknown MCP server %q; the mock serves %v", r.PathValue("server"), s.mcpNames[1:]), http.StatusNotFound)
 		return
+	}
+	delete(r.Header, headerToolFault) // only the fault middleware sets it
+	if r.Method == http.MethodPost {
+		if tl := s.timeline.Load(); tl.tool && s.toolFaults(w, r, tl) {
+			return
+		}
 	}
 	ep.handler.ServeHTTP(w, r)
 }

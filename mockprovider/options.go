@@ -34,6 +34,22 @@ func WithMCPStreaming(on bool) Option {
 	return func(s *Server) { s.mcpSSE = on }
 }
 
+// WithAdmin serves the admin endpoints (/admin/faults, /admin/epoch,
+// /admin/limits), through which the fault timeline and rate limits can be
+// changed while the mock runs. `mcpload mock` turns them on so that clients
+// nobody here wrote can be rehearsed against faults; the in-process mock of
+// `mcpload run` keeps them off, since its timeline is the scenario's.
+func WithAdmin(on bool) Option {
+	return func(s *Server) { s.admin = on }
+}
+
+// WithClock sets the clock of fault windows and rate limits (time.Now by
+// default), so that tests can move time without sleeping. Waits (latencies,
+// stalls) still take real time.
+func WithClock(now func() time.Time) Option {
+	return func(s *Server) { s.now = now }
+}
+
 // DefaultMCPSessionTimeout is the idle lifetime of an MCP session unless
 // WithMCPSessionTimeout says otherwise. It is long enough for a slot that
 // reuses its session at a low rate, short enough that abandoned sessions

@@ -18,6 +18,10 @@ const (
 	// completions do not need it (the turn and reply follow from the
 	// messages); MCP tool calls use it to tell two calls of one tool apart.
 	HeaderStep = "Mcpload-Step"
+	// HeaderAttempt carries the attempt number within the step, from 1, so
+	// that a retry meets its own latency and fault draws rather than the
+	// first attempt's again.
+	HeaderAttempt = "Mcpload-Attempt"
 )
 
 // rngSource hands each request its own small RNG: derived from the seed and
@@ -40,6 +44,11 @@ func newRNGSource(seed int64) *rngSource {
 func (s *rngSource) forRequest(h http.Header, endpoint, a, b uint64) *rand.Rand {
 	if seq, ok := headerUint(h, HeaderSeq); ok {
 		k := mix(mix(mix(mix(s.seed, seq), a), b), endpoint)
+		// Attempt 1 (or none) keeps the draws requests had before attempts
+		// were numbered.
+		if att, ok := headerUint(h, HeaderAttempt); ok && att > 1 {
+			k = mix(k, att)
+		}
 		return rand.New(rand.NewPCG(k, mix(k, 1)))
 	}
 	s.mu.Lock()

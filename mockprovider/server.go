@@ -45,10 +45,22 @@ type Server struct {
 	log            *slog.Logger
 	sessionTimeout time.Duration
 	mcpSSE         bool
+	admin          bool
+	// now is the clock of fault windows and rate limits (WithClock).
+	now func() time.Time
+
+	// timeline is the fault timeline in force; the admin endpoint swaps it.
+	timeline atomic.Pointer[timeline]
+	// epoch is when fault windows start; epochSet records that SetEpoch
+	// chose it, so that Start leaves it alone.
+	epoch    atomic.Pointer[time.Time]
+	epochSet atomic.Bool
 
 	// providers holds the mock providers by name; providerNames is sorted.
 	providers     map[string]*provider
 	providerNames []string
+	// otherProviders are the scenario's providers the mock does not serve.
+	otherProviders []string
 	// byModel picks the provider of a model for /v1/chat/completions.
 	byModel map[string]*provider
 	script  *script
@@ -65,6 +77,9 @@ type Server struct {
 	mux     *http.ServeMux
 	done    chan struct{}
 	close   sync.Once
+
+	// adminMu serialises admin changes of rate limiters.
+	adminMu sync.Mutex
 
 	mu      sync.Mutex
 	httpSrv *http.Server
@@ -91,6 +106,11 @@ func New(sc *scenarios.Scenario, opts ...Option) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	epoch := s.now()
+	s.epoch.Store(&epoch)
 	s.rng = newRNGSource(s.seed)
 	s.pool.New = func() any { return newBuffers() }
 
@@ -105,6 +125,14 @@ func New(sc *scenarios.Scenario, opts ...Option) (*Server, error) {
 	if err := s.initMCP(sc); err != nil {
 		return nil, fmt.Errorf("mockprovider: scenario %q: %w", sc.Name, err)
 	}
+	tl, skipped, err := compileTimeline(sc.Faults, s.targets(), true)
+	if err != nil {
+		return nil, fmt.Errorf("mockprovider: scenario %q: %w", sc.Name, err)
+	}
+	for _, msg := range skipped {
+		s.log.Warn("fault not carried out by the mock", "fault", msg)
+	}
+	s.timeline.Store(tl)
 	s.mux = s.routes()
 	return s, nil
 }
@@ -113,10 +141,16 @@ func (s *Server) initProviders(sc *scenarios.Scenario) {
 	s.providers = make(map[string]*provider)
 	for name, p := range sc.Providers {
 		if p == nil || !p.IsMock() {
+			s.otherProviders = append(s.otherProviders, name)
 			continue
 		}
-		s.providers[name] = &provider{name: name, model: p.Model, mock: p.Mock, key: endpointKey("chat", name)}
+		mp := &provider{name: name, model: p.Model, mock: p.Mock, key: endpointKey("chat", name)}
+		if l := p.Mock.Limits; l != nil && (l.RPM > 0 || l.TPM > 0) {
+			mp.limiter.Store(newLimiter(*l, s.now()))
+		}
+		s.providers[name] = mp
 	}
+	slices.Sort(s.otherProviders)
 	if len(s.providers) == 0 {
 		s.providers[defaultProvider] = &provider{name: defaultProvider, model: defaultModel, key: endpointKey("chat", defaultProvider)}
 	}
@@ -139,6 +173,11 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("/mcp/{server}", s.handleMCP)
 	mux.HandleFunc("/mcp", s.handleMCP)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
+	if s.admin {
+		mux.HandleFunc("/admin/faults", s.handleAdminFaults)
+		mux.HandleFunc("/admin/epoch", s.handleAdminEpoch)
+		mux.HandleFunc("/admin/limits", s.handleAdminLimits)
+	}
 	mux.HandleFunc("/", notFound)
 	return mux
 }
@@ -149,7 +188,8 @@ func (s *Server) Handler() http.Handler { return s.mux }
 
 // Start listens on addr (such as "127.0.0.1:0") and serves in the
 // background. It returns the base URL, http://HOST:PORT; a wildcard listen
-// address is reported as 127.0.0.1.
+// address is reported as 127.0.0.1. Fault windows count from now unless
+// SetEpoch chose another time.
 func (s *Server) Start(addr string) (baseURL string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -169,6 +209,10 @@ func (s *Server) Start(addr string) (baseURL string, err error) {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	s.baseURL = "http://" + urlHost(ln.Addr().(*net.TCPAddr))
+	if !s.epochSet.Load() {
+		now := s.now()
+		s.epoch.Store(&now)
+	}
 	srv := s.httpSrv
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -249,6 +293,11 @@ func (s *Server) Endpoints() []Endpoint {
 		add("mcp:"+name, "POST, GET, DELETE", "/mcp/"+name, fmt.Sprintf("MCP Streamable HTTP of server %s (%d tools)", name, len(m.tools)))
 	}
 	add("healthz", http.MethodGet, "/healthz", "liveness")
+	if s.admin {
+		add("admin:faults", "GET, PUT", "/admin/faults", "the fault timeline: GET it as JSON, PUT a JSON or YAML list of faults to replace it")
+		add("admin:epoch", http.MethodPost, "/admin/epoch", "restart the clock of fault windows: they count from now")
+		add("admin:limits", "GET, PUT", "/admin/limits", "providers' rate limits: GET all, PUT {rpm, tpm} with ?provider=NAME")
+	}
 	return eps
 }
 

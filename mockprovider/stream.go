@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mcpload/mcpload/scenarios"
 	"github.com/mcpload/mcpload/wire/openaichat"
 )
 
@@ -47,7 +48,13 @@ func (e *sse) write(b []byte) error {
 // asked for; and [DONE]. The first delta after the role chunk waits ttft,
 // each later one token_gap. The provider latency has already been waited
 // before the headers.
-func (s *Server) stream(w http.ResponseWriter, wt *waiter, bufs *buffers, req *chatRequest, p *provider, rep *reply, rng *rand.Rand, usage openaichat.Usage, includeUsage bool) {
+//
+// f, when set, is a fault that spoils the stream: stream_stall and
+// stream_cut act once f.AfterChunks deltas (content or tool call chunks,
+// after the role chunk) have gone out, or before the finish chunk when the
+// reply has fewer; malformed sends a data line that is not JSON in place of
+// the first delta, then [DONE].
+func (s *Server) stream(w http.ResponseWriter, wt *waiter, bufs *buffers, req *chatRequest, p *provider, rep *reply, rng *rand.Rand, usage openaichat.Usage, includeUsage bool, f *fault) {
 	h := w.Header()
 	h["Content-Type"] = sseContentType
 	h["Cache-Control"] = noCache
@@ -68,7 +75,20 @@ func (s *Server) stream(w http.ResponseWriter, wt *waiter, bufs *buffers, req *c
 	if e.send() != nil {
 		return
 	}
+	if f != nil && f.spec.Kind == scenarios.FaultMalformed {
+		if e.write(malformedChunk(e.chunk.ID)) == nil {
+			e.write(streamDone)
+		}
+		return
+	}
 
+	sent := 0
+	// spoil counts a delta that went out and carries out f after the
+	// right one; it reports whether the stream must end.
+	spoil := func() bool {
+		sent++
+		return f != nil && sent == f.spec.AfterChunks && streamFault(w, wt, f, rng)
+	}
 	first := true
 	pause := func() error {
 		l := p.mock.TokenGap
@@ -92,15 +112,15 @@ func (s *Server) stream(w http.ResponseWriter, wt *waiter, bufs *buffers, req *c
 				Function: openaichat.FunctionCall{Name: c.name},
 			}
 			choice[0].Delta = openaichat.Delta{ToolCalls: delta[:]}
-			if e.send() != nil {
+			if e.send() != nil || spoil() {
 				return
 			}
-			for _, f := range c.frags {
+			for _, frag := range c.frags {
 				if pause() != nil {
 					return
 				}
-				delta[0] = openaichat.ToolCall{Index: &index, Function: openaichat.FunctionCall{Arguments: f}}
-				if e.send() != nil {
+				delta[0] = openaichat.ToolCall{Index: &index, Function: openaichat.FunctionCall{Arguments: frag}}
+				if e.send() != nil || spoil() {
 					return
 				}
 			}
@@ -111,10 +131,13 @@ func (s *Server) stream(w http.ResponseWriter, wt *waiter, bufs *buffers, req *c
 				return
 			}
 			choice[0].Delta = openaichat.Delta{Content: &rep.pieces[i]}
-			if e.send() != nil {
+			if e.send() != nil || spoil() {
 				return
 			}
 		}
+	}
+	if f != nil && sent < f.spec.AfterChunks && streamFault(w, wt, f, rng) {
+		return
 	}
 	if pause() != nil {
 		return
@@ -132,4 +155,22 @@ func (s *Server) stream(w http.ResponseWriter, wt *waiter, bufs *buffers, req *c
 		}
 	}
 	e.write(streamDone)
+}
+
+// streamFault carries out a stream_stall or stream_cut in the middle of a
+// stream. It reports whether the stream must end (the client or the server
+// went away during a stall); a cut does not return.
+func streamFault(w http.ResponseWriter, wt *waiter, f *fault, rng *rand.Rand) bool {
+	switch f.spec.Kind {
+	case scenarios.FaultStreamStall:
+		return stall(wt, Sample(f.spec.Latency, rng)) != nil
+	case scenarios.FaultStreamCut:
+		cutConn(w) // no finish chunk, no [DONE]
+	}
+	return false
+}
+
+// malformedChunk is an SSE event whose data is not JSON: a chunk cut short.
+func malformedChunk(id string) []byte {
+	return []byte(`data: {"id":"` + id + `","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"It is` + "\n\n")
 }

@@ -58,3 +58,18 @@ func (w *waiter) stop() {
 		w.t.Stop()
 	}
 }
+
+// hang waits until the request or the server ends: a response that never
+// comes.
+func (w *waiter) hang() error {
+	if w.waiting != nil {
+		w.waiting.Add(1)
+		defer w.waiting.Add(-1)
+	}
+	select {
+	case <-w.ctx.Done():
+		return w.ctx.Err()
+	case <-w.done:
+		return errClosed
+	}
+}

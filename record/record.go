@@ -47,6 +47,9 @@ const (
 	OutcomeToolError  = "tool_error" // MCP isError or invalid tool arguments
 	OutcomeCanceled   = "canceled"   // the run was stopped mid-flight
 	OutcomeDropped    = "dropped"    // never started: max_in_flight was full
+	// OutcomeBreakerOpen: a circuit breaker refused the request; no HTTP
+	// attempt was made.
+	OutcomeBreakerOpen = "breaker_open"
 )
 
 // Step kinds.
@@ -219,6 +222,10 @@ const (
 	EventBreaker         = "breaker"          // Provider's breaker moves From -> To (closed, open, half_open)
 	EventHedge           = "hedge"            // a hedged attempt is sent
 	EventCacheHit        = "cache_hit"        // the cache answered the step
+	// EventCacheMiss: the cache could not answer the step. Misses are the
+	// common case, so they are counted (CacheMisses) but not written to
+	// events.jsonl.
+	EventCacheMiss = "cache_miss"
 )
 
 // Breaker states.

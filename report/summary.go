@@ -48,6 +48,14 @@ type Summary struct {
 	Cost *Cost `json:"cost"`
 	// Thresholds lists each threshold expression with its measured value.
 	Thresholds []Threshold `json:"thresholds"`
+
+	// Resilience is present when the run had faults, client policies or
+	// policy events: see Resilience.
+	Resilience *Resilience `json:"resilience,omitempty"`
+
+	// analysis is the resilience analysis, kept even when Resilience is
+	// left out, for policy comparisons and timeseries.json.
+	analysis *analysis
 }
 
 // Conversations counts units of work by fate.
@@ -147,7 +155,16 @@ func Summarize(dir string) (*Summary, Histograms, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return NewSummary(run, hs), hs, nil
+	an, err := analyze(dir, run)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := NewSummary(run, hs)
+	s.analysis = an
+	if an.relevant {
+		s.Resilience = an.res
+	}
+	return s, hs, nil
 }
 
 // NewSummary combines a run's counters and histograms.
@@ -232,8 +249,8 @@ func pick(ok, failed map[string]*Stats, isFailed bool) map[string]*Stats {
 	return ok
 }
 
-// Write renders the run in dir: summary.json and the .hgrm files. It
-// returns the summary it wrote.
+// Write renders the run in dir: summary.json, timeseries.json and the
+// .hgrm files. It returns the summary it wrote.
 func Write(dir string) (*Summary, error) {
 	s, hs, err := Summarize(dir)
 	if err != nil {
@@ -241,6 +258,11 @@ func Write(dir string) (*Summary, error) {
 	}
 	if err := hs.WriteHgrm(dir); err != nil {
 		return nil, err
+	}
+	if s.analysis != nil {
+		if err := WriteTimeseries(dir, s.analysis.series); err != nil {
+			return nil, err
+		}
 	}
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {

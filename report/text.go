@@ -3,7 +3,9 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 )
@@ -79,7 +81,130 @@ func PrintText(w io.Writer, s *Summary) error {
 		st := r.st
 		fmt.Fprintf(w, "%-*s  %8d %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f\n", width, r.name, st.Count, st.Mean, st.P50, st.P90, st.P99, st.P999, st.Max)
 	}
+	if s.Resilience != nil {
+		fmt.Fprintln(w)
+		return printResilience(w, s.Resilience)
+	}
 	return nil
+}
+
+// maxBreakerChanges bounds the breaker timeline in the terminal; the whole
+// of it is in summary.json.
+const maxBreakerChanges = 8
+
+// printResilience writes the Resilience block: what the policies did over
+// the run, then each fault window with its load, failures and recovery.
+func printResilience(w io.Writer, r *Resilience) error {
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, "Resilience")
+	fmt.Fprintf(tw, "Amplification\t[attempts per step]\t%.2f (%d attempts, %d steps)\n", r.Amplification, r.StepAttempts, r.Steps)
+	retries := "none"
+	if len(r.RetriesByReason) > 0 {
+		retries = counts(r.RetriesByReason)
+	}
+	fmt.Fprintf(tw, "Retries\t[by reason]\t%s\n", retries)
+	fallbacks := fmt.Sprint(r.Fallbacks)
+	if len(r.FallbackRoutes) > 0 {
+		fallbacks += " (" + counts(r.FallbackRoutes) + ")"
+	}
+	fmt.Fprintf(tw, "Fallbacks\t[taken]\t%s\n", fallbacks)
+	fmt.Fprintf(tw, "Breaker\t[opens]\t%d%s\n", r.BreakerOpens, breakerText(r.Breaker))
+	if r.BudgetExhausted > 0 {
+		fmt.Fprintf(tw, "Budget\t[retries refused]\t%d\n", r.BudgetExhausted)
+	}
+	if r.Hedges > 0 {
+		fmt.Fprintf(tw, "Hedges\t[sent]\t%d\n", r.Hedges)
+	}
+	if c := r.Cache; c.Hits+c.Misses > 0 {
+		fmt.Fprintf(tw, "Cache\t[hits, hit rate, tokens saved]\t%d, %.2f%%, ~%d\n", c.Hits, 100*c.HitRate, c.TokensSaved)
+	}
+	g := r.Goodput
+	fmt.Fprintf(tw, "Goodput\t[count, rate, share]\t%d, %.2f/s, %.2f%% (ok within %s)\n", g.Count, g.RatePerS, g.Share, seconds(g.LimitS))
+	if t := r.Tokens; t.FailedPrompt+t.FailedCompletion > 0 {
+		fmt.Fprintf(tw, "Tokens wasted\t[prompt, completion on failed attempts]\t%d, %d\n", t.FailedPrompt, t.FailedCompletion)
+	}
+	if len(r.Faults) > 0 {
+		base := "none before the first fault"
+		if r.BaselineSuccess != nil {
+			base = fmt.Sprintf("%.2f%% before the first fault", 100**r.BaselineSuccess)
+		}
+		fmt.Fprintf(tw, "Baseline\t[success]\t%s; recovered once 3 s in a row reach %.2f%% (within chance)\n", base, 100*r.RecoveryThreshold)
+	}
+	shown := offeredKeys(r)
+	for _, f := range r.Faults {
+		end := seconds(f.EndS)
+		if f.ToEnd {
+			end = "end"
+		}
+		fmt.Fprintf(tw, "Fault\t%s\t%s-%s\n", f.Name, seconds(f.FromS), end)
+		c := f.Conversations
+		line := fmt.Sprintf("%d, %d, %d, %d", c.Offered, c.OK, c.Failed, c.Dropped)
+		if len(c.ByCause) > 0 {
+			line += " (" + counts(c.ByCause) + ")"
+		}
+		fmt.Fprintf(tw, "  conversations\t[offered, ok, failed, dropped]\t%s\n", line)
+		var loads []string
+		for _, k := range shown {
+			in, out := f.Offered[k], r.OfferedOutsideFaults[k]
+			loads = append(loads, fmt.Sprintf("%s %s | %s", k, loadText(in), loadText(out)))
+		}
+		if len(loads) > 0 {
+			fmt.Fprintf(tw, "  offered load\t[peak/mean req/s: window | outside]\t%s\n", strings.Join(loads, "; "))
+		}
+		policy := fmt.Sprintf("%.2f", f.Amplification)
+		if len(f.RetriesByReason) > 0 {
+			policy += "; retries " + counts(f.RetriesByReason)
+		}
+		if f.Fallbacks > 0 {
+			policy += fmt.Sprintf("; %d fallbacks", f.Fallbacks)
+		}
+		fmt.Fprintf(tw, "  amplification\t[attempts per step]\t%s\n", policy)
+		recovery := "never, within the run"
+		switch {
+		case f.ToEnd:
+			recovery = "n/a (lasts to the end)"
+		case f.Recovered && f.RecoveryS != nil:
+			recovery = seconds(*f.RecoveryS) + " after the window"
+		}
+		fmt.Fprintf(tw, "  recovery\t[time to recover]\t%s\n", recovery)
+	}
+	return tw.Flush()
+}
+
+// offeredKeys picks the targets worth a column in the fault table:
+// providers, and whatever the faults target.
+func offeredKeys(r *Resilience) []string {
+	var keys []string
+	for _, k := range sortedKeys(r.Offered) {
+		if strings.HasPrefix(k, "provider:") || slices.Contains(r.FailingTargets, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+func loadText(l Load) string {
+	return fmt.Sprintf("%.0f/%.1f", l.PeakRPS, l.MeanRPS)
+}
+
+func breakerText(tl []BreakerChange) string {
+	if len(tl) == 0 {
+		return ""
+	}
+	parts := make([]string, 0, min(len(tl), maxBreakerChanges))
+	for i, c := range tl {
+		if i == maxBreakerChanges {
+			parts = append(parts, fmt.Sprintf("... %d more", len(tl)-i))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s %s@%s", c.Provider, c.To, seconds(c.T)))
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// seconds formats a time in seconds without noise: 4s, 2.5s, 0.125s.
+func seconds(s float64) string {
+	return strconv.FormatFloat(round3(s), 'f', -1, 64) + "s"
 }
 
 func title(s string) string { return strings.ToUpper(s[:1]) + s[1:] }

@@ -41,6 +41,8 @@ type Retry struct {
 	// after timeouts and connection errors; per-attempt timeouts of 1x,
 	// 1.5x and 2x client.timeout; 60 s x attempt on a 429; 5xx not
 	// retried; Retry-After ignored). "naive": 3 attempts, no wait.
+	// ApplyDefaults expands the preset into the fields below and keeps
+	// Preset, so a resolved scenario shows both.
 	Preset string `yaml:"preset,omitempty"`
 	// MaxAttempts counts the first attempt: 1 means no retry.
 	MaxAttempts int `yaml:"max_attempts,omitempty"`
@@ -69,6 +71,21 @@ type Retry struct {
 	// number (the seed's 60 s x attempt), instead of the backoff.
 	RateLimitWait Duration `yaml:"rate_limit_wait,omitempty"`
 }
+
+// Outcome classes that retry.on, breaker.on and fallback[].on list. They are
+// the attempt outcome classes of the run folder (record.Outcome*), plus two
+// that only a fallback step reacts to: the breaker refused the request, or
+// the retry budget refused a retry.
+const (
+	OnTimeout         = "timeout"
+	On429             = "429"
+	On5xx             = "5xx"
+	On4xx             = "4xx"
+	OnConnection      = "connection"
+	OnProtocol        = "protocol"
+	OnBreakerOpen     = "breaker_open"
+	OnBudgetExhausted = "budget_exhausted"
+)
 
 // Retry presets.
 const (
@@ -122,7 +139,7 @@ type FallbackStep struct {
 	Provider string `yaml:"provider"`
 	// On lists the outcomes that trigger this step, plus "breaker_open" and
 	// "budget_exhausted". Default: timeout, 429, 5xx, connection,
-	// breaker_open.
+	// breaker_open, budget_exhausted.
 	On []string `yaml:"on,omitempty"`
 }
 

@@ -98,22 +98,27 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int) 
 	if isNull(n) {
 		return // as yaml.v3 does: null leaves the zero value
 	}
+	if t := v.Type(); t.Kind() == reflect.Pointer {
+		// Optional values (*bool, *float64, *Retry): present, even when
+		// zero, is not the same as absent.
+		p := reflect.New(t.Elem())
+		d.decodeNonNil(n, p.Elem(), path, depth)
+		v.Set(p)
+		return
+	}
+	d.decodeNonNil(n, v, path, depth)
+}
+
+// decodeNonNil decodes the non-null node n into v, which is not a pointer.
+func (d *decoder) decodeNonNil(n *yaml.Node, v reflect.Value, path string, depth int) {
 	t := v.Type()
 	switch {
 	case t == latencyType && n.Kind == yaml.MappingNode:
 		d.decodeStruct(n, v, path, depth)
-		return
 	case reflect.PointerTo(t).Implements(unmarshalerType):
 		if err := v.Addr().Interface().(yaml.Unmarshaler).UnmarshalYAML(n); err != nil {
 			d.errorf(n, path, "%s", err)
 		}
-		return
-	}
-	switch t.Kind() {
-	case reflect.Pointer:
-		p := reflect.New(t.Elem())
-		d.decodeValue(n, p.Elem(), path, depth)
-		v.Set(p)
 	default:
 		d.decodeValue(n, v, path, depth)
 	}
@@ -194,6 +199,19 @@ func (d *decoder) decodeValue(n *yaml.Node, v reflect.Value, path string, depth 
 			return
 		}
 		v.SetInt(i)
+	case reflect.Float32, reflect.Float64:
+		var f float64
+		if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!float" && n.ShortTag() != "!!int") {
+			d.errorf(n, path, "expected a number, got %s", describe(n))
+			return
+		}
+		// NaN and infinities are no probability, ratio or multiplier, and
+		// would not survive JSON.
+		if n.Decode(&f) != nil || math.IsNaN(f) || math.IsInf(f, 0) || v.OverflowFloat(f) {
+			d.errorf(n, path, "expected a finite number, got %s", describe(n))
+			return
+		}
+		v.SetFloat(f)
 	default:
 		panic("scenarios: cannot decode into " + t.String())
 	}

@@ -18,6 +18,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(stripComments(data))
 	}
 	f.Add([]byte(base))
+	f.Add([]byte(resilient))
 	f.Add([]byte("name: x\nload: {stages: [{rate: 50/1s, duration: 1s}]}\n"))
 	f.Add([]byte("a: &a [*a]\n"))
 	f.Add([]byte("<<: {name: x}\nversion: 1\n"))

@@ -120,3 +120,54 @@ func checkErrors(t *testing.T, es Errors, ws ...want) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// resilient uses every issue-3 field: rate limits, faults of several
+// kinds, a retry preset, and policies with every client policy.
+const resilient = `version: 1
+name: r
+providers:
+  primary:
+    base_url: mock
+    model: gpt-4.1-mini
+    mock:
+      latency: 45s
+      limits: {rpm: 600, tpm: 100000}
+  secondary: {base_url: mock, model: claude-x}
+mcp_servers: {tools: {url: mock}}
+tools:
+  - {name: get_weather, inputSchema: {type: object}}
+conversation:
+  provider: primary
+  turns: [{user: hi, model: [{tool_calls: [{name: get_weather}]}, {content: ok}]}]
+load:
+  stages: [{rate: 10, duration: 20s}]
+client:
+  timeout: 30s
+  retry: {preset: seed}
+faults:
+  - {target: provider:primary, kind: latency, latency: 45s, from: 5s, for: 10s}
+  - {target: model:claude-x, kind: rate_limit, retry_after: 2s, probability: 0.25}
+  - {target: tool:get_weather, kind: jsonrpc_error, message: boom}
+  - {target: provider:primary, kind: stream_cut, name: cut}
+  - {target: provider:primary, kind: http_error, status: 503, retry_after: 1500ms, probability: 0}
+policies:
+  - name: seed
+    description: The seed's client, as it was.
+    client:
+      timeout: 30s
+      retry: {preset: seed}
+  - name: naive-fast
+    client:
+      retry: {preset: naive, max_attempts: 5, initial: 10ms, on: [timeout]}
+  - name: resilient
+    client:
+      timeout: 10s
+      conversation_timeout: 60s
+      stream: {ttft: 5s, idle: 2s, total: 1m}
+      retry: {}
+      budget: {ratio: 0.1}
+      breaker: {failure_rate: 0.5}
+      fallback: [{provider: secondary}]
+      hedge: {delay: 2s}
+      cache: {ttl: 5m}
+`

@@ -29,7 +29,8 @@ type Scenario struct {
 	// Faults is the fault timeline the mock carries out (see faults.go).
 	Faults []Fault `yaml:"faults,omitempty"`
 	// Policies, when set, runs the same load and faults once per policy,
-	// one after the other, each with Client overlaid by the policy's client.
+	// one after the other, with the same seed. A policy's client replaces
+	// Client whole (it is not merged with it).
 	Policies []Policy `yaml:"policies,omitempty"`
 
 	// File is where the scenario came from: a path, or "embedded:NAME".

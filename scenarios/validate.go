@@ -135,9 +135,9 @@ func (v *validator) scenario(s *Scenario) {
 		v.mcpDirect(s)
 	}
 	v.load(&s.Load)
-	if s.Client.Timeout <= 0 {
-		v.errorf("client.timeout", "must be greater than 0")
-	}
+	v.client(s, "client", &s.Client)
+	v.faults(s)
+	v.policies(s)
 }
 
 func (v *validator) provider(path, name string, p *Provider) {
@@ -165,6 +165,7 @@ func (v *validator) provider(path, name string, p *Provider) {
 	v.latency(field(path, "mock.latency"), p.Mock.Latency)
 	v.latency(field(path, "mock.ttft"), p.Mock.TTFT)
 	v.latency(field(path, "mock.token_gap"), p.Mock.TokenGap)
+	v.limits(field(path, "mock.limits"), p.Mock.Limits)
 }
 
 func (v *validator) mcpServer(path, name string, m *MCPServer) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -28,6 +30,7 @@ type runFlags struct {
 	seed        int64
 	allowRemote bool
 	progress    string
+	policies    string
 }
 
 func runCmd(args []string, stdout, stderr io.Writer) error {
@@ -38,6 +41,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.rate, "rate", "", "rate for every stage, e.g. 50 or 50/1s (0 = as fast as max_in_flight allows)")
 	fs.Int64Var(&f.seed, "seed", 0, "seed for arrivals, latency and fault draws (default: the scenario's, else random)")
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow non-loopback targets: real providers spend real money")
+	fs.StringVar(&f.policies, "policy", "", "with a policies: list, run only these policies (comma-separated names)")
 	fs.StringVar(&f.progress, "progress", "auto", "live progress on stderr: auto (on a terminal, not in CI), on, off")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -63,17 +67,35 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	if len(sc.Policies) > 0 {
+		return runPolicies(ctx, sc, dir, f, stdout, stderr)
+	}
+	s, res, err := runOnce(ctx, sc, dir, f, stderr)
+	if err != nil {
+		return err
+	}
+	if err := report.PrintText(stdout, s); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nResults       %s\n", dir)
+	return verdict(res, s, dir)
+}
+
+// runOnce runs sc into dir against a fresh mock, and renders the folder.
+func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags, stderr io.Writer) (*report.Summary, *record.Run, error) {
 	opts := []attacker.Option{attacker.WithVersion(version()), attacker.WithAllowRemote(f.allowRemote)}
 	if needsMock(sc) {
 		mock, err := mockprovider.New(sc, mockprovider.WithSeed(sc.Seed))
 		if err != nil {
-			return fmt.Errorf("start mock: %w", err)
+			return nil, nil, fmt.Errorf("start mock: %w", err)
 		}
 		url, err := mock.Start("127.0.0.1:0")
 		if err != nil {
-			return fmt.Errorf("start mock: %w", err)
+			return nil, nil, fmt.Errorf("start mock: %w", err)
 		}
 		defer mock.Close()
+		// Fault windows count from the start of the load.
+		mock.SetEpoch(time.Now())
 		opts = append(opts, attacker.WithMockURL(url))
 	}
 	if showProgress(f.progress, stderr) {
@@ -81,29 +103,111 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		defer p.done()
 		opts = append(opts, attacker.WithProgress(p.update))
 	}
-
 	res, err := attacker.Run(ctx, sc, dir, opts...)
 	var cfgErr *attacker.ConfigError
 	if errors.As(err, &cfgErr) {
-		return invalid(err)
+		return nil, nil, invalid(err)
 	}
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	s, err := report.Write(dir)
 	if err != nil {
-		return fmt.Errorf("report: %w", err)
+		return nil, nil, fmt.Errorf("report: %w", err)
 	}
-	if err := report.PrintText(stdout, s); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "\nResults       %s\n", dir)
+	return s, res, nil
+}
+
+// verdict turns a finished run into the command's exit status.
+func verdict(res *record.Run, s *report.Summary, dir string) error {
 	if res.Status == record.StatusInterrupted {
 		return &exitError{exitRuntime, fmt.Errorf("interrupted: the partial run is in %s", dir)}
 	}
 	for _, t := range s.Thresholds {
 		if !t.Pass {
 			return &exitError{exitThresholds, fmt.Errorf("threshold failed: %s (measured %g)", t.Expr, t.Value)}
+		}
+	}
+	return nil
+}
+
+// runPolicies runs the same load and faults once per policy, with the same
+// seed, each into DIR/<policy>, then writes and prints the comparison.
+func runPolicies(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags, stdout, stderr io.Writer) error {
+	policies, err := selectPolicies(sc.Policies, f.policies)
+	if err != nil {
+		return invalid(err)
+	}
+	var runs []report.PolicyRun
+	var failed error
+	for i, p := range policies {
+		psc := *sc
+		psc.Client, psc.Policies = p.Client, nil
+		psc.Name = sc.Name + "." + p.Name
+		pdir := filepath.Join(dir, p.Name)
+		fmt.Fprintf(stderr, "policy %d/%d: %s\n", i+1, len(policies), p.Name)
+		s, res, err := runOnce(ctx, &psc, pdir, f, stderr)
+		if err != nil {
+			return fmt.Errorf("policy %s: %w", p.Name, err)
+		}
+		runs = append(runs, report.PolicyRun{Name: p.Name, Description: p.Description, Dir: pdir})
+		if err := verdict(res, s, pdir); err != nil && failed == nil {
+			failed = err
+		}
+		if res.Status == record.StatusInterrupted {
+			break
+		}
+	}
+	cmp, err := report.ComparePolicies(runs)
+	if err != nil {
+		return fmt.Errorf("compare policies: %w", err)
+	}
+	if err := writeComparison(dir, cmp); err != nil {
+		return err
+	}
+	if err := cmp.WriteText(stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nResults       %s  (one folder per policy; comparison.md, comparison.json)\n", dir)
+	return failed
+}
+
+// selectPolicies keeps the policies named in a comma-separated list, in
+// the scenario's order; an empty list keeps them all.
+func selectPolicies(all []scenarios.Policy, names string) ([]scenarios.Policy, error) {
+	if names == "" {
+		return all, nil
+	}
+	want := map[string]bool{}
+	for _, n := range strings.Split(names, ",") {
+		want[strings.TrimSpace(n)] = true
+	}
+	var out []scenarios.Policy
+	var known []string
+	for _, p := range all {
+		known = append(known, p.Name)
+		if want[p.Name] {
+			out = append(out, p)
+			delete(want, p.Name)
+		}
+	}
+	for n := range want {
+		return nil, fmt.Errorf("--policy: no policy %q in the scenario (it has: %s)", n, strings.Join(known, ", "))
+	}
+	return out, nil
+}
+
+func writeComparison(dir string, cmp *report.Comparison) error {
+	for name, write := range map[string]func(io.Writer) error{
+		"comparison.json": cmp.WriteJSON,
+		"comparison.md":   cmp.WriteMarkdown,
+	} {
+		var b bytes.Buffer
+		if err := write(&b); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", name, err)
 		}
 	}
 	return nil

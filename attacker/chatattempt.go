@@ -1,0 +1,269 @@
+package attacker
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/mcpload/mcpload/attacker/policy"
+	"github.com/mcpload/mcpload/record"
+)
+
+// stepState is a step as the policies see it (policy.Step), plus what the
+// attacker keeps per step: the sink its attempts go to, and the bytes they
+// read. One allocation holds both; the policy.Step's event sink is the
+// stepState itself, which is how an attempt RoundTripper finds it again
+// from the request's context.
+type stepState struct {
+	policy.Step
+	sink    Sink
+	bytesIn atomic.Int64
+}
+
+func newStepState(seq uint64, step int, key, provider string, seed uint64, sink Sink) *stepState {
+	st := &stepState{sink: sink}
+	st.Conversation, st.Index, st.Key, st.Provider, st.Seed = seq, step, key, provider, seed
+	st.Step.Sink = st
+	return st
+}
+
+// Event implements policy.EventSink.
+func (s *stepState) Event(e *record.Event) { s.sink.Event(e) }
+
+// stepStateFrom returns the stepState in ctx, or nil.
+func stepStateFrom(ctx context.Context) *stepState {
+	st := policy.StepFrom(ctx)
+	if st == nil {
+		return nil
+	}
+	ss, _ := st.Sink.(*stepState)
+	return ss
+}
+
+// attemptTags sets the Mcpload-Seq, -Step and -Attempt headers of attempt n
+// of st into h. The mock derives its latency and fault draws from them, so
+// that a run is reproducible whatever order requests arrive in; other
+// servers ignore them.
+func attemptTags(h http.Header, st *policy.Step, n int) {
+	if st == nil {
+		return
+	}
+	h[hdrSeq] = []string{strconv.FormatUint(st.Conversation, 10)}
+	h[hdrStep] = []string{strconv.Itoa(st.Index)}
+	h[hdrAttempt] = []string{strconv.Itoa(n)}
+}
+
+// chatAttempt is the innermost RoundTripper of one provider: it sends one
+// HTTP request, reads the whole answer (a stream to its [DONE], under the
+// stream timers), classifies it and records it as an attempt of the step
+// in the request's context. It returns the response, its body replaced by
+// the parsed result (a *chatBody), when the attempt succeeded or failed
+// with an HTTP status (429, 5xx, 4xx: the policies read its headers), and
+// an *attemptError for everything else: a timeout, a connection failure, a
+// malformed body, a cancellation.
+//
+// Because the whole body is read before RoundTrip returns, the policies
+// above it act on failures that happen mid-stream too.
+type chatAttempt struct {
+	hc      *http.Client
+	ep      *chatEndpoint
+	key     string // record.AttemptModelKey
+	timeout time.Duration
+	// Stream timers (client.stream), for streaming providers only.
+	ttft, idle, total time.Duration
+	redact            *redactor
+}
+
+// RoundTrip implements http.RoundTripper.
+func (a *chatAttempt) RoundTrip(req *http.Request) (*http.Response, error) {
+	parent := req.Context()
+	st := policy.StepFrom(parent)
+	n := st.NextAttempt()
+	r := chatResult{start: time.Now()}
+	resp := a.exchange(parent, req, st, n, &r)
+	r.latency = time.Since(r.start)
+	r.err = a.redact.redact(r.err)
+	if ss := stepStateFrom(parent); ss != nil {
+		ss.bytesIn.Add(r.bytesIn)
+		ss.sink.Attempt(&record.Attempt{
+			Conversation:     st.Conversation,
+			Step:             st.Index,
+			Kind:             record.StepModel,
+			Key:              a.key,
+			Attempt:          n,
+			Start:            r.start,
+			LatencyUS:        r.latency.Microseconds(),
+			TTFTUS:           r.ttft.Microseconds(),
+			Status:           r.status,
+			Outcome:          r.outcome,
+			Error:            r.err,
+			BytesIn:          r.bytesIn,
+			PromptTokens:     r.usage.PromptTokens,
+			CompletionTokens: r.usage.CompletionTokens,
+			CachedTokens:     r.usage.Cached(),
+		})
+	}
+	if resp == nil {
+		return nil, &attemptError{res: r}
+	}
+	resp.Body = &chatBody{res: r}
+	return resp, nil
+}
+
+// exchange does the HTTP work of RoundTrip, filling r. It returns the
+// response (its body drained and closed) when r's outcome is ok or the
+// class of its HTTP status, else nil.
+func (a *chatAttempt) exchange(parent context.Context, req *http.Request, st *policy.Step, n int, r *chatResult) *http.Response {
+	actx, cancel := context.WithTimeout(parent, st.AttemptTimeout(a.timeout))
+	defer cancel()
+	var w *streamWatch
+	if a.ep.stream && (a.ttft > 0 || a.idle > 0 || a.total > 0) {
+		var cancelCause context.CancelCauseFunc
+		actx, cancelCause = context.WithCancelCause(actx)
+		w = watchStream(cancelCause, a.ttft, a.idle, a.total)
+		defer w.stop()
+		defer cancelCause(nil)
+	}
+
+	out := req.WithContext(actx)
+	out.Header = make(http.Header, len(req.Header)+3)
+	for k, v := range req.Header {
+		out.Header[k] = v
+	}
+	attemptTags(out.Header, st, n)
+	if req.GetBody != nil {
+		body, err := req.GetBody()
+		if err != nil {
+			r.outcome, r.err = record.OutcomeProtocol, fmt.Sprintf("request body: %v", err)
+			return nil
+		}
+		out.Body = body
+	}
+
+	resp, err := a.hc.Do(out)
+	if err != nil {
+		r.outcome, r.err = classifyTransportErr(parent, actx, err), bodyErrText(actx, err)
+		return nil
+	}
+	cb := &countingBody{r: resp.Body}
+	defer func() {
+		r.bytesIn = cb.drainClose(!r.broken)
+	}()
+	r.status = resp.StatusCode
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		r.outcome = classifyStatus(resp.StatusCode)
+		r.err = httpErrorText(resp.StatusCode, cb)
+		if r.outcome == record.OutcomeProtocol {
+			return nil // a 1xx/3xx left over: no answer to act on
+		}
+		return resp
+	}
+	if a.ep.stream && isEventStream(resp.Header.Get("Content-Type")) {
+		readChatStream(parent, actx, cb, r, w)
+	} else {
+		w.firstDelta() // a whole answer at once: no first token to wait for
+		readChatJSON(parent, actx, cb, r)
+	}
+	if r.outcome != record.OutcomeOK {
+		return nil
+	}
+	return resp
+}
+
+// chatBody is the body of a response the chat attempt returns: the parsed
+// result, not bytes (Read returns io.EOF at once), so that the chat client
+// does not parse twice. The cache keeps it through Replay.
+type chatBody struct{ res chatResult }
+
+func (*chatBody) Read([]byte) (int, error) { return 0, io.EOF }
+func (*chatBody) Close() error             { return nil }
+
+// Replay implements policy.ReplayableBody: a copy whose tool calls the
+// conversation may change (it fills in missing IDs).
+func (b *chatBody) Replay() io.ReadCloser {
+	c := &chatBody{res: b.res}
+	c.res.msg.ToolCalls = slices.Clone(b.res.msg.ToolCalls)
+	return c
+}
+
+// attemptError is the error of an attempt without a usable response. It
+// carries the attempt's result and implements policy.OutcomeError.
+type attemptError struct{ res chatResult }
+
+func (e *attemptError) Error() string   { return e.res.outcome + ": " + e.res.err }
+func (e *attemptError) Outcome() string { return e.res.outcome }
+
+// streamTimeout is the cause of an attempt cut by a stream timer.
+type streamTimeout struct {
+	timer string // ttft, idle or total
+	d     time.Duration
+}
+
+func (e *streamTimeout) Error() string {
+	switch e.timer {
+	case "ttft":
+		return fmt.Sprintf("no first token within client.stream.ttft (%s)", e.d)
+	case "idle":
+		return fmt.Sprintf("stream idle for client.stream.idle (%s)", e.d)
+	default:
+		return fmt.Sprintf("stream not done within client.stream.total (%s)", e.d)
+	}
+}
+
+// streamWatch runs the stream timers of one attempt: ttft and total from
+// the request's sending, idle from the first event and between events.
+// Each that fires cancels the attempt with a *streamTimeout cause. The
+// per-attempt timeout, which stops at nothing, still bounds it all. A nil
+// *streamWatch does nothing.
+type streamWatch struct {
+	cancel       context.CancelCauseFunc
+	idle         time.Duration
+	ttftT, total *time.Timer
+	idleT        *time.Timer
+}
+
+func watchStream(cancel context.CancelCauseFunc, ttft, idle, total time.Duration) *streamWatch {
+	w := &streamWatch{cancel: cancel, idle: idle}
+	if ttft > 0 {
+		w.ttftT = time.AfterFunc(ttft, func() { cancel(&streamTimeout{"ttft", ttft}) })
+	}
+	if total > 0 {
+		w.total = time.AfterFunc(total, func() { cancel(&streamTimeout{"total", total}) })
+	}
+	return w
+}
+
+// event notes an SSE event: the idle timer starts again.
+func (w *streamWatch) event() {
+	if w == nil || w.idle <= 0 {
+		return
+	}
+	if w.idleT == nil {
+		w.idleT = time.AfterFunc(w.idle, func() { w.cancel(&streamTimeout{"idle", w.idle}) })
+		return
+	}
+	w.idleT.Reset(w.idle)
+}
+
+// firstDelta notes the first content or tool-call delta: ttft is met.
+func (w *streamWatch) firstDelta() {
+	if w != nil && w.ttftT != nil {
+		w.ttftT.Stop()
+	}
+}
+
+func (w *streamWatch) stop() {
+	if w == nil {
+		return
+	}
+	for _, t := range []*time.Timer{w.ttftT, w.total, w.idleT} {
+		if t != nil {
+			t.Stop()
+		}
+	}
+}

@@ -1,0 +1,317 @@
+package report
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// ComparisonSchema identifies the version of comparison.json's layout.
+const ComparisonSchema = "mcpload.comparison/v1"
+
+// PolicyRun is one policy's run of a comparison: the same load and fault
+// timeline under the policy's client, written to Dir.
+type PolicyRun struct {
+	Name        string
+	Description string
+	Dir         string
+}
+
+// Comparison sets policies side by side (comparison.json): one row per
+// policy, in the order they ran.
+type Comparison struct {
+	Schema   string `json:"schema"`
+	Scenario string `json:"scenario"`
+	Seed     int64  `json:"seed"`
+	// FailingTargets are the targets the faults hit ("provider:NAME",
+	// "tool:NAME"): PeakFailingRPS measures the load offered to them.
+	FailingTargets []string    `json:"failing_targets"`
+	Policies       []PolicyRow `json:"policies"`
+}
+
+// PolicyRow is one policy's figures.
+type PolicyRow struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	Dir         string `json:"dir"`
+	Status      string `json:"status"`
+
+	// SuccessRate is ok / offered conversations, in percent.
+	SuccessRate float64 `json:"success_rate"`
+	Offered     uint64  `json:"offered"`
+	OK          uint64  `json:"ok"`
+	Failed      uint64  `json:"failed"`
+	Dropped     uint64  `json:"dropped"`
+	// P50MS and P99MS are the latency of ok conversations, from intended
+	// start; null when none succeeded.
+	P50MS *float64 `json:"p50_ms"`
+	P99MS *float64 `json:"p99_ms"`
+	// Amplification is attempts per logical step.
+	Amplification float64 `json:"amplification"`
+	// PeakFailingRPS is the most attempts sent in one second to a failing
+	// target during its fault windows (the max over targets); null when
+	// the scenario has no faults.
+	PeakFailingRPS *float64 `json:"peak_failing_rps"`
+	// RecoveryS is the longest time to recover over the fault windows that
+	// end; null when no window ends within the run, or when one never
+	// recovered (NeverRecovered).
+	RecoveryS      *float64 `json:"recovery_s"`
+	NeverRecovered bool     `json:"never_recovered,omitempty"`
+	// GoodputShare is the share of offered conversations that succeeded
+	// within the timeout, in percent.
+	GoodputShare float64 `json:"goodput_share"`
+	// Tokens is prompt + completion tokens spent, failed attempts included.
+	Tokens    int64  `json:"tokens"`
+	Retries   uint64 `json:"retries"`
+	Fallbacks uint64 `json:"fallbacks"`
+}
+
+// ComparePolicies renders each run (summary.json, timeseries.json, .hgrm
+// files) and sets the runs side by side.
+func ComparePolicies(runs []PolicyRun) (*Comparison, error) {
+	if len(runs) == 0 {
+		return nil, errors.New("compare policies: no runs")
+	}
+	c := &Comparison{Schema: ComparisonSchema, FailingTargets: []string{}, Policies: make([]PolicyRow, 0, len(runs))}
+	failing := map[string]bool{}
+	for _, pr := range runs {
+		s, err := Write(pr.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("compare policies: policy %q: %w", pr.Name, err)
+		}
+		if c.Scenario == "" {
+			c.Scenario, c.Seed = s.Scenario, s.Seed
+		}
+		row := policyRow(pr, s)
+		if s.analysis != nil {
+			for _, t := range s.analysis.res.FailingTargets {
+				if !failing[t] {
+					failing[t] = true
+					c.FailingTargets = append(c.FailingTargets, t)
+				}
+			}
+		}
+		c.Policies = append(c.Policies, row)
+	}
+	return c, nil
+}
+
+func policyRow(pr PolicyRun, s *Summary) PolicyRow {
+	conv := s.Conversations
+	row := PolicyRow{
+		Name:          pr.Name,
+		Description:   pr.Description,
+		Dir:           pr.Dir,
+		Status:        s.Status,
+		SuccessRate:   conv.SuccessRate,
+		Offered:       conv.Started + conv.Dropped,
+		OK:            conv.OK,
+		Failed:        conv.Failed,
+		Dropped:       conv.Dropped,
+		Amplification: s.Attempts.Amplification,
+		Tokens:        s.Tokens.Prompt + s.Tokens.Completion,
+		Retries:       s.Attempts.Retries,
+		Fallbacks:     s.Attempts.Fallbacks,
+	}
+	if l := s.LatencyMS.Conversation; l != nil {
+		p50, p99 := l.P50, l.P99
+		row.P50MS, row.P99MS = &p50, &p99
+	}
+	if s.analysis == nil {
+		return row
+	}
+	r := s.analysis.res
+	row.GoodputShare = r.Goodput.Share
+	row.Fallbacks = max(row.Fallbacks, r.Fallbacks)
+	if row.Amplification == 0 {
+		row.Amplification = r.Amplification
+	}
+	if len(r.Faults) == 0 {
+		return row
+	}
+	var peak float64
+	for _, f := range r.Faults {
+		for _, t := range r.FailingTargets {
+			peak = max(peak, f.Offered[t].PeakRPS)
+		}
+	}
+	row.PeakFailingRPS = &peak
+	var worst float64
+	ended := false
+	for _, f := range r.Faults {
+		if f.ToEnd {
+			continue
+		}
+		ended = true
+		if !f.Recovered || f.RecoveryS == nil {
+			row.NeverRecovered = true
+			continue
+		}
+		worst = max(worst, *f.RecoveryS)
+	}
+	if ended && !row.NeverRecovered {
+		row.RecoveryS = &worst
+	}
+	return row
+}
+
+// column is one figure of the comparison table: a short, space-free
+// heading for the terminal, a plainer one for Markdown.
+type column struct{ text, markdown string }
+
+// comparisonColumns are the table's columns after the policy's name, in
+// the order PolicyRow.cells gives them.
+var comparisonColumns = []column{
+	{"success", "success"},
+	{"ok", "ok"},
+	{"failed", "failed"},
+	{"dropped", "dropped"},
+	{"p50", "p50"},
+	{"p99", "p99"},
+	{"amplif", "attempts/step"},
+	{"peak/s", "peak load on failing target (req/s)"},
+	{"recovery", "recovery"},
+	{"goodput", "goodput"},
+	{"tokens", "tokens"},
+	{"retries", "retries"},
+	{"fallbacks", "fallbacks"},
+}
+
+func headings(markdown bool) []string {
+	out := make([]string, len(comparisonColumns))
+	for i, c := range comparisonColumns {
+		out[i] = c.text
+		if markdown {
+			out[i] = c.markdown
+		}
+	}
+	return out
+}
+
+// cells formats a row's figures, in comparisonColumns order.
+func (r PolicyRow) cells() []string {
+	opt := func(v *float64, f func(float64) string) string {
+		if v == nil {
+			return "-"
+		}
+		return f(*v)
+	}
+	recovery := opt(r.RecoveryS, seconds)
+	if r.NeverRecovered {
+		recovery = "never"
+	}
+	return []string{
+		fmt.Sprintf("%.2f%%", r.SuccessRate),
+		strconv.FormatUint(r.OK, 10),
+		strconv.FormatUint(r.Failed, 10),
+		strconv.FormatUint(r.Dropped, 10),
+		opt(r.P50MS, millis),
+		opt(r.P99MS, millis),
+		fmt.Sprintf("%.2f", r.Amplification),
+		opt(r.PeakFailingRPS, func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }),
+		recovery,
+		fmt.Sprintf("%.2f%%", r.GoodputShare),
+		strconv.FormatInt(r.Tokens, 10),
+		strconv.FormatUint(r.Retries, 10),
+		strconv.FormatUint(r.Fallbacks, 10),
+	}
+}
+
+// millis formats a latency in ms for a table: ms below a second, seconds
+// above.
+func millis(ms float64) string {
+	if ms < 1000 {
+		return strconv.FormatFloat(ms, 'f', 1, 64) + "ms"
+	}
+	return strconv.FormatFloat(ms/1000, 'f', 2, 64) + "s"
+}
+
+// WriteText writes the comparison as an aligned terminal table, one policy
+// per row, then each policy's description.
+func (c *Comparison) WriteText(w io.Writer) error {
+	header := append([]string{"policy"}, headings(false)...)
+	rows := [][]string{header}
+	for _, p := range c.Policies {
+		rows = append(rows, append([]string{p.Name}, p.cells()...))
+	}
+	widths := make([]int, len(header))
+	for _, row := range rows {
+		for i, cell := range row {
+			widths[i] = max(widths[i], len(cell))
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Policy comparison: %s (seed %d)", c.Scenario, c.Seed)
+	if len(c.FailingTargets) > 0 {
+		fmt.Fprintf(&b, "; peak/s is the load offered to %s during its fault windows", strings.Join(c.FailingTargets, ", "))
+	}
+	b.WriteString("\n")
+	for _, row := range rows {
+		for i, cell := range row {
+			switch {
+			case i == 0: // names read left to right
+				fmt.Fprintf(&b, "%-*s", widths[i], cell)
+			default: // numbers line up on their units
+				fmt.Fprintf(&b, "  %*s", widths[i], cell)
+			}
+		}
+		b.WriteString("\n")
+	}
+	described := false
+	for _, p := range c.Policies {
+		if p.Description == "" {
+			continue
+		}
+		if !described {
+			b.WriteString("\n")
+			described = true
+		}
+		fmt.Fprintf(&b, "%-*s  %s\n", widths[0], p.Name, p.Description)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteJSON writes the comparison as comparison.json.
+func (c *Comparison) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(c); err != nil {
+		return fmt.Errorf("encode comparison: %w", err)
+	}
+	return nil
+}
+
+// WriteMarkdown writes the comparison as a GitHub table.
+func (c *Comparison) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### Policy comparison: %s (seed %d)\n\n", mdEscape(c.Scenario), c.Seed)
+	if len(c.FailingTargets) > 0 {
+		fmt.Fprintf(&b, "Peak load is what %s received in its fault windows.\n\n", mdEscape(strings.Join(c.FailingTargets, ", ")))
+	}
+	header := append([]string{"policy", "description"}, headings(true)...)
+	b.WriteString("| " + strings.Join(header, " | ") + " |\n|")
+	for i := range header {
+		if i < 2 {
+			b.WriteString(" --- |")
+		} else {
+			b.WriteString(" ---: |")
+		}
+	}
+	b.WriteString("\n")
+	for _, p := range c.Policies {
+		cells := append([]string{mdEscape(p.Name), mdEscape(p.Description)}, p.cells()...)
+		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// mdEscape keeps text from breaking a Markdown table row.
+func mdEscape(s string) string {
+	s = strings.ReplaceAll(s, "|", `\|`)
+	return strings.Join(strings.Fields(s), " ")
+}
