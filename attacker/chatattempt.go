@@ -1,6 +1,7 @@
 package attacker
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -53,9 +54,10 @@ func attemptTags(h http.Header, st *policy.Step, n int) {
 	if st == nil {
 		return
 	}
-	h[hdrSeq] = []string{strconv.FormatUint(st.Conversation, 10)}
-	h[hdrStep] = []string{strconv.Itoa(st.Index)}
-	h[hdrAttempt] = []string{strconv.Itoa(n)}
+	// One array for the three values: this runs for every request.
+	v := [...]string{strconv.FormatUint(st.Conversation, 10), strconv.Itoa(st.Index), strconv.Itoa(n)}
+	vs := v[:]
+	h[hdrSeq], h[hdrStep], h[hdrAttempt] = vs[0:1:1], vs[1:2:2], vs[2:3:3]
 }
 
 // chatAttempt is the innermost RoundTripper of one provider: it sends one
@@ -83,16 +85,42 @@ type chatAttempt struct {
 func (a *chatAttempt) RoundTrip(req *http.Request) (*http.Response, error) {
 	parent := req.Context()
 	st := policy.StepFrom(parent)
+	var sink Sink
+	ss := stepStateFrom(parent)
+	if ss != nil {
+		sink = ss.sink
+	}
+	r, resp := a.attempt(parent, req, nil, st, sink)
+	if ss != nil {
+		ss.bytesIn.Add(r.bytesIn)
+	}
+	if resp == nil {
+		return nil, &attemptError{res: r}
+	}
+	resp.Body = &chatBody{res: r}
+	return resp, nil
+}
+
+// attempt makes one attempt of step st, records it to sink (when not nil)
+// and returns its result, and its response as exchange does. The request
+// is tmpl, with this attempt's context, headers and body; or, when tmpl is
+// nil, a POST of body to the endpoint: the path of a client without
+// policies, which needs no template.
+func (a *chatAttempt) attempt(parent context.Context, tmpl *http.Request, body []byte, st *policy.Step, sink Sink) (chatResult, *http.Response) {
 	n := st.NextAttempt()
 	r := chatResult{start: time.Now()}
-	resp := a.exchange(parent, req, st, n, &r)
+	resp := a.exchange(parent, tmpl, body, st, n, &r)
 	r.latency = time.Since(r.start)
 	r.err = a.redact.redact(r.err)
-	if ss := stepStateFrom(parent); ss != nil {
-		ss.bytesIn.Add(r.bytesIn)
-		ss.sink.Attempt(&record.Attempt{
-			Conversation:     st.Conversation,
-			Step:             st.Index,
+	if sink != nil {
+		var seq uint64
+		var step int
+		if st != nil {
+			seq, step = st.Conversation, st.Index
+		}
+		sink.Attempt(&record.Attempt{
+			Conversation:     seq,
+			Step:             step,
 			Kind:             record.StepModel,
 			Key:              a.key,
 			Attempt:          n,
@@ -108,17 +136,13 @@ func (a *chatAttempt) RoundTrip(req *http.Request) (*http.Response, error) {
 			CachedTokens:     r.usage.Cached(),
 		})
 	}
-	if resp == nil {
-		return nil, &attemptError{res: r}
-	}
-	resp.Body = &chatBody{res: r}
-	return resp, nil
+	return r, resp
 }
 
-// exchange does the HTTP work of RoundTrip, filling r. It returns the
+// exchange does the HTTP work of an attempt, filling r. It returns the
 // response (its body drained and closed) when r's outcome is ok or the
 // class of its HTTP status, else nil.
-func (a *chatAttempt) exchange(parent context.Context, req *http.Request, st *policy.Step, n int, r *chatResult) *http.Response {
+func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body []byte, st *policy.Step, n int, r *chatResult) *http.Response {
 	actx, cancel := context.WithTimeout(parent, st.AttemptTimeout(a.timeout))
 	defer cancel()
 	var w *streamWatch
@@ -130,21 +154,11 @@ func (a *chatAttempt) exchange(parent context.Context, req *http.Request, st *po
 		defer cancelCause(nil)
 	}
 
-	out := req.WithContext(actx)
-	out.Header = make(http.Header, len(req.Header)+3)
-	for k, v := range req.Header {
-		out.Header[k] = v
+	out, err := a.request(actx, tmpl, body, st, n)
+	if err != nil {
+		r.outcome, r.err = record.OutcomeProtocol, err.Error()
+		return nil
 	}
-	attemptTags(out.Header, st, n)
-	if req.GetBody != nil {
-		body, err := req.GetBody()
-		if err != nil {
-			r.outcome, r.err = record.OutcomeProtocol, fmt.Sprintf("request body: %v", err)
-			return nil
-		}
-		out.Body = body
-	}
-
 	resp, err := a.hc.Do(out)
 	if err != nil {
 		r.outcome, r.err = classifyTransportErr(parent, actx, err), bodyErrText(actx, err)
@@ -173,6 +187,37 @@ func (a *chatAttempt) exchange(parent context.Context, req *http.Request, st *po
 		return nil
 	}
 	return resp
+}
+
+// request builds the HTTP request of attempt n (see attempt).
+func (a *chatAttempt) request(actx context.Context, tmpl *http.Request, body []byte, st *policy.Step, n int) (*http.Request, error) {
+	if tmpl == nil {
+		out, err := http.NewRequestWithContext(actx, http.MethodPost, a.ep.url, bytes.NewReader(body))
+		if err != nil {
+			return nil, fmt.Errorf("building request: %w", err)
+		}
+		out.Header["Content-Type"] = hdrJSON
+		out.Header["Accept"] = a.ep.accept()
+		if a.ep.auth != nil {
+			out.Header["Authorization"] = a.ep.auth
+		}
+		attemptTags(out.Header, st, n)
+		return out, nil
+	}
+	out := tmpl.WithContext(actx)
+	out.Header = make(http.Header, len(tmpl.Header)+3)
+	for k, v := range tmpl.Header {
+		out.Header[k] = v
+	}
+	attemptTags(out.Header, st, n)
+	if tmpl.GetBody != nil {
+		b, err := tmpl.GetBody()
+		if err != nil {
+			return nil, fmt.Errorf("request body: %w", err)
+		}
+		out.Body = b
+	}
+	return out, nil
 }
 
 // chatBody is the body of a response the chat attempt returns: the parsed

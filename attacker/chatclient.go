@@ -48,6 +48,7 @@ var (
 // its own, and every HTTP exchange in the chain is one recorded attempt.
 type chatClient struct {
 	rt       http.RoundTripper
+	attempt  *chatAttempt  // the primary's, called directly without policies
 	ep       *chatEndpoint // the primary provider
 	stepKey  string        // record.ModelKey(primary)
 	seed     uint64
@@ -142,8 +143,9 @@ func newChatClient(c *scenarios.Client, seed int64, primary *chatEndpoint, attem
 		redact:  rd,
 		accept:  primary.accept(),
 	}
+	cc.attempt = attempts[primary.provider]
+	cc.rt = cc.attempt
 	if !hasPolicies(c) {
-		cc.rt = attempts[primary.provider]
 		return cc, nil
 	}
 	var targets []policy.Target
@@ -214,12 +216,22 @@ type chatResult struct {
 // chain, with every attempt recorded to sink as it ends. The result's
 // start, latency and TTFT are the step's; its bytes sum every attempt's.
 func (c *chatClient) do(ctx context.Context, seq uint64, step int, msgs []openaichat.Message, sink Sink) chatResult {
-	st := newStepState(seq, step, c.stepKey, c.ep.provider, c.seed, sink)
 	body := make([]byte, 0, len(c.ep.prefix)+256*len(msgs)+2)
 	body = append(body, c.ep.prefix...)
 	body = appendMessages(body, msgs)
 	body = append(body, '}')
+	if !c.hasChain {
+		// No policy: one attempt, without a template request or a
+		// context value, so that this path costs what it did before
+		// policies existed.
+		st := policy.Step{Conversation: seq, Index: step}
+		start := time.Now()
+		r, _ := c.attempt.attempt(ctx, nil, body, &st, sink)
+		r.start, r.latency, r.provider = start, time.Since(start), c.ep.provider
+		return r
+	}
 
+	st := newStepState(seq, step, c.stepKey, c.ep.provider, c.seed, sink)
 	start := time.Now()
 	var r chatResult
 	req, err := http.NewRequestWithContext(policy.WithStep(ctx, &st.Step), http.MethodPost, c.ep.url, bytes.NewReader(body))

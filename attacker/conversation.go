@@ -26,7 +26,7 @@ type conversationJob struct {
 	chat     *chatClient
 	// convTimeout is client.conversation_timeout, 0 for none.
 	convTimeout time.Duration
-	url      string
+	url         string
 	// system and users are built once, so a conversation only copies them.
 	system   *openaichat.Message
 	users    []openaichat.Message

@@ -200,11 +200,11 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 		modelKey:    record.ModelKey(name),
 		chat:        chat,
 		convTimeout: sc.Client.ConversationTimeout.D(),
-		url:      chatURL,
-		maxSteps: conv.MaxSteps,
-		tools:    tools,
-		args:     args,
-		redact:   rd,
+		url:         chatURL,
+		maxSteps:    conv.MaxSteps,
+		tools:       tools,
+		args:        args,
+		redact:      rd,
 	}
 	if j.maxSteps <= 0 {
 		j.maxSteps = defaultMaxSteps

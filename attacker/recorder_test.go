@@ -1,6 +1,7 @@
 package attacker
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -212,4 +213,54 @@ func BenchmarkRecorder(b *testing.B) {
 			}
 		})
 	})
+}
+
+// TestRecorderEvents records one event of each kind: each is counted in
+// run.json, and all but cache misses are lines of events.jsonl.
+func TestRecorderEvents(t *testing.T) {
+	dir := t.TempDir()
+	r, err := NewRecorder(dir, record.Run{Scenario: "events", Started: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := []record.Event{
+		{Kind: record.EventRetry, Reason: record.Outcome429, DelayMS: 1000, Attempt: 1},
+		{Kind: record.EventRetry, Reason: record.Outcome429, DelayMS: 2000, Attempt: 2},
+		{Kind: record.EventRetry, Reason: record.OutcomeTimeout, DelayMS: 5},
+		{Kind: record.EventBudgetExhausted, Reason: record.Outcome5xx},
+		{Kind: record.EventFallback, Provider: "primary", To: "secondary", Reason: record.Outcome5xx},
+		{Kind: record.EventBreaker, Provider: "primary", From: record.BreakerClosed, To: record.BreakerOpen},
+		{Kind: record.EventBreaker, Provider: "primary", From: record.BreakerOpen, To: record.BreakerHalfOpen},
+		{Kind: record.EventBreaker, Provider: "primary", From: record.BreakerHalfOpen, To: record.BreakerOpen},
+		{Kind: record.EventHedge, Provider: "primary"},
+		{Kind: record.EventCacheHit, Provider: "primary"},
+		{Kind: record.EventCacheMiss, Provider: "primary"},
+		{Kind: record.EventCacheMiss, Provider: "primary"},
+	}
+	for i := range events {
+		events[i].Time = time.Now()
+		events[i].Conversation = uint64(i)
+		r.Event(&events[i])
+	}
+	run, err := r.Close(record.StatusComplete)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := run.Attempts
+	if a.RetriesByReason[record.Outcome429] != 2 || a.RetriesByReason[record.OutcomeTimeout] != 1 || a.BudgetExhausted != 1 ||
+		a.Fallbacks != 1 || a.BreakerOpens != 2 || a.Hedges != 1 || a.CacheHits != 1 || a.CacheMisses != 2 {
+		t.Fatalf("counts %+v", a)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, record.EventsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) != len(events)-2 {
+		t.Fatalf("%d lines, want %d", len(lines), len(events)-2)
+	}
+	var first record.Event
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil || first.Kind != record.EventRetry || first.DelayMS != 1000 || first.Reason != "429" {
+		t.Fatalf("first line %s: %v", lines[0], err)
+	}
 }

@@ -7,6 +7,9 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"testing"
+	"time"
+
+	"github.com/mcpload/mcpload/scenarios"
 )
 
 // benchBody is a second-turn request: system, user, the assistant's tool
@@ -30,9 +33,16 @@ const benchToolBody = `{"model":"gpt-4.1-mini","messages":[` +
 // handler over loopback HTTP, with a keep-alive client and zero latency.
 // Client and server share the machine, so this is a lower bound.
 func BenchmarkChatCompletions(b *testing.B) {
-	for _, c := range []struct{ name, body string }{{"final", benchBody}, {"tool_calls", benchToolBody}} {
+	for _, c := range []struct {
+		name, body string
+		faults     bool
+	}{{"final", benchBody, false}, {"tool_calls", benchToolBody, false}, {"final_faults_idle", benchBody, true}, {"tool_calls_faults_idle", benchToolBody, true}} {
 		b.Run(c.name, func(b *testing.B) {
-			_, base := startMock(b, testScenario())
+			sc := testScenario()
+			if c.faults {
+				sc = idleFaultsScenario()
+			}
+			_, base := startMock(b, sc)
 			url := base + "/providers/primary/v1/chat/completions"
 			client := &http.Client{Transport: &http.Transport{
 				MaxIdleConns:        1024,
@@ -69,11 +79,18 @@ func BenchmarkChatCompletions(b *testing.B) {
 // the reply, encode; no network.
 func BenchmarkChatCompletionsHandler(b *testing.B) {
 	for _, c := range []struct {
-		name, body string
-		stream     bool
-	}{{"final", benchBody, false}, {"tool_calls", benchToolBody, false}, {"final_stream", benchBody, true}} {
+		name, body     string
+		stream, faults bool
+	}{
+		{"final", benchBody, false, false}, {"tool_calls", benchToolBody, false, false}, {"final_stream", benchBody, true, false},
+		{"final_faults_idle", benchBody, false, true}, {"final_stream_faults_idle", benchBody, true, true},
+	} {
 		b.Run(c.name, func(b *testing.B) {
-			s, err := New(testScenario())
+			sc := testScenario()
+			if c.faults {
+				sc = idleFaultsScenario()
+			}
+			s, err := New(sc)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -102,6 +119,19 @@ func BenchmarkChatCompletionsHandler(b *testing.B) {
 			b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "procs")
 		})
 	}
+}
+
+// idleFaultsScenario has a fault timeline on chat that never fires for
+// the benchmark's requests: another provider's fault, a window that has not
+// opened, a probability of 0, and a tool's fault. Each request still walks
+// the timeline.
+func idleFaultsScenario() *scenarios.Scenario {
+	return faultScenario(
+		scenarios.Fault{Target: "provider:backup", Kind: scenarios.FaultHang},
+		scenarios.Fault{Target: "provider:primary", Kind: scenarios.FaultHTTPError, Status: 503, From: sd(time.Hour)},
+		scenarios.Fault{Target: "model:" + testModel, Kind: scenarios.FaultReset, Probability: prob(0)},
+		scenarios.Fault{Target: "tool:get_time", Kind: scenarios.FaultToolError},
+	)
 }
 
 // discardWriter is a ResponseWriter that keeps nothing, so that the

@@ -232,3 +232,17 @@ func TestToolFaultHeaderNotSpoofable(t *testing.T) {
 		t.Errorf("the fault header was obeyed: %+v", res)
 	}
 }
+
+func TestToolMalformedSSE(t *testing.T) {
+	// With SSE framing, the event is whole but its data is not JSON.
+	_, base := startMock(t, faultScenario(scenarios.Fault{Target: "tool:get_time", Kind: scenarios.FaultMalformed}), WithMCPStreaming(true))
+	rc := newRPCClient(t, newClient(20*time.Second), base+"/mcp/weather")
+	r := rc.call("get_time")
+	wantStatus(t, r, 200)
+	if ct := r.resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Errorf("content-type %q", ct)
+	}
+	if r.err != nil || len(r.events) != 1 || json.Valid([]byte(r.events[0].data)) || !strings.HasPrefix(r.events[0].data, `{"jsonrpc":"2.0","id":7`) {
+		t.Errorf("err %v, events %v: want one event whose data is cut-short JSON-RPC", r.err, r.events)
+	}
+}

@@ -47,8 +47,17 @@ func TestEmbedded(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c := strings.Count(string(data), "#"); c < 30 {
-				t.Errorf("%s.yaml has %d comments; it should explain its fields", name, c)
+			// The quickstarts explain every field; the others explain
+			// their choices and say how to run them.
+			want := 15
+			if strings.HasPrefix(name, "quickstart") {
+				want = 30
+			}
+			if c := strings.Count(string(data), "#"); c < want {
+				t.Errorf("%s.yaml has %d comments, want %d or more: it should explain its fields", name, c, want)
+			}
+			if !strings.Contains(string(data), "mcpload run "+name) {
+				t.Errorf("%s.yaml does not say how to run it (mcpload run %s)", name, name)
 			}
 		})
 	}

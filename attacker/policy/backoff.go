@@ -55,14 +55,24 @@ func (b Backoff) Wait(n int, prev time.Duration, u float64) time.Duration {
 		}
 		d = float64(b.Initial) * math.Pow(m, float64(n-1))
 	}
-	d = float64(b.capped(d))
+	w := b.capped(d)
 	switch b.Jitter {
 	case scenarios.JitterFull:
-		d *= u
+		w = scale(w, u)
 	case scenarios.JitterEqual:
-		d = d/2 + u*d/2
+		w = w/2 + scale(w/2, u)
 	}
-	return time.Duration(d)
+	return w
+}
+
+// scale returns u x d for u in [0, 1], without a float rounding past the
+// largest Duration.
+func scale(d time.Duration, u float64) time.Duration {
+	x := u * float64(d)
+	if x >= math.MaxInt64 {
+		return d
+	}
+	return time.Duration(x)
 }
 
 // capped converts d to a Duration no longer than Max (when set), without

@@ -244,11 +244,18 @@ func applyOverrides(sc *scenarios.Scenario, f runFlags) error {
 			total += st.Duration.D()
 		}
 		scale := float64(f.duration) / float64(total)
+		at := func(d scenarios.Duration) scenarios.Duration { return scenarios.Duration(float64(d) * scale) }
 		for i := range sc.Load.Stages {
 			st := &sc.Load.Stages[i]
-			st.Duration = scenarios.Duration(float64(st.Duration) * scale)
-			st.Ramp = scenarios.Duration(float64(st.Ramp) * scale)
+			st.Duration, st.Ramp = at(st.Duration), at(st.Ramp)
 		}
+		// The fault timeline keeps its place in the shortened schedule.
+		for i := range sc.Faults {
+			sc.Faults[i].From, sc.Faults[i].For = at(sc.Faults[i].From), at(sc.Faults[i].For)
+		}
+	}
+	if err := sc.Validate(); err != nil {
+		return fmt.Errorf("after the command-line overrides: %w", err)
 	}
 	return nil
 }
