@@ -58,7 +58,12 @@ func newMCPDirect(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duration) 
 	}
 	client := newMCPClient(cfg.HTTPClient, d.Server, url, timeout, newRedactor())
 	client.retry, client.seed = toolRetryFactory(sc)(), uint64(sc.Seed)
-	return newMCPDirectJob(d, sc.Seed, client)
+	j, err := newMCPDirectJob(d, sc.Seed, client)
+	if err != nil {
+		return nil, err
+	}
+	j.opTimeout = sc.Client.ConversationTimeout.D()
+	return j, nil
 }
 
 // resolveProvider finds provider name's chat completions URL and API key,

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 )
@@ -20,6 +21,9 @@ type mcpDirectJob struct {
 	ops     []directOp
 	cum     []uint64 // cumulative weights, for the draw
 	seed    uint64
+	// opTimeout is client.conversation_timeout, which bounds an operation
+	// here (handshake, call and retries); 0 for none.
+	opTimeout time.Duration
 }
 
 // directOp is one entry of the mix, its arguments marshalled once.
@@ -82,6 +86,8 @@ func splitmix64(x uint64) uint64 {
 // initialized first and deleted after. The step covers the handshake when
 // there is one; the DELETE is recorded as an attempt but is not part of it.
 func (j *mcpDirectJob) Do(ctx context.Context, seq uint64, slot int, sink Sink) JobResult {
+	ctx, cancel := policy.WithConversationTimeout(ctx, j.opTimeout)
+	defer cancel()
 	op := j.pick(seq)
 	start := time.Now()
 	var (

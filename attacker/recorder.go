@@ -149,9 +149,6 @@ func (r *Recorder) Attempt(a *record.Attempt) {
 	if a.Kind != record.KindSession {
 		r.c.stepAttempts.Add(1)
 	}
-	if a.Attempt > 1 {
-		r.c.retries.Add(1)
-	}
 	r.c.attemptOutcomes.add(a.Outcome)
 	if a.PromptTokens != 0 {
 		r.c.prompt.Add(int64(a.PromptTokens))
@@ -179,6 +176,10 @@ func (r *Recorder) Step(s StepRecord) {
 func (r *Recorder) Event(e *record.Event) {
 	switch e.Kind {
 	case record.EventRetry:
+		// Retries are counted here, not as attempts numbered above 1:
+		// hedges and fallbacks number their attempts on, and are not
+		// retries.
+		r.c.retries.Add(1)
 		r.c.retriesByReason.add(e.Reason)
 	case record.EventFallback:
 		r.c.fallbacks.Add(1)

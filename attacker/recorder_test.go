@@ -120,8 +120,9 @@ func TestRecorderFiles(t *testing.T) {
 	if f.run.Status != record.StatusRunning || f.run.Seed != 9 {
 		t.Errorf("run.json at start: %+v", f.run)
 	}
-	r.Attempt(&record.Attempt{Key: "model:p/m", Attempt: 2, LatencyUS: 1500, Outcome: record.Outcome429, Status: 429})
-	r.Attempt(&record.Attempt{Key: "model:p/m", Attempt: 1, LatencyUS: 2500, Outcome: record.OutcomeOK, Status: 200, CachedTokens: 4})
+	r.Attempt(&record.Attempt{Key: "model:p/m", Attempt: 1, LatencyUS: 1500, Outcome: record.Outcome429, Status: 429})
+	r.Event(&record.Event{Kind: record.EventRetry, Reason: record.Outcome429, Attempt: 1})
+	r.Attempt(&record.Attempt{Key: "model:p/m", Attempt: 2, LatencyUS: 2500, Outcome: record.OutcomeOK, Status: 200, CachedTokens: 4})
 	r.Step(StepRecord{Key: "model:p", Latency: 4 * time.Millisecond, Outcome: record.OutcomeOK, TTFT: time.Millisecond})
 	r.Step(StepRecord{Key: "tool:with space,comma", Latency: time.Hour * 2, Outcome: record.OutcomeTimeout})
 	r.InvalidToolArgs()

@@ -71,7 +71,12 @@ type Server struct {
 	mcps     map[string]*mcpEndpoint
 	mcpNames []string
 
-	rng     *rngSource
+	rng *rngSource
+	// fresh holds the connections that have not yet carried a request.
+	// http.Server.Shutdown counts such a connection as busy for 5 s (a
+	// client's transport often dials one it then never uses), so Close
+	// closes them itself.
+	fresh   sync.Map     // net.Conn -> struct{}
 	waiting atomic.Int64 // waits in progress
 	pool    sync.Pool    // *buffers
 	mux     *http.ServeMux
@@ -207,6 +212,7 @@ func (s *Server) Start(addr string) (baseURL string, err error) {
 		Handler:           s.mux,
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ConnState:         s.trackConn,
 	}
 	s.baseURL = "http://" + urlHost(ln.Addr().(*net.TCPAddr))
 	if !s.epochSet.Load() {
@@ -221,6 +227,24 @@ func (s *Server) Start(addr string) (baseURL string, err error) {
 	}()
 	s.log.Info("mock server listening", "url", s.baseURL)
 	return s.baseURL, nil
+}
+
+// trackConn keeps s.fresh. It runs on every state change of every
+// connection, so its common case, a request starting on a known connection,
+// is a lock-free miss in the sync.Map.
+func (s *Server) trackConn(c net.Conn, st http.ConnState) {
+	switch st {
+	case http.StateNew:
+		s.fresh.Store(c, struct{}{})
+		// Close may have swept s.fresh before the Store: check after it.
+		select {
+		case <-s.done:
+			c.Close()
+		default:
+		}
+	case http.StateActive, http.StateHijacked, http.StateClosed:
+		s.fresh.Delete(c)
+	}
 }
 
 // urlHost is the host:port to put in a URL for a listener address.
@@ -246,6 +270,11 @@ func (s *Server) Close() error {
 		s.closed = true
 		srv := s.httpSrv
 		s.mu.Unlock()
+		// done is closed: connections accepted from now on close themselves.
+		s.fresh.Range(func(c, _ any) bool {
+			c.(net.Conn).Close()
+			return true
+		})
 		if srv == nil {
 			return
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -226,5 +227,37 @@ func TestNewRejectsBadTools(t *testing.T) {
 	sc.Tools[1].Mock.Result = map[string]any{"bad": func() {}}
 	if _, err := New(sc); err == nil || !strings.Contains(err.Error(), "get_time") {
 		t.Errorf("New with an unencodable result: %v", err)
+	}
+}
+
+func TestCloseDropsUnusedConnections(t *testing.T) {
+	// A client's transport may dial a connection it never sends a request
+	// on; http.Server.Shutdown would wait 5 s for it.
+	s, err := New(testScenario())
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := s.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	waitFor(t, func() bool {
+		n := 0
+		s.fresh.Range(func(any, any) bool { n++; return true })
+		return n == 1
+	})
+	start := time.Now()
+	if err := s.Close(); err != nil {
+		t.Errorf("Close with an unused connection open: %v after %v", err, time.Since(start))
+	}
+	// The server hung up on it.
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := conn.Read(make([]byte, 1)); err == nil {
+		t.Errorf("read %d bytes from a connection Close should have closed", n)
 	}
 }

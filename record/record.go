@@ -184,7 +184,9 @@ type Counts struct {
 
 // AttemptCounts counts HTTP attempts.
 type AttemptCounts struct {
-	Total     uint64            `json:"total"`
+	Total uint64 `json:"total"`
+	// Retries counts retries scheduled (EventRetry). Hedged and fallback
+	// attempts are not retries: Hedges and Fallbacks count them.
 	Retries   uint64            `json:"retries"`
 	Fallbacks uint64            `json:"fallbacks"`
 	ByOutcome map[string]uint64 `json:"by_outcome"`

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/mcpload/mcpload/report"
+)
+
+// TestIncidentReplayComparison replays the incident (shortened to 15 s a
+// policy) under the seed's client and under breaker + fallback, and checks
+// the measured verdict: the seed's policy loses conversations in the fault
+// window; breaker + fallback keeps at least 99.9% of them.
+func TestIncidentReplayComparison(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs two 15 s policies")
+	}
+	dir := filepath.Join(t.TempDir(), "ir")
+	code, stdout, stderr := mcpload(t, "run", "incident-replay", "--policy", "seed,breaker-fallback",
+		"--duration", "15s", "--out", dir, "--progress", "off")
+	if code != exitPass {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "comparison.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cmp report.Comparison
+	if err := json.Unmarshal(b, &cmp); err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]report.PolicyRow{}
+	for _, r := range cmp.Policies {
+		rows[r.Name] = r
+	}
+	seed, bf := rows["seed"], rows["breaker-fallback"]
+	t.Logf("seed: %.2f%% (ok %d, failed %d, dropped %d, peak %v/s); breaker-fallback: %.2f%% (ok %d, failed %d, fallbacks %d)",
+		seed.SuccessRate, seed.OK, seed.Failed, seed.Dropped, deref(seed.PeakFailingRPS), bf.SuccessRate, bf.OK, bf.Failed, bf.Fallbacks)
+	if seed.Failed+seed.Dropped == 0 {
+		t.Errorf("the seed's policy lost no conversation: %+v", seed)
+	}
+	if bf.SuccessRate < 99.9 || bf.Fallbacks == 0 {
+		t.Errorf("breaker + fallback kept %.2f%% with %d fallbacks, want >= 99.9%% through the secondary", bf.SuccessRate, bf.Fallbacks)
+	}
+
+	// The seed's losses happen in the fault window, as the incident's did.
+	s := readSummary(t, filepath.Join(dir, "seed"))
+	if s.Resilience == nil || len(s.Resilience.Faults) != 1 {
+		t.Fatalf("seed run has no fault window in its resilience summary: %+v", s.Resilience)
+	}
+	w := s.Resilience.Faults[0].Conversations
+	if w.Failed+w.Dropped == 0 {
+		t.Errorf("the seed's policy lost nothing in the fault window: %+v", w)
+	}
+	if md, err := os.ReadFile(filepath.Join(dir, "comparison.md")); err != nil || len(md) == 0 {
+		t.Errorf("comparison.md: %v", err)
+	}
+}
+
+func deref(p *float64) float64 {
+	if p == nil {
+		return -1
+	}
+	return *p
+}
