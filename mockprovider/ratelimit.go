@@ -11,7 +11,7 @@ import (
 )
 
 // rateWindow is the period limits are counted over: rpm and tpm are per
-// minute.
+// minute, unless Limits.Quantum enforces them over a shorter window.
 const rateWindow = time.Minute
 
 // limiter enforces a provider's rpm and tpm over a rolling one-minute
@@ -28,6 +28,10 @@ const rateWindow = time.Minute
 type limiter struct {
 	mu     sync.Mutex
 	limits scenarios.Limits
+	// window is rateWindow, or the quantum; rpm and tpm are the limits
+	// scaled to it.
+	window   time.Duration
+	rpm, tpm int
 	// base anchors the log's offsets; offsets keep the monotonic clock.
 	base time.Time
 	log  []admitted // log[head:] is in the window, oldest first
@@ -42,7 +46,23 @@ type admitted struct {
 }
 
 func newLimiter(l scenarios.Limits, now time.Time) *limiter {
-	return &limiter{limits: l, base: now}
+	lim := &limiter{base: now}
+	lim.setQuantum(l)
+	return lim
+}
+
+// setQuantum sets the limits and the window they are enforced over.
+func (l *limiter) setQuantum(lim scenarios.Limits) {
+	l.limits, l.window, l.rpm, l.tpm = lim, rateWindow, lim.RPM, lim.TPM
+	if q := lim.Quantum.D(); q > 0 && q < rateWindow {
+		scale := func(n int) int {
+			if n <= 0 {
+				return n
+			}
+			return max(1, int(int64(n)*int64(q)/int64(rateWindow)))
+		}
+		l.window, l.rpm, l.tpm = q, scale(lim.RPM), scale(lim.TPM)
+	}
 }
 
 // limitState is what x-ratelimit-* headers report, and why a request was
@@ -64,7 +84,7 @@ type limitState struct {
 // setLimits changes the limits; the window's log is kept.
 func (l *limiter) setLimits(lim scenarios.Limits) {
 	l.mu.Lock()
-	l.limits = lim
+	l.setQuantum(lim)
 	l.mu.Unlock()
 }
 
@@ -84,12 +104,12 @@ func (l *limiter) admit(now time.Time, tokens int) limitState {
 	l.expire(t)
 	st := limitState{limits: l.limits}
 	n := len(l.log) - l.head
-	rpm, tpm := l.limits.RPM, l.limits.TPM
+	rpm, tpm := l.rpm, l.tpm
 	switch {
 	case rpm > 0 && n+1 > rpm:
 		st.refused, st.used, st.requested = "requests", n, 1
 		// Only the oldest has to leave.
-		st.retryAfter = l.log[l.head].at + rateWindow - t
+		st.retryAfter = l.log[l.head].at + l.window - t
 	case tpm > 0 && l.tokens+tokens > tpm:
 		st.refused, st.used, st.requested = "tokens", l.tokens, tokens
 		st.retryAfter = l.tokensFreeAt(t, l.tokens+tokens-tpm, tokens > tpm) - t
@@ -102,7 +122,7 @@ func (l *limiter) admit(now time.Time, tokens int) limitState {
 	st.remainingRequests = max(rpm-n, 0)
 	st.remainingTokens = max(tpm-l.tokens, 0)
 	if n > 0 {
-		st.resetRequests = l.log[l.head].at + rateWindow - t
+		st.resetRequests = l.log[l.head].at + l.window - t
 		st.resetTokens = st.resetRequests
 	}
 	switch st.refused {
@@ -123,16 +143,16 @@ func (l *limiter) tokensFreeAt(t time.Duration, need int, tooLarge bool) time.Du
 		for _, a := range l.log[l.head:] {
 			freed += a.tokens
 			if freed >= need {
-				return a.at + rateWindow
+				return a.at + l.window
 			}
 		}
 	}
-	return t + rateWindow
+	return t + l.window
 }
 
 // expire drops the requests that left the window by t.
 func (l *limiter) expire(t time.Duration) {
-	for l.head < len(l.log) && l.log[l.head].at+rateWindow <= t {
+	for l.head < len(l.log) && l.log[l.head].at+l.window <= t {
 		l.tokens -= l.log[l.head].tokens
 		l.head++
 	}

@@ -184,3 +184,31 @@ func TestOpenAIClientSeesRateLimit(t *testing.T) {
 	}
 	wantHeaders(t, apiErr.Response.Header, "Retry-After", "2", "Retry-After-Ms", "2000", "X-Ratelimit-Remaining-Requests", "0")
 }
+
+// TestRateLimiterQuantum enforces rpm over a one-second window, as OpenAI
+// says it may: rpm 600 admits 10 requests in any second.
+func TestRateLimiterQuantum(t *testing.T) {
+	clock := newFakeClock()
+	t0 := clock.Now()
+	lim := scenarios.Limits{RPM: 600, Quantum: scenarios.Duration(time.Second)}
+	_, base, _ := countingMock(t, limitedScenario(lim), WithClock(clock.Now))
+	c := newClient(20 * time.Second)
+	at := func(d time.Duration) result {
+		clock.Set(t0.Add(d))
+		return send(c, base+primaryChat, firstTurn(testModel, false, false))
+	}
+	for i := range 10 {
+		r := at(time.Duration(i) * 50 * time.Millisecond)
+		wantOK(t, r)
+		// The limit stays the per-minute figure; remaining is what the
+		// window still admits.
+		wantHeaders(t, r.resp.Header, "X-Ratelimit-Limit-Requests", "600", "X-Ratelimit-Remaining-Requests", strconv.Itoa(9-i))
+	}
+	// The 11th in the same second waits for the first to leave the window,
+	// at 1 s: 500 ms from 500 ms.
+	r := at(500 * time.Millisecond)
+	wantStatus(t, r, http.StatusTooManyRequests)
+	wantHeaders(t, r.resp.Header, "Retry-After", "1", "Retry-After-Ms", "500")
+	// A second later the window has room again.
+	wantOK(t, at(time.Second))
+}

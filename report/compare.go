@@ -130,6 +130,14 @@ func policyRow(pr PolicyRun, s *Summary) PolicyRow {
 		row.Amplification = r.Amplification
 	}
 	if len(r.Faults) == 0 {
+		// A rate limit is a fault without a window: its peak is the run's.
+		if len(r.FailingTargets) > 0 {
+			var peak float64
+			for _, t := range r.FailingTargets {
+				peak = max(peak, r.Offered[t].PeakRPS)
+			}
+			row.PeakFailingRPS = &peak
+		}
 		return row
 	}
 	var peak float64
@@ -246,7 +254,7 @@ func (c *Comparison) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Policy comparison: %s (seed %d)", c.Scenario, c.Seed)
 	if len(c.FailingTargets) > 0 {
-		fmt.Fprintf(&b, "; peak/s is the load offered to %s during its fault windows", strings.Join(c.FailingTargets, ", "))
+		fmt.Fprintf(&b, "; peak/s is the load offered to %s during its fault windows (over the run, when it is rate-limited)", strings.Join(c.FailingTargets, ", "))
 	}
 	b.WriteString("\n")
 	for _, row := range rows {
@@ -290,7 +298,7 @@ func (c *Comparison) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### Policy comparison: %s (seed %d)\n\n", mdEscape(c.Scenario), c.Seed)
 	if len(c.FailingTargets) > 0 {
-		fmt.Fprintf(&b, "Peak load is what %s received in its fault windows.\n\n", mdEscape(strings.Join(c.FailingTargets, ", ")))
+		fmt.Fprintf(&b, "Peak load is what %s received in its fault windows (over the run, when it is rate-limited).\n\n", mdEscape(strings.Join(c.FailingTargets, ", ")))
 	}
 	header := append([]string{"policy", "description"}, headings(true)...)
 	b.WriteString("| " + strings.Join(header, " | ") + " |\n|")

@@ -60,7 +60,8 @@ type Resilience struct {
 	// Offered.
 	Offered              map[string]Load `json:"offered"`
 	OfferedOutsideFaults map[string]Load `json:"offered_outside_faults"`
-	// FailingTargets are the Offered keys that faults target.
+	// FailingTargets are the Offered keys that faults target, and the
+	// providers the mock rate-limits.
 	FailingTargets []string `json:"failing_targets"`
 
 	// BaselineSuccess is the conversation success ratio (0-1) of the
@@ -729,9 +730,17 @@ func recoveredSecond(ok, offered uint64, threshold float64) bool {
 }
 
 // failingTargets maps the faults' targets to offered-load keys: a model
-// target names every provider serving that model.
+// target names every provider serving that model. A provider the mock
+// rate-limits is failing too: its limit is the fault.
 func (a *analyzer) failingTargets(sc *scenarios.Scenario, windows []window) []string {
 	set := map[string]bool{}
+	if sc != nil {
+		for name, p := range sc.Providers {
+			if p != nil && p.IsMock() && p.Mock.Limits != nil {
+				set[scenarios.TargetProvider+name] = true
+			}
+		}
+	}
 	for _, w := range windows {
 		t := w.fault.Target
 		model, isModel := strings.CutPrefix(t, scenarios.TargetModel)

@@ -48,7 +48,7 @@ func TestUnknownFields(t *testing.T) {
 		{"fault latency", []string{"  timeout: 5s\n", "  timeout: 5s\nfaults:\n  - {target: provider:p, kind: latency, latency: {dist: fixed, valu: 1s}}\n"},
 			want{"40:64", "faults[0].latency.valu", `did you mean "value"?`}},
 		{"limits", []string{"      latency: {dist: lognormal, p50: 60ms, p99: 250ms}\n", "      latency: {dist: lognormal, p50: 60ms, p99: 250ms}\n      limits: {rpm: 60, tokens: 10}\n"},
-			want{"9:25", "providers.p.mock.limits.tokens", `unknown field "tokens" (expected one of: rpm, tpm)`}},
+			want{"9:25", "providers.p.mock.limits.tokens", `unknown field "tokens" (expected one of: rpm, tpm, quantum)`}},
 		{"policy", []string{"  timeout: 5s\n", "  timeout: 5s\npolicies:\n  - name: a\n    clinet: {}\n"},
 			want{"41:5", "policies[0].clinet", `did you mean "client"?`}},
 		{"policy client", []string{"  timeout: 5s\n", "  timeout: 5s\npolicies:\n  - name: a\n    client:\n      retry: {preset: seed, jiter: none}\n"},

@@ -63,4 +63,9 @@ const (
 type Limits struct {
 	RPM int `yaml:"rpm,omitempty"`
 	TPM int `yaml:"tpm,omitempty"`
+	// Quantum enforces the limits over a shorter rolling window, scaled to
+	// it, as OpenAI says it may ("60,000 requests/minute may be enforced as
+	// 1,000 requests/second"): rpm 1200 with quantum 1s admits 20 requests
+	// in any second. 0 means the whole minute.
+	Quantum Duration `yaml:"quantum,omitempty"`
 }

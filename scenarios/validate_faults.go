@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 )
 
 // FaultKinds lists the fault kinds, in the order error messages give them.
@@ -188,6 +189,11 @@ func (v *validator) limits(path string, l *Limits) {
 	}
 	if l.RPM <= 0 && l.TPM <= 0 {
 		v.errorf(path, "set rpm (requests per minute), tpm (tokens per minute) or both to a limit above 0")
+	}
+	if q := l.Quantum.D(); q > time.Minute {
+		v.errorf(field(path, "quantum"), "must be at most 1m (the limits are per minute), got %s", q)
+	} else if q > 0 && l.RPM > 0 && l.RPM*int(q/time.Millisecond) < int(time.Minute/time.Millisecond) {
+		v.errorf(field(path, "quantum"), "rpm %d over a quantum of %s admits less than one request; use a longer quantum", l.RPM, q)
 	}
 }
 

@@ -1,6 +1,9 @@
 package scenarios
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestFaultValidationErrors(t *testing.T) {
 	// fault puts one fault on line 40; base's schedule is 3s long.
@@ -132,5 +135,24 @@ func TestFaultKindsAccepted(t *testing.T) {
 		if !seen[k] {
 			t.Errorf("kind %s is not covered", k)
 		}
+	}
+}
+
+func TestLimitsQuantum(t *testing.T) {
+	for _, tc := range []struct {
+		limits, want string
+	}{
+		{"{rpm: 1200, quantum: 2m}", "providers.p.mock.limits.quantum: must be at most 1m"},
+		{"{rpm: 30, quantum: 1s}", "providers.p.mock.limits.quantum: rpm 30 over a quantum of 1s admits less than one request"},
+	} {
+		src := edit(t, "      latency: {dist: lognormal, p50: 60ms, p99: 250ms}\n", "      latency: {dist: lognormal, p50: 60ms, p99: 250ms}\n      limits: "+tc.limits+"\n")
+		_, err := Parse("t.yaml", []byte(src))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("limits %s: error %v, want %q", tc.limits, err, tc.want)
+		}
+	}
+	src := edit(t, "      latency: {dist: lognormal, p50: 60ms, p99: 250ms}\n", "      latency: {dist: lognormal, p50: 60ms, p99: 250ms}\n      limits: {rpm: 1200, quantum: 1s}\n")
+	if _, err := Parse("t.yaml", []byte(src)); err != nil {
+		t.Errorf("rpm 1200 per 1s quantum: %v", err)
 	}
 }

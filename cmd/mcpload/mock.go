@@ -34,7 +34,9 @@ func mockCmd(args []string, stdout, stderr io.Writer) error {
 	if *seed != 0 {
 		sc.Seed = *seed
 	}
-	m, err := mockprovider.New(sc, mockprovider.WithSeed(sc.Seed))
+	// The admin API lets a client nobody here wrote be rehearsed: change
+	// the fault timeline and limits while the mock runs.
+	m, err := mockprovider.New(sc, mockprovider.WithSeed(sc.Seed), mockprovider.WithAdmin(true))
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
+	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report"
 )
 
@@ -18,13 +22,52 @@ func reportCmd(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return invalid(errors.New("report takes exactly one run folder"))
 	}
-	s, err := report.Write(pos[0])
+	dir := pos[0]
+	if _, err := os.Stat(filepath.Join(dir, record.RunFile)); errors.Is(err, os.ErrNotExist) {
+		if runs, err := policyRuns(dir); err == nil {
+			return reportComparison(dir, runs, stdout)
+		}
+	}
+	s, err := report.Write(dir)
 	if err != nil {
 		return err
 	}
 	if err := report.PrintText(stdout, s); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nResults       %s\n", pos[0])
+	fmt.Fprintf(stdout, "\nResults       %s\n", dir)
+	return nil
+}
+
+// policyRuns reads which policies a comparison folder holds, in the order
+// its comparison.json lists them.
+func policyRuns(dir string) ([]report.PolicyRun, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "comparison.json"))
+	if err != nil {
+		return nil, err
+	}
+	var prev report.Comparison
+	if err := json.Unmarshal(b, &prev); err != nil {
+		return nil, fmt.Errorf("comparison.json: %w", err)
+	}
+	runs := make([]report.PolicyRun, 0, len(prev.Policies))
+	for _, p := range prev.Policies {
+		runs = append(runs, report.PolicyRun{Name: p.Name, Description: p.Description, Dir: filepath.Join(dir, p.Name)})
+	}
+	return runs, nil
+}
+
+func reportComparison(dir string, runs []report.PolicyRun, stdout io.Writer) error {
+	cmp, err := report.ComparePolicies(runs)
+	if err != nil {
+		return err
+	}
+	if err := writeComparison(dir, cmp); err != nil {
+		return err
+	}
+	if err := cmp.WriteText(stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nResults       %s\n", dir)
 	return nil
 }

@@ -158,17 +158,9 @@ func runPolicies(ctx context.Context, sc *scenarios.Scenario, dir string, f runF
 			break
 		}
 	}
-	cmp, err := report.ComparePolicies(runs)
-	if err != nil {
+	if err := reportComparison(dir, runs, stdout); err != nil {
 		return fmt.Errorf("compare policies: %w", err)
 	}
-	if err := writeComparison(dir, cmp); err != nil {
-		return err
-	}
-	if err := cmp.WriteText(stdout); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "\nResults       %s  (one folder per policy; comparison.md, comparison.json)\n", dir)
 	return failed
 }
 
