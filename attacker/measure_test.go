@@ -96,15 +96,7 @@ func TestLatencyFidelity(t *testing.T) {
 	const p50, p99 = 40 * time.Millisecond, 160 * time.Millisecond
 	lat := scenarios.Latency{Dist: scenarios.DistLognormal, P50: scenarios.Duration(p50), P99: scenarios.Duration(p99)}
 	sc := oneTurnScenario(scenarios.MockURL, lat, 150, 6*time.Second, 1000)
-	mock, err := mockprovider.New(sc, mockprovider.WithSeed(sc.Seed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mock.Close()
-	url, err := mock.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	url := jobsStartMock(t, sc, mockprovider.WithSeed(sc.Seed))
 	dir := filepath.Join(t.TempDir(), "run")
 	if _, err := Run(context.Background(), sc, dir, WithMockURL(url)); err != nil {
 		t.Fatal(err)
@@ -127,5 +119,57 @@ func TestLatencyFidelity(t *testing.T) {
 		if math.Abs(rel) > q.tolerance {
 			t.Errorf("%s measured %v, mock drew around %v: off by %+.1f%%, tolerance ±%.0f%%", q.name, q.got, q.want, 100*rel, 100*q.tolerance)
 		}
+	}
+}
+
+// TestRetryAfterInAttemptsFile runs load through Run against the mock's
+// rate_limit fault and reads attempts.jsonl as a user would: every retry
+// after a 429 starts at least Retry-After after the 429 ended.
+func TestRetryAfterInAttemptsFile(t *testing.T) {
+	const retryAfter = 300 * time.Millisecond
+	sc := oneTurnScenario(scenarios.MockURL, scenarios.Latency{}, 20, 2*time.Second, 100)
+	half := 0.5
+	sc.Faults = []scenarios.Fault{{Target: "provider:primary", Kind: scenarios.FaultRateLimit,
+		Probability: &half, RetryAfter: scenarios.Duration(retryAfter)}}
+	on := true
+	sc.Client.Retry = &scenarios.Retry{MaxAttempts: 4, Backoff: scenarios.BackoffConstant, Initial: scenarios.Duration(time.Millisecond),
+		Jitter: scenarios.JitterNone, On: []string{record.Outcome429}, RetryAfter: &on}
+	url := jobsStartMock(t, sc, mockprovider.WithSeed(sc.Seed))
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, err := Run(context.Background(), sc, dir, WithMockURL(url)); err != nil {
+		t.Fatal(err)
+	}
+	type stepKey struct {
+		conv uint64
+		step int
+	}
+	byStep := map[stepKey]map[int]record.Attempt{}
+	for _, a := range readRunFolder(t, dir).attempts {
+		k := stepKey{a.Conversation, a.Step}
+		if byStep[k] == nil {
+			byStep[k] = map[int]record.Attempt{}
+		}
+		byStep[k][a.Attempt] = a
+	}
+	retried := 0
+	for k, attempts := range byStep {
+		for n, a := range attempts {
+			next, ok := attempts[n+1]
+			if !ok {
+				continue
+			}
+			if a.Status != 429 {
+				t.Errorf("conv %d step %d: attempt %d retried after status %d", k.conv, k.step, n, a.Status)
+			}
+			end := a.Start.Add(time.Duration(a.LatencyUS) * time.Microsecond)
+			if gap := next.Start.Sub(end); gap < retryAfter {
+				t.Errorf("conv %d step %d: attempt %d started %v after the 429, Retry-After said %v", k.conv, k.step, n+1, gap, retryAfter)
+			}
+			retried++
+		}
+	}
+	// Half of ~40 first attempts are refused: expect a good many retries.
+	if retried < 10 {
+		t.Fatalf("only %d retries in attempts.jsonl; the fault did not bite", retried)
 	}
 }

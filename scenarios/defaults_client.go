@@ -130,6 +130,14 @@ func (c *Client) applyDefaults() {
 	}
 }
 
+// WithDefaults returns r with its preset expanded and its zero fields
+// defaulted, as ApplyDefaults leaves it: for code that builds a Retry in Go
+// without going through Parse.
+func (r Retry) WithDefaults() Retry {
+	r.applyDefaults()
+	return r
+}
+
 // applyDefaults expands r's preset, if any, into explicit fields: a field
 // set beside the preset wins over the preset's value, and Preset stays, so
 // that the resolved scenario shows where the values came from. Without a

@@ -57,7 +57,7 @@ func WithProvider(name string) RetryOption { return func(r *Retry) { r.provider 
 // only Do is used). Fields left zero take their defaults, those of c's
 // preset when it names one, as the scenario loader would fill them in.
 func NewRetry(next http.RoundTripper, c scenarios.Retry, opts ...RetryOption) *Retry {
-	c = withRetryDefaults(c)
+	c = c.WithDefaults()
 	r := &Retry{
 		next:          next,
 		maxAttempts:   c.MaxAttempts,
@@ -72,46 +72,6 @@ func NewRetry(next http.RoundTripper, c scenarios.Retry, opts ...RetryOption) *R
 		o(r)
 	}
 	return r
-}
-
-// withRetryDefaults fills the zero fields of c from its preset (or the
-// plain defaults), as scenarios.ApplyDefaults does.
-func withRetryDefaults(c scenarios.Retry) scenarios.Retry {
-	base, ok := scenarios.RetryPreset(c.Preset)
-	if !ok {
-		base, _ = scenarios.RetryPreset("")
-	}
-	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = base.MaxAttempts
-	}
-	if c.Backoff == "" {
-		c.Backoff = base.Backoff
-	}
-	if c.Initial == 0 {
-		c.Initial = base.Initial
-	}
-	if c.Max == 0 {
-		c.Max = base.Max
-	}
-	if c.Multiplier <= 0 {
-		c.Multiplier = base.Multiplier
-	}
-	if c.Jitter == "" {
-		c.Jitter = base.Jitter
-	}
-	if c.On == nil {
-		c.On = base.On
-	}
-	if c.RetryAfter == nil {
-		c.RetryAfter = base.RetryAfter
-	}
-	if c.ProgressiveTimeout == 0 {
-		c.ProgressiveTimeout = base.ProgressiveTimeout
-	}
-	if c.RateLimitWait == 0 {
-		c.RateLimitWait = base.RateLimitWait
-	}
-	return c
 }
 
 // Try is what the retry policy learns from one attempt: its outcome class,
