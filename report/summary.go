@@ -7,6 +7,7 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -106,9 +107,18 @@ type Cost struct {
 
 // Threshold is one CI gate and its verdict.
 type Threshold struct {
-	Expr  string  `json:"expr"`
+	Expr string `json:"expr"`
+	// Value is the measured value in the metric's base unit (ms, percent,
+	// count, per second, USD); 0 when there is none (see Note).
 	Value float64 `json:"value"`
 	Pass  bool    `json:"pass"`
+	// Measured is Value with its unit, as in "2.41s"; empty when the
+	// metric had no value.
+	Measured string `json:"measured,omitempty"`
+	// Limit is the limit as the expression writes it, as in "2s".
+	Limit string `json:"limit,omitempty"`
+	// Note says why there is no value, or which key decided.
+	Note string `json:"note,omitempty"`
 }
 
 // StatsOf summarises h, whose values are microseconds.
@@ -249,11 +259,30 @@ func pick(ok, failed map[string]*Stats, isFailed bool) map[string]*Stats {
 	return ok
 }
 
-// Write renders the run in dir: summary.json, timeseries.json and the
-// .hgrm files. It returns the summary it wrote.
+// Write renders the run in dir: summary.json, timeseries.json, the .hgrm
+// files, junit.xml and report.md. The thresholds of the resolved
+// scenario.yaml are evaluated afresh, so that re-rendering a folder
+// re-judges it. It returns the summary it wrote.
 func Write(dir string) (*Summary, error) {
 	s, hs, err := Summarize(dir)
 	if err != nil {
+		return nil, err
+	}
+	sc, err := ReadScenario(dir)
+	if err != nil {
+		return nil, err
+	}
+	if sc != nil {
+		exprs := make([]string, len(sc.Thresholds))
+		for i, t := range sc.Thresholds {
+			exprs[i] = t.Expr
+		}
+		s.Thresholds = EvaluateThresholds(s, exprs)
+	}
+	if err := writeFile(dir, JUnitFile, func(w io.Writer) error { return WriteJUnit(w, s) }); err != nil {
+		return nil, err
+	}
+	if err := writeFile(dir, MarkdownFile, func(w io.Writer) error { return WriteMarkdown(w, s) }); err != nil {
 		return nil, err
 	}
 	if err := hs.WriteHgrm(dir); err != nil {

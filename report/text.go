@@ -83,7 +83,13 @@ func PrintText(w io.Writer, s *Summary) error {
 	}
 	if s.Resilience != nil {
 		fmt.Fprintln(w)
-		return printResilience(w, s.Resilience)
+		if err := printResilience(w, s.Resilience); err != nil {
+			return err
+		}
+	}
+	if len(s.Thresholds) > 0 {
+		fmt.Fprintln(w)
+		printThresholds(w, s.Thresholds)
 	}
 	return nil
 }

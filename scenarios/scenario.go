@@ -32,6 +32,10 @@ type Scenario struct {
 	// one after the other, with the same seed. A policy's client replaces
 	// Client whole (it is not merged with it).
 	Policies []Policy `yaml:"policies,omitempty"`
+	// Thresholds are CI gates over the run's measurements, such as
+	// "conversation.p99 < 2s" (see thresholds.go). With Policies, they
+	// apply to each policy's run.
+	Thresholds []Threshold `yaml:"thresholds,omitempty"`
 
 	// File is where the scenario came from: a path, or "embedded:NAME".
 	File string `yaml:"-"`

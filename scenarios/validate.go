@@ -138,6 +138,7 @@ func (v *validator) scenario(s *Scenario) {
 	v.client(s, "client", &s.Client)
 	v.faults(s)
 	v.policies(s)
+	v.thresholds(s)
 }
 
 func (v *validator) provider(path, name string, p *Provider) {

@@ -123,10 +123,16 @@ func verdict(res *record.Run, s *report.Summary, dir string) error {
 	if res.Status == record.StatusInterrupted {
 		return &exitError{exitRuntime, fmt.Errorf("interrupted: the partial run is in %s", dir)}
 	}
-	for _, t := range s.Thresholds {
-		if !t.Pass {
-			return &exitError{exitThresholds, fmt.Errorf("threshold failed: %s (measured %g)", t.Expr, t.Value)}
+	if failed := report.ThresholdsFailed(s.Thresholds); len(failed) > 0 {
+		parts := make([]string, len(failed))
+		for i, t := range failed {
+			got := "measured " + t.Measured
+			if t.Measured == "" {
+				got = t.Note
+			}
+			parts[i] = fmt.Sprintf("%s (%s)", t.Expr, got)
 		}
+		return &exitError{exitThresholds, fmt.Errorf("%d of %d thresholds failed in %s: %s", len(failed), len(s.Thresholds), dir, strings.Join(parts, "; "))}
 	}
 	return nil
 }

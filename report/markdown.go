@@ -1,0 +1,126 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/mcpload/mcpload/record"
+)
+
+// MarkdownFile is the run folder's Markdown summary, written to fit
+// $GITHUB_STEP_SUMMARY: `cat report.md >> "$GITHUB_STEP_SUMMARY"`.
+const MarkdownFile = "report.md"
+
+// WriteMarkdown writes s as GitHub Markdown: the verdict first, then the
+// thresholds, the counts and the latency table in ms.
+func WriteMarkdown(w io.Writer, s *Summary) error {
+	var b strings.Builder
+	failed := ThresholdsFailed(s.Thresholds)
+	verdict := "✅ PASS"
+	switch {
+	case s.Status == record.StatusInterrupted:
+		verdict = "⚠️ INTERRUPTED"
+	case len(failed) > 0:
+		verdict = "❌ FAIL"
+	}
+	fmt.Fprintf(&b, "### mcpload `%s`: %s\n\n", mdCode(s.Scenario), verdict)
+	switch {
+	case len(s.Thresholds) == 0:
+		b.WriteString("No thresholds were set.")
+	case len(s.Thresholds) == 1 && len(failed) == 0:
+		b.WriteString("The threshold passed.")
+	case len(failed) == 0:
+		fmt.Fprintf(&b, "All %d thresholds passed.", len(s.Thresholds))
+	default:
+		names := make([]string, len(failed))
+		for i, t := range failed {
+			names[i] = "`" + mdCode(t.Expr) + "`"
+		}
+		fmt.Fprintf(&b, "%d of %d thresholds failed: %s.", len(failed), len(s.Thresholds), strings.Join(names, ", "))
+	}
+	if s.Status == record.StatusInterrupted {
+		b.WriteString(" The run was interrupted: the figures cover the partial run.")
+	}
+	b.WriteString("\n\n")
+
+	if len(s.Thresholds) > 0 {
+		b.WriteString("| | threshold | measured | limit |\n| :---: | --- | ---: | ---: |\n")
+		for _, t := range s.Thresholds {
+			mark := "✅"
+			if !t.Pass {
+				mark = "❌"
+			}
+			measured := t.Measured
+			if measured == "" {
+				measured = "—"
+			}
+			if t.Note != "" {
+				measured += " (" + mdText(t.Note) + ")"
+			}
+			fmt.Fprintf(&b, "| %s | `%s` | %s | %s |\n", mark, mdCode(t.Expr), measured, mdText(t.Limit))
+		}
+		b.WriteString("\n")
+	}
+
+	unit := "conversations"
+	if s.Kind == "mcp_direct" {
+		unit = "operations"
+	}
+	c := s.Conversations
+	fmt.Fprintf(&b, "| %s | started | ok | failed | dropped | success | rate target / achieved / throughput | attempts (amplification) | seed |\n", unit)
+	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	fmt.Fprintf(&b, "| %.2fs of %.2fs | %d | %d | %d | %d | %.2f%% | %.2f / %.2f / %.2f /s | %d (%.2f) | %d |\n\n",
+		s.DurationS, s.PlannedS, c.Started, c.OK, c.Failed, c.Dropped, c.SuccessRate,
+		s.Rate.Target, s.Rate.Achieved, s.Rate.Throughput, s.Attempts.Total, s.Attempts.Amplification, s.Seed)
+	if len(c.ByOutcome) > 0 {
+		fmt.Fprintf(&b, "Failures by outcome: %s.\n\n", mdText(counts(c.ByOutcome)))
+	}
+
+	type row struct {
+		name string
+		st   *Stats
+	}
+	var rows []row
+	add := func(name string, st *Stats) {
+		if st != nil {
+			rows = append(rows, row{name, st})
+		}
+	}
+	l := s.LatencyMS
+	single := strings.TrimSuffix(unit, "s")
+	add(single, l.Conversation)
+	add("service time", l.Service)
+	for _, k := range sortedKeys(l.Step) {
+		add("step "+k, l.Step[k])
+	}
+	for _, k := range sortedKeys(l.TTFT) {
+		add("ttft "+k, l.TTFT[k])
+	}
+	for _, k := range sortedKeys(l.Attempt) {
+		add("attempt "+k, l.Attempt[k])
+	}
+	add(single+" (failed)", l.ConversationFailed)
+	if len(rows) > 0 {
+		b.WriteString("| latency (ms) | count | mean | p50 | p90 | p99 | p99.9 | max |\n")
+		b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+		for _, r := range rows {
+			st := r.st
+			fmt.Fprintf(&b, "| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |\n",
+				mdText(r.name), st.Count, st.Mean, st.P50, st.P90, st.P99, st.P999, st.Max)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// mdCode makes s safe inside a code span in a table cell: a pipe would end
+// the cell, and a backtick the span.
+func mdCode(s string) string {
+	return strings.NewReplacer("|", `\|`, "`", "'", "\n", " ").Replace(s)
+}
+
+// mdText makes s safe as plain text in a table cell.
+func mdText(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;", "*", `\*`, "_", `\_`).Replace(s)
+}

@@ -1,0 +1,305 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/mcpload/mcpload/scenarios"
+)
+
+// EvaluateThresholds checks each threshold expression against s, in order.
+//
+// A metric with no value (no ok conversations for a latency, no key that
+// matches a filter, no cost section yet) fails, with a note that says why:
+// a gate that cannot be measured never passes silently.
+//
+// When a latency metric matches several keys (step.model without a filter
+// takes every model key; {provider=p} takes every model of p), nothing is
+// merged: the threshold must hold for each key. For < and <= the value is
+// the largest over the keys, for > and >= the smallest, and for == and !=
+// the first key that breaks it (else the first key), so that the value
+// reported is the one that decides.
+func EvaluateThresholds(s *Summary, exprs []string) []Threshold {
+	out := make([]Threshold, 0, len(exprs))
+	for _, e := range exprs {
+		out = append(out, evaluate(s, e))
+	}
+	return out
+}
+
+func evaluate(s *Summary, expr string) Threshold {
+	t := Threshold{Expr: expr}
+	th, err := scenarios.ParseThreshold(expr)
+	if err != nil {
+		t.Note = "invalid expression: " + err.Error()
+		return t
+	}
+	t.Limit = th.LimitText
+	v, note, ok := measure(s, th)
+	t.Note = note
+	if !ok {
+		t.Note = "no value: " + note
+		return t
+	}
+	t.Value = v
+	t.Measured = th.Format(v)
+	t.Pass = th.Holds(v)
+	return t
+}
+
+// measure finds the value of th's metric in s. note explains a missing
+// value, or which key decided a latency over several.
+func measure(s *Summary, th *scenarios.ThresholdExpr) (v float64, note string, ok bool) {
+	c := s.Conversations
+	offered := c.Started + c.Dropped
+	switch th.Metric {
+	case "conversation":
+		return stat(s.LatencyMS.Conversation, th.Stat, "no ok conversations were recorded")
+	case "service":
+		return stat(s.LatencyMS.Service, th.Stat, "no ok conversations were recorded")
+	case "step.model", "step.tool", "attempt.model", "attempt.tool", "ttft.model":
+		return keyed(s, th)
+	case "success_rate":
+		if offered == 0 {
+			return 0, "no conversations were offered", false
+		}
+		return c.SuccessRate, "", true
+	case "error_rate":
+		if offered == 0 {
+			return 0, "no conversations were offered", false
+		}
+		return round3(100 * float64(c.Failed+c.Dropped) / float64(offered)), "", true
+	case "goodput":
+		return goodput(s)
+	case "started":
+		return float64(c.Started), "", true
+	case "ok":
+		return float64(c.OK), "", true
+	case "failed":
+		return float64(c.Failed), "", true
+	case "dropped":
+		return float64(c.Dropped), "", true
+	case "retries":
+		return float64(s.Attempts.Retries), "", true
+	case "fallbacks":
+		return float64(s.Attempts.Fallbacks), "", true
+	case "invalid_tool_args":
+		return float64(s.InvalidToolArgs), "", true
+	case "tokens.prompt":
+		return float64(s.Tokens.Prompt), "", true
+	case "tokens.completion":
+		return float64(s.Tokens.Completion), "", true
+	case "tokens.cached":
+		return float64(s.Tokens.Cached), "", true
+	case "retry_amplification":
+		if s.Attempts.Steps == 0 && s.Attempts.Amplification == 0 {
+			return 0, "no steps were recorded", false
+		}
+		return s.Attempts.Amplification, "", true
+	case "rate.target":
+		return s.Rate.Target, "", true
+	case "rate.achieved":
+		return s.Rate.Achieved, "", true
+	case "rate.throughput":
+		return s.Rate.Throughput, "", true
+	case "cost.total_usd", "cost.per_conversation_usd", "cost.per_successful_conversation_usd":
+		return cost(s, th.Metric)
+	}
+	return 0, fmt.Sprintf("%s is not measured by this version", th.Metric), false
+}
+
+// goodput is the share of offered conversations that succeeded within the
+// client's timeout, from the resilience analysis. A summary without it (one
+// decoded from summary.json of a run with no resilience section) falls back
+// to the share of offered conversations that succeeded, the same figure
+// without the timeout.
+func goodput(s *Summary) (float64, string, bool) {
+	switch {
+	case s.Resilience != nil:
+		return s.Resilience.Goodput.Share, "", true
+	case s.analysis != nil && s.analysis.res != nil:
+		return s.analysis.res.Goodput.Share, "", true
+	case s.Conversations.Started+s.Conversations.Dropped > 0:
+		return s.Conversations.SuccessRate, "no goodput analysis: the success rate stands in", true
+	}
+	return 0, "no conversations were offered", false
+}
+
+// cost reads a cost metric. The summary carries only the total today; the
+// per-conversation figures divide it.
+func cost(s *Summary, metric string) (float64, string, bool) {
+	if s.Cost == nil {
+		return 0, "the run has no cost section (no pricing catalog priced it)", false
+	}
+	c := s.Conversations
+	switch metric {
+	case "cost.per_conversation_usd":
+		if c.Started == 0 {
+			return 0, "no conversations were started", false
+		}
+		return s.Cost.TotalUSD / float64(c.Started), "", true
+	case "cost.per_successful_conversation_usd":
+		if c.OK == 0 {
+			return 0, "no conversation succeeded", false
+		}
+		return s.Cost.TotalUSD / float64(c.OK), "", true
+	}
+	return s.Cost.TotalUSD, "", true
+}
+
+// stat reads one statistic of st.
+func stat(st *Stats, name, missing string) (float64, string, bool) {
+	if st == nil {
+		return 0, missing, false
+	}
+	switch name {
+	case "p50":
+		return st.P50, "", true
+	case "p90":
+		return st.P90, "", true
+	case "p95":
+		return st.P95, "", true
+	case "p99":
+		return st.P99, "", true
+	case "p999":
+		return st.P999, "", true
+	case "mean":
+		return st.Mean, "", true
+	case "min":
+		return st.Min, "", true
+	case "max":
+		return st.Max, "", true
+	case "count":
+		return float64(st.Count), "", true
+	}
+	return 0, fmt.Sprintf("unknown statistic %q", name), false
+}
+
+// keyed evaluates a per-key latency level over the keys that match th's
+// metric and filters (see EvaluateThresholds for the rule).
+func keyed(s *Summary, th *scenarios.ThresholdExpr) (float64, string, bool) {
+	level, kind, _ := strings.Cut(th.Metric, ".")
+	var m map[string]*Stats
+	switch level {
+	case "step":
+		m = s.LatencyMS.Step
+	case "attempt":
+		m = s.LatencyMS.Attempt
+	case "ttft":
+		m = s.LatencyMS.TTFT
+	}
+	var keys []string
+	for _, k := range sortedKeys(m) {
+		if m[k] != nil && keyMatches(k, kind, th.Filters) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		what := th.Metric
+		if len(th.Filters) > 0 {
+			what += filterText(th.Filters)
+		}
+		return 0, fmt.Sprintf("no ok %s latencies match %s", level, what), false
+	}
+	best, bestKey := 0.0, ""
+	for i, k := range keys {
+		v, _, _ := stat(m[k], th.Stat, "")
+		var better bool
+		switch th.Op {
+		case "<", "<=":
+			better = v > best
+		case ">", ">=":
+			better = v < best
+		default: // == and !=: the first key that breaks it
+			better = bestKey == "" || th.Holds(best) && !th.Holds(v)
+		}
+		if i == 0 || better {
+			best, bestKey = v, k
+		}
+	}
+	note := ""
+	if len(keys) > 1 {
+		note = fmt.Sprintf("%s of %d keys", bestKey, len(keys))
+	}
+	return best, note, true
+}
+
+// keyMatches reports whether the histogram key k ("model:PROVIDER",
+// "model:PROVIDER/MODEL", "tool:NAME") is of kind ("model", "tool") and
+// passes every filter. A model filter matches attempt keys only: step keys
+// name the provider alone.
+func keyMatches(k, kind string, filters []scenarios.TagFilter) bool {
+	rest, ok := strings.CutPrefix(k, kind+":")
+	if !ok {
+		return false
+	}
+	provider, model, _ := strings.Cut(rest, "/")
+	for _, f := range filters {
+		var got string
+		switch f.Key {
+		case "provider":
+			got = provider
+		case "model":
+			got = model
+		case "tool":
+			got = rest
+		}
+		if got != f.Value {
+			return false
+		}
+	}
+	return true
+}
+
+func filterText(fs []scenarios.TagFilter) string {
+	parts := make([]string, len(fs))
+	for i, f := range fs {
+		parts[i] = f.Key + "=" + f.Value
+	}
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
+// ThresholdsFailed returns the thresholds that did not pass.
+func ThresholdsFailed(ts []Threshold) []Threshold {
+	var out []Threshold
+	for _, t := range ts {
+		if !t.Pass {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// measuredText is what a reader compares with the limit: the measured
+// value with its unit, or why there is none.
+func (t Threshold) measuredText() string {
+	if t.Measured != "" {
+		return "measured " + t.Measured
+	}
+	return t.Note
+}
+
+// printThresholds writes the Thresholds block of the terminal summary:
+// ✓ or ✗, the expression, and the measured value beside it.
+func printThresholds(w io.Writer, ts []Threshold) {
+	if len(ts) == 0 {
+		return
+	}
+	width := 0
+	for _, t := range ts {
+		width = max(width, len([]rune(t.Expr)))
+	}
+	fmt.Fprintln(w, "Thresholds")
+	for _, t := range ts {
+		mark := "✓"
+		if !t.Pass {
+			mark = "✗"
+		}
+		line := fmt.Sprintf("  %s %-*s  %s", mark, width, t.Expr, t.measuredText())
+		if t.Measured != "" && t.Note != "" {
+			line += " (" + t.Note + ")"
+		}
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
+}

@@ -1,0 +1,133 @@
+package report
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mcpload/mcpload/record"
+)
+
+// thresholdSummary is a synthetic run: 200 offered, 190 ok, 6 failed, 4
+// dropped, two providers' model keys and two tools.
+func thresholdSummary() *Summary {
+	st := func(p50, p95, p99 float64, n int64) *Stats {
+		return &Stats{Count: n, Mean: p50 * 1.1, Min: p50 / 4, P50: p50, P90: p95 * 0.9, P95: p95, P99: p99, P999: p99 * 1.5, Max: p99 * 2}
+	}
+	return &Summary{
+		Scenario:      "synthetic",
+		Status:        record.StatusComplete,
+		Rate:          record.RunRate{Target: 20, Achieved: 19.9, Throughput: 19},
+		Conversations: Conversations{Counts: record.Counts{Started: 196, OK: 190, Failed: 6, Dropped: 4}, SuccessRate: 95},
+		Attempts:      Attempts{AttemptCounts: record.AttemptCounts{Total: 900, Retries: 12, Fallbacks: 3, Steps: 600, StepAttempts: 630}, Amplification: 1.05},
+		Tokens:        record.Tokens{Prompt: 1000, Completion: 200, Cached: 50},
+		LatencyMS: Latencies{
+			Conversation: st(150, 300, 2410, 190),
+			Service:      st(140, 290, 900, 190),
+			Step: map[string]*Stats{
+				"model:primary":    st(60, 700, 900, 380),
+				"model:secondary":  st(80, 850, 1200, 20),
+				"tool:get_weather": st(20, 30, 31, 380),
+			},
+			Attempt: map[string]*Stats{
+				"model:primary/gpt-4.1-mini": st(60, 700, 900, 390),
+				"model:primary/gpt-4.1":      st(90, 750, 950, 10),
+				"tool:get_weather":           st(20, 30, 31, 380),
+				"mcp:tools/initialize":       st(1, 2, 3, 6),
+			},
+			TTFT: map[string]*Stats{},
+		},
+		InvalidToolArgs: 2,
+	}
+}
+
+func TestEvaluateThresholds(t *testing.T) {
+	cases := []struct {
+		expr     string
+		value    float64
+		pass     bool
+		measured string
+		note     string
+	}{
+		// Latency levels, units and statistics.
+		{"conversation.p99 < 2s", 2410, false, "2.41s", ""},
+		{"conversation.p99 < 2500ms", 2410, true, "2.41s", ""},
+		{"conversation.p99.9 < 1m", 3615, true, "3.615s", ""},
+		{"service.p50 <= 140ms", 140, true, "140ms", ""},
+		{"conversation.count >= 190", 190, true, "190", ""},
+		{"conversation.min > 100us", 37.5, true, "37.5ms", ""},
+		// Keyed levels: the max over matching keys for <, the min for >.
+		{"step.model.p95 < 800ms", 850, false, "850ms", "model:secondary of 2 keys"},
+		{"step.model{provider=primary}.p95 < 800ms", 700, true, "700ms", ""},
+		{"step.model.p50 > 70ms", 60, false, "60ms", "model:primary of 2 keys"},
+		{"attempt.model{provider=primary}.p99 <= 950ms", 950, true, "950ms", "model:primary/gpt-4.1 of 2 keys"},
+		{"attempt.model{model=gpt-4.1-mini}.p99 < 1s", 900, true, "900ms", ""},
+		{"attempt.model{provider=primary,model=gpt-4.1}.count == 10", 10, true, "10", ""},
+		// == over several keys: every key must hold; the first that breaks it is reported.
+		{"step.model.count == 380", 20, false, "20", "model:secondary of 2 keys"},
+		{"step.model.count != 0", 380, true, "380", "model:primary of 2 keys"},
+		{"attempt.tool{tool=get_weather}.max < 100ms", 62, true, "62ms", ""},
+		{"step.tool.p99 < 50ms", 31, true, "31ms", ""},
+		// Rates, counts, ratios.
+		{"success_rate >= 99.9%", 95, false, "95%", ""},
+		{"success_rate >= 95", 95, true, "95%", ""},
+		{"error_rate < 5%", 5, false, "5%", ""},
+		{"dropped == 0", 4, false, "4", ""},
+		{"failed <= 6", 6, true, "6", ""},
+		{"ok > 100", 190, true, "190", ""},
+		{"started != 0", 196, true, "196", ""},
+		{"retries < 20", 12, true, "12", ""},
+		{"fallbacks == 3", 3, true, "3", ""},
+		{"invalid_tool_args == 0", 2, false, "2", ""},
+		{"retry_amplification <= 1.2", 1.05, true, "1.05", ""},
+		{"rate.achieved >= 19.5/s", 19.9, true, "19.9/s", ""},
+		{"rate.throughput > 19", 19, false, "19/s", ""},
+		{"tokens.prompt < 2000", 1000, true, "1000", ""},
+		{"tokens.completion < 100", 200, false, "200", ""},
+		// Goodput without an analysis: the success rate stands in.
+		{"goodput >= 90%", 95, true, "95%", "no goodput analysis: the success rate stands in"},
+	}
+	s := thresholdSummary()
+	exprs := make([]string, len(cases))
+	for i, tc := range cases {
+		exprs[i] = tc.expr
+	}
+	got := EvaluateThresholds(s, exprs)
+	if len(got) != len(cases) {
+		t.Fatalf("%d results, want %d", len(got), len(cases))
+	}
+	for i, tc := range cases {
+		g := got[i]
+		if g.Expr != tc.expr || g.Value != tc.value || g.Pass != tc.pass || g.Measured != tc.measured || g.Note != tc.note {
+			t.Errorf("%s: got value %v pass %v measured %q note %q\nwant value %v pass %v measured %q note %q",
+				tc.expr, g.Value, g.Pass, g.Measured, g.Note, tc.value, tc.pass, tc.measured, tc.note)
+		}
+	}
+}
+
+func TestEvaluateThresholdsWithoutValue(t *testing.T) {
+	s := thresholdSummary()
+	for _, tc := range []struct{ expr, note string }{
+		{"cost.per_conversation_usd < 0.002", "no value: the run has no cost section"},
+		{"ttft.model.p99 < 1s", "no value: no ok ttft latencies match ttft.model"},
+		{"step.model{provider=nope}.p95 < 1s", "no value: no ok step latencies match step.model{provider=nope}"},
+		// Step keys name the provider alone: a model filter matches none.
+		{"step.model{model=gpt-4.1}.p95 < 1s", "no value: no ok step latencies match"},
+		{"conversation.p99 < 1s oops", "invalid expression: expected a latency"},
+	} {
+		got := EvaluateThresholds(s, []string{tc.expr})[0]
+		if got.Pass || got.Measured != "" || !strings.HasPrefix(got.Note, tc.note) {
+			t.Errorf("%s: %+v, want a failure noted %q", tc.expr, got, tc.note)
+		}
+	}
+	empty := &Summary{}
+	for _, expr := range []string{"conversation.p50 < 1s", "success_rate > 0", "retry_amplification < 2", "goodput > 0"} {
+		if got := EvaluateThresholds(empty, []string{expr})[0]; got.Pass || !strings.HasPrefix(got.Note, "no value: ") {
+			t.Errorf("%s on an empty run: %+v, want a failure with no value", expr, got)
+		}
+	}
+	s.Cost = &Cost{TotalUSD: 0.392}
+	got := EvaluateThresholds(s, []string{"cost.per_conversation_usd < 0.002", "cost.per_successful_conversation_usd < 0.002", "cost.total_usd < $1"})
+	if got[0].Value != 0.002 || got[0].Pass || got[1].Value != 0.392/190 || got[1].Pass || !got[2].Pass {
+		t.Errorf("cost thresholds = %+v", got)
+	}
+}
