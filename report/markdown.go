@@ -77,30 +77,7 @@ func WriteMarkdown(w io.Writer, s *Summary) error {
 		fmt.Fprintf(&b, "Failures by outcome: %s.\n\n", mdText(counts(c.ByOutcome)))
 	}
 
-	type row struct {
-		name string
-		st   *Stats
-	}
-	var rows []row
-	add := func(name string, st *Stats) {
-		if st != nil {
-			rows = append(rows, row{name, st})
-		}
-	}
-	l := s.LatencyMS
-	single := strings.TrimSuffix(unit, "s")
-	add(single, l.Conversation)
-	add("service time", l.Service)
-	for _, k := range sortedKeys(l.Step) {
-		add("step "+k, l.Step[k])
-	}
-	for _, k := range sortedKeys(l.TTFT) {
-		add("ttft "+k, l.TTFT[k])
-	}
-	for _, k := range sortedKeys(l.Attempt) {
-		add("attempt "+k, l.Attempt[k])
-	}
-	add(single+" (failed)", l.ConversationFailed)
+	rows := latencyRows(s, unit)
 	if len(rows) > 0 {
 		b.WriteString("| latency (ms) | count | mean | p50 | p90 | p99 | p99.9 | max |\n")
 		b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")

@@ -41,36 +41,7 @@ func PrintText(w io.Writer, s *Summary) error {
 	}
 
 	fmt.Fprintln(w)
-	type row struct {
-		name string
-		st   *Stats
-	}
-	var rows []row
-	add := func(name string, st *Stats) {
-		if st != nil {
-			rows = append(rows, row{name, st})
-		}
-	}
-	l := s.LatencyMS
-	single := strings.TrimSuffix(unit, "s")
-	add(single, l.Conversation)
-	add("service time", l.Service)
-	for _, k := range sortedKeys(l.Step) {
-		add("step "+k, l.Step[k])
-	}
-	for _, k := range sortedKeys(l.TTFT) {
-		add("ttft "+k, l.TTFT[k])
-	}
-	for _, k := range sortedKeys(l.Attempt) {
-		add("attempt "+k, l.Attempt[k])
-	}
-	add(single+" (failed)", l.ConversationFailed)
-	for _, k := range sortedKeys(l.StepFailed) {
-		add("step "+k+" (failed)", l.StepFailed[k])
-	}
-	for _, k := range sortedKeys(l.AttemptFailed) {
-		add("attempt "+k+" (failed)", l.AttemptFailed[k])
-	}
+	rows := latencyRows(s, unit)
 	width := len("Latency (ms)")
 	for _, r := range rows {
 		width = max(width, len(r.name))
@@ -211,6 +182,45 @@ func breakerText(tl []BreakerChange) string {
 // seconds formats a time in seconds without noise: 4s, 2.5s, 0.125s.
 func seconds(s float64) string {
 	return strconv.FormatFloat(round3(s), 'f', -1, 64) + "s"
+}
+
+// latencyRow is one line of a latency table.
+type latencyRow struct {
+	name string
+	st   *Stats
+}
+
+// latencyRows lists the latency distributions of s in reading order: the
+// whole conversation (or operation, for unit "operations"), service time,
+// steps, time to first token and attempts, then the failures.
+func latencyRows(s *Summary, unit string) []latencyRow {
+	var rows []latencyRow
+	add := func(name string, st *Stats) {
+		if st != nil {
+			rows = append(rows, latencyRow{name, st})
+		}
+	}
+	l := s.LatencyMS
+	single := strings.TrimSuffix(unit, "s")
+	add(single, l.Conversation)
+	add("service time", l.Service)
+	for _, k := range sortedKeys(l.Step) {
+		add("step "+k, l.Step[k])
+	}
+	for _, k := range sortedKeys(l.TTFT) {
+		add("ttft "+k, l.TTFT[k])
+	}
+	for _, k := range sortedKeys(l.Attempt) {
+		add("attempt "+k, l.Attempt[k])
+	}
+	add(single+" (failed)", l.ConversationFailed)
+	for _, k := range sortedKeys(l.StepFailed) {
+		add("step "+k+" (failed)", l.StepFailed[k])
+	}
+	for _, k := range sortedKeys(l.AttemptFailed) {
+		add("attempt "+k+" (failed)", l.AttemptFailed[k])
+	}
+	return rows
 }
 
 func title(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
