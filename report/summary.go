@@ -17,6 +17,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/report/pricing"
 )
 
 // SummarySchema identifies the version of summary.json's layout.
@@ -100,9 +101,27 @@ type Attempts struct {
 	Amplification float64 `json:"amplification"`
 }
 
-// Cost is the priced usage of a run.
+// Cost is the priced usage of a run, from the tokens each model attempt
+// reported, retries and fallbacks included (see PriceRun).
 type Cost struct {
+	// TotalUSD covers the priced models only: see Complete.
 	TotalUSD float64 `json:"total_usd"`
+	// PerConversationUSD divides TotalUSD over started conversations,
+	// PerSuccessfulConversationUSD over ok ones.
+	PerConversationUSD           float64 `json:"per_conversation_usd"`
+	PerSuccessfulConversationUSD float64 `json:"per_successful_conversation_usd"`
+	// RetryOverheadUSD is what attempts that failed cost.
+	RetryOverheadUSD float64 `json:"retry_overhead_usd"`
+	// CacheSavingsUSD prices the response cache's tokens_saved_estimate at
+	// the run's mean price per token; absent without cache hits.
+	CacheSavingsUSD *float64    `json:"cache_savings_usd,omitempty"`
+	ByModel         []ModelCost `json:"by_model"`
+	// Catalog names the price catalog used.
+	Catalog string `json:"catalog"`
+	// Complete is false when some model with usage had no price.
+	Complete    bool     `json:"complete"`
+	Assumptions []string `json:"assumptions"`
+	Notes       []string `json:"notes,omitempty"`
 }
 
 // Threshold is one CI gate and its verdict.
@@ -173,6 +192,9 @@ func Summarize(dir string) (*Summary, Histograms, error) {
 	s.analysis = an
 	if an.relevant {
 		s.Resilience = an.res
+	}
+	if s.Cost, err = PriceRun(dir, s, pricing.Default()); err != nil {
+		return nil, nil, err
 	}
 	return s, hs, nil
 }

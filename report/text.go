@@ -27,6 +27,13 @@ func PrintText(w io.Writer, s *Summary) error {
 	a := s.Attempts
 	fmt.Fprintf(tw, "Attempts\t[total, retries, amplification]\t%d, %d, %.2f\n", a.Total, a.Retries, a.Amplification)
 	fmt.Fprintf(tw, "Tokens\t[prompt, completion, cached]\t%d, %d, %d\n", s.Tokens.Prompt, s.Tokens.Completion, s.Tokens.Cached)
+	if k := s.Cost; k != nil && len(k.ByModel) > 0 {
+		partial := ""
+		if !k.Complete {
+			partial = " (priced models only)"
+		}
+		fmt.Fprintf(tw, "Cost\t[total, per conversation, retries] (%s)\t$%.4f, $%.6f, $%.4f%s\n", k.Catalog, k.TotalUSD, k.PerConversationUSD, k.RetryOverheadUSD, partial)
+	}
 	if len(c.ByOutcome) > 0 {
 		fmt.Fprintf(tw, "Failures\t[by outcome]\t%s\n", counts(c.ByOutcome))
 	}

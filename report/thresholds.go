@@ -126,11 +126,16 @@ func goodput(s *Summary) (float64, string, bool) {
 	return 0, "no conversations were offered", false
 }
 
-// cost reads a cost metric. The summary carries only the total today; the
-// per-conversation figures divide it.
+// cost reads a cost metric from the cost section. The per-conversation
+// figures are recomputed from the total so that a summary decoded from an
+// older summary.json, which held only total_usd, still judges.
 func cost(s *Summary, metric string) (float64, string, bool) {
 	if s.Cost == nil {
 		return 0, "the run has no cost section (no pricing catalog priced it)", false
+	}
+	note := ""
+	if !s.Cost.Complete && len(s.Cost.ByModel) > 0 {
+		note = "covers priced models only: " + strings.Join(s.Cost.Notes, "; ")
 	}
 	c := s.Conversations
 	switch metric {
@@ -138,14 +143,14 @@ func cost(s *Summary, metric string) (float64, string, bool) {
 		if c.Started == 0 {
 			return 0, "no conversations were started", false
 		}
-		return s.Cost.TotalUSD / float64(c.Started), "", true
+		return s.Cost.TotalUSD / float64(c.Started), note, true
 	case "cost.per_successful_conversation_usd":
 		if c.OK == 0 {
 			return 0, "no conversation succeeded", false
 		}
-		return s.Cost.TotalUSD / float64(c.OK), "", true
+		return s.Cost.TotalUSD / float64(c.OK), note, true
 	}
-	return s.Cost.TotalUSD, "", true
+	return s.Cost.TotalUSD, note, true
 }
 
 // stat reads one statistic of st.

@@ -37,6 +37,8 @@ Usage:
   mcpload mock [--listen ADDR] [--scenario S]
                                      serve the mock provider and MCP server
   mcpload report DIR                 re-render a run folder's summary
+  mcpload cost DIR [--catalog FILE] [--volume N | --tokens N]
+                                     price a run, project it per month, compare models
   mcpload scenarios                  list the embedded scenarios
   mcpload version                    print the version
 
@@ -64,6 +66,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = mockCmd(rest, stdout, stderr)
 	case "report":
 		err = reportCmd(rest, stdout, stderr)
+	case "cost":
+		err = costCmd(rest, stdout, stderr)
 	case "scenarios":
 		err = scenariosCmd(stdout)
 	case "version", "-version", "--version":

@@ -37,7 +37,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	var f runFlags
 	fs := newFlagSet("run", "run SCENARIO [flags]", stderr)
 	fs.StringVar(&f.out, "out", "", "run folder to write (default results/<scenario>-<UTC time>)")
-	fs.DurationVar(&f.duration, "duration", 0, "total length of the schedule; stages are scaled to fit")
+	fs.DurationVar(&f.duration, "duration", 0, "total length of the schedule; stages and fault windows are scaled to fit")
 	fs.StringVar(&f.rate, "rate", "", "rate for every stage, e.g. 50 or 50/1s (0 = as fast as max_in_flight allows)")
 	fs.Int64Var(&f.seed, "seed", 0, "seed for arrivals, latency and fault draws (default: the scenario's, else random)")
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow non-loopback targets: real providers spend real money")

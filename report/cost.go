@@ -1,0 +1,105 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/report/pricing"
+)
+
+// CostAssumption states how attempts without usage are priced.
+const CostAssumption = "attempts that failed without reporting usage are counted as 0 tokens: providers do not bill requests that return no completion"
+
+// ModelCost is the usage and price of one provider's model.
+type ModelCost struct {
+	// Model is PROVIDER/MODEL, as in the attempt key.
+	Model    string `json:"model"`
+	Attempts int64  `json:"attempts"`
+	pricing.Usage
+	// USD is nil when the catalog has no price for the model.
+	USD *float64 `json:"usd"`
+	// RetryUSD is the part of USD spent on attempts that failed.
+	RetryUSD float64 `json:"retry_usd"`
+}
+
+// PriceRun prices the model attempts of the run in dir with cat and
+// returns the cost section of its summary s.
+func PriceRun(dir string, s *Summary, cat *pricing.Catalog) (*Cost, error) {
+	type acc struct {
+		attempts     int64
+		usage, retry pricing.Usage
+	}
+	byKey := map[string]*acc{}
+	if _, err := eachJSONLine(dir, record.AttemptsFile, func(a *record.Attempt) {
+		key, ok := strings.CutPrefix(a.Key, record.StepModel+":")
+		if a.Kind != record.StepModel || !ok {
+			return
+		}
+		m := byKey[key]
+		if m == nil {
+			m = &acc{}
+			byKey[key] = m
+		}
+		u := pricing.Usage{Prompt: int64(a.PromptTokens), Cached: int64(a.CachedTokens), Completion: int64(a.CompletionTokens)}
+		m.attempts++
+		m.usage = m.usage.Add(u)
+		// Retries only follow failures, so a failed attempt's usage is
+		// what retrying cost; a hedge's loser is canceled, hence failed.
+		if a.Outcome != record.OutcomeOK {
+			m.retry = m.retry.Add(u)
+		}
+	}); err != nil {
+		return nil, err
+	}
+	c := &Cost{Catalog: cat.Name, Complete: true, ByModel: []ModelCost{}, Assumptions: []string{CostAssumption}}
+	var pricedTokens int64
+	for key, m := range byKey {
+		mc := ModelCost{Model: key, Attempts: m.attempts, Usage: m.usage}
+		_, model, _ := strings.Cut(key, "/")
+		if p, ok := cat.Lookup(model); ok {
+			usd := p.Cost(m.usage)
+			mc.USD = &usd
+			mc.RetryUSD = p.Cost(m.retry)
+			c.TotalUSD += usd
+			c.RetryOverheadUSD += mc.RetryUSD
+			pricedTokens += m.usage.Prompt + m.usage.Completion
+			if p.CachedInput == nil && m.usage.Cached > 0 {
+				c.Notes = append(c.Notes, fmt.Sprintf("%s: the catalog has no cached-input rate, so its %d cached tokens are priced at the input rate", model, m.usage.Cached))
+			}
+		} else if m.usage.Prompt+m.usage.Completion > 0 {
+			c.Complete = false
+			c.Notes = append(c.Notes, fmt.Sprintf("%s is not in the %s catalog: its tokens are counted but not priced, and total_usd leaves them out", model, cat.Name))
+		}
+		c.ByModel = append(c.ByModel, mc)
+	}
+	slices.SortFunc(c.ByModel, func(a, b ModelCost) int { return cmp.Compare(a.Model, b.Model) })
+	slices.Sort(c.Notes)
+	if n := s.Conversations.Started; n > 0 {
+		c.PerConversationUSD = c.TotalUSD / float64(n)
+	}
+	if n := s.Conversations.OK; n > 0 {
+		c.PerSuccessfulConversationUSD = c.TotalUSD / float64(n)
+	}
+	if res := s.resilience(); res != nil && res.Cache.TokensSaved > 0 && pricedTokens > 0 {
+		// The hits would have cost what the run's priced tokens cost on
+		// average: the mix of models and of input and output it measured.
+		saved := c.TotalUSD / float64(pricedTokens) * float64(res.Cache.TokensSaved)
+		c.CacheSavingsUSD = &saved
+	}
+	return c, nil
+}
+
+// resilience returns the resilience analysis, whether or not the summary
+// shows it.
+func (s *Summary) resilience() *Resilience {
+	if s.Resilience != nil {
+		return s.Resilience
+	}
+	if s.analysis != nil {
+		return s.analysis.res
+	}
+	return nil
+}
