@@ -41,7 +41,7 @@ func costCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 8, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(stdout, 0, 8, 2, ' ', 0)
 	fmt.Fprintf(stdout, "Cost of %s, catalog %s\n\n", pos[0], cat.Name)
 	fmt.Fprintln(tw, "model\tattempts\tprompt\tcached\tcompletion\tUSD\tretries USD\t")
 	var all pricing.Usage
@@ -74,7 +74,7 @@ func costCmd(args []string, stdout, stderr io.Writer) error {
 			return invalid(fmt.Errorf("--volume: %w", err))
 		}
 		if s.Conversations.Started > 0 {
-			scale, basis = n/float64(s.Conversations.Started), fmt.Sprintf("%s conversations/month", *volume)
+			scale, basis = n/float64(s.Conversations.Started), fmt.Sprintf("%s conversations/month", strings.TrimSuffix(*volume, "/month"))
 		}
 	case *tokens != "":
 		n, err := parseVolume(*tokens)
@@ -82,7 +82,7 @@ func costCmd(args []string, stdout, stderr io.Writer) error {
 			return invalid(fmt.Errorf("--tokens: %w", err))
 		}
 		if measuredTokens > 0 {
-			scale, basis = n/float64(measuredTokens), fmt.Sprintf("%s tokens/month", *tokens)
+			scale, basis = n/float64(measuredTokens), fmt.Sprintf("%s tokens/month", strings.TrimSuffix(*tokens, "/month"))
 		}
 	}
 	if basis != "" {
@@ -118,7 +118,7 @@ func whatIf(w io.Writer, cat *pricing.Catalog, u pricing.Usage, scale float64) {
 		return strings.Compare(a.p.Model, b.p.Model)
 	})
 	fmt.Fprintf(w, "\nWhat if the same usage (%d prompt, %d cached, %d completion tokens) ran on:\n\n", u.Prompt, u.Cached, u.Completion)
-	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	head := "model\tprovider\tin $/MTok\tout $/MTok\trun USD\t"
 	if scale > 0 {
 		head += "monthly USD\t"

@@ -19,7 +19,7 @@ func TestCostCommandOnQuickstart(t *testing.T) {
 	if code != exitPass {
 		t.Fatalf("cost exit %d: %s", code, errs)
 	}
-	for _, want := range []string{"gpt-4.1-mini", "Monthly at 500M/month tokens/month", "What if", "deepseek-v3.2", "0 tokens"} {
+	for _, want := range []string{"gpt-4.1-mini", "Monthly at 500M tokens/month", "What if", "deepseek-v3.2", "0 tokens"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
