@@ -77,7 +77,8 @@ func defaultRetryOn() []string { return []string{OnTimeout, On429, On5xx, OnConn
 
 func defaultBreakerOn() []string { return defaultRetryOn() }
 
-func defaultFallbackOn() []string {
+// DefaultFallbackOn is what a fallback step reacts to when it lists nothing.
+func DefaultFallbackOn() []string {
 	return []string{OnTimeout, On429, On5xx, OnConnection, OnBreakerOpen, OnBudgetExhausted}
 }
 
@@ -92,34 +93,15 @@ func (c *Client) applyDefaults() {
 	if c.Retry != nil {
 		c.Retry.applyDefaults()
 	}
-	if b := c.Budget; b != nil {
-		if b.MinRetries == 0 {
-			b.MinRetries = DefaultBudgetMinRetries
-		}
-		if b.Window == 0 {
-			b.Window = Duration(DefaultBudgetWindow)
-		}
+	if c.Budget != nil {
+		*c.Budget = c.Budget.WithDefaults()
 	}
-	if b := c.Breaker; b != nil {
-		if b.Window == 0 {
-			b.Window = Duration(DefaultBreakerWindow)
-		}
-		if b.MinRequests == 0 {
-			b.MinRequests = DefaultBreakerMinRequests
-		}
-		if b.Cooldown == 0 {
-			b.Cooldown = Duration(DefaultBreakerCooldown)
-		}
-		if b.Probes == 0 {
-			b.Probes = DefaultBreakerProbes
-		}
-		if b.On == nil {
-			b.On = defaultBreakerOn()
-		}
+	if c.Breaker != nil {
+		*c.Breaker = c.Breaker.WithDefaults()
 	}
 	for i := range c.Fallback {
 		if c.Fallback[i].On == nil {
-			c.Fallback[i].On = defaultFallbackOn()
+			c.Fallback[i].On = DefaultFallbackOn()
 		}
 	}
 	if h := c.Hedge; h != nil && h.MaxHedges == 0 {
@@ -128,6 +110,39 @@ func (c *Client) applyDefaults() {
 	if ca := c.Cache; ca != nil && ca.MaxEntries == 0 {
 		ca.MaxEntries = DefaultCacheMaxEntries
 	}
+}
+
+// WithDefaults returns b with its zero fields defaulted, as ApplyDefaults
+// leaves it.
+func (b Budget) WithDefaults() Budget {
+	if b.MinRetries == 0 {
+		b.MinRetries = DefaultBudgetMinRetries
+	}
+	if b.Window == 0 {
+		b.Window = Duration(DefaultBudgetWindow)
+	}
+	return b
+}
+
+// WithDefaults returns b with its zero fields defaulted, as ApplyDefaults
+// leaves it. FailureRate has no default: it is required.
+func (b Breaker) WithDefaults() Breaker {
+	if b.Window == 0 {
+		b.Window = Duration(DefaultBreakerWindow)
+	}
+	if b.MinRequests == 0 {
+		b.MinRequests = DefaultBreakerMinRequests
+	}
+	if b.Cooldown == 0 {
+		b.Cooldown = Duration(DefaultBreakerCooldown)
+	}
+	if b.Probes == 0 {
+		b.Probes = DefaultBreakerProbes
+	}
+	if b.On == nil {
+		b.On = defaultBreakerOn()
+	}
+	return b
 }
 
 // WithDefaults returns r with its preset expanded and its zero fields

@@ -43,35 +43,16 @@ type Breaker struct {
 // NewBreaker returns the breaker c of provider around next. Fields left
 // zero take their defaults; a failure_rate outside (0, 1] is read as 1.
 func NewBreaker(next http.RoundTripper, provider string, c scenarios.Breaker) *Breaker {
+	c = c.WithDefaults()
 	rate := c.FailureRate
 	if rate <= 0 || rate > 1 {
 		rate = 1
 	}
-	window := c.Window.D()
-	if window <= 0 {
-		window = scenarios.DefaultBreakerWindow
-	}
-	minRequests := c.MinRequests
-	if minRequests <= 0 {
-		minRequests = scenarios.DefaultBreakerMinRequests
-	}
-	cooldown := c.Cooldown.D()
-	if cooldown <= 0 {
-		cooldown = scenarios.DefaultBreakerCooldown
-	}
-	probes := c.Probes
-	if probes <= 0 {
-		probes = scenarios.DefaultBreakerProbes
-	}
-	on := c.On
-	if on == nil {
-		on = defaultOn
-	}
-	b := &Breaker{next: next, provider: provider, on: newOutcomeSet(on)}
+	b := &Breaker{next: next, provider: provider, on: newOutcomeSet(c.On)}
 	b.cb = circuitbreaker.NewBuilder[*http.Response]().
-		WithFailureRateThreshold(rate, uint(minRequests), window).
-		WithDelay(cooldown).
-		WithSuccessThreshold(uint(probes)).
+		WithFailureRateThreshold(rate, uint(c.MinRequests), c.Window.D()).
+		WithDelay(c.Cooldown.D()).
+		WithSuccessThreshold(uint(c.Probes)).
 		OnStateChanged(b.changed).
 		Build()
 	return b

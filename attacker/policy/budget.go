@@ -51,14 +51,8 @@ func WithBudgetClock(now func() time.Time) BudgetOption { return func(b *Budget)
 // NewBudget returns the budget of c. A zero min_retries_per_second or
 // window takes the scenario default; a ratio outside (0, 1] is clamped.
 func NewBudget(c scenarios.Budget, opts ...BudgetOption) *Budget {
-	window := c.Window.D()
-	if window <= 0 {
-		window = scenarios.DefaultBudgetWindow
-	}
-	minRetries := c.MinRetries
-	if minRetries <= 0 {
-		minRetries = scenarios.DefaultBudgetMinRetries
-	}
+	c = c.WithDefaults()
+	window, minRetries := c.Window.D(), c.MinRetries
 	b := &Budget{
 		ratio:  min(max(c.Ratio, 0), 1),
 		floor:  minRetries * window.Seconds(),

@@ -45,12 +45,6 @@ type fallbackStep struct {
 	on outcomeSet
 }
 
-// defaultFallbackOn is what a fallback step reacts to when it lists nothing.
-var defaultFallbackOn = []string{
-	record.OutcomeTimeout, record.Outcome429, record.Outcome5xx, record.OutcomeConnection,
-	scenarios.OnBreakerOpen, scenarios.OnBudgetExhausted,
-}
-
 // NewFallback returns the chain that starts at primary, sent through next,
 // then goes down steps.
 func NewFallback(primary string, next http.RoundTripper, steps ...FallbackStep) *Fallback {
@@ -58,7 +52,7 @@ func NewFallback(primary string, next http.RoundTripper, steps ...FallbackStep) 
 	for _, s := range steps {
 		on := s.On
 		if on == nil {
-			on = defaultFallbackOn
+			on = scenarios.DefaultFallbackOn()
 		}
 		f.steps = append(f.steps, fallbackStep{FallbackStep: s, on: newOutcomeSet(on)})
 	}

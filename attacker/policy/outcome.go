@@ -159,7 +159,3 @@ func (s outcomeSet) has(outcome string) bool {
 	b, ok := outcomeBits[outcome]
 	return ok && s&b != 0
 }
-
-// defaultOn is the on: list of retry and breaker when the scenario gives
-// none.
-var defaultOn = []string{record.OutcomeTimeout, record.Outcome429, record.Outcome5xx, record.OutcomeConnection}
