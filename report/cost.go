@@ -25,34 +25,49 @@ type ModelCost struct {
 	RetryUSD float64 `json:"retry_usd"`
 }
 
-// PriceRun prices the model attempts of the run in dir with cat and
-// returns the cost section of its summary s.
-func PriceRun(dir string, s *Summary, cat *pricing.Catalog) (*Cost, error) {
-	type acc struct {
-		attempts     int64
-		usage, retry pricing.Usage
+// modelUsage sums the tokens of model attempts by attempt key
+// (PROVIDER/MODEL): what pricing needs from attempts.jsonl.
+type modelUsage map[string]*usageAcc
+
+type usageAcc struct {
+	attempts     int64
+	usage, retry pricing.Usage
+}
+
+func (m modelUsage) add(a *record.Attempt) {
+	key, ok := strings.CutPrefix(a.Key, record.StepModel+":")
+	if a.Kind != record.StepModel || !ok {
+		return
 	}
-	byKey := map[string]*acc{}
-	if _, err := eachJSONLine(dir, record.AttemptsFile, func(a *record.Attempt) {
-		key, ok := strings.CutPrefix(a.Key, record.StepModel+":")
-		if a.Kind != record.StepModel || !ok {
-			return
+	acc := m[key]
+	if acc == nil {
+		acc = &usageAcc{}
+		m[key] = acc
+	}
+	u := pricing.Usage{Prompt: int64(a.PromptTokens), Cached: int64(a.CachedTokens), Completion: int64(a.CompletionTokens)}
+	acc.attempts++
+	acc.usage = acc.usage.Add(u)
+	// Retries only follow failures, so a failed attempt's usage is what
+	// retrying cost; a hedge's loser is canceled, hence failed.
+	if a.Outcome != record.OutcomeOK {
+		acc.retry = acc.retry.Add(u)
+	}
+}
+
+// PriceRun prices the model attempts of the run in dir with cat and
+// returns the cost section of its summary s. A summary from Summarize
+// already holds the token sums of its single pass over attempts.jsonl; a
+// summary built otherwise has the file read here.
+func PriceRun(dir string, s *Summary, cat *pricing.Catalog) (*Cost, error) {
+	var byKey modelUsage
+	if s.analysis != nil {
+		byKey = s.analysis.models
+	}
+	if byKey == nil {
+		byKey = modelUsage{}
+		if _, err := eachJSONLine(dir, record.AttemptsFile, byKey.add); err != nil {
+			return nil, err
 		}
-		m := byKey[key]
-		if m == nil {
-			m = &acc{}
-			byKey[key] = m
-		}
-		u := pricing.Usage{Prompt: int64(a.PromptTokens), Cached: int64(a.CachedTokens), Completion: int64(a.CompletionTokens)}
-		m.attempts++
-		m.usage = m.usage.Add(u)
-		// Retries only follow failures, so a failed attempt's usage is
-		// what retrying cost; a hedge's loser is canceled, hence failed.
-		if a.Outcome != record.OutcomeOK {
-			m.retry = m.retry.Add(u)
-		}
-	}); err != nil {
-		return nil, err
 	}
 	c := &Cost{Catalog: cat.Name, Complete: true, ByModel: []ModelCost{}, Assumptions: []string{CostAssumption}}
 	var pricedTokens int64

@@ -212,6 +212,9 @@ type analysis struct {
 	res      *Resilience
 	series   *Timeseries
 	relevant bool
+	// models sums the tokens of model attempts, for pricing, so that
+	// attempts.jsonl is read once.
+	models modelUsage
 }
 
 // stepID names one logical step.
@@ -222,8 +225,9 @@ type stepID struct {
 
 // analyzer accumulates per-second counts while the run's files stream by.
 type analyzer struct {
-	t0    time.Time
-	limit int // the last usable second index
+	models modelUsage
+	t0     time.Time
+	limit  int // the last usable second index
 
 	maxSec int
 	seen   bool // any record at all
@@ -262,6 +266,7 @@ type analyzer struct {
 
 func newAnalyzer(run *record.Run) *analyzer {
 	a := &analyzer{
+		models:          modelUsage{},
 		t0:              run.Started,
 		limit:           maxRunSeconds,
 		offered:         seriesMap{},
@@ -316,6 +321,7 @@ func (a *analyzer) targetOf(at *record.Attempt) string {
 }
 
 func (a *analyzer) attempt(at *record.Attempt) {
+	a.models.add(at)
 	tokens := int64(at.PromptTokens) + int64(at.CompletionTokens)
 	a.tokens.Prompt += int64(at.PromptTokens)
 	a.tokens.Completion += int64(at.CompletionTokens)
@@ -496,7 +502,7 @@ func analyze(dir string, run *record.Run) (*analysis, error) {
 
 	res := a.resilience(run, sc, windows, n, runS)
 	ts := a.timeseries(run, windows, n)
-	return &analysis{res: res, series: ts, relevant: len(faults) > 0 || hasPolicy(sc) || a.nEvents > 0}, nil
+	return &analysis{res: res, series: ts, relevant: len(faults) > 0 || hasPolicy(sc) || a.nEvents > 0, models: a.models}, nil
 }
 
 // goodputLimit is the latency within which an ok conversation counts as
