@@ -50,6 +50,8 @@ type Summary struct {
 	Cost *Cost `json:"cost"`
 	// Thresholds lists each threshold expression with its measured value.
 	Thresholds []Threshold `json:"thresholds"`
+	// Claims lists the scenario's vendor claims with their verdicts.
+	Claims []Claim `json:"claims,omitempty"`
 
 	// Resilience is present when the run had faults, client policies or
 	// policy events: see Resilience.
@@ -122,6 +124,61 @@ type Cost struct {
 	Complete    bool     `json:"complete"`
 	Assumptions []string `json:"assumptions"`
 	Notes       []string `json:"notes,omitempty"`
+
+	// Baseline prices the same measured usage on the scenario's baseline
+	// catalog; absent when the run is priced on the baseline itself.
+	Baseline *CostBaseline `json:"baseline,omitempty"`
+	// Monthly projects the run to the scenario's monthly volume.
+	Monthly *CostMonthly `json:"monthly,omitempty"`
+	// Payback is the payback and ROI of switching from the baseline's
+	// prices to the run's, with the scenario's switch costs.
+	Payback *Payback `json:"payback,omitempty"`
+	// WhatIf prices the same measured usage on every model of the
+	// catalog, cheapest first.
+	WhatIf []WhatIfRow `json:"what_if,omitempty"`
+}
+
+// CostBaseline is the run's usage priced on another catalog.
+type CostBaseline struct {
+	Catalog  string  `json:"catalog"`
+	TotalUSD float64 `json:"total_usd"`
+	// SavingPercent is 100 × (1 − run cost / baseline cost): what the
+	// run's prices save over the baseline's (cost.saving).
+	SavingPercent float64 `json:"saving_percent"`
+}
+
+// CostMonthly is the run's cost scaled to a monthly volume.
+type CostMonthly struct {
+	// Basis says what was scaled, as in "500M tokens/month".
+	Basis string `json:"basis"`
+	// Scale multiplies the run's measured usage into a month's.
+	Scale    float64  `json:"scale"`
+	USD      float64  `json:"usd"`
+	Baseline *float64 `json:"baseline_usd,omitempty"`
+}
+
+// Payback is the seed calculator's arithmetic: implementation cost =
+// hours × rate; payback months = implementation cost / monthly saving;
+// 12-month ROI = (12 × monthly saving − implementation cost) /
+// implementation cost.
+type Payback struct {
+	ImplementationUSD float64 `json:"implementation_usd"`
+	MonthlySavingUSD  float64 `json:"monthly_saving_usd"`
+	AnnualSavingUSD   float64 `json:"annual_saving_usd"`
+	// PaybackMonths is null when there is no saving: it never pays back.
+	PaybackMonths *float64 `json:"payback_months"`
+	ROI12Percent  float64  `json:"roi_12_month_percent"`
+}
+
+// WhatIfRow is the run's whole measured usage priced on one model.
+type WhatIfRow struct {
+	Model         string  `json:"model"`
+	Provider      string  `json:"provider,omitempty"`
+	InputPerMTok  float64 `json:"input_per_mtok"`
+	OutputPerMTok float64 `json:"output_per_mtok"`
+	USD           float64 `json:"usd"`
+	// MonthlyUSD is set when the scenario names a monthly volume.
+	MonthlyUSD *float64 `json:"monthly_usd,omitempty"`
 }
 
 // Threshold is one CI gate and its verdict.

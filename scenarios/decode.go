@@ -59,6 +59,7 @@ func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
 var (
 	unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
 	latencyType     = reflect.TypeFor[Latency]()
+	thresholdType   = reflect.TypeFor[Threshold]()
 )
 
 // enter follows aliases and charges n against the limits. It returns the
@@ -113,7 +114,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int) 
 func (d *decoder) decodeNonNil(n *yaml.Node, v reflect.Value, path string, depth int) {
 	t := v.Type()
 	switch {
-	case t == latencyType && n.Kind == yaml.MappingNode:
+	case (t == latencyType || t == thresholdType) && n.Kind == yaml.MappingNode:
 		d.decodeStruct(n, v, path, depth)
 	case reflect.PointerTo(t).Implements(unmarshalerType):
 		if err := v.Addr().Interface().(yaml.Unmarshaler).UnmarshalYAML(n); err != nil {

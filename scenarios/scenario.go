@@ -36,6 +36,13 @@ type Scenario struct {
 	// "conversation.p99 < 2s" (see thresholds.go). With Policies, they
 	// apply to each policy's run.
 	Thresholds []Threshold `yaml:"thresholds,omitempty"`
+	// Claims are the vendor's claims, each judged with a confidence
+	// interval (see claims.go).
+	Claims []Claim `yaml:"claims,omitempty"`
+	// Cost says how the run is priced and projected (see cost.go).
+	Cost *Cost `yaml:"cost,omitempty"`
+	// Budget caps what a run may spend.
+	Budget *SpendCap `yaml:"budget,omitempty"`
 
 	// File is where the scenario came from: a path, or "embedded:NAME".
 	File string `yaml:"-"`

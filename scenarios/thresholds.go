@@ -12,25 +12,44 @@ import (
 )
 
 // Threshold is one entry of the scenario's thresholds: list, a CI gate such
-// as "conversation.p99 < 2s". It is a struct, not a string, so that a later
-// schema can add fields (abort_on_fail, delay) in a mapping form; today only
-// the expression string is accepted.
+// as "conversation.p99 < 2s". In YAML it is the expression string, or a
+// mapping that adds abort_on_fail and delay:
+//
+//	thresholds:
+//	  - conversation.p99 < 2s
+//	  - expr: success_rate >= 99%
+//	    abort_on_fail: true
+//	    delay: 30s
 type Threshold struct {
-	Expr string
+	Expr string `yaml:"expr"`
+	// AbortOnFail stops the run as soon as the threshold fails while the
+	// run goes on, as k6's abortOnFail does: a run that has already lost
+	// its gate need not spend the rest of its schedule (or budget).
+	AbortOnFail bool `yaml:"abort_on_fail,omitempty"`
+	// Delay is how long after the start of the load abort_on_fail waits
+	// before it judges: early seconds hold too few samples to judge on.
+	Delay Duration `yaml:"delay,omitempty"`
 }
 
-// UnmarshalYAML accepts an expression string. The expression itself is
-// checked by validation, which places errors inside it.
+// UnmarshalYAML accepts the expression string form; the decoder reads the
+// mapping form field by field. The expression itself is checked by
+// validation, which places errors inside it.
 func (t *Threshold) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode || isNull(n) {
-		return fmt.Errorf("expected an expression string, such as \"conversation.p99 < 2s\", got %s", describe(n))
+		return fmt.Errorf("expected an expression string, such as \"conversation.p99 < 2s\", or a mapping with expr, abort_on_fail and delay, got %s", describe(n))
 	}
 	t.Expr = n.Value
 	return nil
 }
 
-// MarshalYAML writes t as its expression string.
-func (t Threshold) MarshalYAML() (any, error) { return t.Expr, nil }
+// MarshalYAML writes t as its expression string when that says it all.
+func (t Threshold) MarshalYAML() (any, error) {
+	if !t.AbortOnFail && t.Delay == 0 {
+		return t.Expr, nil
+	}
+	type plain Threshold
+	return plain(t), nil
+}
 
 // MetricKind says what a threshold metric measures, which decides the units
 // its limit may be written in.
@@ -83,6 +102,9 @@ var thresholdMetrics = map[string]MetricKind{
 	"rate.target":     MetricRate,
 	"rate.achieved":   MetricRate,
 	"rate.throughput": MetricRate,
+
+	"availability.model": MetricPercent,
+	"cost.saving":        MetricPercent,
 
 	"cost.total_usd":                       MetricUSD,
 	"cost.per_conversation_usd":            MetricUSD,
@@ -211,7 +233,12 @@ func (p *thresholdParser) parse() (*ThresholdExpr, error) {
 			return nil, err
 		}
 	} else if p.i < len(p.s) && p.s[p.i] == '{' {
-		return nil, p.fail(p.i, "%s takes no tag filter; only latency metrics such as step.model{provider=NAME} do", t.Metric)
+		if filterKeys(t.Metric) == nil {
+			return nil, p.fail(p.i, "%s takes no tag filter; only latency metrics such as step.model{provider=NAME} and availability.model do", t.Metric)
+		}
+		if err := p.filters(t); err != nil {
+			return nil, err
+		}
 	}
 
 	p.space()
@@ -453,31 +480,45 @@ func (v *validator) thresholds(s *Scenario) {
 		if v.failedInside(path) {
 			continue
 		}
-		_, err := ParseThreshold(th.Expr)
-		te, ok := err.(*ThresholdError)
-		if !ok {
-			continue
-		}
-		if strings.TrimSpace(th.Expr) == "" {
-			te.Msg, te.Offset = "empty; write an expression such as \"conversation.p99 < 2s\"", 0
-		}
-		e := &FieldError{File: v.file, Field: path, Msg: te.Msg}
-		n := v.nodes[path]
-		if n == nil {
-			v.errs = append(v.errs, e)
-			continue
-		}
-		e.Line, e.Column = n.Line, n.Column
-		// A plain or quoted one-line scalar maps offsets to columns; other
-		// styles (folded, literal, escapes) keep the scalar's own column.
-		switch n.Style {
-		case 0:
-			e.Column += te.Offset
-		case yaml.SingleQuotedStyle, yaml.DoubleQuotedStyle:
-			if !strings.ContainsAny(th.Expr, "\\'\"") {
-				e.Column += te.Offset + 1
+		if n := v.nodes[path]; n != nil && n.Kind == yaml.MappingNode {
+			if th.Delay != 0 && !th.AbortOnFail {
+				v.errorf(field(path, "delay"), "delay only applies with abort_on_fail: true")
 			}
+			path = field(path, "expr")
 		}
-		v.errs = append(v.errs, e)
+		v.expression(path, th.Expr)
 	}
+}
+
+// expression parses expr, a threshold or claim expression at path, and
+// reports an error at its place inside the expression. It returns the
+// parsed expression, or nil when it does not parse.
+func (v *validator) expression(path, expr string) *ThresholdExpr {
+	t, err := ParseThreshold(expr)
+	te, ok := err.(*ThresholdError)
+	if !ok {
+		return t
+	}
+	if strings.TrimSpace(expr) == "" {
+		te.Msg, te.Offset = "empty; write an expression such as \"conversation.p99 < 2s\"", 0
+	}
+	e := &FieldError{File: v.file, Field: path, Msg: te.Msg}
+	n := v.nodes[path]
+	if n == nil {
+		v.errs = append(v.errs, e)
+		return nil
+	}
+	e.Line, e.Column = n.Line, n.Column
+	// A plain or quoted one-line scalar maps offsets to columns; other
+	// styles (folded, literal, escapes) keep the scalar's own column.
+	switch n.Style {
+	case 0:
+		e.Column += te.Offset
+	case yaml.SingleQuotedStyle, yaml.DoubleQuotedStyle:
+		if !strings.ContainsAny(expr, "\\'\"") {
+			e.Column += te.Offset + 1
+		}
+	}
+	v.errs = append(v.errs, e)
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseThresholdValid(t *testing.T) {
@@ -92,22 +93,32 @@ func TestThresholdValidationErrors(t *testing.T) {
 		"  - conversation.p99 < 2s\n"+
 		"  - conversation.p99 < 2\n"+
 		"  - 'step.model{provder=p}.p95 < 1s'\n"+
-		"  - {expr: conversation.p99 < 2s, abort_on_fail: true}\n"+
+		"  - {expr: conversation.p99 < 2s, abort_on_fail: true, delay: 5s}\n"+
 		"  - success_rate >= 99%\n"+
-		"  - \"\"\n")...)
+		"  - \"\"\n"+
+		"  - {expr: 'dropped == 0', delay: 5s, abort: true}\n"+
+		"  - [conversation.p99 < 2s]\n"+
+		"  - {expr: conversation.p99 <, abort_on_fail: true}\n")...)
 	es := parseErrors(t, src)
 	checkErrors(t, es,
 		want{"41:24", "thresholds[1]", "the limit 2 has no unit"},
 		want{"42:17", "thresholds[2]", `step.model takes the tag filters provider, model, not "provder"`},
-		want{"43:5", "thresholds[3]", `expected an expression string, such as "conversation.p99 < 2s", got a mapping`},
 		want{"45:6", "thresholds[5]", "empty; write an expression such as"},
+		want{"46:39", "thresholds[6].abort", `unknown field "abort"`},
+		want{"47:5", "thresholds[7]", "expected an expression string"},
+		want{"48:30", "thresholds[8].expr", "missing the limit after <"},
 	)
+	// A list item that fails to decode quiets its siblings' checks, so this
+	// one stands alone.
+	es = parseErrors(t, edit(t, afterBase("thresholds:\n  - {expr: dropped == 0, delay: 5s}\n")...))
+	checkErrors(t, es, want{"40:33", "thresholds[0].delay", "delay only applies with abort_on_fail: true"})
 }
 
 func TestThresholdsRoundTrip(t *testing.T) {
 	src := edit(t, afterBase("thresholds:\n  - success_rate >= 99%   # a comment\n  - \"step.model{provider=p}.p95 < 800ms\"\n")...)
+	src = strings.Replace(src, "  - success_rate >= 99%   # a comment\n", "  - success_rate >= 99%   # a comment\n  - {expr: dropped == 0, abort_on_fail: true, delay: 10s}\n", 1)
 	s := mustParse(t, src)
-	want := []Threshold{{"success_rate >= 99%"}, {"step.model{provider=p}.p95 < 800ms"}}
+	want := []Threshold{{Expr: "success_rate >= 99%"}, {Expr: "dropped == 0", AbortOnFail: true, Delay: Duration(10 * time.Second)}, {Expr: "step.model{provider=p}.p95 < 800ms"}}
 	if !reflect.DeepEqual(s.Thresholds, want) {
 		t.Fatalf("thresholds = %+v, want %+v", s.Thresholds, want)
 	}

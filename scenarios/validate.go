@@ -139,6 +139,8 @@ func (v *validator) scenario(s *Scenario) {
 	v.faults(s)
 	v.policies(s)
 	v.thresholds(s)
+	v.claims(s)
+	v.cost(s)
 }
 
 func (v *validator) provider(path, name string, p *Provider) {

@@ -28,7 +28,7 @@ func reportCmd(args []string, stdout, stderr io.Writer) error {
 			return reportComparison(dir, runs, stdout)
 		}
 	}
-	s, err := report.Write(dir)
+	s, err := render(dir)
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func reportComparison(dir string, runs []report.PolicyRun, stdout io.Writer) err
 	if err != nil {
 		return err
 	}
-	if err := writeComparison(dir, cmp); err != nil {
+	if err := renderComparison(dir, cmp); err != nil {
 		return err
 	}
 	if err := cmp.WriteText(stdout); err != nil {

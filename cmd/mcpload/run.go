@@ -111,7 +111,7 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err := report.Write(dir)
+	s, err := render(dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("report: %w", err)
 	}

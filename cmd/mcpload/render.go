@@ -1,0 +1,42 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/htmlreport"
+	"github.com/mcpload/mcpload/report/plot"
+)
+
+// render writes everything a run folder shows: summary.json and the other
+// files of report.Write, the plots, and report.html.
+func render(dir string) (*report.Summary, error) {
+	s, err := report.Write(dir)
+	if err != nil {
+		return nil, err
+	}
+	plots, err := plot.Run(dir, s)
+	if err != nil {
+		return nil, fmt.Errorf("plots: %w", err)
+	}
+	if err := htmlreport.Write(dir, s, plots); err != nil {
+		return nil, fmt.Errorf("report.html: %w", err)
+	}
+	return s, nil
+}
+
+// renderComparison writes a policy comparison folder's own files:
+// comparison.json and .md, its plots, and its report.html.
+func renderComparison(dir string, cmp *report.Comparison) error {
+	if err := writeComparison(dir, cmp); err != nil {
+		return err
+	}
+	plots, err := plot.Comparison(dir, cmp)
+	if err != nil {
+		return fmt.Errorf("plots: %w", err)
+	}
+	if err := htmlreport.WriteComparison(dir, cmp, plots); err != nil {
+		return fmt.Errorf("report.html: %w", err)
+	}
+	return nil
+}
