@@ -79,6 +79,16 @@ type ConfigError struct {
 func (e *ConfigError) Error() string { return "scenario " + e.Scenario + ": " + e.Err.Error() }
 func (e *ConfigError) Unwrap() error { return e.Err }
 
+// AbortError is the cause to cancel Run's context with when the run
+// should stop itself rather than be interrupted: a failed abort_on_fail
+// threshold or a reached spend cap. The run is then recorded with status
+// aborted and Reason as its stop_reason.
+type AbortError struct {
+	Reason string
+}
+
+func (e *AbortError) Error() string { return "aborted: " + e.Reason }
+
 // Run runs sc and records it into outDir, which it creates: the arrivals of
 // sc.Load, each running the scenario's job, until the schedule ends or ctx
 // is done. It returns the final counters. When ctx is cancelled (Ctrl-C) it
@@ -167,10 +177,15 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	s.run(ctx, began)
 
 	flushErr := mon.stop()
-	status := record.StatusComplete
+	status, reason := record.StatusComplete, ""
 	if ctx.Err() != nil {
 		status = record.StatusInterrupted
+		var abort *AbortError
+		if errors.As(context.Cause(ctx), &abort) {
+			status, reason = record.StatusAborted, abort.Reason
+		}
 	}
+	rec.meta.StopReason = reason
 	run, err := rec.Close(status)
 	if o.progress != nil {
 		mon.tick(time.Now())

@@ -130,6 +130,10 @@ const (
 	StatusRunning     = "running"
 	StatusComplete    = "complete"
 	StatusInterrupted = "interrupted" // Ctrl-C or a deadline: a partial run
+	// StatusAborted: the run stopped itself before its schedule ended,
+	// because a threshold with abort_on_fail failed or the spend cap was
+	// reached; StopReason says which.
+	StatusAborted = "aborted"
 	StatusFailed      = "failed"
 )
 
@@ -142,6 +146,8 @@ type Run struct {
 	Seed     int64  `json:"seed"`
 	Version  string `json:"mcpload_version"`
 	Status   string `json:"status"`
+	// StopReason says why an aborted run stopped.
+	StopReason string `json:"stop_reason,omitempty"`
 
 	Started time.Time `json:"started"`
 	Ended   time.Time `json:"ended,omitempty"`

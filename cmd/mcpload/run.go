@@ -19,6 +19,7 @@ import (
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/pricing"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -31,6 +32,7 @@ type runFlags struct {
 	allowRemote bool
 	progress    string
 	policies    string
+	catalog     string
 }
 
 func runCmd(args []string, stdout, stderr io.Writer) error {
@@ -42,6 +44,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	fs.Int64Var(&f.seed, "seed", 0, "seed for arrivals, latency and fault draws (default: the scenario's, else random)")
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow non-loopback targets: real providers spend real money")
 	fs.StringVar(&f.policies, "policy", "", "with a policies: list, run only these policies (comma-separated names)")
+	fs.StringVar(&f.catalog, "catalog", "", "price the run on this catalog: list-prices, relay-example, or a YAML or LiteLLM JSON file (overrides cost.catalog)")
 	fs.StringVar(&f.progress, "progress", "auto", "live progress on stderr: auto (on a terminal, not in CI), on, off")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -103,7 +106,21 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 		defer p.done()
 		opts = append(opts, attacker.WithProgress(p.update))
 	}
-	res, err := attacker.Run(ctx, sc, dir, opts...)
+	cat, err := pricing.Open(costCatalog(sc))
+	if err != nil {
+		return nil, nil, invalid(fmt.Errorf("cost.catalog: %w", err))
+	}
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stopGates := func() {}
+	if g := newGates(sc, dir, cat, stderr); g != nil {
+		done := make(chan struct{})
+		go func() { defer close(done); g.watch(runCtx, cancel) }()
+		stopGates = func() { cancel(nil); <-done }
+	}
+	res, err := attacker.Run(runCtx, sc, dir, opts...)
+	// The gates must be done before the report reads the folder.
+	stopGates()
 	var cfgErr *attacker.ConfigError
 	if errors.As(err, &cfgErr) {
 		return nil, nil, invalid(err)
@@ -120,8 +137,11 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 
 // verdict turns a finished run into the command's exit status.
 func verdict(res *record.Run, s *report.Summary, dir string) error {
-	if res.Status == record.StatusInterrupted {
+	switch res.Status {
+	case record.StatusInterrupted:
 		return &exitError{exitRuntime, fmt.Errorf("interrupted: the partial run is in %s", dir)}
+	case record.StatusAborted:
+		return abortExit(res, dir)
 	}
 	if failed := report.ThresholdsFailed(s.Thresholds); len(failed) > 0 {
 		parts := make([]string, len(failed))
@@ -251,6 +271,18 @@ func applyOverrides(sc *scenarios.Scenario, f runFlags) error {
 		for i := range sc.Faults {
 			sc.Faults[i].From, sc.Faults[i].For = at(sc.Faults[i].From), at(sc.Faults[i].For)
 		}
+	}
+	if f.catalog != "" {
+		if sc.Cost == nil {
+			sc.Cost = &scenarios.Cost{}
+		}
+		sc.Cost.Catalog = f.catalog
+	}
+	if sc.Cost != nil {
+		// The resolved scenario.yaml must name catalogs that `mcpload
+		// report` finds again from any directory.
+		sc.Cost.Catalog = catalogPath(sc.Cost.Catalog, f.catalog != "", sc.File)
+		sc.Cost.Baseline = catalogPath(sc.Cost.Baseline, false, sc.File)
 	}
 	if err := sc.Validate(); err != nil {
 		return fmt.Errorf("after the command-line overrides: %w", err)
