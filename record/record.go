@@ -134,7 +134,7 @@ const (
 	// because a threshold with abort_on_fail failed or the spend cap was
 	// reached; StopReason says which.
 	StatusAborted = "aborted"
-	StatusFailed      = "failed"
+	StatusFailed  = "failed"
 )
 
 // Run is the metadata and counters of a run (run.json). The attacker
