@@ -12,7 +12,7 @@ SCENARIO  ?= quickstart
 STATICCHECK_VERSION := v0.8.2
 export GOTOOLCHAIN := local
 
-.PHONY: all build run test test-short lint fuzz bench clean
+.PHONY: all build run test test-short lint fuzz bench browser clean
 
 all: build
 
@@ -25,10 +25,11 @@ $(MCPLOAD): $(shell find . -name '*.go' -o -name '*.yaml' -o -name 'go.mod' | gr
 run: $(MCPLOAD)
 	./$(MCPLOAD) run $(SCENARIO)
 
-# The whole suite, with the race detector.
-test:
+# The whole suite, with the race detector. The browser test of report.html
+# must run here, not skip: Chromium is installed first.
+test: browser
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 9m ./...
+	MCPLOAD_REQUIRE_BROWSER=1 $(GO) test -race -count=1 -timeout 9m ./...
 
 test-short:
 	$(GO) test -short -count=1 ./...
@@ -49,6 +50,20 @@ $(VEGETA): go.mod
 # the same mock endpoint in one run; prints the ratios the README quotes.
 bench: $(MCPLOAD) $(VEGETA)
 	$(GO) run ./cmd/mcpload-bench -mcpload $(MCPLOAD) -vegeta $(VEGETA)
+
+# Debian's Chromium, for the browser test of report.html
+# (report/htmlreport/browser_test.go), when it is missing. CI runs as root.
+# apt waits up to 5 minutes for a lock another apt holds, and the install is
+# tried three times, so that a concurrent apt run does not fail the build.
+CHROMIUM := /usr/bin/chromium
+APT      := DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300
+browser:
+	@test -x $(CHROMIUM) || for try in 1 2 3; do \
+		{ $(APT) update && $(APT) install -y --no-install-recommends chromium; } && break; \
+		test $$try = 3 && { echo "make browser: could not install chromium (run as root, or install it yourself)"; exit 1; }; \
+		echo "make browser: apt failed (a lock?); retrying in 20 s"; sleep 20; \
+	done
+	@$(CHROMIUM) --version 2>/dev/null | grep -i chromium
 
 clean:
 	rm -rf $(BIN)

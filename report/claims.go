@@ -1,6 +1,22 @@
 package report
 
-import "github.com/mcpload/mcpload/report/confidence"
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/report/confidence"
+	"github.com/mcpload/mcpload/report/pricing"
+	"github.com/mcpload/mcpload/scenarios"
+)
 
 // Claim verdicts.
 const (
@@ -27,4 +43,370 @@ type Claim struct {
 	Range    string `json:"range,omitempty"`
 	// Note says why a claim is inconclusive, or which key decided.
 	Note string `json:"note,omitempty"`
+}
+
+// EvaluateClaims judges each claim of sc against the run: s and hs as
+// Summarize returns them. Every bootstrap draws from the run's seed, so
+// re-rendering a folder gives the same verdicts.
+//
+//   - A latency claim bootstraps its statistic over the whole-run
+//     histogram of the metric; when the metric's filter matches several
+//     keys, their histograms are merged (and the note says so), since a
+//     claim is about the service, not one of its keys.
+//   - success_rate and error_rate take Wilson's interval on conversations.
+//   - availability.model takes Wilson's interval on model attempts.
+//   - cost.saving resamples conversations (see savingInterval).
+func EvaluateClaims(s *Summary, hs Histograms, sc *scenarios.Scenario) []Claim {
+	if sc == nil || len(sc.Claims) == 0 {
+		return nil
+	}
+	out := make([]Claim, 0, len(sc.Claims))
+	for _, c := range sc.Claims {
+		out = append(out, evaluateClaim(s, hs, sc, c))
+	}
+	return out
+}
+
+func evaluateClaim(s *Summary, hs Histograms, sc *scenarios.Scenario, c scenarios.Claim) Claim {
+	cl := Claim{Name: c.Name, Source: c.Source, Expect: c.Expect, Verdict: ClaimInconclusive}
+	th, err := scenarios.ParseThreshold(c.Expect)
+	if err != nil {
+		cl.Note = "invalid expression: " + err.Error()
+		return cl
+	}
+	if ok, why := scenarios.Claimable(th); !ok {
+		cl.Note = why
+		return cl
+	}
+	iv, note, ok := claimInterval(s, hs, sc, th)
+	cl.Interval, cl.Note = iv, note
+	if !ok {
+		return cl
+	}
+	if iv.N == 0 || math.IsNaN(iv.Lo) || math.IsNaN(iv.Hi) {
+		cl.Note = joinNotes("no samples to judge on", note)
+		return cl
+	}
+	cl.Verdict = claimVerdict(th, iv)
+	cl.Measured = th.Format(iv.Estimate)
+	cl.Range = "[" + th.Format(iv.Lo) + ", " + th.Format(iv.Hi) + "]"
+	return cl
+}
+
+// claimVerdict applies the rule: a claim that the value is below a limit
+// holds when the interval's upper end is, and is refuted when its lower
+// end is not; a claim that it is above a limit mirrors that.
+func claimVerdict(th *scenarios.ThresholdExpr, iv confidence.Interval) string {
+	switch th.Op {
+	case "<", "<=":
+		switch {
+		case th.Holds(iv.Hi):
+			return ClaimHolds
+		case !th.Holds(iv.Lo):
+			return ClaimRefuted
+		}
+	case ">", ">=":
+		switch {
+		case th.Holds(iv.Lo):
+			return ClaimHolds
+		case !th.Holds(iv.Hi):
+			return ClaimRefuted
+		}
+	}
+	return ClaimInconclusive
+}
+
+// claimInterval measures th's metric with its 95% interval, in the
+// metric's base unit. ok is false when there is nothing to judge, and
+// note then says why.
+func claimInterval(s *Summary, hs Histograms, sc *scenarios.Scenario, th *scenarios.ThresholdExpr) (iv confidence.Interval, note string, ok bool) {
+	seed := uint64(s.Seed)
+	c := s.Conversations
+	offered := c.Started + c.Dropped
+	switch th.Metric {
+	case "success_rate", "error_rate":
+		if offered == 0 {
+			return iv, "no conversations were offered", false
+		}
+		k := c.OK
+		if th.Metric == "error_rate" {
+			k = c.Failed + c.Dropped
+		}
+		return percent(confidence.Wilson(k, offered)), "", true
+	case "availability.model":
+		a, note, ok := availability(s, th.Filters)
+		if !ok {
+			return iv, note, false
+		}
+		return percent(confidence.Wilson(a.Answered, a.Total())), note, true
+	case "cost.saving":
+		return savingInterval(s, sc, seed)
+	}
+	if th.Kind != scenarios.MetricLatency {
+		return iv, th.Metric + " is not a measurement a claim can test", false
+	}
+	h, note, ok := claimHistogram(hs, th)
+	if !ok {
+		return iv, note, false
+	}
+	stat := claimStat(th.Stat)
+	if ok, need := stat.Enough(uint64(h.TotalCount())); !ok {
+		return iv, fmt.Sprintf("%d samples are too few to judge %s: it needs %d, so that %d lie beyond it", h.TotalCount(), th.Stat, need, confidence.MinTail), false
+	}
+	return confidence.Bootstrap(confidence.FromHistogram(h, 1/usPerMs), stat, seed), note, true
+}
+
+// percent turns an interval of a proportion (0-1) into percent.
+func percent(iv confidence.Interval) confidence.Interval {
+	iv.Estimate, iv.Lo, iv.Hi = 100*iv.Estimate, 100*iv.Lo, 100*iv.Hi
+	return iv
+}
+
+// claimStat is the bootstrap statistic of a latency statistic's name.
+func claimStat(name string) confidence.Stat {
+	switch name {
+	case "mean":
+		return confidence.Mean
+	case "p50":
+		return confidence.Quantile(0.50)
+	case "p90":
+		return confidence.Quantile(0.90)
+	case "p95":
+		return confidence.Quantile(0.95)
+	case "p99":
+		return confidence.Quantile(0.99)
+	}
+	return confidence.Quantile(0.999) // p999, the last of scenarios.ClaimStats
+}
+
+// claimHistogram returns the whole-run histogram th's latency metric
+// names: the level's own, or the merge of every key its filters match.
+func claimHistogram(hs Histograms, th *scenarios.ThresholdExpr) (*hdrhistogram.Histogram, string, bool) {
+	switch th.Metric {
+	case record.LevelConversation, record.LevelService:
+		h := hs[th.Metric]
+		if h == nil || h.TotalCount() == 0 {
+			return nil, "no ok conversations were recorded", false
+		}
+		return h, "", true
+	}
+	level, kind, _ := strings.Cut(th.Metric, ".")
+	var keys []string
+	for _, tag := range hs.Tags() {
+		key, ok := strings.CutPrefix(tag, level+".")
+		if !ok || strings.HasSuffix(key, record.FailedSuffix) || hs[tag].TotalCount() == 0 {
+			continue
+		}
+		if keyMatches(key, kind, th.Filters) {
+			keys = append(keys, key)
+		}
+	}
+	switch len(keys) {
+	case 0:
+		return nil, fmt.Sprintf("no ok %s latencies match %s%s", level, th.Metric, filterText(th.Filters)), false
+	case 1:
+		return hs[level+"."+keys[0]], keys[0], true
+	}
+	merged := hdrhistogram.New(record.HistLowest, record.HistHighest, record.HistSigFigs)
+	for _, k := range keys {
+		merged.Merge(hs[level+"."+k])
+	}
+	return merged, fmt.Sprintf("%d keys merged: %s", len(keys), strings.Join(keys, ", ")), true
+}
+
+// availability sums the answered and unanswered model attempts of the
+// keys that filters match: every model attempt without a filter. note
+// names the keys when several were summed.
+func availability(s *Summary, filters []scenarios.TagFilter) (answered, string, bool) {
+	if s.analysis == nil || s.analysis.claims == nil {
+		return answered{}, "availability is counted from the run folder's attempts.jsonl, which this summary was not built from", false
+	}
+	var sum answered
+	var keys []string
+	for _, key := range sortedKeys(s.analysis.claims.avail) {
+		k, _ := strings.CutPrefix(key, record.StepModel+":")
+		if !keyMatches(key, record.StepModel, filters) {
+			continue
+		}
+		a := s.analysis.claims.avail[key]
+		sum.Answered += a.Answered
+		sum.Down += a.Down
+		keys = append(keys, k)
+	}
+	if sum.Total() == 0 {
+		what := "no model attempts"
+		if len(filters) > 0 {
+			what += " match " + filterText(filters)
+		}
+		return sum, what + " (or all were canceled or refused by a breaker)", false
+	}
+	note := ""
+	if len(keys) > 1 {
+		note = fmt.Sprintf("%d keys summed: %s", len(keys), strings.Join(keys, ", "))
+	}
+	return sum, note, true
+}
+
+// savingInterval is cost.saving, 100 × (1 − run cost / baseline cost) of
+// the same measured usage, with a 95% interval from a cluster bootstrap
+// over conversations: each conversation bucket's usage is priced on both
+// catalogs, and resamples of the buckets give resamples of the ratio of
+// the sums. Conversations, not attempts, are resampled because a
+// conversation's attempts share its length and its retries.
+//
+// The estimate is the cost section's baseline saving. Only models priced
+// on both catalogs enter the interval; the note names any other.
+func savingInterval(s *Summary, sc *scenarios.Scenario, seed uint64) (confidence.Interval, string, bool) {
+	iv := confidence.Interval{Method: confidence.MethodBootstrap}
+	if s.Cost == nil {
+		return iv, "the run has no cost section (no pricing catalog priced it)", false
+	}
+	if s.Cost.Baseline == nil {
+		return iv, "the scenario names no baseline catalog (cost.baseline) to compare the run's prices with", false
+	}
+	if s.analysis == nil || s.analysis.claims == nil {
+		return iv, "the interval resamples the run folder's attempts.jsonl, which this summary was not built from", false
+	}
+	runName, baseName := s.Cost.Catalog, s.Cost.Baseline.Catalog
+	if sc != nil && sc.Cost != nil {
+		runName, baseName = cmp.Or(sc.Cost.Catalog, runName), cmp.Or(sc.Cost.Baseline, baseName)
+	}
+	run, err := pricing.Open(runName)
+	if err != nil {
+		return iv, "open the run's catalog: " + err.Error(), false
+	}
+	base, err := pricing.Open(baseName)
+	if err != nil {
+		return iv, "open the baseline catalog: " + err.Error(), false
+	}
+	var runB, baseB [costBuckets]float64
+	var unpriced []string
+	usage := s.analysis.claims.usage
+	for _, key := range sortedKeys(usage) {
+		_, model, _ := strings.Cut(key, "/")
+		rp, rok := run.Lookup(model)
+		bp, bok := base.Lookup(model)
+		if !rok || !bok {
+			unpriced = append(unpriced, model)
+			continue
+		}
+		for i, u := range usage[key] {
+			runB[i] += rp.Cost(u)
+			baseB[i] += bp.Cost(u)
+		}
+	}
+	note := ""
+	if len(unpriced) > 0 {
+		note = "left out of the interval, not priced on both catalogs: " + strings.Join(unpriced, ", ")
+	}
+	// Resample the buckets that hold any usage.
+	var runs, bases []float64
+	for i := range runB {
+		if baseB[i] > 0 || runB[i] > 0 {
+			runs, bases = append(runs, runB[i]), append(bases, baseB[i])
+		}
+	}
+	iv.Estimate, iv.N = s.Cost.Baseline.SavingPercent, uint64(len(runs))
+	if len(runs) == 0 {
+		return iv, joinNotes("no priced usage to resample", note), false
+	}
+	if s.Conversations.Started > costBuckets {
+		note = joinNotes(fmt.Sprintf("n counts buckets of conversations (conv %% %d)", costBuckets), note)
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x636f7374)) // "cost"
+	reps := make([]float64, 0, confidence.Resamples)
+	for range confidence.Resamples {
+		var r, b float64
+		for range runs {
+			j := rng.IntN(len(runs))
+			r += runs[j]
+			b += bases[j]
+		}
+		if b > 0 {
+			reps = append(reps, 100*(1-r/b))
+		}
+	}
+	if len(reps) == 0 {
+		return iv, joinNotes("the baseline prices the usage at $0", note), false
+	}
+	slices.Sort(reps)
+	at := func(q float64) float64 { return reps[int(math.Round(q*float64(len(reps)-1)))] }
+	iv.Lo, iv.Hi = at((1-confidence.Level)/2), at(1-(1-confidence.Level)/2)
+	return iv, note, true
+}
+
+func joinNotes(notes ...string) string {
+	var out []string
+	for _, n := range notes {
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// claimMark is a verdict's mark in text and Markdown.
+func claimMark(verdict string) string {
+	switch verdict {
+	case ClaimHolds:
+		return "✓"
+	case ClaimRefuted:
+		return "✗"
+	}
+	return "?"
+}
+
+// printClaims writes the Claims block of the terminal summary: the
+// verdict, the claim, the estimate and its 95% interval, and n.
+func printClaims(w io.Writer, cs []Claim) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "Claims (95% intervals)")
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	for _, c := range cs {
+		measured := "—"
+		if c.Measured != "" {
+			measured = c.Measured + " " + c.Range
+		}
+		line := fmt.Sprintf("  %s %s\t%s\t%s\t%s\tn=%d", claimMark(c.Verdict), c.Name, c.Verdict, c.Expect, measured, c.Interval.N)
+		if c.Note != "" {
+			line += " (" + c.Note + ")"
+		}
+		fmt.Fprintln(tw, line)
+	}
+	return tw.Flush()
+}
+
+// markdownClaims writes the Claims table of report.md.
+func markdownClaims(b *strings.Builder, cs []Claim) {
+	if len(cs) == 0 {
+		return
+	}
+	tally := map[string]int{}
+	for _, c := range cs {
+		tally[c.Verdict]++
+	}
+	fmt.Fprintf(b, "Vendor claims, judged on 95%% intervals: %d hold, %d refuted, %d inconclusive.\n\n", tally[ClaimHolds], tally[ClaimRefuted], tally[ClaimInconclusive])
+	b.WriteString("| | claim | verdict | expect | measured | 95% interval | n |\n| :---: | --- | --- | --- | ---: | ---: | ---: |\n")
+	for _, c := range cs {
+		mark := map[string]string{ClaimHolds: "✅", ClaimRefuted: "❌"}[c.Verdict]
+		if mark == "" {
+			mark = "❔"
+		}
+		name := mdText(c.Name)
+		if c.Source != "" {
+			name += " (" + mdText(c.Source) + ")"
+		}
+		measured, rng := c.Measured, c.Range
+		if measured == "" {
+			measured, rng = "—", "—"
+		}
+		verdict := c.Verdict
+		if c.Note != "" {
+			verdict += " (" + mdText(c.Note) + ")"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | `%s` | %s | %s | %d |\n", mark, name, verdict, mdCode(c.Expect), mdText(measured), mdText(rng), c.Interval.N)
+	}
+	b.WriteString("\n")
 }

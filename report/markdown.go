@@ -13,7 +13,7 @@ import (
 const MarkdownFile = "report.md"
 
 // WriteMarkdown writes s as GitHub Markdown: the verdict first, then the
-// thresholds, the counts and the latency table in ms.
+// thresholds, the counts, the latency table in ms and the cost.
 func WriteMarkdown(w io.Writer, s *Summary) error {
 	var b strings.Builder
 	failed := ThresholdsFailed(s.Thresholds)
@@ -21,7 +21,7 @@ func WriteMarkdown(w io.Writer, s *Summary) error {
 	switch {
 	case s.Status == record.StatusInterrupted:
 		verdict = "⚠️ INTERRUPTED"
-	case len(failed) > 0:
+	case len(failed) > 0 || s.Status == record.StatusAborted:
 		verdict = "❌ FAIL"
 	}
 	fmt.Fprintf(&b, "### mcpload `%s`: %s\n\n", mdCode(s.Scenario), verdict)
@@ -39,8 +39,11 @@ func WriteMarkdown(w io.Writer, s *Summary) error {
 		}
 		fmt.Fprintf(&b, "%d of %d thresholds failed: %s.", len(failed), len(s.Thresholds), strings.Join(names, ", "))
 	}
-	if s.Status == record.StatusInterrupted {
+	switch s.Status {
+	case record.StatusInterrupted:
 		b.WriteString(" The run was interrupted: the figures cover the partial run.")
+	case record.StatusAborted:
+		fmt.Fprintf(&b, " The run stopped itself (%s): the figures cover the partial run.", mdText(s.StopReason))
 	}
 	b.WriteString("\n\n")
 
@@ -62,6 +65,7 @@ func WriteMarkdown(w io.Writer, s *Summary) error {
 		}
 		b.WriteString("\n")
 	}
+	markdownClaims(&b, s.Claims)
 
 	unit := "conversations"
 	if s.Kind == "mcp_direct" {
@@ -87,6 +91,7 @@ func WriteMarkdown(w io.Writer, s *Summary) error {
 				mdText(r.name), st.Count, st.Mean, st.P50, st.P90, st.P99, st.P999, st.Max)
 		}
 	}
+	markdownCost(&b, s.Cost)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -215,6 +215,8 @@ type analysis struct {
 	// models sums the tokens of model attempts, for pricing, so that
 	// attempts.jsonl is read once.
 	models modelUsage
+	// claims counts what claims test: availability and cost by bucket.
+	claims *claimCounts
 }
 
 // stepID names one logical step.
@@ -226,6 +228,7 @@ type stepID struct {
 // analyzer accumulates per-second counts while the run's files stream by.
 type analyzer struct {
 	models modelUsage
+	claims claimCounts
 	t0     time.Time
 	limit  int // the last usable second index
 
@@ -262,6 +265,10 @@ type analyzer struct {
 	convDropped, convGood           series
 	convByCause                     seriesMap
 	goodLimit                       time.Duration
+	inFlight                        inFlight
+
+	// attemptOutcomes counts attempts by outcome class.
+	attemptOutcomes seriesMap
 }
 
 func newAnalyzer(run *record.Run) *analyzer {
@@ -277,12 +284,14 @@ func newAnalyzer(run *record.Run) *analyzer {
 		retriesByReason: map[string]uint64{},
 		fallbackRoutes:  map[string]uint64{},
 		convByCause:     seriesMap{},
+		attemptOutcomes: seriesMap{},
 	}
 	if !run.Ended.IsZero() && run.Ended.After(run.Started) {
 		// Nothing starts after the end: anything later is clock skew, and
 		// goes in the last interval.
 		a.limit = max(int(math.Ceil(run.Ended.Sub(run.Started).Seconds()))-1, 0)
 	}
+	a.inFlight.limit = (a.limit + 1) * int(time.Second/inFlightBin)
 	return a
 }
 
@@ -322,6 +331,7 @@ func (a *analyzer) targetOf(at *record.Attempt) string {
 
 func (a *analyzer) attempt(at *record.Attempt) {
 	a.models.add(at)
+	a.claims.add(at)
 	tokens := int64(at.PromptTokens) + int64(at.CompletionTokens)
 	a.tokens.Prompt += int64(at.PromptTokens)
 	a.tokens.Completion += int64(at.CompletionTokens)
@@ -335,6 +345,7 @@ func (a *analyzer) attempt(at *record.Attempt) {
 		a.okModelTokens += tokens
 	}
 	i := a.sec(at.Start)
+	a.attemptOutcomes.add(at.Outcome, i, 1)
 	a.tokPrompt.add(i, uint64(max(at.PromptTokens, 0)))
 	a.tokComp.add(i, uint64(max(at.CompletionTokens, 0)))
 	a.tokCached.add(i, uint64(max(at.CachedTokens, 0)))
@@ -419,6 +430,11 @@ func (a *analyzer) event(e *record.Event) {
 func (a *analyzer) result(r *vegeta.Result) {
 	i := a.sec(r.Timestamp)
 	a.convOffered.add(i, 1)
+	if r.Latency > 0 {
+		// Dropped conversations (latency 0) never were in flight.
+		from := r.Timestamp.Sub(a.t0)
+		a.inFlight.add(from, from+r.Latency)
+	}
 	switch {
 	case r.Error == "":
 		a.convOK.add(i, 1)
@@ -502,7 +518,7 @@ func analyze(dir string, run *record.Run) (*analysis, error) {
 
 	res := a.resilience(run, sc, windows, n, runS)
 	ts := a.timeseries(run, windows, n)
-	return &analysis{res: res, series: ts, relevant: len(faults) > 0 || hasPolicy(sc) || a.nEvents > 0, models: a.models}, nil
+	return &analysis{res: res, series: ts, relevant: len(faults) > 0 || hasPolicy(sc) || a.nEvents > 0, models: a.models, claims: &a.claims}, nil
 }
 
 // goodputLimit is the latency within which an ok conversation counts as
@@ -835,6 +851,7 @@ func (a *analyzer) timeseries(run *record.Run, windows []window, n int) *Timeser
 		Steps:           a.steps.padded(n),
 		StepAttempts:    a.stepAttempts.padded(n),
 		Amplification:   make([]*float64, n),
+		AttemptOutcomes: a.attemptOutcomes.padded(n),
 		Offered:         a.offered.padded(n),
 		OfferedFailed:   a.offFailed.padded(n),
 		Retries:         a.retries.padded(n),
@@ -849,6 +866,7 @@ func (a *analyzer) timeseries(run *record.Run, windows []window, n int) *Timeser
 			Cached:     a.tokCached.padded(n),
 		},
 	}
+	ts.InFlightMean, ts.InFlightMax = a.inFlight.series(n)
 	for i := range n {
 		ts.T[i] = float64(i)
 		if o := a.convOffered.at(i); o > 0 {

@@ -17,7 +17,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report/pricing"
+	"github.com/mcpload/mcpload/scenarios"
 )
 
 // SummarySchema identifies the version of summary.json's layout.
@@ -31,6 +31,8 @@ type Summary struct {
 	Seed     int64  `json:"seed"`
 	Version  string `json:"mcpload_version"`
 	Status   string `json:"status"`
+	// StopReason says why an aborted run stopped (see record.Run).
+	StopReason string `json:"stop_reason,omitempty"`
 
 	Started   time.Time `json:"started"`
 	Ended     time.Time `json:"ended"`
@@ -125,59 +127,81 @@ type Cost struct {
 	Assumptions []string `json:"assumptions"`
 	Notes       []string `json:"notes,omitempty"`
 
-	// Baseline prices the same measured usage on the scenario's baseline
-	// catalog; absent when the run is priced on the baseline itself.
+	// Baseline prices the same measured usage on the baseline catalog
+	// (cost.baseline; by default the list prices when the run is priced
+	// on another catalog); absent when the run is priced on the baseline
+	// itself, or no model is priced in both (a note says so).
 	Baseline *CostBaseline `json:"baseline,omitempty"`
 	// Monthly projects the run to the scenario's monthly volume.
 	Monthly *CostMonthly `json:"monthly,omitempty"`
 	// Payback is the payback and ROI of switching from the baseline's
-	// prices to the run's, with the scenario's switch costs.
+	// prices to the run's, with the scenario's switch costs; it needs
+	// Baseline and Monthly.
 	Payback *Payback `json:"payback,omitempty"`
 	// WhatIf prices the same measured usage on every model of the
-	// catalog, cheapest first.
+	// catalog, cheapest first; at most MaxWhatIfRows of them.
 	WhatIf []WhatIfRow `json:"what_if,omitempty"`
 }
 
 // CostBaseline is the run's usage priced on another catalog.
 type CostBaseline struct {
-	Catalog  string  `json:"catalog"`
+	Catalog string `json:"catalog"`
+	// TotalUSD covers the models the baseline catalog prices.
 	TotalUSD float64 `json:"total_usd"`
-	// SavingPercent is 100 × (1 − run cost / baseline cost): what the
-	// run's prices save over the baseline's (cost.saving).
+	// SavingUSD is the baseline's cost less the run's, over the models
+	// both catalogs price.
+	SavingUSD float64 `json:"saving_usd"`
+	// SavingPercent is 100 × (1 − run cost / baseline cost) over the
+	// models both catalogs price: what the run's prices save over the
+	// baseline's (the cost.saving metric). Negative when the run costs
+	// more.
 	SavingPercent float64 `json:"saving_percent"`
+	// Complete is false when some model with usage is missing from
+	// either catalog and so from the saving; notes name it.
+	Complete bool `json:"complete"`
 }
 
 // CostMonthly is the run's cost scaled to a monthly volume.
 type CostMonthly struct {
 	// Basis says what was scaled, as in "500M tokens/month".
 	Basis string `json:"basis"`
-	// Scale multiplies the run's measured usage into a month's.
-	Scale    float64  `json:"scale"`
+	// Scale multiplies the run's measured usage into a month's: the
+	// volume over the run's started conversations, or over its model
+	// tokens (prompt plus completion).
+	Scale float64 `json:"scale"`
+	// USD and Baseline are the run's total_usd and the baseline's,
+	// scaled.
 	USD      float64  `json:"usd"`
 	Baseline *float64 `json:"baseline_usd,omitempty"`
 }
 
 // Payback is the seed calculator's arithmetic: implementation cost =
-// hours × rate; payback months = implementation cost / monthly saving;
-// 12-month ROI = (12 × monthly saving − implementation cost) /
-// implementation cost.
+// hours × rate; monthly saving = the baseline's saving_usd, scaled;
+// payback months = implementation cost / monthly saving; 12-month ROI =
+// (12 × monthly saving − implementation cost) / implementation cost.
 type Payback struct {
-	ImplementationUSD float64 `json:"implementation_usd"`
-	MonthlySavingUSD  float64 `json:"monthly_saving_usd"`
-	AnnualSavingUSD   float64 `json:"annual_saving_usd"`
+	ImplementationHours float64 `json:"implementation_hours"`
+	HourlyRateUSD       float64 `json:"hourly_rate_usd"`
+	ImplementationUSD   float64 `json:"implementation_usd"`
+	MonthlySavingUSD    float64 `json:"monthly_saving_usd"`
+	AnnualSavingUSD     float64 `json:"annual_saving_usd"`
 	// PaybackMonths is null when there is no saving: it never pays back.
+	// It is 0 when switching costs nothing.
 	PaybackMonths *float64 `json:"payback_months"`
-	ROI12Percent  float64  `json:"roi_12_month_percent"`
+	// ROI12Percent is null when switching costs nothing: there is no
+	// cost to return on.
+	ROI12Percent *float64 `json:"roi_12_month_percent"`
 }
 
 // WhatIfRow is the run's whole measured usage priced on one model.
 type WhatIfRow struct {
-	Model         string  `json:"model"`
-	Provider      string  `json:"provider,omitempty"`
-	InputPerMTok  float64 `json:"input_per_mtok"`
-	OutputPerMTok float64 `json:"output_per_mtok"`
-	USD           float64 `json:"usd"`
-	// MonthlyUSD is set when the scenario names a monthly volume.
+	Model              string   `json:"model"`
+	Provider           string   `json:"provider,omitempty"`
+	InputPerMTok       float64  `json:"input_per_mtok"`
+	CachedInputPerMTok *float64 `json:"cached_input_per_mtok,omitempty"`
+	OutputPerMTok      float64  `json:"output_per_mtok"`
+	USD                float64  `json:"usd"`
+	// MonthlyUSD is set when there is a monthly volume.
 	MonthlyUSD *float64 `json:"monthly_usd,omitempty"`
 }
 
@@ -231,8 +255,27 @@ func ReadRun(dir string) (*record.Run, error) {
 	return &run, nil
 }
 
-// Summarize builds the summary of the run in dir.
+// Summarize builds the summary of the run in dir, priced and projected as
+// the cost: section of its scenario.yaml says.
 func Summarize(dir string) (*Summary, Histograms, error) {
+	sc, err := ReadScenario(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	var c *scenarios.Cost
+	if sc != nil {
+		c = sc.Cost
+	}
+	o, err := NewCostOptions(c)
+	if err != nil {
+		return nil, nil, fmt.Errorf("price %s: %w", dir, err)
+	}
+	return SummarizeWith(dir, o)
+}
+
+// SummarizeWith is Summarize with the cost options o in place of the
+// scenario's, as `mcpload cost` overrides them.
+func SummarizeWith(dir string, o CostOptions) (*Summary, Histograms, error) {
 	run, err := ReadRun(dir)
 	if err != nil {
 		return nil, nil, err
@@ -250,7 +293,7 @@ func Summarize(dir string) (*Summary, Histograms, error) {
 	if an.relevant {
 		s.Resilience = an.res
 	}
-	if s.Cost, err = PriceRun(dir, s, pricing.Default()); err != nil {
+	if s.Cost, err = Project(dir, s, o); err != nil {
 		return nil, nil, err
 	}
 	return s, hs, nil
@@ -265,6 +308,7 @@ func NewSummary(run *record.Run, hs Histograms) *Summary {
 		Seed:          run.Seed,
 		Version:       run.Version,
 		Status:        run.Status,
+		StopReason:    run.StopReason,
 		Started:       run.Started,
 		Ended:         run.Ended,
 		PlannedS:      run.Planned.Seconds(),
@@ -357,6 +401,9 @@ func Write(dir string) (*Summary, error) {
 			exprs[i] = t.Expr
 		}
 		s.Thresholds = EvaluateThresholds(s, exprs)
+		// Claims never gate the exit code; they are judged after the
+		// thresholds, on the run's seed, so that a re-render agrees.
+		s.Claims = EvaluateClaims(s, hs, sc)
 	}
 	if err := writeFile(dir, JUnitFile, func(w io.Writer) error { return WriteJUnit(w, s) }); err != nil {
 		return nil, err

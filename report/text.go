@@ -20,6 +20,9 @@ func PrintText(w io.Writer, s *Summary) error {
 	}
 	c := s.Conversations
 	fmt.Fprintf(tw, "Scenario\t%s (%s, seed %d, %s)\n", s.Scenario, s.Kind, s.Seed, s.Status)
+	if s.StopReason != "" {
+		fmt.Fprintf(tw, "Stopped\t%s\n", s.StopReason)
+	}
 	fmt.Fprintf(tw, "Rate\t[target, achieved, throughput]\t%.2f/s, %.2f/s, %.2f/s\n", s.Rate.Target, s.Rate.Achieved, s.Rate.Throughput)
 	fmt.Fprintf(tw, "Duration\t[run, planned]\t%.2fs, %.2fs\n", s.DurationS, s.PlannedS)
 	fmt.Fprintf(tw, "%s\t[started, ok, failed, dropped]\t%d, %d, %d, %d\n", title(unit), c.Started, c.OK, c.Failed, c.Dropped)
@@ -27,13 +30,7 @@ func PrintText(w io.Writer, s *Summary) error {
 	a := s.Attempts
 	fmt.Fprintf(tw, "Attempts\t[total, retries, amplification]\t%d, %d, %.2f\n", a.Total, a.Retries, a.Amplification)
 	fmt.Fprintf(tw, "Tokens\t[prompt, completion, cached]\t%d, %d, %d\n", s.Tokens.Prompt, s.Tokens.Completion, s.Tokens.Cached)
-	if k := s.Cost; k != nil && len(k.ByModel) > 0 {
-		partial := ""
-		if !k.Complete {
-			partial = " (priced models only)"
-		}
-		fmt.Fprintf(tw, "Cost\t[total, per conversation, retries] (%s)\t$%.4f, $%.6f, $%.4f%s\n", k.Catalog, k.TotalUSD, k.PerConversationUSD, k.RetryOverheadUSD, partial)
-	}
+	printCost(tw, s.Cost)
 	if len(c.ByOutcome) > 0 {
 		fmt.Fprintf(tw, "Failures\t[by outcome]\t%s\n", counts(c.ByOutcome))
 	}
@@ -68,6 +65,12 @@ func PrintText(w io.Writer, s *Summary) error {
 	if len(s.Thresholds) > 0 {
 		fmt.Fprintln(w)
 		printThresholds(w, s.Thresholds)
+	}
+	if len(s.Claims) > 0 {
+		fmt.Fprintln(w)
+		if err := printClaims(w, s.Claims); err != nil {
+			return err
+		}
 	}
 	return nil
 }

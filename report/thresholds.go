@@ -105,6 +105,17 @@ func measure(s *Summary, th *scenarios.ThresholdExpr) (v float64, note string, o
 		return s.Rate.Throughput, "", true
 	case "cost.total_usd", "cost.per_conversation_usd", "cost.per_successful_conversation_usd":
 		return cost(s, th.Metric)
+	case "availability.model":
+		a, note, ok := availability(s, th.Filters)
+		if !ok {
+			return 0, note, false
+		}
+		return round3(100 * float64(a.Answered) / float64(a.Total())), note, true
+	case "cost.saving":
+		if s.Cost == nil || s.Cost.Baseline == nil {
+			return 0, "the scenario names no baseline catalog (cost.baseline) to compare the run's prices with", false
+		}
+		return s.Cost.Baseline.SavingPercent, "", true
 	}
 	return 0, fmt.Sprintf("%s is not measured by this version", th.Metric), false
 }

@@ -25,6 +25,13 @@ const TimeseriesSchema = "mcpload.timeseries/v1"
 //
 // Conversations are counted in the second of their intended start, attempts
 // in the second they were sent, policy events in the second they happened.
+//
+// InFlightMean and InFlightMax are the conversations in flight, each from
+// its intended start to its end (results.bin's Timestamp to
+// Timestamp+Latency; dropped ones never are): the count is sampled every
+// 10 ms, InFlightMean is the mean of a second's samples (its time-weighted
+// mean, to within 10 ms per conversation) and InFlightMax the largest. A
+// conversation shorter than 10 ms may fall between two samples.
 type Timeseries struct {
 	Schema   string    `json:"schema"`
 	Scenario string    `json:"scenario"`
@@ -44,6 +51,15 @@ type Timeseries struct {
 	Steps         []uint64   `json:"steps"`
 	StepAttempts  []uint64   `json:"step_attempts"`
 	Amplification []*float64 `json:"amplification"`
+
+	// AttemptOutcomes counts every HTTP attempt (MCP session set-up
+	// included) by outcome class ("ok", "429", "timeout"...), in the second
+	// it was sent: the failures that retries hide from the conversations.
+	AttemptOutcomes map[string][]uint64 `json:"attempt_outcomes"`
+
+	// InFlightMean and InFlightMax are conversations in flight: see above.
+	InFlightMean []float64 `json:"in_flight_mean"`
+	InFlightMax  []uint64  `json:"in_flight_max"`
 
 	// Offered counts attempts sent per second to each target
 	// ("provider:NAME", "tool:NAME"): the load offered, where a retry storm
@@ -182,4 +198,61 @@ func (m seriesMap) padded(n int) map[string][]uint64 {
 		out[k] = s.padded(n)
 	}
 	return out
+}
+
+// inFlightBin is the resolution of the in-flight series.
+const inFlightBin = 10 * time.Millisecond
+
+// inFlight counts conversations in flight with a difference array of
+// inFlightBin bins: each conversation adds 1 at the bin of its start and
+// takes 1 away at the bin of its end, so memory grows with the run's
+// length, not with its conversations.
+type inFlight struct {
+	diff []int32
+	// limit is the number of bins the run can have; ends past it are
+	// clock skew and are cut there.
+	limit int
+}
+
+// add counts a conversation in flight over [from, to), both offsets from
+// the start of the run.
+func (f *inFlight) add(from, to time.Duration) {
+	a, b := f.bin(from), f.bin(to)
+	if b <= a {
+		return
+	}
+	if b >= len(f.diff) {
+		f.diff = append(f.diff, make([]int32, b+1-len(f.diff))...)
+	}
+	f.diff[a]++
+	f.diff[b]--
+}
+
+// bin is the index of the first sample (bin start) at or after d.
+func (f *inFlight) bin(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	return min(int((d+inFlightBin-1)/inFlightBin), f.limit)
+}
+
+// series returns each of n seconds' mean and largest sample.
+func (f *inFlight) series(n int) (mean []float64, peak []uint64) {
+	per := int(time.Second / inFlightBin)
+	mean, peak = make([]float64, n), make([]uint64, n)
+	var cur int64
+	for i := range n {
+		var sum int64
+		var top int64
+		for k := i * per; k < (i+1)*per; k++ {
+			if k < len(f.diff) {
+				cur += int64(f.diff[k])
+			}
+			sum += cur
+			top = max(top, cur)
+		}
+		mean[i] = round3(float64(sum) / float64(per))
+		peak[i] = uint64(max(top, 0))
+	}
+	return mean, peak
 }

@@ -2,22 +2,28 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/mcpload/mcpload/report"
 	"github.com/mcpload/mcpload/report/pricing"
+	"github.com/mcpload/mcpload/scenarios"
 )
 
+// noBaseline is the --baseline value that turns the comparison off.
+const noBaseline = "none"
+
 func costCmd(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("cost", "cost DIR [--catalog FILE|relay-example] [--volume N/month | --tokens N/month]", stderr)
-	catalog := fs.String("catalog", pricing.DefaultName, "price catalog: a YAML or LiteLLM JSON file, or an embedded name ("+pricing.DefaultName+", "+pricing.RelayName+")")
-	volume := fs.String("volume", "", "project to this many conversations a month, as in 2M or 2M/month")
-	tokens := fs.String("tokens", "", "project to this many tokens a month, as in 500M")
+	fs := newFlagSet("cost", "cost DIR [--catalog C] [--baseline C|none] [--volume N | --tokens N] [--hours H] [--hourly-rate USD]", stderr)
+	catalog := fs.String("catalog", "", "price catalog: a YAML or LiteLLM JSON file, or an embedded name ("+pricing.DefaultName+", "+pricing.RelayName+"); default the scenario's cost.catalog")
+	baseline := fs.String("baseline", "", "catalog to compare with, or "+noBaseline+"; default the scenario's cost.baseline, else "+pricing.DefaultName+" when the catalog is another")
+	volume := fs.String("volume", "", "project to this many conversations a month, as in 2M or 2M/month (overrides cost.monthly)")
+	tokens := fs.String("tokens", "", "project to this many model tokens (prompt + completion) a month, as in 500M (overrides cost.monthly)")
+	hours := fs.Float64("hours", 0, "implementation hours of the switch, for payback (overrides cost.switch)")
+	rate := fs.Float64("hourly-rate", 0, "USD per implementation hour (overrides cost.switch)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -26,131 +32,170 @@ func costCmd(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return invalid(errors.New("cost takes exactly one run folder"))
 	}
-	if *volume != "" && *tokens != "" {
-		return invalid(errors.New("--volume and --tokens are exclusive"))
-	}
-	cat, err := pricing.Open(*catalog)
+	dir := pos[0]
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	sc, err := report.ReadScenario(dir)
 	if err != nil {
+		return err
+	}
+	var cost scenarios.Cost
+	if sc != nil && sc.Cost != nil {
+		cost = *sc.Cost
+	}
+	if err := overrideCost(&cost, set, *catalog, *baseline, *volume, *tokens, *hours, *rate); err != nil {
 		return invalid(err)
 	}
-	s, _, err := report.Summarize(pos[0])
+	if *baseline == noBaseline {
+		cost.Baseline = ""
+	}
+	o, err := report.NewCostOptions(&cost)
+	if err != nil {
+		if set["catalog"] || set["baseline"] {
+			return invalid(err)
+		}
+		return fmt.Errorf("%w (override it with --catalog or --baseline)", err)
+	}
+	if *baseline == noBaseline {
+		o.Baseline = nil
+	}
+	s, _, err := report.SummarizeWith(dir, o)
 	if err != nil {
 		return err
 	}
-	c, err := report.PriceRun(pos[0], s, cat)
-	if err != nil {
-		return err
+	printCost(stdout, dir, s, o)
+	return nil
+}
+
+// overrideCost applies the flags that were set to the scenario's cost:
+// section c.
+func overrideCost(c *scenarios.Cost, set map[string]bool, catalog, baseline, volume, tokens string, hours, rate float64) error {
+	if set["catalog"] {
+		c.Catalog = catalog
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 8, 2, ' ', 0)
-	fmt.Fprintf(stdout, "Cost of %s, catalog %s\n\n", pos[0], cat.Name)
+	if set["baseline"] {
+		c.Baseline = baseline
+	}
+	switch {
+	case set["volume"] && set["tokens"]:
+		return errors.New("--volume and --tokens are exclusive")
+	case set["volume"]:
+		n, err := parseVolume(volume)
+		if err != nil {
+			return fmt.Errorf("--volume: %w", err)
+		}
+		c.Monthly = &scenarios.Monthly{Conversations: scenarios.Count(n)}
+	case set["tokens"]:
+		n, err := parseVolume(tokens)
+		if err != nil {
+			return fmt.Errorf("--tokens: %w", err)
+		}
+		c.Monthly = &scenarios.Monthly{Tokens: scenarios.Count(n)}
+	}
+	if set["hours"] || set["hourly-rate"] {
+		sw := scenarios.Switch{}
+		if c.Switch != nil {
+			sw = *c.Switch
+		}
+		if set["hours"] {
+			sw.ImplementationHours = hours
+		}
+		if set["hourly-rate"] {
+			sw.HourlyRateUSD = rate
+		}
+		if sw.ImplementationHours < 0 || sw.HourlyRateUSD < 0 {
+			return errors.New("--hours and --hourly-rate must not be negative")
+		}
+		c.Switch = &sw
+	}
+	return nil
+}
+
+// printCost writes the cost of the run in dir: per model, the totals, the
+// baseline, the monthly projection, the payback and every what-if row.
+func printCost(w io.Writer, dir string, s *report.Summary, o report.CostOptions) {
+	c := s.Cost
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintf(w, "Cost of %s, catalog %s\n\n", dir, c.Catalog)
 	fmt.Fprintln(tw, "model\tattempts\tprompt\tcached\tcompletion\tUSD\tretries USD\t")
-	var all pricing.Usage
 	for _, m := range c.ByModel {
 		usd := "unpriced"
 		if m.USD != nil {
 			usd = fmt.Sprintf("%.6f", *m.USD)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%.6f\t\n", m.Model, m.Attempts, m.Prompt, m.Cached, m.Completion, usd, m.RetryUSD)
-		all = all.Add(m.Usage)
 	}
 	tw.Flush()
-	fmt.Fprintf(stdout, "\nTotal            $%.6f (%d conversations started, %d ok)\n", c.TotalUSD, s.Conversations.Started, s.Conversations.OK)
-	fmt.Fprintf(stdout, "Per conversation $%.8f; per successful $%.8f\n", c.PerConversationUSD, c.PerSuccessfulConversationUSD)
-	fmt.Fprintf(stdout, "Retry overhead   $%.6f\n", c.RetryOverheadUSD)
+	fmt.Fprintf(w, "\nTotal            %s (%d conversations started, %d ok)\n", report.USD(c.TotalUSD), s.Conversations.Started, s.Conversations.OK)
+	fmt.Fprintf(w, "Per conversation %s; per successful %s\n", report.USD(c.PerConversationUSD), report.USD(c.PerSuccessfulConversationUSD))
+	fmt.Fprintf(w, "Retry overhead   %s\n", report.USD(c.RetryOverheadUSD))
 	if c.CacheSavingsUSD != nil {
-		fmt.Fprintf(stdout, "Cache saved      ~$%.6f\n", *c.CacheSavingsUSD)
+		fmt.Fprintf(w, "Cache saved      ~%s\n", report.USD(*c.CacheSavingsUSD))
+	}
+	if b := c.Baseline; b != nil {
+		partial := ""
+		if !b.Complete {
+			partial = ", over the models both catalogs price"
+		}
+		fmt.Fprintf(w, "Baseline         %s on %s: saving %.2f%% (%s)%s\n", report.USD(b.TotalUSD), b.Catalog, b.SavingPercent, report.USD(b.SavingUSD), partial)
+	}
+	if m := c.Monthly; m != nil {
+		fmt.Fprintf(w, "\nMonthly at %s: %s", m.Basis, report.USD(m.USD))
+		if m.Baseline != nil {
+			fmt.Fprintf(w, " (baseline %s)", report.USD(*m.Baseline))
+		}
+		fmt.Fprintln(w)
+	}
+	if p := c.Payback; p != nil {
+		fmt.Fprintf(w, "Switching        %s h × %s/h = %s; saving %s/month, %s/year\n",
+			strconv.FormatFloat(p.ImplementationHours, 'f', -1, 64), report.USD(p.HourlyRateUSD), report.USD(p.ImplementationUSD),
+			report.USD(p.MonthlySavingUSD), report.USD(p.AnnualSavingUSD))
+		fmt.Fprintf(w, "Payback          %s; 12-month ROI %s\n", p.MonthsText(), p.ROIText())
 	}
 	for _, n := range append(c.Assumptions, c.Notes...) {
-		fmt.Fprintf(stdout, "Note: %s\n", n)
+		fmt.Fprintf(w, "Note: %s\n", n)
 	}
 
-	// scale turns measured usage into monthly: months[i] multiplies it.
-	scale, basis := 0.0, ""
-	measuredTokens := all.Prompt + all.Completion
-	switch {
-	case *volume != "":
-		n, err := parseVolume(*volume)
-		if err != nil {
-			return invalid(fmt.Errorf("--volume: %w", err))
-		}
-		if s.Conversations.Started > 0 {
-			scale, basis = n/float64(s.Conversations.Started), fmt.Sprintf("%s conversations/month", strings.TrimSuffix(*volume, "/month"))
-		}
-	case *tokens != "":
-		n, err := parseVolume(*tokens)
-		if err != nil {
-			return invalid(fmt.Errorf("--tokens: %w", err))
-		}
-		if measuredTokens > 0 {
-			scale, basis = n/float64(measuredTokens), fmt.Sprintf("%s tokens/month", strings.TrimSuffix(*tokens, "/month"))
-		}
+	// summary.json keeps the cheapest rows; the terminal shows them all.
+	u := c.Usage()
+	var scale float64
+	if c.Monthly != nil {
+		scale = c.Monthly.Scale
 	}
-	if basis != "" {
-		fmt.Fprintf(stdout, "\nMonthly at %s: $%.2f\n", basis, c.TotalUSD*scale)
-	} else if *volume != "" || *tokens != "" {
-		fmt.Fprintln(stdout, "\nNo monthly projection: the run measured no usage to scale.")
-	}
-	whatIf(stdout, cat, all, scale)
-	return nil
-}
-
-// whatIf prices the run's whole measured usage on every catalog model, the
-// cheapest first, and per month when scale is set.
-func whatIf(w io.Writer, cat *pricing.Catalog, u pricing.Usage, scale float64) {
-	if u.Prompt+u.Completion == 0 {
+	rows := report.WhatIf(o.Catalog, u, scale)
+	if len(rows) == 0 {
 		return
 	}
-	type row struct {
-		p   pricing.Price
-		usd float64
-	}
-	rows := make([]row, 0, len(cat.Models))
-	for _, p := range cat.Models {
-		rows = append(rows, row{p, p.Cost(u)})
-	}
-	slices.SortStableFunc(rows, func(a, b row) int {
-		switch {
-		case a.usd < b.usd:
-			return -1
-		case a.usd > b.usd:
-			return 1
-		}
-		return strings.Compare(a.p.Model, b.p.Model)
-	})
 	fmt.Fprintf(w, "\nWhat if the same usage (%d prompt, %d cached, %d completion tokens) ran on:\n\n", u.Prompt, u.Cached, u.Completion)
-	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	head := "model\tprovider\tin $/MTok\tout $/MTok\trun USD\t"
+	head := "model\tprovider\tin $/MTok\tcached $/MTok\tout $/MTok\trun USD\t"
 	if scale > 0 {
 		head += "monthly USD\t"
 	}
 	fmt.Fprintln(tw, head)
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%.3f\t%.3f\t%.6f\t", r.p.Model, r.p.Provider, r.p.Input, r.p.Output, r.usd)
-		if scale > 0 {
-			fmt.Fprintf(tw, "%.2f\t", r.usd*scale)
+		cached := "-"
+		if r.CachedInputPerMTok != nil {
+			cached = fmt.Sprintf("%.3f", *r.CachedInputPerMTok)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.3f\t%s\t%.3f\t%.6f\t", r.Model, r.Provider, r.InputPerMTok, cached, r.OutputPerMTok, r.USD)
+		if r.MonthlyUSD != nil {
+			fmt.Fprintf(tw, "%.2f\t", *r.MonthlyUSD)
 		}
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 }
 
-// parseVolume reads a count such as 500M, 2.5k, 1e6 or 500M/month.
+// parseVolume reads a positive count such as 500M, 2.5k, 1e6 or
+// 500M/month, as the scenario's cost.monthly does.
 func parseVolume(s string) (float64, error) {
-	v := strings.TrimSuffix(strings.TrimSpace(s), "/month")
-	mult := 1.0
-	if n := len(v); n > 0 {
-		switch v[n-1] {
-		case 'k', 'K':
-			mult, v = 1e3, v[:n-1]
-		case 'm', 'M':
-			mult, v = 1e6, v[:n-1]
-		case 'b', 'B', 'g', 'G':
-			mult, v = 1e9, v[:n-1]
-		}
+	v, err := scenarios.ParseCount(s)
+	if err != nil {
+		return 0, err
 	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f <= 0 {
-		return 0, fmt.Errorf("%q is not a positive count such as 500M", s)
+	if v <= 0 {
+		return 0, fmt.Errorf("%q: give a volume of more than 0", s)
 	}
-	return f * mult, nil
+	return v, nil
 }

@@ -110,14 +110,6 @@ func abortExit(res *record.Run, dir string) error {
 	return &exitError{exitRuntime, fmt.Errorf("aborted: %s; the partial run is in %s", res.StopReason, dir)}
 }
 
-// costCatalog names the catalog a scenario's run is priced on.
-func costCatalog(sc *scenarios.Scenario) string {
-	if sc.Cost != nil {
-		return sc.Cost.Catalog
-	}
-	return ""
-}
-
 // catalogPath makes a catalog file's path absolute: a path from the
 // command line is relative to the working directory, one from a scenario
 // file to that file's folder. Embedded catalog names stay as they are.

@@ -12,7 +12,8 @@ import (
 // TestIncidentReplayComparison replays the incident (shortened to 15 s a
 // policy) under the seed's client and under breaker + fallback, and checks
 // the measured verdict: the seed's policy loses conversations in the fault
-// window; breaker + fallback keeps at least 99.9% of them.
+// window and fails the scenario's thresholds, so the run exits 3; breaker +
+// fallback keeps at least 99.9% of them and passes.
 func TestIncidentReplayComparison(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs two 15 s policies")
@@ -20,8 +21,8 @@ func TestIncidentReplayComparison(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "ir")
 	code, stdout, stderr := mcpload(t, "run", "incident-replay", "--policy", "seed,breaker-fallback",
 		"--duration", "15s", "--out", dir, "--progress", "off")
-	if code != exitPass {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	if code != exitThresholds {
+		t.Fatalf("exit %d, want %d: the seed policy fails the thresholds\n%s\n%s", code, exitThresholds, stdout, stderr)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "comparison.json"))
 	if err != nil {
@@ -45,8 +46,15 @@ func TestIncidentReplayComparison(t *testing.T) {
 		t.Errorf("breaker + fallback kept %.2f%% with %d fallbacks, want >= 99.9%% through the secondary", bf.SuccessRate, bf.Fallbacks)
 	}
 
+	if failed := report.ThresholdsFailed(readSummary(t, filepath.Join(dir, "breaker-fallback")).Thresholds); len(failed) > 0 {
+		t.Errorf("breaker + fallback failed thresholds: %+v", failed)
+	}
+
 	// The seed's losses happen in the fault window, as the incident's did.
 	s := readSummary(t, filepath.Join(dir, "seed"))
+	if len(report.ThresholdsFailed(s.Thresholds)) == 0 {
+		t.Errorf("the seed policy passed every threshold: %+v", s.Thresholds)
+	}
 	if s.Resilience == nil || len(s.Resilience.Faults) != 1 {
 		t.Fatalf("seed run has no fault window in its resilience summary: %+v", s.Resilience)
 	}

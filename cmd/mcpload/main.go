@@ -36,14 +36,16 @@ Usage:
   mcpload validate SCENARIO...       check scenarios; exit 2 on any error
   mcpload mock [--listen ADDR] [--scenario S]
                                      serve the mock provider and MCP server
-  mcpload report DIR                 re-render a run folder's summary
-  mcpload cost DIR [--catalog FILE] [--volume N | --tokens N]
+  mcpload report DIR                 re-render a run folder: summary, plots, report.html/.md, junit.xml
+  mcpload cost DIR [--catalog C] [--baseline C|none] [--volume N | --tokens N] [--hours H] [--hourly-rate USD]
                                      price a run, project it per month, compare models
+  mcpload compare BASE NEW [--tolerance 10%] [--format text|markdown|json]
+                                     compare two runs; exit 3 on a regression beyond noise
   mcpload scenarios                  list the embedded scenarios
   mcpload version                    print the version
 
 Run 'mcpload COMMAND -h' for a command's flags.
-Exit codes: 0 pass, 1 runtime error, 2 invalid input, 3 thresholds failed.
+Exit codes: 0 pass, 1 runtime error, 2 invalid input, 3 thresholds failed (compare: a regression).
 `
 
 func main() {
@@ -68,6 +70,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = reportCmd(rest, stdout, stderr)
 	case "cost":
 		err = costCmd(rest, stdout, stderr)
+	case "compare":
+		err = compareCmd(rest, stdout, stderr)
 	case "scenarios":
 		err = scenariosCmd(stdout)
 	case "version", "-version", "--version":

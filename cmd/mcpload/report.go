@@ -25,6 +25,12 @@ func reportCmd(args []string, stdout, stderr io.Writer) error {
 	dir := pos[0]
 	if _, err := os.Stat(filepath.Join(dir, record.RunFile)); errors.Is(err, os.ErrNotExist) {
 		if runs, err := policyRuns(dir); err == nil {
+			// Each policy's folder is re-rendered whole, as a run's is.
+			for _, r := range runs {
+				if _, err := render(r.Dir); err != nil {
+					return fmt.Errorf("policy %s: %w", r.Name, err)
+				}
+			}
 			return reportComparison(dir, runs, stdout)
 		}
 	}

@@ -19,7 +19,6 @@ import (
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report"
-	"github.com/mcpload/mcpload/report/pricing"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -86,6 +85,11 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 
 // runOnce runs sc into dir against a fresh mock, and renders the folder.
 func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags, stderr io.Writer) (*report.Summary, *record.Run, error) {
+	// A catalog that cannot be read must stop the run before it spends.
+	cat, _, err := report.Catalogs(sc)
+	if err != nil {
+		return nil, nil, invalid(err)
+	}
 	opts := []attacker.Option{attacker.WithVersion(version()), attacker.WithAllowRemote(f.allowRemote)}
 	if needsMock(sc) {
 		mock, err := mockprovider.New(sc, mockprovider.WithSeed(sc.Seed))
@@ -105,10 +109,6 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 		p := newProgressLine(stderr)
 		defer p.done()
 		opts = append(opts, attacker.WithProgress(p.update))
-	}
-	cat, err := pricing.Open(costCatalog(sc))
-	if err != nil {
-		return nil, nil, invalid(fmt.Errorf("cost.catalog: %w", err))
 	}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

@@ -152,6 +152,28 @@ var Mean = Stat{mean: true}
 // Quantile returns the statistic "quantile q" (0-1).
 func Quantile(q float64) Stat { return Stat{Q: q} }
 
+// MinTail is the fewest samples that must lie beyond a quantile, on its
+// rarer side, for its bootstrap interval to be trusted. The bootstrap of
+// an extreme quantile from few samples can only pick among the last few
+// order statistics, so its interval comes out too narrow: a p99 of 150
+// samples, with one or two values beyond it, looks precise and is not.
+// Ten beyond is the usual rule of thumb for quantile intervals.
+const MinTail = 10
+
+// Enough reports whether n samples are enough for an interval of s that
+// can be trusted, and if not, how many would be.
+func (s Stat) Enough(n uint64) (ok bool, need uint64) {
+	if s.mean {
+		return n >= MinTail, MinTail
+	}
+	rare := min(s.Q, 1-s.Q)
+	if rare <= 0 {
+		return false, math.MaxUint64
+	}
+	need = uint64(math.Ceil(MinTail / rare))
+	return n >= need, need
+}
+
 // Of computes the statistic on d.
 func (s Stat) Of(d *Dist) float64 {
 	if s.mean {

@@ -130,3 +130,23 @@ func TestExactQuantileBootstrapMatchesResampling(t *testing.T) {
 		t.Errorf("exact [%.1f, %.1f], brute force [%.1f, %.1f]", exact.Lo, exact.Hi, lo, hi)
 	}
 }
+
+func TestEnough(t *testing.T) {
+	cases := []struct {
+		s    Stat
+		n    uint64
+		ok   bool
+		need uint64
+	}{
+		{Quantile(0.99), 999, false, 1000},
+		{Quantile(0.99), 1000, true, 1000},
+		{Quantile(0.5), 20, true, 20},
+		{Quantile(0.999), 5000, false, 10000},
+		{Mean, 9, false, 10},
+	}
+	for _, c := range cases {
+		if ok, need := c.s.Enough(c.n); ok != c.ok || need != c.need {
+			t.Errorf("%+v.Enough(%d) = %v, %d; want %v, %d", c.s, c.n, ok, need, c.ok, c.need)
+		}
+	}
+}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/scenarios"
+)
+
+// slowQuickstart writes the quickstart with every provider's mock latency
+// scaled by factor: the same conversation against a slower model.
+func slowQuickstart(t *testing.T, factor float64) string {
+	t.Helper()
+	sc, err := scenarios.Load("quickstart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scale := func(d *scenarios.Duration) { *d = scenarios.Duration(float64(*d) * factor) }
+	for _, p := range sc.Providers {
+		l := &p.Mock.Latency
+		for _, d := range []*scenarios.Duration{&l.Value, &l.Min, &l.Max, &l.Mean, &l.Stddev, &l.P50, &l.P99} {
+			scale(d)
+		}
+	}
+	b, err := sc.Resolved()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeScenario(t, string(b))
+}
+
+// TestCompareRuns runs the quickstart twice with different seeds, and once
+// against a model 1.6x slower, at the same time so that they share the
+// machine's load: the first two differ by noise only, the third regressed.
+func TestCompareRuns(t *testing.T) {
+	root := t.TempDir()
+	slow := slowQuickstart(t, 1.6)
+	runs := []struct {
+		scenario, seed, dir string
+	}{
+		{"quickstart", "1", filepath.Join(root, "base")},
+		{"quickstart", "2", filepath.Join(root, "again")},
+		{slow, "3", filepath.Join(root, "slow")},
+	}
+	var wg sync.WaitGroup
+	codes := make([]int, len(runs))
+	stderrs := make([]bytes.Buffer, len(runs))
+	for i, r := range runs {
+		wg.Go(func() {
+			var out bytes.Buffer
+			codes[i] = run([]string{"run", r.scenario, "--duration", "4s", "--seed", r.seed, "--out", r.dir, "--progress", "off"}, &out, &stderrs[i])
+		})
+	}
+	wg.Wait()
+	for i, r := range runs {
+		if codes[i] != exitPass {
+			t.Fatalf("run %s: exit %d\n%s", r.dir, codes[i], stderrs[i].String())
+		}
+	}
+	base, again, slower := runs[0].dir, runs[1].dir, runs[2].dir
+
+	// Same scenario, another seed: noise only.
+	code, stdout, stderr := mcpload(t, "compare", base, again)
+	if code != exitPass {
+		t.Errorf("same scenario: exit %d, stderr %s\n%s", code, stderr, stdout)
+	}
+	if !strings.Contains(stdout, "Verdict: no regression") || !strings.Contains(stdout, "step model:primary p99") {
+		t.Errorf("text output:\n%s", stdout)
+	}
+
+	// 1.6x slower model: the conversation and the model step regressed.
+	code, stdout, _ = mcpload(t, "compare", base, slower, "--format", "json")
+	if code != exitThresholds {
+		t.Errorf("slower model: exit %d, want %d", code, exitThresholds)
+	}
+	var cmp report.RunComparison
+	if err := json.Unmarshal([]byte(stdout), &cmp); err != nil {
+		t.Fatalf("json output: %v\n%s", err, stdout)
+	}
+	for _, want := range []string{"conversation p50", "conversation mean", "step model:primary p50"} {
+		if !slices.Contains(cmp.Regressions, want) {
+			t.Errorf("regressions %v lack %s", cmp.Regressions, want)
+		}
+	}
+	for _, r := range cmp.Rows {
+		if r.Metric == "conversation p50" && (r.Ratio == nil || r.Ratio.Lo < 1.1 || r.Ratio.Estimate < 1.2 || r.Ratio.Estimate > 2) {
+			t.Errorf("conversation p50 ratio %+v, want about 1.5 and wholly above 1.1", r.Ratio)
+		}
+		if r.Metric == "success rate" && r.Verdict != report.VerdictNoise {
+			t.Errorf("success rate: %s", r.Verdict)
+		}
+	}
+
+	code, md, _ := mcpload(t, "compare", base, slower, "--format", "markdown")
+	if code != exitThresholds {
+		t.Errorf("markdown: exit %d", code)
+	}
+	if !strings.HasPrefix(md, "### mcpload compare: ❌") || !strings.Contains(md, "| conversation p50 |") || !strings.Contains(md, "**regression**") {
+		t.Errorf("markdown:\n%s", md)
+	}
+
+	// The other way round it is an improvement, and passes; a tolerance
+	// wider than the slowdown lets the slower run pass too.
+	if code, stdout, _ := mcpload(t, "compare", slower, base); code != exitPass || !strings.Contains(stdout, "improved") {
+		t.Errorf("faster model: exit %d\n%s", code, stdout)
+	}
+	if code, stdout, _ := mcpload(t, "compare", base, slower, "--tolerance", "99%"); code != exitPass {
+		t.Errorf("--tolerance 99%%: exit %d\n%s", code, stdout)
+	}
+}
+
+func TestCompareInvalidInput(t *testing.T) {
+	root := t.TempDir()
+	policies := filepath.Join(root, "storm")
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.MkdirAll(filepath.Join(policies, "naive"), 0o755))
+	must(os.WriteFile(filepath.Join(policies, "comparison.json"), []byte(`{"schema":"mcpload.comparison/v1","policies":[{"name":"naive"},{"name":"backoff"}]}`), 0o644))
+	empty := filepath.Join(root, "empty")
+	must(os.Mkdir(empty, 0o755))
+
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"compare", empty}, "two run folders"},
+		{[]string{"compare", filepath.Join(root, "missing"), empty}, "no such folder"},
+		{[]string{"compare", empty, empty}, "not a run folder"},
+		{[]string{"compare", policies, empty}, "such as " + filepath.Join(policies, "naive")},
+		{[]string{"compare", empty, empty, "--format", "html"}, "--format"},
+		{[]string{"compare", empty, empty, "--tolerance", "ten"}, "--tolerance"},
+		{[]string{"compare", empty, empty, "--rate-tolerance", "-1"}, "--rate-tolerance"},
+	}
+	for _, c := range cases {
+		code, _, stderr := mcpload(t, c.args...)
+		if code != exitInvalid || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", c.args, code, stderr, exitInvalid, c.want)
+		}
+	}
+}
+
+func TestParseTolerance(t *testing.T) {
+	for in, want := range map[string]float64{"10%": 0.10, "5": 0.05, " 2.5 % ": 0.025, "0": 0} {
+		if got, err := parseTolerance(in); err != nil || got != want {
+			t.Errorf("parseTolerance(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "100%", "-1%", "NaN", "10ms"} {
+		if _, err := parseTolerance(in); err == nil {
+			t.Errorf("parseTolerance(%q) accepted", in)
+		}
+	}
+}
