@@ -179,39 +179,56 @@ func claimStat(name string) confidence.Stat {
 	return confidence.Quantile(0.999) // p999, the last of scenarios.ClaimStats
 }
 
-// claimHistogram returns the whole-run histogram th's latency metric
-// names: the level's own, or the merge of every key its filters match.
+// claimHistogram merges the histograms a latency claim judges: every key
+// that th's filters match, failures included. A vendor's latency claim is
+// about every request: a timeout took at least the timeout, and leaving it
+// out would let a provider that times out look fast. note names the keys
+// when several were merged.
 func claimHistogram(hs Histograms, th *scenarios.ThresholdExpr) (*hdrhistogram.Histogram, string, bool) {
+	var tags []string
 	switch th.Metric {
 	case record.LevelConversation, record.LevelService:
-		h := hs[th.Metric]
-		if h == nil || h.TotalCount() == 0 {
-			return nil, "no ok conversations were recorded", false
-		}
-		return h, "", true
-	}
-	level, kind, _ := strings.Cut(th.Metric, ".")
-	var keys []string
-	for _, tag := range hs.Tags() {
-		key, ok := strings.CutPrefix(tag, level+".")
-		if !ok || strings.HasSuffix(key, record.FailedSuffix) || hs[tag].TotalCount() == 0 {
-			continue
-		}
-		if keyMatches(key, kind, th.Filters) {
+		tags = []string{th.Metric, th.Metric + record.FailedSuffix}
+	default:
+		level, kind, _ := strings.Cut(th.Metric, ".")
+		var keys []string
+		for _, tag := range hs.Tags() {
+			key, ok := strings.CutPrefix(tag, level+".")
+			if !ok || strings.HasSuffix(key, record.FailedSuffix) || !keyMatches(key, kind, th.Filters) {
+				continue
+			}
 			keys = append(keys, key)
+			tags = append(tags, tag, tag+record.FailedSuffix)
+		}
+		if len(keys) == 0 {
+			return nil, fmt.Sprintf("no %s latencies match %s%s", level, th.Metric, filterText(th.Filters)), false
+		}
+		merged := mergeTags(hs, tags)
+		if merged.TotalCount() == 0 {
+			return nil, fmt.Sprintf("no %s latencies match %s%s", level, th.Metric, filterText(th.Filters)), false
+		}
+		note := "ok and failed " + keys[0]
+		if len(keys) > 1 {
+			note = fmt.Sprintf("ok and failed, %d keys merged: %s", len(keys), strings.Join(keys, ", "))
+		}
+		return merged, note, true
+	}
+	merged := mergeTags(hs, tags)
+	if merged.TotalCount() == 0 {
+		return nil, "no conversations were recorded", false
+	}
+	return merged, "ok and failed conversations", true
+}
+
+// mergeTags merges the histograms of tags that hs has.
+func mergeTags(hs Histograms, tags []string) *hdrhistogram.Histogram {
+	merged := hdrhistogram.New(record.HistLowest, record.HistHighest, record.HistSigFigs)
+	for _, t := range tags {
+		if h := hs[t]; h != nil {
+			merged.Merge(h)
 		}
 	}
-	switch len(keys) {
-	case 0:
-		return nil, fmt.Sprintf("no ok %s latencies match %s%s", level, th.Metric, filterText(th.Filters)), false
-	case 1:
-		return hs[level+"."+keys[0]], keys[0], true
-	}
-	merged := hdrhistogram.New(record.HistLowest, record.HistHighest, record.HistSigFigs)
-	for _, k := range keys {
-		merged.Merge(hs[level+"."+k])
-	}
-	return merged, fmt.Sprintf("%d keys merged: %s", len(keys), strings.Join(keys, ", ")), true
+	return merged
 }
 
 // availability sums the answered and unanswered model attempts of the

@@ -107,6 +107,26 @@ func TestLatencyClaims(t *testing.T) {
 	}
 }
 
+// TestLatencyClaimCountsFailures: a provider whose successes are fast but
+// whose timeouts take 3 s does not make a p99 claim of 1 s hold: failed
+// attempts are part of what a vendor's latency claim is about.
+func TestLatencyClaimCountsFailures(t *testing.T) {
+	hs := Histograms{}
+	ok := hdrhistogram.New(record.HistLowest, record.HistHighest, record.HistSigFigs)
+	failed := hdrhistogram.New(record.HistLowest, record.HistHighest, record.HistSigFigs)
+	for i := range 2000 {
+		must(t, ok.RecordValue(int64(50_000+10*i)))
+		if i%10 == 0 {
+			must(t, failed.RecordValue(3_000_000))
+		}
+	}
+	hs["attempt.model:p/m"], hs["attempt.model:p/m"+record.FailedSuffix] = ok, failed
+	got := EvaluateClaims(&Summary{Seed: 1}, hs, claimsOf("attempt.model{provider=p}.p99 < 1s"))[0]
+	if got.Verdict != ClaimRefuted || got.Interval.N != 2200 || !strings.Contains(got.Note, "ok and failed") {
+		t.Errorf("claim %+v: want refuted over 2200 attempts, failures included", got)
+	}
+}
+
 func TestRateClaims(t *testing.T) {
 	summary := func(ok, failed, dropped uint64) *Summary {
 		return &Summary{Seed: 1, Conversations: Conversations{Counts: record.Counts{Started: ok + failed, OK: ok, Failed: failed, Dropped: dropped}}}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"path/filepath"
 
 	"github.com/mcpload/mcpload/report"
 	"github.com/mcpload/mcpload/report/htmlreport"
@@ -39,4 +41,11 @@ func renderComparison(dir string, cmp *report.Comparison) error {
 		return fmt.Errorf("report.html: %w", err)
 	}
 	return nil
+}
+
+// printPaths ends a summary with where to look next: the folder, and the
+// page a person opens.
+func printPaths(w io.Writer, dir string) {
+	fmt.Fprintf(w, "\nResults       %s\n", dir)
+	fmt.Fprintf(w, "Report        %s\n", filepath.Join(dir, htmlreport.File))
 }

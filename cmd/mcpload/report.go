@@ -41,7 +41,7 @@ func reportCmd(args []string, stdout, stderr io.Writer) error {
 	if err := report.PrintText(stdout, s); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nResults       %s\n", dir)
+	printPaths(stdout, dir)
 	return nil
 }
 
@@ -74,6 +74,6 @@ func reportComparison(dir string, runs []report.PolicyRun, stdout io.Writer) err
 	if err := cmp.WriteText(stdout); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nResults       %s\n", dir)
+	printPaths(stdout, dir)
 	return nil
 }

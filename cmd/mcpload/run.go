@@ -79,7 +79,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	if err := report.PrintText(stdout, s); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nResults       %s\n", dir)
+	printPaths(stdout, dir)
 	return verdict(res, s, dir)
 }
 
