@@ -85,7 +85,11 @@ func newBarPlot(title, xLabel string, b hbars) *gplot.Plot {
 		lw = max(lw, textStyle(sans, tickSize).Width(l))
 	}
 	p.X.Min = 0
-	p.X.Max = math.Max(xmax, 1e-9) * (1 + float64(lw+px(10))/float64(px(300)))
+	if xmax <= 0 {
+		// All zero: a unit axis reads "0, 0.2 ... 1", not "2e-10 ...".
+		xmax = 1
+	}
+	p.X.Max = xmax * (1 + float64(lw+px(10))/float64(px(300)))
 	p.Y.Min, p.Y.Max = -0.5, float64(len(b.names))-0.5
 	p.Y.Padding = 0
 	return p
