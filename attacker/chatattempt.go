@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/wire/openaichat"
 )
 
 // stepState is a step as the policies see it (policy.Step), plus what the
@@ -24,6 +25,9 @@ type stepState struct {
 	policy.Step
 	sink    Sink
 	bytesIn atomic.Int64
+	// msgs is the step's conversation, for a fallback that must write it
+	// in another dialect.
+	msgs []openaichat.Message
 }
 
 func newStepState(seq uint64, step int, key, provider string, seed uint64, sink Sink) *stepState {
@@ -171,18 +175,21 @@ func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body 
 	r.status = resp.StatusCode
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		r.outcome = classifyStatus(resp.StatusCode)
-		r.err = httpErrorText(resp.StatusCode, cb)
+		r.err = a.ep.dialect.errorText(resp, cb)
 		if r.outcome == record.OutcomeProtocol {
 			return nil // a 1xx/3xx left over: no answer to act on
 		}
 		return resp
 	}
+	var got chatResult
 	if a.ep.stream && isEventStream(resp.Header.Get("Content-Type")) {
-		readChatStream(parent, actx, cb, r, w)
+		got = a.ep.dialect.readStream(parent, actx, cb, r.start, w)
 	} else {
 		w.firstDelta() // a whole answer at once: no first token to wait for
-		readChatJSON(parent, actx, cb, r)
+		got = a.ep.dialect.readJSON(parent, actx, cb)
 	}
+	r.msg, r.finish, r.usage, r.ttft = got.msg, got.finish, got.usage, got.ttft
+	r.outcome, r.err, r.broken = got.outcome, got.err, got.broken
 	if r.outcome != record.OutcomeOK {
 		return nil
 	}
@@ -198,9 +205,7 @@ func (a *chatAttempt) request(actx context.Context, tmpl *http.Request, body []b
 		}
 		out.Header["Content-Type"] = hdrJSON
 		out.Header["Accept"] = a.ep.accept()
-		if a.ep.auth != nil {
-			out.Header["Authorization"] = a.ep.auth
-		}
+		a.ep.setHeaders(out.Header)
 		attemptTags(out.Header, st, n)
 		return out, nil
 	}

@@ -61,31 +61,37 @@ type chatClient struct {
 // bodies start.
 type chatEndpoint struct {
 	provider string
-	url      string // .../chat/completions
-	auth     []string
-	stream   bool
-	// prefix is the request body up to the messages array: model, stream
+	url      string // .../chat/completions, .../messages, ...:generateContent
+	dialect  dialect
+	// hdrs carry the key (and the API's version).
+	hdrs   []header
+	stream bool
+	// prefix is the request body up to the conversation: model, stream
 	// options and the tools, marshalled once per job.
 	prefix []byte
 }
 
-// newChatEndpoint builds the endpoint of provider name at url (its chat
-// completions URL); apiKey is "" for the mock.
-func newChatEndpoint(name string, p *scenarios.Provider, url, apiKey string, toolsJSON []byte) *chatEndpoint {
-	ep := &chatEndpoint{provider: name, url: url, stream: p.Stream}
-	if apiKey != "" {
-		ep.auth = []string{"Bearer " + apiKey}
+// newChatEndpoint builds the endpoint of provider name at url (its model
+// step URL) in dialect d; apiKey is "" for the mock.
+func newChatEndpoint(name string, p *scenarios.Provider, d dialect, url, apiKey string, tools []*scenarios.Tool) (*chatEndpoint, error) {
+	prefix, err := d.prefix(p, tools)
+	if err != nil {
+		return nil, err
 	}
-	b := append([]byte(`{"model":`), appendJSONString(nil, p.Model)...)
-	if p.Stream {
-		b = append(b, `,"stream":true,"stream_options":{"include_usage":true}`...)
+	return &chatEndpoint{provider: name, url: url, dialect: d, hdrs: d.headers(apiKey), stream: p.Stream, prefix: prefix}, nil
+}
+
+// body returns the request body of a step over msgs.
+func (ep *chatEndpoint) body(msgs []openaichat.Message) []byte {
+	b := make([]byte, 0, len(ep.prefix)+256*len(msgs)+2)
+	return ep.dialect.appendBody(append(b, ep.prefix...), msgs)
+}
+
+// setHeaders sets the endpoint's key headers into h.
+func (ep *chatEndpoint) setHeaders(h http.Header) {
+	for _, kv := range ep.hdrs {
+		h[kv.name] = kv.value
 	}
-	if toolsJSON != nil {
-		b = append(b, `,"tools":`...)
-		b = append(b, toolsJSON...)
-	}
-	ep.prefix = append(b, `,"messages":`...)
-	return ep
 }
 
 // accept returns the Accept header of the endpoint's requests.
@@ -97,37 +103,49 @@ func (ep *chatEndpoint) accept() []string {
 }
 
 // rewriteFrom returns the fallback rewrite from the primary's requests to
-// this endpoint: the same messages behind this provider's prefix (model,
-// stream options), at its URL, with its credentials.
+// this endpoint: the same conversation for this provider (its model,
+// stream options and dialect), at its URL, with its credentials. Within a
+// dialect the primary's body keeps its conversation behind this
+// provider's prefix; across dialects the conversation, which the step
+// carries, is written anew.
 func (ep *chatEndpoint) rewriteFrom(primary *chatEndpoint) func(*http.Request) (*http.Request, error) {
 	return func(req *http.Request) (*http.Request, error) {
-		if req.GetBody == nil {
-			return nil, errors.New("fallback: request body cannot be read again")
+		var body []byte
+		if ep.dialect == primary.dialect {
+			if req.GetBody == nil {
+				return nil, errors.New("fallback: request body cannot be read again")
+			}
+			rc, err := req.GetBody()
+			if err != nil {
+				return nil, fmt.Errorf("fallback: %w", err)
+			}
+			old, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				return nil, fmt.Errorf("fallback: %w", err)
+			}
+			if !bytes.HasPrefix(old, primary.prefix) {
+				return nil, errors.New("fallback: request was not built for the primary provider")
+			}
+			body = make([]byte, 0, len(ep.prefix)+len(old)-len(primary.prefix))
+			body = append(append(body, ep.prefix...), old[len(primary.prefix):]...)
+		} else {
+			ss := stepStateFrom(req.Context())
+			if ss == nil || ss.msgs == nil {
+				return nil, errors.New("fallback: the step's conversation is not known")
+			}
+			body = ep.body(ss.msgs)
 		}
-		rc, err := req.GetBody()
-		if err != nil {
-			return nil, fmt.Errorf("fallback: %w", err)
-		}
-		old, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			return nil, fmt.Errorf("fallback: %w", err)
-		}
-		if !bytes.HasPrefix(old, primary.prefix) {
-			return nil, errors.New("fallback: request was not built for the primary provider")
-		}
-		body := make([]byte, 0, len(ep.prefix)+len(old)-len(primary.prefix))
-		body = append(append(body, ep.prefix...), old[len(primary.prefix):]...)
 		out, err := http.NewRequestWithContext(req.Context(), http.MethodPost, ep.url, bytes.NewReader(body))
 		if err != nil {
 			return nil, fmt.Errorf("fallback: %w", err)
 		}
 		out.Header = req.Header.Clone()
 		out.Header["Accept"] = ep.accept()
-		delete(out.Header, "Authorization")
-		if ep.auth != nil {
-			out.Header["Authorization"] = ep.auth
+		for _, kv := range primary.hdrs {
+			delete(out.Header, kv.name)
 		}
+		ep.setHeaders(out.Header)
 		return out, nil
 	}
 }
@@ -216,10 +234,7 @@ type chatResult struct {
 // chain, with every attempt recorded to sink as it ends. The result's
 // start, latency and TTFT are the step's; its bytes sum every attempt's.
 func (c *chatClient) do(ctx context.Context, seq uint64, step int, msgs []openaichat.Message, sink Sink) chatResult {
-	body := make([]byte, 0, len(c.ep.prefix)+256*len(msgs)+2)
-	body = append(body, c.ep.prefix...)
-	body = appendMessages(body, msgs)
-	body = append(body, '}')
+	body := c.ep.body(msgs)
 	if !c.hasChain {
 		// No policy: one attempt, without a template request or a
 		// context value, so that this path costs what it did before
@@ -232,6 +247,7 @@ func (c *chatClient) do(ctx context.Context, seq uint64, step int, msgs []openai
 	}
 
 	st := newStepState(seq, step, c.stepKey, c.ep.provider, c.seed, sink)
+	st.msgs = msgs // for a fallback to another dialect
 	start := time.Now()
 	var r chatResult
 	req, err := http.NewRequestWithContext(policy.WithStep(ctx, &st.Step), http.MethodPost, c.ep.url, bytes.NewReader(body))
@@ -240,9 +256,7 @@ func (c *chatClient) do(ctx context.Context, seq uint64, step int, msgs []openai
 	} else {
 		req.Header["Content-Type"] = hdrJSON
 		req.Header["Accept"] = c.accept
-		if c.ep.auth != nil {
-			req.Header["Authorization"] = c.ep.auth
-		}
+		c.ep.setHeaders(req.Header)
 		resp, err := c.rt.RoundTrip(req)
 		r = c.result(ctx, resp, err)
 	}

@@ -32,6 +32,8 @@ func jobsChatClient(t testing.TB, hc *http.Client, url string, stream bool, time
 type jobsProvider struct {
 	name, url, key string
 	stream         bool
+	// api is the dialect, "" for openai.
+	api string
 }
 
 // jobsPolicyClient returns a chat client with the policies of c, whose
@@ -40,10 +42,6 @@ type jobsProvider struct {
 func jobsPolicyClient(t testing.TB, hc *http.Client, c *scenarios.Client, provs ...jobsProvider) *chatClient {
 	t.Helper()
 	sc := jobsConversationScenario()
-	toolsJ, err := toolsJSON(sc.Tools)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var keys []string
 	for _, p := range provs {
 		keys = append(keys, p.key)
@@ -53,8 +51,15 @@ func jobsPolicyClient(t testing.TB, hc *http.Client, c *scenarios.Client, provs 
 	others := map[string]*chatEndpoint{}
 	var primary *chatEndpoint
 	for i, p := range provs {
-		sp := &scenarios.Provider{API: "openai", BaseURL: p.url, Model: "test-model", Stream: p.stream}
-		ep := newChatEndpoint(p.name, sp, p.url+"/chat/completions", p.key, toolsJ)
+		sp := &scenarios.Provider{API: p.api, BaseURL: p.url, Model: "test-model", Stream: p.stream}
+		d, err := dialectFor(p.api)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ep, err := newChatEndpoint(p.name, sp, d, d.url(p.url, sp.Model, p.stream), p.key, sc.Tools)
+		if err != nil {
+			t.Fatal(err)
+		}
 		attempts[p.name] = &chatAttempt{
 			hc: hc, ep: ep, key: record.AttemptModelKey(p.name, sp.Model), timeout: c.Timeout.D(),
 			ttft: c.Stream.TTFT.D(), idle: c.Stream.Idle.D(), total: c.Stream.Total.D(), redact: rd,

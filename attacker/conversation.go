@@ -163,14 +163,15 @@ func (c *conversation) runTools(turn int, calls []openaichat.ToolCall, msgs []op
 	first := c.step
 	c.step += len(calls)
 	results := make([]string, len(calls))
+	failed := make([]bool, len(calls))
 	if len(calls) == 1 {
-		results[0] = c.runTool(turn, first, &calls[0])
+		results[0], failed[0] = c.runTool(turn, first, &calls[0])
 	} else {
 		var wg sync.WaitGroup
 		for i := 1; i < len(calls); i++ {
-			wg.Go(func() { results[i] = c.runTool(turn, first+i, &calls[i]) })
+			wg.Go(func() { results[i], failed[i] = c.runTool(turn, first+i, &calls[i]) })
 		}
-		results[0] = c.runTool(turn, first, &calls[0])
+		results[0], failed[0] = c.runTool(turn, first, &calls[0])
 		wg.Wait()
 	}
 	for i := range calls {
@@ -178,15 +179,18 @@ func (c *conversation) runTools(turn int, calls []openaichat.ToolCall, msgs []op
 			Role:       "tool",
 			Content:    &results[i],
 			ToolCallID: calls[i].ID,
+			IsError:    failed[i],
 		})
 	}
 	return msgs
 }
 
 // runTool runs one tool call as step step and returns what the model is
-// told. Failures are fed back to the model as the tool's result, as a real
-// agent does, and spoil the conversation's outcome without ending it.
-func (c *conversation) runTool(turn, step int, tc *openaichat.ToolCall) string {
+// told, and whether the call failed (the dialects that can say so tell the
+// model: Anthropic's is_error). Failures are fed back to the model as the
+// tool's result, as a real agent does, and spoil the conversation's
+// outcome without ending it.
+func (c *conversation) runTool(turn, step int, tc *openaichat.ToolCall) (string, bool) {
 	j := c.j
 	name := tc.Function.Name
 	start := time.Now()
@@ -202,7 +206,7 @@ func (c *conversation) runTool(turn, step int, tc *openaichat.ToolCall) string {
 	if outcome != record.OutcomeOK {
 		c.spoil(outcome, fmt.Sprintf("turn %d, tool %s: %s", turn+1, name, j.redact.redact(errText)))
 	}
-	return content
+	return content, outcome != record.OutcomeOK
 }
 
 // callTool validates and sends one tool call. It returns the outcome, the

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/mcpload/mcpload/attacker/policy"
@@ -66,31 +65,32 @@ func newMCPDirect(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duration) 
 	return j, nil
 }
 
-// resolveProvider finds provider name's chat completions URL and API key,
-// and refuses what must not run: an unknown provider or dialect, a target
-// off loopback without opt-in, a missing key.
-func resolveProvider(sc *scenarios.Scenario, name string, cfg jobConfig) (*scenarios.Provider, string, string, error) {
+// resolveProvider finds provider name's dialect, model step URL and API
+// key, and refuses what must not run: an unknown provider or dialect, a
+// target off loopback without opt-in, a missing key.
+func resolveProvider(sc *scenarios.Scenario, name string, cfg jobConfig) (*scenarios.Provider, dialect, string, string, error) {
 	p := sc.Providers[name]
 	if p == nil {
-		return nil, "", "", fmt.Errorf("provider %q is not defined in providers", name)
+		return nil, nil, "", "", fmt.Errorf("provider %q is not defined in providers", name)
 	}
-	if p.API != "" && p.API != "openai" {
-		return nil, "", "", fmt.Errorf("provider %q: api %q is not supported (want openai)", name, p.API)
+	d, err := dialectFor(p.API)
+	if err != nil {
+		return nil, nil, "", "", fmt.Errorf("provider %q: %w", name, err)
 	}
 	base := p.BaseURL
 	if p.IsMock() {
 		if cfg.MockURL == "" {
-			return nil, "", "", fmt.Errorf("provider %q uses the mock, but no mock is running", name)
+			return nil, nil, "", "", fmt.Errorf("provider %q uses the mock, but no mock is running", name)
 		}
-		base = cfg.MockURL + "/providers/" + name + "/v1"
+		base = cfg.MockURL + "/providers/" + name + d.basePath()
 	} else if err := checkTarget(base, cfg.AllowRemote); err != nil {
-		return nil, "", "", fmt.Errorf("provider %q: %w", name, err)
+		return nil, nil, "", "", fmt.Errorf("provider %q: %w", name, err)
 	}
 	key, err := resolveKey(p, cfg.Getenv)
 	if err != nil {
-		return nil, "", "", fmt.Errorf("provider %q: %w", name, err)
+		return nil, nil, "", "", fmt.Errorf("provider %q: %w", name, err)
 	}
-	return p, strings.TrimRight(base, "/") + "/chat/completions", key, nil
+	return p, d, d.url(base, p.Model, p.Stream), key, nil
 }
 
 // toolRetryFactory returns a constructor of the tools/call retry policy of
@@ -124,6 +124,7 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 	}
 	type resolved struct {
 		p        *scenarios.Provider
+		d        dialect
 		url, key string
 	}
 	provs := make(map[string]resolved, len(names))
@@ -132,24 +133,23 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 		if _, dup := provs[n]; dup {
 			continue
 		}
-		p, url, key, err := resolveProvider(sc, n, cfg)
+		p, d, url, key, err := resolveProvider(sc, n, cfg)
 		if err != nil {
 			return nil, err
 		}
-		provs[n] = resolved{p, url, key}
+		provs[n] = resolved{p, d, url, key}
 		keys = append(keys, key)
 	}
 	rd := newRedactor(keys...)
 	chatURL := provs[name].url
-	toolsJ, err := toolsJSON(sc.Tools)
-	if err != nil {
-		return nil, err
-	}
 	endpoints := make(map[string]*chatEndpoint, len(provs))
 	attempts := make(map[string]*chatAttempt, len(provs))
 	others := map[string]*chatEndpoint{}
 	for n, r := range provs {
-		ep := newChatEndpoint(n, r.p, r.url, r.key, toolsJ)
+		ep, err := newChatEndpoint(n, r.p, r.d, r.url, r.key, sc.Tools)
+		if err != nil {
+			return nil, fmt.Errorf("provider %q: %w", n, err)
+		}
 		endpoints[n] = ep
 		attempts[n] = &chatAttempt{
 			hc:      cfg.HTTPClient,

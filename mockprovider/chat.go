@@ -21,7 +21,10 @@ const maxRequestBytes = 32 << 20
 
 // provider is one mock provider.
 type provider struct {
-	name  string
+	name string
+	// api is the scenario's dialect of the provider. The mock answers
+	// every dialect on every provider; api only picks what Endpoints lists.
+	api   string
 	model string
 	mock  scenarios.ProviderMock
 	// key identifies the provider in per-request RNG derivation.
@@ -35,11 +38,13 @@ type provider struct {
 // Contents are only measured, not kept: they may be strings or arrays of
 // content parts, and only their size matters (for the prompt estimate).
 type chatRequest struct {
-	Model         string                    `json:"model"`
-	Messages      []chatMessage             `json:"messages"`
-	Tools         rawSize                   `json:"tools"`
-	Stream        bool                      `json:"stream"`
-	StreamOptions *openaichat.StreamOptions `json:"stream_options"`
+	Model             string                    `json:"model"`
+	Messages          []chatMessage             `json:"messages"`
+	Tools             rawSize                   `json:"tools"`
+	ToolChoice        json.RawMessage           `json:"tool_choice"`
+	ParallelToolCalls *bool                     `json:"parallel_tool_calls"`
+	Stream            bool                      `json:"stream"`
+	StreamOptions     *openaichat.StreamOptions `json:"stream_options"`
 }
 
 type chatMessage struct {
@@ -166,77 +171,120 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, p *provider) {
 		return
 	}
 	if p == nil {
-		if p = s.byModel[req.Model]; p == nil {
-			p = s.providers[s.providerNames[0]]
-		}
+		p = s.providerFor(req.Model)
 	}
-	turn, replies, promptBytes := position(req.Messages)
-	promptBytes += int(req.Tools)
-	rep := s.script.pick(turn, replies)
-	usage := rep.usageFor(promptBytes)
-	rng := s.rng.forRequest(r.Header, p.key, uint64(turn), uint64(replies))
+	turn, replies, results, promptBytes := position(req.Messages)
+	ex := exchange{
+		model:        req.Model,
+		stream:       req.Stream,
+		includeUsage: req.StreamOptions != nil && req.StreamOptions.IncludeUsage,
+		turn:         turn,
+		replies:      replies,
+		results:      results,
+		promptBytes:  promptBytes + int(req.Tools),
+		serial:       req.ParallelToolCalls != nil && !*req.ParallelToolCalls,
+	}
+	if req.ToolChoice != nil {
+		ex.choice = openAIChoice(req.ToolChoice) // checked by decodeChat
+	}
+	wt := waiter{ctx: r.Context(), done: s.done, waiting: &s.waiting}
+	defer wt.stop()
+	a, ok := s.prepare(w, r, openAI{}, p, ex, &wt)
+	if !ok {
+		return
+	}
+	if ex.stream {
+		streamOpenAI(w, &wt, bufs, ex.model, p, a.rep, a.rng, a.usage, ex.includeUsage, a.f)
+		return
+	}
+	completeOpenAI(w, &wt, bufs, ex.model, a.rep, a.rng, a.usage, a.f)
+}
+
+// providerFor is the provider of model on the routes that do not name one:
+// the first whose model it is, else the first provider.
+func (s *Server) providerFor(model string) *provider {
+	if p := s.byModel[model]; p != nil {
+		return p
+	}
+	return s.providers[s.providerNames[0]]
+}
+
+// answer is what prepare decided for a request: the scripted reply, its
+// usage and RNG, and the fault that spoils the answer, if any.
+type answer struct {
+	rep   *reply
+	rng   *rand.Rand
+	usage openaichat.Usage
+	f     *fault
+}
+
+// prepare does for a decoded request ex to p, in dialect d, everything
+// before the answer is written, the same for every dialect: it picks the
+// scripted reply, applies p's rate limits and the fault timeline, and
+// waits out the latency. It reports false when it has answered already (a
+// refusal, a fault, a wait cut short). The caller then writes the answer
+// in its dialect, calling its functions directly: wt would escape to the
+// heap, one allocation per request, if it went through the dialect
+// interface.
+func (s *Server) prepare(w http.ResponseWriter, r *http.Request, d dialect, p *provider, ex exchange, wt *waiter) (answer, bool) {
+	rep := s.script.choose(ex)
+	a := answer{rep: rep, usage: rep.usageFor(ex.promptBytes)}
+	a.rng = s.rng.forRequest(r.Header, p.key, uint64(ex.turn), uint64(ex.replies))
 
 	// The rate limiter stands where a provider's gateway does: before
 	// anything else, and a refusal is immediate.
 	if lim := p.limiter.Load(); lim != nil {
-		st := lim.admit(s.now(), usage.TotalTokens)
+		st := lim.admit(s.now(), a.usage.TotalTokens)
 		if st.refused != "" {
-			rateLimited(w, &st, req.Model)
-			return
+			d.rateLimited(w, st, ex.model)
+			return a, false
 		}
-		st.setHeaders(w.Header())
+		d.limitHeaders(w.Header(), st)
 	}
 	var dec decision
 	if tl := s.timeline.Load(); tl.chat {
-		dec = s.chatDecision(tl, r, p, req.Model, turn, replies, rng)
+		dec = s.chatDecision(tl, r, p, ex.model, ex.turn, ex.replies, a.rng)
 	}
-
-	wt := waiter{ctx: r.Context(), done: s.done, waiting: &s.waiting}
-	defer wt.stop()
-	latency := Sample(p.mock.Latency, rng)
+	latency := Sample(p.mock.Latency, a.rng)
 	if f := dec.f; f != nil {
-		if s.failFast(w, &wt, f, dec.delay, p, usage.TotalTokens, req.Model) {
-			return
+		if s.failFast(w, wt, d, f, dec.delay, p, a.usage.TotalTokens, ex.model) {
+			return a, false
 		}
 		if f.spec.Kind == scenarios.FaultSlowHeaders {
-			latency += Sample(f.spec.Latency, rng)
+			latency += Sample(f.spec.Latency, a.rng)
 		}
 	}
 	if err := wt.wait(latency + dec.delay); err != nil {
-		s.abort(w, err)
-		return
+		s.abortIn(w, d, err)
+		return a, false
 	}
-	if req.Stream {
-		includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
-		s.stream(w, &wt, bufs, &req, p, rep, rng, usage, includeUsage, dec.f)
-		return
-	}
-	s.complete(w, &wt, bufs, &req, rep, rng, usage, dec.f)
+	a.f = dec.f
+	return a, true
 }
 
 // failFast carries out the faults that answer without the provider's
 // normal latency (a gateway's answer, or none): hang, http_error,
 // rate_limit, overloaded and reset, after the delay of the latency faults
 // that fired. It reports whether it answered.
-func (s *Server) failFast(w http.ResponseWriter, wt *waiter, f *fault, delay time.Duration, p *provider, tokens int, model string) bool {
+func (s *Server) failFast(w http.ResponseWriter, wt *waiter, d dialect, f *fault, delay time.Duration, p *provider, tokens int, model string) bool {
 	switch f.spec.Kind {
 	case scenarios.FaultHang, scenarios.FaultHTTPError, scenarios.FaultRateLimit, scenarios.FaultOverloaded, scenarios.FaultReset:
 	default:
 		return false
 	}
 	if err := wt.wait(delay); err != nil {
-		s.abort(w, err)
+		s.abortIn(w, d, err)
 		return true
 	}
 	switch f.spec.Kind {
 	case scenarios.FaultHang:
-		s.abort(w, wt.hang())
+		s.abortIn(w, d, wt.hang())
 	case scenarios.FaultHTTPError:
-		writeHTTPError(w, f)
+		d.httpError(w, f)
 	case scenarios.FaultRateLimit:
-		s.writeRateLimitFault(w, f, p.limiter.Load(), tokens, model)
+		d.rateLimited(w, *s.rateLimitFaultState(f, p.limiter.Load(), tokens), model)
 	case scenarios.FaultOverloaded:
-		writeOverloaded(w, f)
+		d.overloaded(w, f)
 	case scenarios.FaultReset:
 		resetConn(w)
 	}
@@ -245,9 +293,12 @@ func (s *Server) failFast(w http.ResponseWriter, wt *waiter, f *fault, delay tim
 
 // abort ends a request whose wait was cut short. A client that went away
 // gets nothing; a server that is closing answers 503.
-func (s *Server) abort(w http.ResponseWriter, err error) {
+func (s *Server) abort(w http.ResponseWriter, err error) { s.abortIn(w, openAI{}, err) }
+
+// abortIn is abort, answering in dialect d.
+func (s *Server) abortIn(w http.ResponseWriter, d dialect, err error) {
 	if errors.Is(err, errClosed) {
-		writeError(w, &apiError{
+		d.writeError(w, &apiError{
 			status:  http.StatusServiceUnavailable,
 			message: "The mock server is shutting down.",
 			typ:     typeServer,
@@ -258,20 +309,8 @@ func (s *Server) abort(w http.ResponseWriter, err error) {
 // decodeChat reads and checks the request as OpenAI would, answering with
 // OpenAI's messages for the common mistakes.
 func decodeChat(w http.ResponseWriter, r *http.Request, body *bytes.Buffer, req *chatRequest) *apiError {
-	rd := http.MaxBytesReader(w, r.Body, maxRequestBytes)
-	if r.ContentLength > 0 && r.ContentLength <= maxRequestBytes {
-		body.Grow(int(r.ContentLength))
-	}
-	if _, err := body.ReadFrom(rd); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return &apiError{
-				status:  http.StatusRequestEntityTooLarge,
-				message: fmt.Sprintf("The request body exceeds the mock's limit of %d bytes.", mbe.Limit),
-				typ:     typeInvalidRequest,
-			}
-		}
-		return invalidRequest("Could not read the request body: "+err.Error(), "", "")
+	if aerr := readBody(w, r, body); aerr != nil {
+		return aerr
 	}
 	if err := json.Unmarshal(body.Bytes(), req); err != nil {
 		var te *json.UnmarshalTypeError
@@ -289,6 +328,11 @@ func decodeChat(w http.ResponseWriter, r *http.Request, body *bytes.Buffer, req 
 	if len(req.Messages) == 0 {
 		return invalidRequest("[] is too short - 'messages'", "messages", "empty_array")
 	}
+	// tool_choice and parallel_tool_calls without tools are taken, as
+	// they always were by the mock, though OpenAI refuses them.
+	if req.ToolChoice != nil && openAIChoice(req.ToolChoice) == "" && string(req.ToolChoice) != `"auto"` && string(req.ToolChoice) != "null" {
+		return invalidRequest(`Invalid value for 'tool_choice': expected 'none', 'auto', 'required' or {"type": "function", "function": {"name": ...}}.`, "tool_choice", "invalid_value")
+	}
 	for i, m := range req.Messages {
 		switch m.Role {
 		case roleMissing:
@@ -302,11 +346,31 @@ func decodeChat(w http.ResponseWriter, r *http.Request, body *bytes.Buffer, req 
 	return nil
 }
 
+// readBody reads a request body into body, within maxRequestBytes.
+func readBody(w http.ResponseWriter, r *http.Request, body *bytes.Buffer) *apiError {
+	rd := http.MaxBytesReader(w, r.Body, maxRequestBytes)
+	if r.ContentLength > 0 && r.ContentLength <= maxRequestBytes {
+		body.Grow(int(r.ContentLength))
+	}
+	if _, err := body.ReadFrom(rd); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &apiError{
+				status:  http.StatusRequestEntityTooLarge,
+				message: fmt.Sprintf("The request body exceeds the mock's limit of %d bytes.", mbe.Limit),
+				typ:     typeInvalidRequest,
+			}
+		}
+		return invalidRequest("Could not read the request body: "+err.Error(), "", "")
+	}
+	return nil
+}
+
 // position finds where the conversation is: the turn is the number of user
 // messages less one, the reply the number of assistant messages since the
-// last user message. It also sums the size of the messages, for the prompt
-// estimate.
-func position(msgs []chatMessage) (turn, replies, size int) {
+// last user message, and results the number of tool messages since then.
+// It also sums the size of the messages, for the prompt estimate.
+func position(msgs []chatMessage) (turn, replies, results, size int) {
 	users, last := 0, -1
 	for i, m := range msgs {
 		size += int(m.Content) + int(m.ToolCalls)
@@ -316,11 +380,32 @@ func position(msgs []chatMessage) (turn, replies, size int) {
 		}
 	}
 	for _, m := range msgs[last+1:] {
-		if m.Role == roleAssistant {
+		switch m.Role {
+		case roleAssistant:
 			replies++
+		case roleTool:
+			results++
 		}
 	}
-	return max(users-1, 0), replies, size
+	return max(users-1, 0), replies, results, size
+}
+
+// openAIChoice is the exchange's choice of a tool_choice: "" for auto or
+// a value it does not know.
+func openAIChoice(raw json.RawMessage) string {
+	switch string(raw) {
+	case `"none"`:
+		return choiceNone
+	case `"required"`:
+		return choiceRequired
+	case `"auto"`, "null":
+		return ""
+	}
+	var named openaichat.NamedToolChoice
+	if json.Unmarshal(raw, &named) == nil && named.Type == "function" {
+		return named.Function.Name
+	}
+	return ""
 }
 
 // usageFor is the reply's usage for a prompt of promptBytes: scripted
@@ -345,15 +430,15 @@ const (
 	callIDLen       = 24
 )
 
-// complete writes a non-streaming completion.
+// completeOpenAI writes a non-streaming completion.
 // f, when set, is a fault that spoils the response (stream_stall before
 // the body, stream_cut, malformed).
-func (s *Server) complete(w http.ResponseWriter, wt *waiter, bufs *buffers, req *chatRequest, rep *reply, rng *rand.Rand, usage openaichat.Usage, f *fault) {
+func completeOpenAI(w http.ResponseWriter, wt *waiter, bufs *buffers, model string, rep *reply, rng *rand.Rand, usage openaichat.Usage, f *fault) {
 	resp := openaichat.Response{
 		ID:                randomID(rng, "chatcmpl-", completionIDLen),
 		Object:            "chat.completion",
 		Created:           time.Now().Unix(),
-		Model:             req.Model,
+		Model:             model,
 		Usage:             &usage,
 		SystemFingerprint: systemFingerprint,
 	}
@@ -381,14 +466,14 @@ func (s *Server) complete(w http.ResponseWriter, wt *waiter, bufs *buffers, req 
 	h["Content-Type"] = jsonContentType
 	body := bufs.out.Bytes()
 	if f != nil {
-		s.completeFault(w, wt, f, rng, body)
+		completeFault(w, wt, f, rng, body)
 		return
 	}
 	w.Write(body)
 }
 
-// completeFault writes body, a whole completion, as f spoils it.
-func (s *Server) completeFault(w http.ResponseWriter, wt *waiter, f *fault, rng *rand.Rand, body []byte) {
+// completeFault writes body, a whole answer, as f spoils it.
+func completeFault(w http.ResponseWriter, wt *waiter, f *fault, rng *rand.Rand, body []byte) {
 	h := w.Header()
 	switch f.spec.Kind {
 	case scenarios.FaultStreamStall:

@@ -52,11 +52,17 @@ func writeOverloaded(w http.ResponseWriter, f *fault) {
 // provider's limits (or realistic ones) reported as used up until the
 // fault's Retry-After.
 func (s *Server) writeRateLimitFault(w http.ResponseWriter, f *fault, lim *limiter, tokens int, model string) {
+	rateLimited(w, s.rateLimitFaultState(f, lim, tokens), model)
+}
+
+// rateLimitFaultState is what a rate_limit fault reports: the limits of
+// lim (or realistic ones) used up until the fault's Retry-After.
+func (s *Server) rateLimitFaultState(f *fault, lim *limiter, tokens int) *limitState {
 	ra := f.spec.RetryAfter.D()
 	if ra <= 0 {
 		ra = defaultRateLimitRA
 	}
-	rateLimited(w, faultLimitState(lim, s.now(), tokens, ra), model)
+	return faultLimitState(lim, s.now(), tokens, ra)
 }
 
 // resetConn closes the request's connection without an answer. SO_LINGER 0

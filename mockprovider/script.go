@@ -34,6 +34,9 @@ type reply struct {
 	// an estimate from the reply's text.
 	usage      scenarios.Usage
 	completion int
+	// singles are the reply's calls one per reply, for requests that
+	// forbid parallel calls; nil with fewer than two calls.
+	singles []*reply
 }
 
 // call is one scripted tool call.
@@ -99,7 +102,86 @@ func newReply(m scenarios.ModelReply) (*reply, error) {
 	if r.completion == 0 {
 		r.completion = estimateTokens(text)
 	}
+	if len(r.calls) > 1 {
+		for i := range r.calls {
+			c := r.calls[i]
+			one := &reply{calls: []call{c}, finish: r.finish, usage: r.usage}
+			if one.completion = m.Usage.CompletionTokens / len(r.calls); one.completion == 0 {
+				one.completion = estimateTokens(len(c.name) + len(c.args))
+			}
+			r.singles = append(r.singles, one)
+		}
+	}
 	return r, nil
+}
+
+// choose returns the reply to ex: as pick says, or, when calls must go
+// one at a time, the next call not yet answered; tool_choice none answers
+// with the turn's final reply; a named tool keeps only the calls of that
+// tool, when the reply has some. (The mock does not invent calls the
+// script lacks: "required" answers as the script says.)
+func (s *script) choose(ex exchange) *reply {
+	if ex.choice == choiceNone {
+		return s.final(ex.turn)
+	}
+	var rep *reply
+	if ex.serial {
+		rep = s.pickSerial(ex.turn, ex.results)
+	} else {
+		rep = s.pick(ex.turn, ex.replies)
+	}
+	if ex.choice != "" && ex.choice != choiceRequired && len(rep.calls) > 0 {
+		rep = rep.only(ex.choice)
+	}
+	return rep
+}
+
+// final returns the last reply of turn, past the script the last turn's.
+func (s *script) final(turn int) *reply {
+	t := s.turns[min(max(turn, 0), len(s.turns)-1)]
+	return t[len(t)-1]
+}
+
+// pickSerial returns the reply of the turn-th user message after results
+// tool results, when each answer makes one call: the script's calls go
+// out one by one, reply after reply.
+func (s *script) pickSerial(turn, results int) *reply {
+	if turn < 0 {
+		turn = 0
+	}
+	if turn >= len(s.turns) {
+		return s.final(turn)
+	}
+	for _, r := range s.turns[turn] {
+		if len(r.calls) == 0 {
+			return r
+		}
+		if results < len(r.calls) {
+			if r.singles == nil {
+				return r
+			}
+			return r.singles[results]
+		}
+		results -= len(r.calls)
+	}
+	return s.final(turn)
+}
+
+// only returns r with only its calls of tool name, or r itself when it
+// has none or nothing else.
+func (r *reply) only(name string) *reply {
+	var kept []call
+	for _, c := range r.calls {
+		if c.name == name {
+			kept = append(kept, c)
+		}
+	}
+	if len(kept) == 0 || len(kept) == len(r.calls) {
+		return r
+	}
+	out := *r
+	out.calls, out.singles = kept, nil
+	return &out
 }
 
 // pick returns the reply for the turn-th user message after replies earlier

@@ -1,7 +1,8 @@
-// Package mockprovider is mcpload's built-in target: an OpenAI-compatible
-// chat completions provider (JSON and SSE streaming) that follows a
-// scenario's scripted conversation, and MCP servers over Streamable HTTP
-// that run the scenario's tools. Latencies follow the scenario's latency
+// Package mockprovider is mcpload's built-in target: a model provider that
+// speaks OpenAI Chat Completions, Anthropic Messages and Gemini
+// generateContent (JSON and SSE streaming) and follows a scenario's
+// scripted conversation, and MCP servers over Streamable HTTP that run the
+// scenario's tools. Latencies follow the scenario's latency
 // models, drawn reproducibly from one seed.
 //
 // The mock runs in process on a loopback port during `mcpload run`, and
@@ -149,7 +150,7 @@ func (s *Server) initProviders(sc *scenarios.Scenario) {
 			s.otherProviders = append(s.otherProviders, name)
 			continue
 		}
-		mp := &provider{name: name, model: p.Model, mock: p.Mock, key: endpointKey("chat", name)}
+		mp := &provider{name: name, api: p.API, model: p.Model, mock: p.Mock, key: endpointKey("chat", name)}
 		if l := p.Mock.Limits; l != nil && (l.RPM > 0 || l.TPM > 0) {
 			mp.limiter.Store(newLimiter(*l, s.now()))
 		}
@@ -173,6 +174,10 @@ func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/providers/{name}/v1/chat/completions", s.handleProviderChat)
 	mux.HandleFunc("/v1/chat/completions", s.handleChat)
+	mux.HandleFunc("/providers/{name}/v1/messages", s.handleProviderMessages)
+	mux.HandleFunc("/v1/messages", s.handleMessages)
+	mux.HandleFunc("/providers/{name}/v1beta/models/{call}", s.handleProviderGemini)
+	mux.HandleFunc("/v1beta/models/{call}", s.handleGemini)
 	mux.HandleFunc("/providers/{name}/v1/models", s.handleProviderModels)
 	mux.HandleFunc("/v1/models", s.handleModels)
 	mux.HandleFunc("/mcp/{server}", s.handleMCP)
@@ -307,11 +312,22 @@ func (s *Server) Endpoints() []Endpoint {
 	}
 	for _, name := range s.providerNames {
 		p := s.providers[name]
-		add("chat:"+name, http.MethodPost, "/providers/"+name+"/v1/chat/completions",
-			fmt.Sprintf("OpenAI chat completions of provider %s (model %s); OpenAI base URL %s/providers/%s/v1", name, p.model, base, name))
+		switch p.api {
+		case scenarios.APIAnthropic:
+			add("messages:"+name, http.MethodPost, "/providers/"+name+"/v1/messages",
+				fmt.Sprintf("Anthropic messages of provider %s (model %s); base URL %s/providers/%s", name, p.model, base, name))
+		case scenarios.APIGemini:
+			add("gemini:"+name, http.MethodPost, "/providers/"+name+"/v1beta/models/"+p.model+":generateContent",
+				fmt.Sprintf("Gemini generateContent and streamGenerateContent?alt=sse of provider %s (model %s); base URL %s/providers/%s", name, p.model, base, name))
+		default:
+			add("chat:"+name, http.MethodPost, "/providers/"+name+"/v1/chat/completions",
+				fmt.Sprintf("OpenAI chat completions of provider %s (model %s); OpenAI base URL %s/providers/%s/v1", name, p.model, base, name))
+		}
 		add("models:"+name, http.MethodGet, "/providers/"+name+"/v1/models", "OpenAI model list of provider "+name)
 	}
 	add("chat", http.MethodPost, "/v1/chat/completions", "OpenAI chat completions; the provider is chosen by model, else "+s.providerNames[0])
+	add("messages", http.MethodPost, "/v1/messages", "Anthropic messages; the provider is chosen by model, as for chat")
+	add("gemini", http.MethodPost, "/v1beta/models/MODEL:generateContent", "Gemini generateContent and streamGenerateContent?alt=sse; the provider is chosen by model, as for chat")
 	add("models", http.MethodGet, "/v1/models", "OpenAI model list of every mock provider")
 	for _, name := range s.mcpNames {
 		m := s.mcps[name]

@@ -42,7 +42,7 @@ func (e *sse) write(b []byte) error {
 	return nil
 }
 
-// stream writes rep as an SSE stream in OpenAI's order: a role chunk, then
+// streamOpenAI writes rep as an SSE stream in OpenAI's order: a role chunk, then
 // content pieces or, per tool call, a chunk naming the call and chunks of
 // argument fragments; a chunk with the finish reason; a usage chunk when
 // asked for; and [DONE]. The first delta after the role chunk waits ttft,
@@ -54,7 +54,7 @@ func (e *sse) write(b []byte) error {
 // after the role chunk) have gone out, or before the finish chunk when the
 // reply has fewer; malformed sends a data line that is not JSON in place of
 // the first delta, then [DONE].
-func (s *Server) stream(w http.ResponseWriter, wt *waiter, bufs *buffers, req *chatRequest, p *provider, rep *reply, rng *rand.Rand, usage openaichat.Usage, includeUsage bool, f *fault) {
+func streamOpenAI(w http.ResponseWriter, wt *waiter, bufs *buffers, model string, p *provider, rep *reply, rng *rand.Rand, usage openaichat.Usage, includeUsage bool, f *fault) {
 	h := w.Header()
 	h["Content-Type"] = sseContentType
 	h["Cache-Control"] = noCache
@@ -67,7 +67,7 @@ func (s *Server) stream(w http.ResponseWriter, wt *waiter, bufs *buffers, req *c
 		ID:      randomID(rng, "chatcmpl-", completionIDLen),
 		Object:  "chat.completion.chunk",
 		Created: time.Now().Unix(),
-		Model:   req.Model,
+		Model:   model,
 		Choices: choice[:],
 	}
 	empty := ""
@@ -173,4 +173,80 @@ func streamFault(w http.ResponseWriter, wt *waiter, f *fault, rng *rand.Rand) bo
 // malformedChunk is an SSE event whose data is not JSON: a chunk cut short.
 func malformedChunk(id string) []byte {
 	return []byte(`data: {"id":"` + id + `","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"It is` + "\n\n")
+}
+
+// events writes the SSE streams of the dialects whose events are not
+// OpenAI's chunks: each event is an optional "event:" line and one data
+// line holding v as JSON, flushed on its own.
+type events struct {
+	w    http.ResponseWriter
+	fl   http.Flusher
+	bufs *buffers
+	// sep ends each event: "\n\n", or "\r\n\r\n" as Google's servers send.
+	sep string
+}
+
+func newEvents(w http.ResponseWriter, bufs *buffers, sep string) *events {
+	e := &events{w: w, bufs: bufs, sep: sep}
+	e.fl, _ = w.(http.Flusher)
+	return e
+}
+
+// send writes one event named name ("" for none) with v as its data.
+func (e *events) send(name string, v any) error {
+	out := &e.bufs.out
+	out.Reset()
+	if name != "" {
+		out.WriteString("event: ")
+		out.WriteString(name)
+		out.WriteString(e.sep[:len(e.sep)/2])
+	}
+	out.WriteString("data: ")
+	if err := e.bufs.enc.Encode(v); err != nil {
+		return err
+	}
+	out.Truncate(out.Len() - 1) // Encode's '\n'
+	out.WriteString(e.sep)
+	return e.write(out.Bytes())
+}
+
+// write writes b as it is and flushes it.
+func (e *events) write(b []byte) error {
+	if _, err := e.w.Write(b); err != nil {
+		return err
+	}
+	if e.fl != nil {
+		e.fl.Flush()
+	}
+	return nil
+}
+
+// startSSE writes the headers of a 200 event stream.
+func startSSE(w http.ResponseWriter) {
+	h := w.Header()
+	h["Content-Type"] = sseContentType
+	h["Cache-Control"] = noCache
+	w.WriteHeader(http.StatusOK)
+}
+
+// pacer waits out a stream's delays: ttft before the first delta,
+// token_gap before each later one.
+type pacer struct {
+	wt    *waiter
+	p     *provider
+	rng   *rand.Rand
+	first bool
+}
+
+func newPacer(wt *waiter, p *provider, rng *rand.Rand) *pacer {
+	return &pacer{wt: wt, p: p, rng: rng, first: true}
+}
+
+// pause waits before the next delta.
+func (pc *pacer) pause() error {
+	l := pc.p.mock.TokenGap
+	if pc.first {
+		l, pc.first = pc.p.mock.TTFT, false
+	}
+	return pc.wt.wait(Sample(l, pc.rng))
 }

@@ -65,24 +65,57 @@ func (s *Scenario) Kind() string {
 // MockURL is the base_url and url value that selects the built-in mock.
 const MockURL = "mock"
 
-// APIOpenAI is the OpenAI Chat Completions dialect, the only API of schema
-// version 1.
-const APIOpenAI = "openai"
+// The wire dialects a provider may speak (Provider.API).
+const (
+	// APIOpenAI is OpenAI Chat Completions, the default.
+	APIOpenAI = "openai"
+	// APIAnthropic is Anthropic Messages.
+	APIAnthropic = "anthropic"
+	// APIGemini is the Gemini API's generateContent.
+	APIGemini = "gemini"
+)
+
+// Tool choices of Provider.ToolChoice, besides a tool's name.
+const (
+	ToolChoiceAuto     = "auto"
+	ToolChoiceNone     = "none"
+	ToolChoiceRequired = "required"
+)
+
+// APIs lists the dialects, the default first.
+func APIs() []string { return []string{APIOpenAI, APIAnthropic, APIGemini} }
 
 // Provider is a named model endpoint.
 type Provider struct {
-	// API is the wire dialect. Version 1 knows "openai", the default.
+	// API is the wire dialect: "openai" (the default), "anthropic" or
+	// "gemini". The scenario's tools and conversation are translated to it.
 	API string `yaml:"api"`
-	// BaseURL is "mock" or an OpenAI-compatible base URL such as
-	// https://api.openai.com/v1 (the path /chat/completions is appended).
+	// BaseURL is "mock" or the API's base URL, up to its version:
+	// https://api.openai.com/v1 (openai: /chat/completions is appended),
+	// https://api.anthropic.com/v1 (anthropic: /messages), or
+	// https://generativelanguage.googleapis.com/v1beta (gemini:
+	// /models/MODEL:generateContent, or :streamGenerateContent?alt=sse).
 	BaseURL string `yaml:"base_url"`
 	Model   string `yaml:"model"`
 	// APIKeyEnv names the environment variable that holds the key.
 	APIKeyEnv string `yaml:"api_key_env,omitempty"`
 	// CredentialsFile is read when APIKeyEnv is unset or empty. "~" expands.
 	CredentialsFile string `yaml:"credentials_file,omitempty"`
-	// Stream asks for SSE streaming (stream: true, include_usage).
+	// Stream asks for SSE streaming (openai: stream with include_usage;
+	// anthropic: stream; gemini: streamGenerateContent?alt=sse).
 	Stream bool `yaml:"stream,omitempty"`
+	// ToolChoice says whether and which tools the model may call: "auto"
+	// (the API's default, not sent), "none", "required" (some tool), or
+	// the name of one of the scenario's tools. Each dialect says it its
+	// way: OpenAI's tool_choice, Anthropic's tool_choice type auto, none,
+	// any or tool, Gemini's functionCallingConfig mode AUTO, NONE or ANY
+	// (with allowedFunctionNames).
+	ToolChoice string `yaml:"tool_choice,omitempty"`
+	// ParallelToolCalls, when set, allows (true) or forbids (false)
+	// several tool calls in one answer: OpenAI's parallel_tool_calls,
+	// Anthropic's disable_parallel_tool_use. Gemini has no such switch;
+	// it is not sent there. Unset leaves the API's default (allowed).
+	ParallelToolCalls *bool `yaml:"parallel_tool_calls,omitempty"`
 	// Mock is how the built-in mock answers for this provider.
 	Mock ProviderMock `yaml:"mock,omitempty"`
 }

@@ -124,6 +124,9 @@ func (v *validator) scenario(s *Scenario) {
 		v.mcpServer(mapKey("mcp_servers", name), name, s.MCPServers[name])
 	}
 	v.tools(s)
+	for _, name := range slices.Sorted(maps.Keys(s.Providers)) {
+		v.toolChoice(mapKey("providers", name), s.Providers[name], s.Tools)
+	}
 	switch {
 	case s.Conversation != nil && s.MCPDirect != nil:
 		v.errorf("mcp_direct", "a scenario has either conversation or mcp_direct, not both")
@@ -151,8 +154,8 @@ func (v *validator) provider(path, name string, p *Provider) {
 		v.errorf(path, "expected a mapping with base_url and model, got null")
 		return
 	}
-	if p.API != APIOpenAI {
-		v.errorf(field(path, "api"), "unsupported api %q; schema version 1 supports %q", p.API, APIOpenAI)
+	if !slices.Contains(APIs(), p.API) {
+		v.errorf(field(path, "api"), "unsupported api %q; expected one of %s", p.API, strings.Join(APIs(), ", "))
 	}
 	if msg := checkURL(p.BaseURL); msg != "" {
 		v.errorf(field(path, "base_url"), "%s", msg)
@@ -169,6 +172,27 @@ func (v *validator) provider(path, name string, p *Provider) {
 	v.latency(field(path, "mock.ttft"), p.Mock.TTFT)
 	v.latency(field(path, "mock.token_gap"), p.Mock.TokenGap)
 	v.limits(field(path, "mock.limits"), p.Mock.Limits)
+}
+
+// toolChoice checks a provider's tool_choice: a choice, or a tool's name.
+func (v *validator) toolChoice(path string, p *Provider, tools []*Tool) {
+	if p == nil {
+		return
+	}
+	switch p.ToolChoice {
+	case "", ToolChoiceAuto, ToolChoiceNone, ToolChoiceRequired:
+		return
+	}
+	var names []string
+	for _, t := range tools {
+		if t != nil {
+			if t.Name == p.ToolChoice {
+				return
+			}
+			names = append(names, t.Name)
+		}
+	}
+	v.errorf(field(path, "tool_choice"), "%q is neither auto, none, required nor a tool of the scenario (tools: %s)", p.ToolChoice, listOrNone(names))
 }
 
 func (v *validator) mcpServer(path, name string, m *MCPServer) {

@@ -42,8 +42,10 @@ func TestValidationErrors(t *testing.T) {
 			[]want{{"9:6", "providers.q", "got null"}}},
 		{"provider name", []string{"  p:\n", "  p:\n    base_url: mock\n    model: m\n  a b:\n"},
 			[]want{{"7:3", `providers["a b"]`, `provider name "a b"`}}},
-		{"api", []string{"    model: m\n", "    model: m\n    api: anthropic\n"},
-			[]want{{"7:10", "providers.p.api", `unsupported api "anthropic"`}}},
+		{"api", []string{"    model: m\n", "    model: m\n    api: cohere\n"},
+			[]want{{"7:10", "providers.p.api", `unsupported api "cohere"; expected one of openai, anthropic, gemini`}}},
+		{"tool_choice", []string{"    model: m\n", "    model: m\n    tool_choice: get_wether\n"},
+			[]want{{"7:18", "providers.p.tool_choice", `"get_wether" is neither auto, none, required nor a tool of the scenario (tools: get_weather, search_docs)`}}},
 		{"base_url scheme", []string{"base_url: mock", "base_url: ftp://x"},
 			[]want{{"5:15", "providers.p.base_url", `expected "mock" or an http(s) URL, got "ftp://x"`}}},
 		{"base_url host", []string{"base_url: mock", "base_url: http://"},
@@ -227,5 +229,20 @@ func TestValidateInGo(t *testing.T) {
 	// A valid scenario stays valid, and Validate is repeatable.
 	if err := mustParse(t, base).Validate(); err != nil {
 		t.Errorf("Validate() on a parsed scenario = %v", err)
+	}
+}
+
+// TestProviderDialects accepts every api, and tool_choice and
+// parallel_tool_calls on each.
+func TestProviderDialects(t *testing.T) {
+	for _, api := range APIs() {
+		for _, choice := range []string{"auto", "none", "required", "search_docs"} {
+			src := edit(t, "    model: m\n", "    model: m\n    api: "+api+"\n    tool_choice: "+choice+"\n    parallel_tool_calls: false\n")
+			s := mustParse(t, src)
+			p := s.Providers["p"]
+			if p.API != api || p.ToolChoice != choice || p.ParallelToolCalls == nil || *p.ParallelToolCalls {
+				t.Errorf("api %s tool_choice %s: parsed %+v", api, choice, p)
+			}
+		}
 	}
 }

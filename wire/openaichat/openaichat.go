@@ -8,13 +8,31 @@ import "encoding/json"
 
 // Request is a chat completion request.
 type Request struct {
-	Model         string         `json:"model"`
-	Messages      []Message      `json:"messages"`
-	Tools         []Tool         `json:"tools,omitempty"`
-	ToolChoice    any            `json:"tool_choice,omitempty"`
-	Stream        bool           `json:"stream,omitempty"`
-	StreamOptions *StreamOptions `json:"stream_options,omitempty"`
-	MaxTokens     int            `json:"max_tokens,omitempty"`
+	Model      string    `json:"model"`
+	Messages   []Message `json:"messages"`
+	Tools      []Tool    `json:"tools,omitempty"`
+	ToolChoice any       `json:"tool_choice,omitempty"`
+	// ParallelToolCalls allows or forbids several tool calls in one answer.
+	ParallelToolCalls *bool          `json:"parallel_tool_calls,omitempty"`
+	Stream            bool           `json:"stream,omitempty"`
+	StreamOptions     *StreamOptions `json:"stream_options,omitempty"`
+	MaxTokens         int            `json:"max_tokens,omitempty"`
+}
+
+// Tool choices: a string, or a NamedToolChoice object for one function.
+const (
+	ToolChoiceNone     = "none"
+	ToolChoiceAuto     = "auto"
+	ToolChoiceRequired = "required"
+)
+
+// NamedToolChoice forces a call of one function:
+// {"type":"function","function":{"name":...}}.
+type NamedToolChoice struct {
+	Type     string `json:"type"`
+	Function struct {
+		Name string `json:"name"`
+	} `json:"function"`
 }
 
 // StreamOptions asks for a final usage chunk in a stream.
@@ -30,6 +48,11 @@ type Message struct {
 	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
 	ToolCallID string     `json:"tool_call_id,omitempty"`
 	Name       string     `json:"name,omitempty"`
+	// IsError marks a tool message whose tool failed. OpenAI's wire has no
+	// such field; mcpload keeps its conversations as Messages, and the
+	// dialects that have one (Anthropic's tool_result is_error, Gemini's
+	// functionResponse error) carry it.
+	IsError bool `json:"-"`
 }
 
 // Text returns the message content, or "" when it is null.
@@ -64,6 +87,9 @@ type ToolCall struct {
 	ID       string       `json:"id,omitempty"`
 	Type     string       `json:"type,omitempty"` // "function"
 	Function FunctionCall `json:"function"`
+	// Signature is what a dialect asks to have sent back with the call
+	// (Gemini's thoughtSignature); not on OpenAI's wire.
+	Signature string `json:"-"`
 }
 
 // FunctionCall names the function and carries its arguments.

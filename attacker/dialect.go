@@ -1,0 +1,73 @@
+package attacker
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/mcpload/mcpload/scenarios"
+	"github.com/mcpload/mcpload/wire/openaichat"
+)
+
+// dialect is one provider API's wire format as the attacker speaks it:
+// OpenAI Chat Completions, Anthropic Messages or Gemini generateContent.
+// The conversation is kept as OpenAI messages, whatever the provider;
+// each dialect translates them into its request and its answer back into
+// one, so that the conversation loop, the policies and the recorder never
+// see a dialect, and every provider's metrics come out under the same
+// keys and outcome classes.
+type dialect interface {
+	// basePath is the mock's path of the API's base URL, after
+	// /providers/NAME: "/v1", or "/v1beta" for Gemini.
+	basePath() string
+	// url returns the URL of a model step of model, from the base URL.
+	url(base, model string, stream bool) string
+	// headers returns the request headers that carry key (and the API's
+	// version). key is "" for the mock.
+	headers(key string) []header
+	// prefix returns the start of every request body of provider p: what
+	// does not change between steps (model, options, tools), up to where
+	// appendBody takes over.
+	prefix(p *scenarios.Provider, tools []*scenarios.Tool) ([]byte, error)
+	// appendBody appends the conversation msgs and closes the body.
+	appendBody(b []byte, msgs []openaichat.Message) []byte
+	// readJSON parses a whole answer. It returns the result's msg, finish,
+	// usage, outcome, err and broken; the caller merges them into the
+	// attempt's result. (A result, not a *chatResult to fill: a pointer
+	// passed through an interface escapes, and the OpenAI path would pay
+	// an allocation per step for it.)
+	readJSON(ctx, actx context.Context, body io.Reader) chatResult
+	// readStream parses an SSE answer of an attempt that started at start,
+	// telling w of each event and of the first delta (content or tool
+	// call); it also returns ttft.
+	readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch) chatResult
+	// errorText describes a failed answer from its body. It may add to
+	// resp's headers what the policies read (Retry-After) when the API
+	// says it in the body instead.
+	errorText(resp *http.Response, body io.Reader) string
+}
+
+// header is one request header, canonical name and value.
+type header struct {
+	name  string
+	value []string
+}
+
+// dialectFor returns the dialect of api ("" is OpenAI's).
+func dialectFor(api string) (dialect, error) {
+	switch api {
+	case "", scenarios.APIOpenAI:
+		return openAIDialect{}, nil
+	case scenarios.APIAnthropic:
+		return anthropicDialect{}, nil
+	case scenarios.APIGemini:
+		return geminiDialect{}, nil
+	}
+	return nil, fmt.Errorf("api %q is not supported (want one of %v)", api, scenarios.APIs())
+}
+
+// mockKey is the key sent to the mock by the dialects whose API refuses a
+// request without one. The mock takes any key.
+const mockKey = "mcpload-mock"

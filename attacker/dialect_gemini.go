@@ -1,0 +1,504 @@
+package attacker
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/scenarios"
+	"github.com/mcpload/mcpload/wire/gemini"
+	"github.com/mcpload/mcpload/wire/openaichat"
+)
+
+// geminiDialect is the Gemini API: POST {base}/models/MODEL:generateContent,
+// or :streamGenerateContent?alt=sse, with the key in x-goog-api-key (never
+// in the URL, which is recorded). The system prompt goes in
+// systemInstruction; an assistant message is a "model" content whose tool
+// calls are functionCall parts; the tool messages that answer it, one
+// "user" content of functionResponse parts.
+type geminiDialect struct{}
+
+// geminiLocalID starts the ids the attacker gives function calls that came
+// without one (most models send none). They are never sent back: Gemini
+// pairs a response with its call by name and order.
+const geminiLocalID = "mcpload-fc-"
+
+func (geminiDialect) basePath() string { return "/v1beta" }
+
+func (geminiDialect) url(base, model string, stream bool) string {
+	u := strings.TrimRight(base, "/") + "/models/" + url.PathEscape(strings.TrimPrefix(model, "models/"))
+	if stream {
+		return u + ":" + gemini.MethodStream + "?alt=sse"
+	}
+	return u + ":" + gemini.MethodGenerate
+}
+
+func (geminiDialect) headers(key string) []header {
+	if key == "" {
+		key = mockKey
+	}
+	return []header{{gemini.HeaderAPIKey, []string{key}}}
+}
+
+// prefix is the body up to the system instruction: the tools, as one
+// tool of functionDeclarations, and the tool choice as toolConfig. The
+// model and streaming are in the URL; Gemini has no switch for parallel
+// calls.
+func (geminiDialect) prefix(p *scenarios.Provider, tools []*scenarios.Tool) ([]byte, error) {
+	b := []byte{'{'}
+	if len(tools) == 0 {
+		return b, nil
+	}
+	decls := make([]gemini.FunctionDeclaration, 0, len(tools))
+	for _, t := range tools {
+		params, err := geminiParameters(t)
+		if err != nil {
+			return nil, err
+		}
+		decls = append(decls, gemini.FunctionDeclaration{Name: t.Name, Description: t.Description, Parameters: params})
+	}
+	tj, err := json.Marshal([]gemini.Tool{{FunctionDeclarations: decls}})
+	if err != nil {
+		return nil, fmt.Errorf("marshalling tools: %w", err)
+	}
+	b = append(append(b, `"tools":`...), tj...)
+	switch c := p.ToolChoice; c {
+	case "", scenarios.ToolChoiceAuto:
+	case scenarios.ToolChoiceNone:
+		b = append(b, `,"toolConfig":{"functionCallingConfig":{"mode":"NONE"}}`...)
+	case scenarios.ToolChoiceRequired:
+		b = append(b, `,"toolConfig":{"functionCallingConfig":{"mode":"ANY"}}`...)
+	default:
+		b = append(b, `,"toolConfig":{"functionCallingConfig":{"mode":"ANY","allowedFunctionNames":[`...)
+		b = append(appendJSONString(b, c), "]}}"...)
+	}
+	return append(b, ','), nil
+}
+
+// geminiParameters translates t's inputSchema into a function's
+// parameters: the Schema of the Gemini API, an OpenAPI subset. Keywords it
+// does not know (additionalProperties, $schema, ...) are refused by the
+// API, so they are left out; a type list with "null" becomes nullable;
+// const becomes a one-value enum. An object without properties, which the
+// API refuses too, means no parameters at all.
+func geminiParameters(t *scenarios.Tool) (json.RawMessage, error) {
+	if t.InputSchema == nil {
+		return nil, nil
+	}
+	raw, err := json.Marshal(t.InputSchema)
+	if err != nil {
+		return nil, fmt.Errorf("tool %q: marshalling inputSchema: %w", t.Name, err)
+	}
+	var schema map[string]any
+	if err := json.Unmarshal(raw, &schema); err != nil {
+		return nil, fmt.Errorf("tool %q: inputSchema is not an object: %w", t.Name, err)
+	}
+	out := geminiSchema(schema)
+	if props, _ := out["properties"].(map[string]any); len(props) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, fmt.Errorf("tool %q: marshalling parameters: %w", t.Name, err)
+	}
+	return b, nil
+}
+
+// geminiSchemaKeys are the Schema fields the Gemini API accepts.
+var geminiSchemaKeys = []string{
+	"type", "format", "title", "description", "nullable", "enum", "items", "properties", "required",
+	"minItems", "maxItems", "minProperties", "maxProperties", "minLength", "maxLength", "pattern",
+	"minimum", "maximum", "anyOf", "propertyOrdering", "default", "example",
+}
+
+// geminiSchema translates one JSON Schema object (see geminiParameters).
+func geminiSchema(s map[string]any) map[string]any {
+	out := make(map[string]any, len(s))
+	for k, v := range s {
+		switch k {
+		case "type":
+			if types, ok := v.([]any); ok {
+				var kept []any
+				for _, t := range types {
+					if t == "null" {
+						out["nullable"] = true
+						continue
+					}
+					kept = append(kept, t)
+				}
+				if len(kept) == 1 {
+					out["type"] = kept[0]
+				} else if len(kept) > 1 {
+					anyOf := make([]any, len(kept))
+					for i, t := range kept {
+						anyOf[i] = map[string]any{"type": t}
+					}
+					out["anyOf"] = anyOf
+				}
+				continue
+			}
+			out[k] = v
+		case "const":
+			if str, ok := v.(string); ok {
+				out["enum"] = []any{str}
+			}
+		case "enum":
+			// The API takes string enums only.
+			if vals, ok := v.([]any); ok && !slices.ContainsFunc(vals, func(x any) bool { _, ok := x.(string); return !ok }) {
+				out[k] = v
+			}
+		case "properties":
+			if props, ok := v.(map[string]any); ok {
+				tp := make(map[string]any, len(props))
+				for name, p := range props {
+					if ps, ok := p.(map[string]any); ok {
+						tp[name] = geminiSchema(ps)
+					}
+				}
+				out[k] = tp
+			}
+		case "items":
+			if is, ok := v.(map[string]any); ok {
+				out[k] = geminiSchema(is)
+			}
+		case "anyOf", "oneOf":
+			if alts, ok := v.([]any); ok {
+				ta := make([]any, 0, len(alts))
+				for _, a := range alts {
+					if as, ok := a.(map[string]any); ok {
+						ta = append(ta, geminiSchema(as))
+					}
+				}
+				out["anyOf"] = ta
+			}
+		default:
+			if slices.Contains(geminiSchemaKeys, k) {
+				out[k] = v
+			}
+		}
+	}
+	return out
+}
+
+// appendBody appends "systemInstruction" (the system messages' text) and
+// "contents".
+func (geminiDialect) appendBody(b []byte, msgs []openaichat.Message) []byte {
+	var system []string
+	for i := range msgs {
+		if msgs[i].Role == "system" || msgs[i].Role == "developer" {
+			system = append(system, msgs[i].Text())
+		}
+	}
+	if len(system) > 0 {
+		b = append(b, `"systemInstruction":{"parts":[{"text":`...)
+		b = appendJSONString(b, strings.Join(system, "\n\n"))
+		b = append(b, "}]},"...)
+	}
+	b = append(b, `"contents":[`...)
+	first := true
+	sep := func() {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+	}
+	for i := 0; i < len(msgs); i++ {
+		m := &msgs[i]
+		switch m.Role {
+		case "system", "developer":
+		case "tool":
+			// The tool messages of one assistant message: one user
+			// content of functionResponse parts, in the calls' order.
+			sep()
+			b = append(b, `{"role":"user","parts":[`...)
+			for j := i; j < len(msgs) && msgs[j].Role == "tool"; j++ {
+				if j > i {
+					b = append(b, ',')
+				}
+				t := &msgs[j]
+				b = append(b, `{"functionResponse":{`...)
+				if t.ToolCallID != "" && !strings.HasPrefix(t.ToolCallID, geminiLocalID) {
+					b = append(b, `"id":`...)
+					b = appendJSONString(b, t.ToolCallID)
+					b = append(b, ',')
+				}
+				b = append(b, `"name":`...)
+				b = appendJSONString(b, callName(msgs[:i], t.ToolCallID))
+				if t.IsError {
+					b = append(b, `,"response":{"error":`...)
+				} else {
+					b = append(b, `,"response":{"output":`...)
+				}
+				b = appendJSONString(b, t.Text())
+				b = append(b, "}}}"...)
+				i = j
+			}
+			b = append(b, "]}"...)
+		case "assistant":
+			sep()
+			b = append(b, `{"role":"model","parts":[`...)
+			text := m.Text()
+			if text != "" || len(m.ToolCalls) == 0 {
+				b = append(b, `{"text":`...)
+				b = appendJSONString(b, text)
+				b = append(b, '}')
+			}
+			for j := range m.ToolCalls {
+				tc := &m.ToolCalls[j]
+				if j > 0 || text != "" {
+					b = append(b, ',')
+				}
+				b = append(b, `{"functionCall":{`...)
+				if tc.ID != "" && !strings.HasPrefix(tc.ID, geminiLocalID) {
+					b = append(b, `"id":`...)
+					b = appendJSONString(b, tc.ID)
+					b = append(b, ',')
+				}
+				b = append(b, `"name":`...)
+				b = appendJSONString(b, tc.Function.Name)
+				b = append(b, `,"args":`...)
+				b = append(b, argsObject(tc.Function.Arguments)...)
+				b = append(b, '}')
+				if tc.Signature != "" {
+					b = append(b, `,"thoughtSignature":`...)
+					b = appendJSONString(b, tc.Signature)
+				}
+				b = append(b, '}')
+			}
+			b = append(b, "]}"...)
+		default: // user
+			sep()
+			b = append(b, `{"role":"user","parts":[{"text":`...)
+			b = appendJSONString(b, m.Text())
+			b = append(b, "}]}"...)
+		}
+	}
+	return append(b, "]}"...)
+}
+
+// callName finds the name of the call id among the tool calls of msgs,
+// latest first: a functionResponse names its function.
+func callName(msgs []openaichat.Message, id string) string {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		for _, tc := range msgs[i].ToolCalls {
+			if tc.ID == id {
+				return tc.Function.Name
+			}
+		}
+	}
+	return ""
+}
+
+// geminiAnswer accumulates the parts of a whole answer or of a stream's
+// events into a chatResult.
+type geminiAnswer struct {
+	text    []byte
+	hasText bool
+	calls   []openaichat.ToolCall
+	finish  string
+	usage   *gemini.UsageMetadata
+}
+
+// add takes in one response (a whole answer, or a stream event). It
+// reports whether the response brought content or a call.
+func (a *geminiAnswer) add(resp *gemini.Response) bool {
+	if resp.UsageMetadata != nil {
+		a.usage = resp.UsageMetadata
+	}
+	if len(resp.Candidates) == 0 {
+		return false
+	}
+	c := &resp.Candidates[0]
+	if c.FinishReason != "" {
+		a.finish = c.FinishReason
+	}
+	delta := false
+	if c.Content == nil {
+		return false
+	}
+	for i := range c.Content.Parts {
+		p := &c.Content.Parts[i]
+		switch {
+		case p.FunctionCall != nil:
+			fc := p.FunctionCall
+			id := fc.ID
+			if id == "" {
+				id = geminiLocalID + strconv.Itoa(len(a.calls))
+			}
+			args := "{}"
+			if len(fc.Args) > 0 && string(fc.Args) != "null" {
+				args = string(fc.Args)
+			}
+			a.calls = append(a.calls, openaichat.ToolCall{
+				ID:        id,
+				Type:      "function",
+				Function:  openaichat.FunctionCall{Name: fc.Name, Arguments: args},
+				Signature: p.ThoughtSignature,
+			})
+			delta = true
+		case p.Text != nil && !p.Thought:
+			a.hasText = true
+			a.text = append(a.text, *p.Text...)
+			delta = delta || *p.Text != ""
+		}
+	}
+	return delta
+}
+
+// result fills r from the answer: a finish reason is required.
+func (a *geminiAnswer) result(r *chatResult) {
+	if a.usage != nil {
+		u := a.usage
+		r.usage = openaichat.Usage{
+			PromptTokens:     u.PromptTokenCount,
+			CompletionTokens: u.CandidatesTokenCount + u.ThoughtsTokenCount,
+		}
+		r.usage.TotalTokens = r.usage.PromptTokens + r.usage.CompletionTokens
+		if u.CachedContentTokenCount > 0 {
+			r.usage.PromptTokensDetails = &openaichat.PromptTokensDetails{CachedTokens: u.CachedContentTokenCount}
+		}
+	}
+	if a.finish == "" {
+		r.outcome, r.err = record.OutcomeProtocol, "answer without a finishReason"
+		return
+	}
+	r.msg.Role = "assistant"
+	if a.hasText && (len(a.text) > 0 || len(a.calls) == 0) {
+		s := string(a.text)
+		r.msg.Content = &s
+	}
+	r.msg.ToolCalls = a.calls
+	r.finish = geminiFinish(a.finish, len(a.calls) > 0)
+	r.outcome = record.OutcomeOK
+}
+
+// geminiFinish maps a finishReason to the finish reason the conversation
+// reads: Gemini says STOP after function calls too.
+func geminiFinish(reason string, calls bool) string {
+	switch {
+	case calls:
+		return openaichat.FinishToolCalls
+	case reason == gemini.FinishStop:
+		return openaichat.FinishStop
+	case reason == gemini.FinishMaxTokens:
+		return openaichat.FinishLength
+	}
+	return strings.ToLower(reason)
+}
+
+func (geminiDialect) readJSON(ctx, actx context.Context, body io.Reader) (r chatResult) {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := readLimited(buf, body); err != nil {
+		r.outcome, r.err, r.broken = classifyBodyErr(ctx, actx, err), "reading response: "+bodyErrText(actx, err), true
+		return
+	}
+	var resp gemini.Response
+	if err := json.Unmarshal(buf.Bytes(), &resp); err != nil {
+		r.outcome, r.err = record.OutcomeProtocol, "decoding response: "+err.Error()+": "+snippet(buf.Bytes())
+		return
+	}
+	if len(resp.Candidates) == 0 {
+		r.outcome, r.err = record.OutcomeProtocol, "response has no candidates: "+snippet(buf.Bytes())
+		return
+	}
+	var a geminiAnswer
+	a.add(&resp)
+	a.result(&r)
+	return r
+}
+
+// readStream parses streamGenerateContent's events, each a whole response
+// whose parts add up. The stream has no end marker: it is whole when an
+// event gave a finishReason before the body ended. An error object in
+// place of an event fails the attempt with the outcome of its code.
+func (geminiDialect) readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch) (r chatResult) {
+	r.start = start
+	sr := newSSEReader(body)
+	defer sr.release()
+	defer func() { r.broken = r.outcome != record.OutcomeOK }()
+	var a geminiAnswer
+	for {
+		data, err := sr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			r.outcome, r.err = classifyBodyErr(ctx, actx, err), "reading stream: "+bodyErrText(actx, err)
+			return
+		}
+		w.event()
+		var resp gemini.Response
+		if err := json.Unmarshal(data, &resp); err != nil {
+			r.outcome, r.err = record.OutcomeProtocol, "decoding stream event: "+err.Error()+": "+snippet(data)
+			return
+		}
+		if e := resp.Error; e != nil {
+			r.outcome, r.err = streamErrorOutcome(e.Code, e.Status, e.Message)
+			return
+		}
+		if a.add(&resp) && r.ttft == 0 {
+			r.ttft = time.Since(r.start)
+			w.firstDelta()
+		}
+	}
+	a.result(&r)
+	if r.outcome != record.OutcomeOK {
+		r.err = "stream ended without a finishReason"
+	}
+	return r
+}
+
+// errorText describes a failed answer. Gemini sends no Retry-After: its
+// 429 says when to retry in a RetryInfo detail, which is copied into the
+// response's Retry-After-Ms header for the policies to read.
+func (geminiDialect) errorText(resp *http.Response, body io.Reader) string {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	_, _ = buf.ReadFrom(io.LimitReader(body, drainLimit))
+	data := buf.Bytes()
+	var eb gemini.ErrorBody
+	if json.Unmarshal(data, &eb) != nil || eb.Error.Message == "" {
+		return httpErrorText(resp.StatusCode, bytes.NewReader(data))
+	}
+	if d, ok := geminiRetryDelay(eb.Error.Details); ok && resp.Header.Get("Retry-After") == "" && resp.Header.Get("Retry-After-Ms") == "" {
+		if resp.Header == nil {
+			resp.Header = make(http.Header)
+		}
+		resp.Header.Set("Retry-After-Ms", strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', -1, 64))
+	}
+	msg := "HTTP " + strconv.Itoa(resp.StatusCode) + ": "
+	if eb.Error.Status != "" {
+		msg += eb.Error.Status + ": "
+	}
+	return msg + truncate(eb.Error.Message, maxErrorDetail)
+}
+
+// geminiRetryDelay finds the RetryInfo among an error's details.
+func geminiRetryDelay(details []json.RawMessage) (time.Duration, bool) {
+	for _, raw := range details {
+		var ri gemini.RetryInfo
+		if json.Unmarshal(raw, &ri) != nil || ri.Type != gemini.TypeRetryInfo {
+			continue
+		}
+		secs, ok := strings.CutSuffix(ri.RetryDelay, "s")
+		if !ok {
+			continue
+		}
+		f, err := strconv.ParseFloat(secs, 64)
+		if err != nil || f < 0 {
+			continue
+		}
+		return time.Duration(f * float64(time.Second)), true
+	}
+	return 0, false
+}

@@ -1,0 +1,81 @@
+package attacker
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mcpload/mcpload/scenarios"
+	"github.com/mcpload/mcpload/wire/openaichat"
+)
+
+// openAIDialect is OpenAI Chat Completions, mcpload's first dialect and
+// its hot path: its functions (appendMessages, readChatJSON,
+// readChatStream) live in chatclient.go, written for speed.
+type openAIDialect struct{}
+
+func (openAIDialect) basePath() string { return "/v1" }
+
+func (openAIDialect) url(base, _ string, _ bool) string {
+	return strings.TrimRight(base, "/") + "/chat/completions"
+}
+
+func (openAIDialect) headers(key string) []header {
+	if key == "" {
+		return nil
+	}
+	return []header{{"Authorization", []string{"Bearer " + key}}}
+}
+
+// prefix is the body up to the messages array: model, stream options and
+// the tools.
+func (openAIDialect) prefix(p *scenarios.Provider, tools []*scenarios.Tool) ([]byte, error) {
+	toolsJ, err := toolsJSON(tools)
+	if err != nil {
+		return nil, err
+	}
+	b := append([]byte(`{"model":`), appendJSONString(nil, p.Model)...)
+	if p.Stream {
+		b = append(b, `,"stream":true,"stream_options":{"include_usage":true}`...)
+	}
+	if toolsJ != nil {
+		b = append(b, `,"tools":`...)
+		b = append(b, toolsJ...)
+		switch c := p.ToolChoice; c {
+		case "", scenarios.ToolChoiceAuto:
+		case scenarios.ToolChoiceNone, scenarios.ToolChoiceRequired:
+			b = append(b, `,"tool_choice":`...)
+			b = appendJSONString(b, c)
+		default:
+			b = append(b, `,"tool_choice":{"type":"function","function":{"name":`...)
+			b = append(appendJSONString(b, c), "}}"...)
+		}
+		if p.ParallelToolCalls != nil {
+			b = append(b, `,"parallel_tool_calls":`...)
+			b = strconv.AppendBool(b, *p.ParallelToolCalls)
+		}
+	}
+	return append(b, `,"messages":`...), nil
+}
+
+func (openAIDialect) appendBody(b []byte, msgs []openaichat.Message) []byte {
+	return append(appendMessages(b, msgs), '}')
+}
+
+func (openAIDialect) readJSON(ctx, actx context.Context, body io.Reader) (r chatResult) {
+	readChatJSON(ctx, actx, body, &r)
+	return r
+}
+
+func (openAIDialect) readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch) chatResult {
+	r := chatResult{start: start}
+	readChatStream(ctx, actx, body, &r, w)
+	return r
+}
+
+func (openAIDialect) errorText(resp *http.Response, body io.Reader) string {
+	return httpErrorText(resp.StatusCode, body)
+}

@@ -1,0 +1,66 @@
+package mockprovider
+
+import "net/http"
+
+// dialect is one provider API the mock speaks: OpenAI Chat Completions,
+// Anthropic Messages or Gemini generateContent. Each handler decodes its
+// API's request into an exchange; from there prepare runs the same script,
+// rate limits, fault timeline and latencies for every dialect, calling the
+// dialect for what the API answers then: its errors and its rate-limit
+// headers. The handler then writes the answer or the stream with its
+// dialect's own functions.
+type dialect interface {
+	// writeError answers e in the API's error shape.
+	writeError(w http.ResponseWriter, e *apiError)
+	// limitHeaders writes the rate-limit headers of an admitted request.
+	// (limitState goes by value: a pointer through the interface would
+	// move it to the heap.)
+	limitHeaders(h http.Header, st limitState)
+	// rateLimited answers 429 for st, a refusal of the limiter or of a
+	// rate_limit fault.
+	rateLimited(w http.ResponseWriter, st limitState, model string)
+	// httpError answers an http_error fault (500, 502 or 503).
+	httpError(w http.ResponseWriter, f *fault)
+	// overloaded answers an overloaded fault.
+	overloaded(w http.ResponseWriter, f *fault)
+}
+
+// exchange is what prepare needs of a decoded request, whatever its API.
+type exchange struct {
+	// model is the model the request named (the URL's, for Gemini).
+	model string
+	// stream asks for SSE; includeUsage for OpenAI's usage chunk.
+	stream, includeUsage bool
+	// turn and replies place the request in the script (see position);
+	// results counts the tool results since the turn's user message, which
+	// place it when calls go one at a time; promptBytes is the size of its
+	// messages and tools, for the prompt estimate.
+	turn, replies, results, promptBytes int
+	// choice is the request's tool choice: "" (auto), "none", "required",
+	// or the name of the one tool the model must call.
+	choice string
+	// serial forbids parallel tool calls: the script's calls of one reply
+	// go out one per answer.
+	serial bool
+}
+
+// Tool choices of exchange.choice besides a tool's name.
+const (
+	choiceNone     = "none"
+	choiceRequired = "required"
+)
+
+// openAI is the Chat Completions dialect: the mock's first, whose
+// functions predate the others and are called as they were.
+type openAI struct{}
+
+func (openAI) writeError(w http.ResponseWriter, e *apiError) { writeError(w, e) }
+func (openAI) limitHeaders(h http.Header, st limitState)     { st.setHeaders(h) }
+func (openAI) rateLimited(w http.ResponseWriter, st limitState, model string) {
+	rateLimited(w, &st, model)
+}
+func (openAI) httpError(w http.ResponseWriter, f *fault) { writeHTTPError(w, f) }
+
+// overloaded answers 529 in Anthropic's shape: OpenAI has no overloaded
+// status of its own, and 529 is what the incident reports call overload.
+func (openAI) overloaded(w http.ResponseWriter, f *fault) { writeOverloaded(w, f) }
