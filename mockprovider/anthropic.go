@@ -45,17 +45,9 @@ func (s *Server) handleProviderMessages(w http.ResponseWriter, r *http.Request) 
 		anthropicMethodNotAllowed(w, r)
 		return
 	}
-	name := r.PathValue("name")
-	p := s.providers[name]
-	if p == nil {
-		drain(r)
-		anthropicDialect{}.writeError(w, &apiError{
-			status:  http.StatusNotFound,
-			message: fmt.Sprintf("The mock provider %q does not exist; the mock serves %v.", name, s.providerNames),
-		})
-		return
+	if p := s.namedProvider(w, r, anthropicDialect{}.writeError); p != nil {
+		s.messages(w, r, p)
 	}
-	s.messages(w, r, p)
 }
 
 func (s *Server) handleMessages(w http.ResponseWriter, r *http.Request) {

@@ -136,19 +136,27 @@ func (s *Server) handleProviderChat(w http.ResponseWriter, r *http.Request) {
 		methodNotAllowed(w, r, http.MethodPost)
 		return
 	}
-	name := r.PathValue("name")
-	p := s.providers[name]
-	if p == nil {
-		drain(r)
-		writeError(w, &apiError{
-			status:  http.StatusNotFound,
-			message: fmt.Sprintf("The mock provider %q does not exist; the mock serves %v.", name, s.providerNames),
-			typ:     typeInvalidRequest,
-			code:    "provider_not_found",
-		})
-		return
+	if p := s.namedProvider(w, r, writeError); p != nil {
+		s.chat(w, r, p)
 	}
-	s.chat(w, r, p)
+}
+
+// namedProvider returns the provider the request's {name} path value names.
+// For a name the mock does not serve, it drains the request, answers 404
+// through write (the error shape of the API asked for) and returns nil.
+func (s *Server) namedProvider(w http.ResponseWriter, r *http.Request, write func(http.ResponseWriter, *apiError)) *provider {
+	name := r.PathValue("name")
+	if p := s.providers[name]; p != nil {
+		return p
+	}
+	drain(r)
+	write(w, &apiError{
+		status:  http.StatusNotFound,
+		message: fmt.Sprintf("The mock provider %q does not exist; the mock serves %v.", name, s.providerNames),
+		typ:     typeInvalidRequest,
+		code:    "provider_not_found",
+	})
+	return nil
 }
 
 func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {

@@ -43,17 +43,9 @@ type geminiPart struct {
 }
 
 func (s *Server) handleProviderGemini(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	p := s.providers[name]
-	if p == nil {
-		drain(r)
-		geminiDialect{}.writeError(w, &apiError{
-			status:  http.StatusNotFound,
-			message: fmt.Sprintf("The mock provider %q does not exist; the mock serves %v.", name, s.providerNames),
-		})
-		return
+	if p := s.namedProvider(w, r, geminiDialect{}.writeError); p != nil {
+		s.gemini(w, r, p)
 	}
-	s.gemini(w, r, p)
 }
 
 func (s *Server) handleGemini(w http.ResponseWriter, r *http.Request) { s.gemini(w, r, nil) }

@@ -46,17 +46,9 @@ func (s *Server) initModels() error {
 }
 
 func (s *Server) handleProviderModels(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	if _, ok := s.providers[name]; !ok {
-		writeError(w, &apiError{
-			status:  http.StatusNotFound,
-			message: fmt.Sprintf("The mock provider %q does not exist; the mock serves %v.", name, s.providerNames),
-			typ:     typeInvalidRequest,
-			code:    "provider_not_found",
-		})
-		return
+	if s.namedProvider(w, r, writeError) != nil {
+		s.serveModels(w, r, r.PathValue("name"))
 	}
-	s.serveModels(w, r, name)
 }
 
 func (s *Server) handleModels(w http.ResponseWriter, r *http.Request) { s.serveModels(w, r, "") }
