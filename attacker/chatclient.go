@@ -302,17 +302,28 @@ func (c *chatClient) result(ctx context.Context, resp *http.Response, err error)
 	return r
 }
 
-// readChatJSON parses a non-streamed completion.
-func readChatJSON(ctx, actx context.Context, body io.Reader, r *chatResult) {
-	buf := getBuffer()
-	defer putBuffer(buf)
+// readJSONBody reads a whole response body into a pooled buffer and
+// decodes it into v. On failure it records the outcome in r and returns
+// false. The caller puts buf back when done: error texts quote it.
+func readJSONBody(ctx, actx context.Context, body io.Reader, v any, r *chatResult) (buf *bytes.Buffer, ok bool) {
+	buf = getBuffer()
 	if err := readLimited(buf, body); err != nil {
 		r.outcome, r.err, r.broken = classifyBodyErr(ctx, actx, err), "reading response: "+bodyErrText(actx, err), true
-		return
+		return buf, false
 	}
-	var resp chatResponse
-	if err := json.Unmarshal(buf.Bytes(), &resp); err != nil {
+	if err := json.Unmarshal(buf.Bytes(), v); err != nil {
 		r.outcome, r.err = record.OutcomeProtocol, "decoding response: "+err.Error()+": "+snippet(buf.Bytes())
+		return buf, false
+	}
+	return buf, true
+}
+
+// readChatJSON parses a non-streamed completion.
+func readChatJSON(ctx, actx context.Context, body io.Reader, r *chatResult) {
+	var resp chatResponse
+	buf, ok := readJSONBody(ctx, actx, body, &resp, r)
+	defer putBuffer(buf)
+	if !ok {
 		return
 	}
 	if len(resp.Choices) == 0 {

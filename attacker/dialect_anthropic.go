@@ -222,15 +222,10 @@ type anthropicResponse struct {
 }
 
 func (anthropicDialect) readJSON(ctx, actx context.Context, body io.Reader) (r chatResult) {
-	buf := getBuffer()
-	defer putBuffer(buf)
-	if err := readLimited(buf, body); err != nil {
-		r.outcome, r.err, r.broken = classifyBodyErr(ctx, actx, err), "reading response: "+bodyErrText(actx, err), true
-		return
-	}
 	var resp anthropicResponse
-	if err := json.Unmarshal(buf.Bytes(), &resp); err != nil {
-		r.outcome, r.err = record.OutcomeProtocol, "decoding response: "+err.Error()+": "+snippet(buf.Bytes())
+	buf, ok := readJSONBody(ctx, actx, body, &resp, &r)
+	defer putBuffer(buf)
+	if !ok {
 		return
 	}
 	if resp.Type != "message" || resp.StopReason == nil {
