@@ -2,7 +2,6 @@ package attacker
 
 import (
 	"context"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -90,8 +89,11 @@ func TestCoordinatedOmissionAgainstMock(t *testing.T) {
 
 // TestLatencyFidelity has the mock draw a known lognormal latency and checks
 // that mcpload measures it. Draws are seeded per conversation, so the
-// sample is the same on every run; the tolerance covers the sampling error
-// of ~900 draws (p99 ±2.5 standard errors) and loopback overhead.
+// sample is the same on every run. Below the draw, the tolerance covers the
+// sampling error of ~900 draws (p99 ±2.5 standard errors): measuring less
+// than the mock slept is a bug on any machine. Above it, a busy CI machine
+// adds scheduling delay, so the bound is loose; `make bench` holds the tight
+// overhead claim.
 func TestLatencyFidelity(t *testing.T) {
 	const p50, p99 = 40 * time.Millisecond, 160 * time.Millisecond
 	lat := scenarios.Latency{Dist: scenarios.DistLognormal, P50: scenarios.Duration(p50), P99: scenarios.Duration(p99)}
@@ -107,17 +109,17 @@ func TestLatencyFidelity(t *testing.T) {
 	}
 	for _, q := range []struct {
 		name      string
-		want      time.Duration
-		got       time.Duration
-		tolerance float64
+		want        time.Duration
+		got         time.Duration
+		below, over float64
 	}{
-		{"p50", p50, time.Duration(h.ValueAtQuantile(50)) * time.Microsecond, 0.10},
-		{"p99", p99, time.Duration(h.ValueAtQuantile(99)) * time.Microsecond, 0.20},
+		{"p50", p50, time.Duration(h.ValueAtQuantile(50)) * time.Microsecond, 0.10, 0.75},
+		{"p99", p99, time.Duration(h.ValueAtQuantile(99)) * time.Microsecond, 0.20, 0.75},
 	} {
 		rel := (q.got.Seconds() - q.want.Seconds()) / q.want.Seconds()
 		t.Logf("%s: mock %v, measured %v (%+.1f%%)", q.name, q.want, q.got, 100*rel)
-		if math.Abs(rel) > q.tolerance {
-			t.Errorf("%s measured %v, mock drew around %v: off by %+.1f%%, tolerance ±%.0f%%", q.name, q.got, q.want, 100*rel, 100*q.tolerance)
+		if rel < -q.below || rel > q.over {
+			t.Errorf("%s measured %v, mock drew around %v: off by %+.1f%%, tolerance -%.0f%%/+%.0f%%", q.name, q.got, q.want, 100*rel, 100*q.below, 100*q.over)
 		}
 	}
 }
