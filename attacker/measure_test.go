@@ -108,7 +108,7 @@ func TestLatencyFidelity(t *testing.T) {
 		t.Fatalf("%d attempts, want ~900", count(h))
 	}
 	for _, q := range []struct {
-		name      string
+		name        string
 		want        time.Duration
 		got         time.Duration
 		below, over float64
