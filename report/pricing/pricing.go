@@ -195,7 +195,9 @@ func parseLiteLLM(name string, m map[string]json.RawMessage) (*Catalog, error) {
 func perMTok(perToken float64) float64 { return math.Round(perToken*1e6*1e9) / 1e9 }
 
 // Lookup finds model's price: by exact name, then case-insensitively, then
-// with any provider prefix ("openai/gpt-4.1") stripped from either side.
+// with any provider prefix ("openai/gpt-4.1") stripped from either side,
+// then by canonical name (see canonical), so that the API's id
+// "claude-sonnet-4-5-20250929" finds the catalog's "claude-sonnet-4.5".
 func (c *Catalog) Lookup(model string) (Price, bool) {
 	for _, p := range c.Models {
 		if p.Model == model {
@@ -213,7 +215,39 @@ func (c *Catalog) Lookup(model string) (Price, bool) {
 			return p, true
 		}
 	}
+	want := canonical(model)
+	for _, p := range c.Models {
+		if canonical(p.Model) == want {
+			return p, true
+		}
+	}
 	return Price{}, false
+}
+
+// canonical is a model name as vendors' ids and price lists both spell it:
+// lower case, no provider prefix, dots as dashes (Anthropic's API says
+// claude-sonnet-4-5 where price pages say 4.5), and no snapshot date or
+// "-latest" suffix (claude-haiku-4-5-20251001, gpt-4.1-2025-04-14).
+func canonical(model string) string {
+	m := strings.ToLower(baseName(model))
+	m = strings.ReplaceAll(m, ".", "-")
+	m = strings.TrimSuffix(m, "-latest")
+	// A trailing date: -YYYYMMDD, or -YYYY-MM-DD.
+	if n := len(m); n > 9 && m[n-9] == '-' && allDigits(m[n-8:]) {
+		m = m[:n-9]
+	} else if n > 11 && m[n-11] == '-' && allDigits(m[n-10:n-6]) && m[n-6] == '-' && allDigits(m[n-5:n-3]) && m[n-3] == '-' && allDigits(m[n-2:]) {
+		m = m[:n-11]
+	}
+	return m
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func baseName(model string) string {

@@ -75,6 +75,32 @@ func TestLookupFallbacks(t *testing.T) {
 	}
 }
 
+// TestLookupAPIIDs prices the ids the APIs themselves return against the
+// names price lists use.
+func TestLookupAPIIDs(t *testing.T) {
+	c := Default()
+	for model, want := range map[string]string{
+		"claude-sonnet-4-5":          "claude-sonnet-4.5",
+		"claude-sonnet-4-5-20250929": "claude-sonnet-4.5",
+		"claude-haiku-4-5-20251001":  "claude-haiku-4.5",
+		"gpt-4.1-2025-04-14":         "gpt-4.1",
+		"gpt-4.1-mini-2025-04-14":    "gpt-4.1-mini",
+		"models/gemini-2.5-flash":    "gemini-2.5-flash",
+		"gemini-2.5-pro-latest":      "gemini-2.5-pro",
+	} {
+		p, ok := c.Lookup(model)
+		if !ok || p.Model != want {
+			t.Errorf("Lookup(%q) = %q, %v; want %q", model, p.Model, ok, want)
+		}
+	}
+	// Another size or generation of the family must not match.
+	for _, model := range []string{"claude-sonnet-4", "claude-opus-4-5", "gemini-2.5-flash-lite", "gpt-4.1-nano"} {
+		if p, ok := c.Lookup(model); ok {
+			t.Errorf("Lookup(%q) found %q", model, p.Model)
+		}
+	}
+}
+
 func TestLoadLiteLLM(t *testing.T) {
 	const doc = `{
   "sample_spec": {"max_tokens": "LEGACY", "input_cost_per_token": 0.0, "output_cost_per_token": 0.0, "litellm_provider": "one of https://docs.litellm.ai/docs/providers"},
