@@ -7,6 +7,9 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/scenarios"
 )
 
 // ComparisonSchema identifies the version of comparison.json's layout.
@@ -67,6 +70,18 @@ type PolicyRow struct {
 	Tokens    int64  `json:"tokens"`
 	Retries   uint64 `json:"retries"`
 	Fallbacks uint64 `json:"fallbacks"`
+
+	// Provider is the providers entry that played the model, with its API
+	// and model, from the run's scenario.yaml; empty for MCP-direct runs.
+	Provider string `json:"provider,omitempty"`
+	API      string `json:"api,omitempty"`
+	Model    string `json:"model,omitempty"`
+	// TTFTP50MS is the median time to first token of the model's steps
+	// (streams only), from the step's start; null without streams.
+	TTFTP50MS *float64 `json:"ttft_p50_ms"`
+	// CostPerOKUSD is the cost per successful conversation; null when the
+	// run is not priced or nothing succeeded.
+	CostPerOKUSD *float64 `json:"cost_per_ok_usd"`
 }
 
 // ComparePolicies renders each run (summary.json, timeseries.json, .hgrm
@@ -86,6 +101,11 @@ func ComparePolicies(runs []PolicyRun) (*Comparison, error) {
 			c.Scenario, c.Seed = s.Scenario, s.Seed
 		}
 		row := policyRow(pr, s)
+		sc, err := ReadScenario(pr.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("compare policies: policy %q: %w", pr.Name, err)
+		}
+		row.setModel(sc, s)
 		if s.analysis != nil {
 			for _, t := range s.analysis.res.FailingTargets {
 				if !failing[t] {
@@ -166,6 +186,26 @@ func policyRow(pr PolicyRun, s *Summary) PolicyRow {
 	return row
 }
 
+// setModel fills the row's provider, API, model and their figures from
+// the run's resolved scenario sc (nil for a folder without one).
+func (r *PolicyRow) setModel(sc *scenarios.Scenario, s *Summary) {
+	if c := s.Cost; c != nil && c.Complete && s.Conversations.OK > 0 {
+		v := c.PerSuccessfulConversationUSD
+		r.CostPerOKUSD = &v
+	}
+	if sc == nil || sc.Conversation == nil {
+		return
+	}
+	r.Provider = sc.Conversation.Provider
+	if p := sc.Providers[r.Provider]; p != nil {
+		r.API, r.Model = p.API, p.Model
+	}
+	if st := s.LatencyMS.TTFT[record.ModelKey(r.Provider)]; st != nil {
+		v := st.P50
+		r.TTFTP50MS = &v
+	}
+}
+
 // column is one figure of the comparison table: a short, space-free
 // heading for the terminal, a plainer one for Markdown.
 type column struct{ text, markdown string }
@@ -186,6 +226,8 @@ var comparisonColumns = []column{
 	{"tokens", "tokens"},
 	{"retries", "retries"},
 	{"fallbacks", "fallbacks"},
+	{"ttft50", "TTFT p50"},
+	{"cost/ok", "cost per ok conversation"},
 }
 
 func headings(markdown bool) []string {
@@ -225,8 +267,13 @@ func (r PolicyRow) cells() []string {
 		strconv.FormatInt(r.Tokens, 10),
 		strconv.FormatUint(r.Retries, 10),
 		strconv.FormatUint(r.Fallbacks, 10),
+		opt(r.TTFTP50MS, millis),
+		opt(r.CostPerOKUSD, usd),
 	}
 }
+
+// usd formats a small amount of money with four significant digits.
+func usd(v float64) string { return "$" + strconv.FormatFloat(v, 'g', 4, 64) }
 
 // millis formats a latency in ms for a table: ms below a second, seconds
 // above.
@@ -270,14 +317,15 @@ func (c *Comparison) WriteText(w io.Writer) error {
 	}
 	described := false
 	for _, p := range c.Policies {
-		if p.Description == "" {
+		about := p.About()
+		if about == "" {
 			continue
 		}
 		if !described {
 			b.WriteString("\n")
 			described = true
 		}
-		fmt.Fprintf(&b, "%-*s  %s\n", widths[0], p.Name, p.Description)
+		fmt.Fprintf(&b, "%-*s  %s\n", widths[0], p.Name, about)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -311,11 +359,28 @@ func (c *Comparison) WriteMarkdown(w io.Writer) error {
 	}
 	b.WriteString("\n")
 	for _, p := range c.Policies {
-		cells := append([]string{mdEscape(p.Name), mdEscape(p.Description)}, p.cells()...)
+		cells := append([]string{mdEscape(p.Name), mdEscape(p.About())}, p.cells()...)
 		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// About is the row's description, then the model that played in it, as
+// "provider: model (api)".
+func (r PolicyRow) About() string {
+	if r.Provider == "" {
+		return r.Description
+	}
+	api := r.API
+	if api == "" {
+		api = scenarios.APIOpenAI
+	}
+	m := fmt.Sprintf("%s: %s (%s)", r.Provider, r.Model, api)
+	if r.Description == "" {
+		return m
+	}
+	return r.Description + "; " + m
 }
 
 // mdEscape keeps text from breaking a Markdown table row.

@@ -157,11 +157,35 @@ type Cache struct {
 	MaxEntries int      `yaml:"max_entries,omitempty"`
 }
 
-// Policy is a named client policy for a policy comparison.
+// Policy is one named run of a comparison: a client policy, a provider,
+// or both. Everything else (load, faults, the conversation, the seed) is
+// the scenario's, so the runs differ only in what the policy sets.
 type Policy struct {
 	Name string `yaml:"name"`
 	// Description says what the policy is, for the comparison table.
 	Description string `yaml:"description,omitempty"`
-	// Client replaces the scenario's client whole for this policy's run.
-	Client Client `yaml:"client"`
+	// Provider, when set, plays the model in this run in place of
+	// conversation.provider: the same conversation through another
+	// provider, model or API (openai, anthropic, gemini), so that their
+	// metrics come out side by side.
+	Provider string `yaml:"provider,omitempty"`
+	// Client, when set, replaces the scenario's client whole for this
+	// run; absent, the run keeps the scenario's client.
+	Client *Client `yaml:"client,omitempty"`
+}
+
+// ForPolicy returns the scenario that policy p's run carries out: s with
+// p's provider and client, and no policies. s is not changed.
+func (s *Scenario) ForPolicy(p *Policy) *Scenario {
+	ps := *s
+	ps.Policies = nil
+	if p.Client != nil {
+		ps.Client = *p.Client
+	}
+	if p.Provider != "" && s.Conversation != nil {
+		conv := *s.Conversation
+		conv.Provider = p.Provider
+		ps.Conversation = &conv
+	}
+	return &ps
 }

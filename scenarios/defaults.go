@@ -83,7 +83,9 @@ func (s *Scenario) ApplyDefaults() {
 	for i := range s.Policies {
 		// A policy's client replaces the scenario's whole, so it gets the
 		// same defaults, timeout included.
-		s.Policies[i].Client.applyDefaults()
+		if c := s.Policies[i].Client; c != nil {
+			c.applyDefaults()
+		}
 	}
 	for i := range s.Faults {
 		s.Faults[i].applyDefaults()

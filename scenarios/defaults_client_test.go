@@ -151,3 +151,28 @@ func TestApplyDefaultsIdempotent(t *testing.T) {
 		t.Errorf("resolved retry does not show the preset and its values:\n%s", before)
 	}
 }
+
+// TestForPolicy: a policy's run takes the policy's provider and client and
+// nothing else, and the scenario it came from is left as it was.
+func TestForPolicy(t *testing.T) {
+	s := mustParse(t, resilient)
+	s.Providers["other"] = &Provider{API: APIAnthropic, BaseURL: MockURL, Model: "claude-sonnet-4-5"}
+	conv, client := s.Conversation.Provider, s.Client
+
+	keep := s.ForPolicy(&Policy{Name: "k", Provider: "other"})
+	if keep.Conversation.Provider != "other" || !reflect.DeepEqual(keep.Client, client) || keep.Policies != nil {
+		t.Errorf("provider-only policy: provider %q, client changed %v, policies %v", keep.Conversation.Provider, !reflect.DeepEqual(keep.Client, client), keep.Policies)
+	}
+	if !reflect.DeepEqual(keep.Conversation.Turns, s.Conversation.Turns) || keep.Seed != s.Seed || !reflect.DeepEqual(keep.Load, s.Load) {
+		t.Error("provider-only policy changed the conversation script, seed or load")
+	}
+
+	own := s.Policies[1]
+	swap := s.ForPolicy(&own)
+	if swap.Conversation.Provider != conv || !reflect.DeepEqual(swap.Client, *own.Client) {
+		t.Errorf("client-only policy: provider %q, client %+v", swap.Conversation.Provider, swap.Client)
+	}
+	if s.Conversation.Provider != conv || !reflect.DeepEqual(s.Client, client) || len(s.Policies) == 0 {
+		t.Error("ForPolicy changed the scenario it was given")
+	}
+}

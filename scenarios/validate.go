@@ -138,7 +138,7 @@ func (v *validator) scenario(s *Scenario) {
 		v.mcpDirect(s)
 	}
 	v.load(&s.Load)
-	v.client(s, "client", &s.Client)
+	v.client(s, "client", &s.Client, conversationProvider(s))
 	v.faults(s)
 	v.policies(s)
 	v.thresholds(s)

@@ -31,7 +31,7 @@ func (v *validator) present(path string) bool {
 
 // client checks one client: the scenario's, or a policy's (path says
 // which).
-func (v *validator) client(s *Scenario, path string, c *Client) {
+func (v *validator) client(s *Scenario, path string, c *Client, primary string) {
 	if c.Timeout <= 0 {
 		v.errorf(field(path, "timeout"), "must be greater than 0")
 	}
@@ -69,7 +69,7 @@ func (v *validator) client(s *Scenario, path string, c *Client) {
 		if c.Breaker != nil {
 			v.breaker(field(path, "breaker"), c.Breaker)
 		}
-		v.fallback(s, field(path, "fallback"), c.Fallback)
+		v.fallback(s, field(path, "fallback"), c.Fallback, primary)
 		if c.Cache != nil {
 			v.cache(field(path, "cache"), c.Cache)
 		}
@@ -166,11 +166,9 @@ func (v *validator) breaker(path string, b *Breaker) {
 	v.outcomes(field(path, "on"), b.On, attemptOutcomes())
 }
 
-func (v *validator) fallback(s *Scenario, path string, steps []FallbackStep) {
-	var primary string
-	if s.Conversation != nil {
-		primary = s.Conversation.Provider
-	}
+// fallback checks client.fallback at path, whose run's model is played by
+// primary ("" for MCP-direct).
+func (v *validator) fallback(s *Scenario, path string, steps []FallbackStep, primary string) {
 	first := map[string]int{}
 	for i, st := range steps {
 		sp := index(path, i)
@@ -181,7 +179,7 @@ func (v *validator) fallback(s *Scenario, path string, steps []FallbackStep) {
 		case s.Providers[st.Provider] == nil:
 			v.errorf(pp, "provider %q is not defined in providers (defined: %s)", st.Provider, names(s.Providers))
 		case st.Provider == primary:
-			v.errorf(pp, "provider %q is conversation.provider already; a fallback step goes to another provider", st.Provider)
+			v.errorf(pp, "provider %q plays the model already; a fallback step goes to another provider", st.Provider)
 		default:
 			if j, dup := first[st.Provider]; dup {
 				v.errorf(pp, "provider %q is already %s", st.Provider, index(path, j))
@@ -258,6 +256,44 @@ func (v *validator) policies(s *Scenario) {
 				first[key] = i
 			}
 		}
-		v.client(s, field(pp, "client"), &p.Client)
+		if p.Provider == "" && p.Client == nil {
+			v.errorf(pp, "policy %q sets neither provider nor client, so its run would repeat the scenario's; set one or both", p.Name)
+		}
+		primary := conversationProvider(s)
+		if p.Provider != "" {
+			primary = p.Provider
+			v.policyProvider(s, i, p)
+		}
+		if p.Client != nil {
+			v.client(s, field(pp, "client"), p.Client, primary)
+		}
 	}
+}
+
+// policyProvider checks policies[i].provider: a providers entry, in a
+// conversation scenario, and not a fallback step of the client it runs
+// with.
+func (v *validator) policyProvider(s *Scenario, i int, p *Policy) {
+	path := field(index("policies", i), "provider")
+	switch {
+	case s.Conversation == nil:
+		v.errorf(path, "an mcp_direct scenario has no model to play; leave provider out")
+	case s.Providers[p.Provider] == nil:
+		v.errorf(path, "provider %q is not defined in providers (defined: %s)", p.Provider, names(s.Providers))
+	case p.Client == nil:
+		for j, st := range s.Client.Fallback {
+			if st.Provider == p.Provider {
+				v.errorf(path, "provider %q is client.fallback[%d] of the scenario's client, which this policy keeps; give the policy a client of its own, or another provider", p.Provider, j)
+			}
+		}
+	}
+}
+
+// conversationProvider is the provider that plays the model, "" for an
+// MCP-direct scenario.
+func conversationProvider(s *Scenario) string {
+	if s.Conversation == nil {
+		return ""
+	}
+	return s.Conversation.Provider
 }

@@ -73,7 +73,7 @@ func TestClientValidationErrors(t *testing.T) {
 			[]want{
 				{"41:7", "client.fallback[0].provider", "missing; name the providers entry to fall back to (defined: p, q)"},
 				{"42:18", "client.fallback[1].provider", `provider "nope" is not defined in providers (defined: p, q)`},
-				{"43:18", "client.fallback[2].provider", `provider "p" is conversation.provider already; a fallback step goes to another provider`},
+				{"43:18", "client.fallback[2].provider", `provider "p" plays the model already; a fallback step goes to another provider`},
 				{"44:44", "client.fallback[3].on[1]", `unknown outcome "5xxx"; did you mean "5xx"?`},
 				{"45:18", "client.fallback[4].provider", `provider "q" is already client.fallback[3]`},
 			}},
@@ -103,12 +103,23 @@ func TestClientValidationErrors(t *testing.T) {
 		{"policies", afterBase("policies:\n  - client: {timeout: 1s}\n  - name: a/b\n  - name: Seed\n  - name: seed\n    client:\n      retry: {backoff: linear}\n"),
 			[]want{
 				{"40:5", "policies[0].name", "missing; every policy needs a name"},
+				{"41:5", "policies[1]", `policy "a/b" sets neither provider nor client`},
 				{"41:11", "policies[1].name", `"a/b" cannot name a run folder`},
+				{"42:5", "policies[2]", `policy "Seed" sets neither provider nor client`},
 				{"43:11", "policies[3].name", `policy "seed" is named twice (also policies[2]); names become folder names, and case does not tell them apart`},
 				{"45:24", "policies[3].client.retry.backoff", `expected "constant", "exponential" or "decorrelated", got "linear"`},
 			}},
 		{"policy fallback", afterBase("policies:\n  - name: a\n    client:\n      fallback: [{provider: p}]\n", secondProvider...),
-			[]want{{"43:29", "policies[0].client.fallback[0].provider", `provider "p" is conversation.provider already`}}},
+			[]want{{"43:29", "policies[0].client.fallback[0].provider", `provider "p" plays the model already`}}},
+		{"policy provider", afterBase("policies:\n  - {name: a, provider: nope}\n  - {name: b, provider: q, client: {fallback: [{provider: q}]}}\n  - {name: c, provider: q, client: {fallback: [{provider: p}]}}\n", secondProvider...),
+			[]want{
+				{"41:25", "policies[0].provider", `provider "nope" is not defined in providers (defined: p, q)`},
+				{"42:59", "policies[1].client.fallback[0].provider", `provider "q" plays the model already`},
+			}},
+		{"policy provider is the kept client's fallback", afterBase("  fallback: [{provider: q}]\npolicies:\n  - {name: a, provider: q}\n", secondProvider...),
+			[]want{{"42:25", "policies[0].provider", `provider "q" is client.fallback[0] of the scenario's client, which this policy keeps`}}},
+		{"policy provider in mcp_direct", append(mcpDirect, afterBase("policies:\n  - {name: a, provider: p}\n")...),
+			[]want{{"32:25", "policies[0].provider", "an mcp_direct scenario has no model to play"}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,7 +132,7 @@ func TestClientValidationErrors(t *testing.T) {
 // replace) can still be built in Go, and Validate catches it.
 func TestClientValidateInGo(t *testing.T) {
 	s := mustParse(t, resilient)
-	c := &s.Policies[2].Client
+	c := s.Policies[2].Client
 	c.ConversationTimeout = Duration(-time.Second)
 	c.Stream.Idle = Duration(-time.Second)
 	c.Budget.Window = 0

@@ -167,12 +167,11 @@ func runPolicies(ctx context.Context, sc *scenarios.Scenario, dir string, f runF
 	var runs []report.PolicyRun
 	var failed error
 	for i, p := range policies {
-		psc := *sc
 		// The folder names the policy; the scenario keeps its name.
-		psc.Client, psc.Policies = p.Client, nil
+		psc := sc.ForPolicy(&p)
 		pdir := filepath.Join(dir, p.Name)
 		fmt.Fprintf(stderr, "policy %d/%d: %s\n", i+1, len(policies), p.Name)
-		s, res, err := runOnce(ctx, &psc, pdir, f, stderr)
+		s, res, err := runOnce(ctx, psc, pdir, f, stderr)
 		if err != nil {
 			return fmt.Errorf("policy %s: %w", p.Name, err)
 		}

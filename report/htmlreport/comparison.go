@@ -200,7 +200,7 @@ func policiesSection(views []policyView) *section {
 		if p.row.Status != record.StatusComplete {
 			status.Pill = "warn"
 		}
-		t.add(name, verdict, status, cell{Text: thresholds}, cell{Text: claims}, cell{Text: p.row.Description})
+		t.add(name, verdict, status, cell{Text: thresholds}, cell{Text: claims}, cell{Text: p.row.About()})
 	}
 	return &section{
 		ID: "policies", Title: "Verdict per policy",
@@ -230,6 +230,8 @@ func comparisonSection(cmp *report.Comparison, views []policyView) *section {
 		{Head: "recovery", Num: true, Help: "the longest time for success to come back after a fault window"},
 		{Head: "goodput", Num: true, Help: "ok within the timeout, of offered"},
 		{Head: "tokens", Num: true}, {Head: "retries", Num: true}, {Head: "fallbacks", Num: true},
+		{Head: "TTFT p50", Num: true, Help: "median time to first token of the model's steps, streams only"},
+		{Head: "cost per ok", Num: true, Help: "cost per successful conversation, on the run's price catalog"},
 	}}
 	for i, r := range cmp.Policies {
 		name := cell{Text: r.Name}
@@ -254,6 +256,8 @@ func comparisonSection(cmp *report.Comparison, views []policyView) *section {
 			cell{Text: count(r.Tokens)},
 			cell{Text: count(r.Retries)},
 			cell{Text: count(r.Fallbacks)},
+			cell{Text: optFloat(r.TTFTP50MS, latency)},
+			cell{Text: optFloat(r.CostPerOKUSD, usd)},
 		)
 	}
 	intro := "The figures of comparison.md; the policies' descriptions are above."
