@@ -53,10 +53,13 @@ func Claimable(t *ThresholdExpr) (bool, string) {
 }
 
 // claims checks every claim.
-func (v *validator) claims(s *Scenario) {
+func (v *validator) claims(s *Scenario) { v.claimList("claims", s.Claims) }
+
+// claimList checks the claims at path (the scenario's, or a policy's).
+func (v *validator) claimList(at string, claims []Claim) {
 	names := map[string]bool{}
-	for i, c := range s.Claims {
-		path := index("claims", i)
+	for i, c := range claims {
+		path := index(at, i)
 		if v.failedInside(path) {
 			continue
 		}

@@ -158,7 +158,7 @@ type Cache struct {
 }
 
 // Policy is one named run of a comparison: a client policy, a provider,
-// or both. Everything else (load, faults, the conversation, the seed) is
+// a price sheet, claims, or several of these. Everything else (load, faults, the conversation, the seed) is
 // the scenario's, so the runs differ only in what the policy sets.
 type Policy struct {
 	Name string `yaml:"name"`
@@ -172,6 +172,13 @@ type Policy struct {
 	// Client, when set, replaces the scenario's client whole for this
 	// run; absent, the run keeps the scenario's client.
 	Client *Client `yaml:"client,omitempty"`
+	// Cost, when set, replaces the scenario's cost: section for this run:
+	// a relay's run priced on the relay's price sheet, the incumbent's on
+	// list prices.
+	Cost *Cost `yaml:"cost,omitempty"`
+	// Claims, when set, replace the scenario's claims for this run: a
+	// relay's claims judged on the relay's run only.
+	Claims []Claim `yaml:"claims,omitempty"`
 }
 
 // ForPolicy returns the scenario that policy p's run carries out: s with
@@ -181,6 +188,12 @@ func (s *Scenario) ForPolicy(p *Policy) *Scenario {
 	ps.Policies = nil
 	if p.Client != nil {
 		ps.Client = *p.Client
+	}
+	if p.Cost != nil {
+		ps.Cost = p.Cost
+	}
+	if p.Claims != nil {
+		ps.Claims = p.Claims
 	}
 	if p.Provider != "" && s.Conversation != nil {
 		conv := *s.Conversation

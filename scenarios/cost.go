@@ -103,25 +103,33 @@ func ParseCount(s string) (float64, error) {
 // cost checks the cost: and budget: sections. Catalog files are opened by
 // the report, which owns the pricing formats; here only shapes are checked.
 func (v *validator) cost(s *Scenario) {
-	if c := s.Cost; c != nil {
-		if m := c.Monthly; m != nil {
-			switch {
-			case m.Conversations > 0 && m.Tokens > 0:
-				v.errorf("cost.monthly", "give conversations or tokens, not both")
-			case m.Conversations == 0 && m.Tokens == 0:
-				v.errorf("cost.monthly", "give a monthly volume: conversations (such as 2M) or tokens (such as 500M)")
-			}
-		}
-		if sw := c.Switch; sw != nil {
-			if sw.ImplementationHours < 0 {
-				v.errorf("cost.switch.implementation_hours", "must not be negative")
-			}
-			if sw.HourlyRateUSD < 0 {
-				v.errorf("cost.switch.hourly_rate_usd", "must not be negative")
-			}
-		}
-	}
+	v.costSection("cost", s.Cost)
 	if b := s.Budget; b != nil && b.MaxUSD <= 0 {
 		v.errorf("budget.max_usd", "must be more than 0 USD; leave budget out for no cap")
+	}
+}
+
+// costSection checks the cost: section at path (the scenario's, or a
+// policy's), nil when absent.
+func (v *validator) costSection(path string, c *Cost) {
+	if c == nil {
+		return
+	}
+	if m := c.Monthly; m != nil {
+		mp := field(path, "monthly")
+		switch {
+		case m.Conversations > 0 && m.Tokens > 0:
+			v.errorf(mp, "give conversations or tokens, not both")
+		case m.Conversations == 0 && m.Tokens == 0:
+			v.errorf(mp, "give a monthly volume: conversations (such as 2M) or tokens (such as 500M)")
+		}
+	}
+	if sw := c.Switch; sw != nil {
+		if sw.ImplementationHours < 0 {
+			v.errorf(field(path, "switch.implementation_hours"), "must not be negative")
+		}
+		if sw.HourlyRateUSD < 0 {
+			v.errorf(field(path, "switch.hourly_rate_usd"), "must not be negative")
+		}
 	}
 }

@@ -256,9 +256,11 @@ func (v *validator) policies(s *Scenario) {
 				first[key] = i
 			}
 		}
-		if p.Provider == "" && p.Client == nil {
-			v.errorf(pp, "policy %q sets neither provider nor client, so its run would repeat the scenario's; set one or both", p.Name)
+		if p.Provider == "" && p.Client == nil && p.Cost == nil && p.Claims == nil {
+			v.errorf(pp, "policy %q sets none of provider, client, cost and claims, so its run would repeat the scenario's; set one or more", p.Name)
 		}
+		v.costSection(field(pp, "cost"), p.Cost)
+		v.claimList(field(pp, "claims"), p.Claims)
 		primary := conversationProvider(s)
 		if p.Provider != "" {
 			primary = p.Provider

@@ -103,9 +103,9 @@ func TestClientValidationErrors(t *testing.T) {
 		{"policies", afterBase("policies:\n  - client: {timeout: 1s}\n  - name: a/b\n  - name: Seed\n  - name: seed\n    client:\n      retry: {backoff: linear}\n"),
 			[]want{
 				{"40:5", "policies[0].name", "missing; every policy needs a name"},
-				{"41:5", "policies[1]", `policy "a/b" sets neither provider nor client`},
+				{"41:5", "policies[1]", `policy "a/b" sets none of provider, client, cost and claims`},
 				{"41:11", "policies[1].name", `"a/b" cannot name a run folder`},
-				{"42:5", "policies[2]", `policy "Seed" sets neither provider nor client`},
+				{"42:5", "policies[2]", `policy "Seed" sets none of provider, client, cost and claims`},
 				{"43:11", "policies[3].name", `policy "seed" is named twice (also policies[2]); names become folder names, and case does not tell them apart`},
 				{"45:24", "policies[3].client.retry.backoff", `expected "constant", "exponential" or "decorrelated", got "linear"`},
 			}},
@@ -118,6 +118,11 @@ func TestClientValidationErrors(t *testing.T) {
 			}},
 		{"policy provider is the kept client's fallback", afterBase("  fallback: [{provider: q}]\npolicies:\n  - {name: a, provider: q}\n", secondProvider...),
 			[]want{{"42:25", "policies[0].provider", `provider "q" is client.fallback[0] of the scenario's client, which this policy keeps`}}},
+		{"policy cost and claims", afterBase("policies:\n  - name: a\n    cost: {monthly: {conversations: 1M, tokens: 1M}}\n    claims: [{name: fast, expect: conversation.max < 1s}]\n"),
+			[]want{
+				{"41:21", "policies[0].cost.monthly", "give conversations or tokens, not both"},
+				{"42:35", "policies[0].claims[0].expect", "a claim about latency tests one of"},
+			}},
 		{"policy provider in mcp_direct", append(mcpDirect, afterBase("policies:\n  - {name: a, provider: p}\n")...),
 			[]want{{"32:25", "policies[0].provider", "an mcp_direct scenario has no model to play"}}},
 	}

@@ -230,6 +230,21 @@ func writeComparison(dir string, cmp *report.Comparison) error {
 	return nil
 }
 
+// resolveCatalogs puts the --catalog flag (when not "") over the cost:
+// section c (nil: none), and makes its catalog paths absolute: the
+// resolved scenario.yaml must name catalogs that `mcpload report` finds
+// again from any directory.
+func resolveCatalogs(c *scenarios.Cost, flag, file string) {
+	if c == nil {
+		return
+	}
+	if flag != "" {
+		c.Catalog = flag
+	}
+	c.Catalog = catalogPath(c.Catalog, flag != "", file)
+	c.Baseline = catalogPath(c.Baseline, false, file)
+}
+
 // applyOverrides puts command-line flags over the scenario.
 func applyOverrides(sc *scenarios.Scenario, f runFlags) error {
 	if f.seed != 0 {
@@ -271,17 +286,12 @@ func applyOverrides(sc *scenarios.Scenario, f runFlags) error {
 			sc.Faults[i].From, sc.Faults[i].For = at(sc.Faults[i].From), at(sc.Faults[i].For)
 		}
 	}
-	if f.catalog != "" {
-		if sc.Cost == nil {
-			sc.Cost = &scenarios.Cost{}
-		}
-		sc.Cost.Catalog = f.catalog
+	if f.catalog != "" && sc.Cost == nil {
+		sc.Cost = &scenarios.Cost{}
 	}
-	if sc.Cost != nil {
-		// The resolved scenario.yaml must name catalogs that `mcpload
-		// report` finds again from any directory.
-		sc.Cost.Catalog = catalogPath(sc.Cost.Catalog, f.catalog != "", sc.File)
-		sc.Cost.Baseline = catalogPath(sc.Cost.Baseline, false, sc.File)
+	resolveCatalogs(sc.Cost, f.catalog, sc.File)
+	for i := range sc.Policies {
+		resolveCatalogs(sc.Policies[i].Cost, f.catalog, sc.File)
 	}
 	if err := sc.Validate(); err != nil {
 		return fmt.Errorf("after the command-line overrides: %w", err)
