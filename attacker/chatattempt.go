@@ -122,7 +122,7 @@ func (a *chatAttempt) attempt(parent context.Context, tmpl *http.Request, body [
 		if st != nil {
 			seq, step = st.Conversation, st.Index
 		}
-		sink.Attempt(&record.Attempt{
+		rec := &record.Attempt{
 			Conversation:     seq,
 			Step:             step,
 			Kind:             record.StepModel,
@@ -138,8 +138,12 @@ func (a *chatAttempt) attempt(parent context.Context, tmpl *http.Request, body [
 			PromptTokens:     r.usage.PromptTokens,
 			CompletionTokens: r.usage.CompletionTokens,
 			CachedTokens:     r.usage.Cached(),
-		})
+		}
+		r.stream.fill(rec)
+		sink.Attempt(rec)
 	}
+	// The sink has recorded the gaps; a copy of r must not hold them.
+	r.stream.release()
 	return r, resp
 }
 
@@ -188,7 +192,8 @@ func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body 
 		w.firstDelta() // a whole answer at once: no first token to wait for
 		got = a.ep.dialect.readJSON(parent, actx, cb)
 	}
-	r.msg, r.finish, r.usage, r.ttft = got.msg, got.finish, got.usage, got.ttft
+	r.msg, r.finish, r.usage = got.msg, got.finish, got.usage
+	r.stream, r.ttft = got.stream, got.stream.ttft()
 	r.outcome, r.err, r.broken = got.outcome, got.err, got.broken
 	if r.outcome != record.OutcomeOK {
 		return nil

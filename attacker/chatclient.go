@@ -223,6 +223,8 @@ type chatResult struct {
 	start   time.Time
 	latency time.Duration
 	ttft    time.Duration
+	// stream times a streamed answer's events (an attempt's only).
+	stream streamClock
 	// provider is the provider that answered the step (do only).
 	provider string
 	// broken is set when the body failed part-way: what is left of it may
@@ -371,6 +373,7 @@ type toolCallAcc struct {
 // less was cut. w, when not nil, is told of each event and of the first
 // delta, for the stream timers.
 func readChatStream(ctx, actx context.Context, body io.Reader, r *chatResult, w *streamWatch) {
+	r.stream.start = r.start
 	sr := newSSEReader(body)
 	defer sr.release()
 	defer func() { r.broken = r.outcome != record.OutcomeOK }()
@@ -411,9 +414,13 @@ func readChatStream(ctx, actx context.Context, body io.Reader, r *chatResult, w 
 				continue // mcpload asks for one choice; ignore any others
 			}
 			d := choice.Delta
-			if r.ttft == 0 && ((d.Content != nil && *d.Content != "") || len(d.ToolCalls) > 0) {
-				r.ttft = time.Since(r.start)
-				w.firstDelta()
+			// An output event carries text or tool-call data; the role
+			// chunk, the finish chunk and the usage chunk do not.
+			if (d.Content != nil && *d.Content != "") || len(d.ToolCalls) > 0 {
+				at := r.stream.output(w)
+				if len(d.ToolCalls) > 0 {
+					r.stream.toolCall(at)
+				}
 			}
 			if d.Content != nil {
 				hasContent = true
@@ -443,6 +450,11 @@ func readChatStream(ctx, actx context.Context, body io.Reader, r *chatResult, w 
 			}
 			if choice.FinishReason != nil && *choice.FinishReason != "" {
 				r.finish = *choice.FinishReason
+				if len(calls) > 0 {
+					// OpenAI has no event that ends one call: the
+					// arguments are whole with the finish reason.
+					r.stream.argsComplete(r.stream.now())
+				}
 			}
 		}
 	}

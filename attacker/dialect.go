@@ -41,7 +41,8 @@ type dialect interface {
 	readJSON(ctx, actx context.Context, body io.Reader) chatResult
 	// readStream parses an SSE answer of an attempt that started at start,
 	// telling w of each event and of the first delta (content or tool
-	// call); it also returns ttft.
+	// call); the result's stream clock holds the stream's timings (see
+	// streamClock).
 	readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch) chatResult
 	// errorText describes a failed answer from its body. It may add to
 	// resp's headers what the policies read (Retry-After) when the API

@@ -18,10 +18,6 @@ import (
 	"github.com/mcpload/mcpload/wire/openaichat"
 )
 
-// anthropicMaxTokens is the max_tokens of every request: the API requires
-// one, the scenario does not say, and a tool-use step never needs more.
-const anthropicMaxTokens = 4096
-
 // anthropicDialect is Anthropic's Messages API: POST {base}/messages with
 // x-api-key and anthropic-version. The system prompt goes in "system";
 // an assistant message's tool calls become tool_use blocks; the tool
@@ -49,7 +45,13 @@ func (anthropicDialect) headers(key string) []header {
 func (anthropicDialect) prefix(p *scenarios.Provider, tools []*scenarios.Tool) ([]byte, error) {
 	b := append([]byte(`{"model":`), appendJSONString(nil, p.Model)...)
 	b = append(b, `,"max_tokens":`...)
-	b = strconv.AppendInt(b, anthropicMaxTokens, 10)
+	// The API requires max_tokens; a provider built in Go rather than
+	// loaded has no defaults applied.
+	maxTokens := p.MaxTokens
+	if maxTokens <= 0 {
+		maxTokens = scenarios.DefaultAnthropicMaxTokens
+	}
+	b = strconv.AppendInt(b, int64(maxTokens), 10)
 	if p.Stream {
 		b = append(b, `,"stream":true`...)
 	}
@@ -308,8 +310,13 @@ type anthropicBlock struct {
 // stream is whole only with a stop reason and message_stop; an error event
 // fails the attempt with the outcome of its error type (overloaded_error
 // is 5xx, rate_limit_error 429).
+//
+// The output events are a tool_use block's start (it names the call), a
+// text block's start with text, and the non-empty text and input_json
+// deltas; message_start, ping, content_block_stop and message_delta carry
+// none. A tool_use block's content_block_stop completes its arguments.
 func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch) (r chatResult) {
-	r.start = start
+	r.start, r.stream.start = start, start
 	sr := newSSEReader(body)
 	defer sr.release()
 	defer func() { r.broken = r.outcome != record.OutcomeOK }()
@@ -319,12 +326,6 @@ func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, st
 		stop   string
 		done   bool
 	)
-	first := func() {
-		if r.ttft == 0 {
-			r.ttft = time.Since(r.start)
-			w.firstDelta()
-		}
-	}
 	for !done {
 		data, err := sr.next()
 		if err == io.EOF {
@@ -365,8 +366,11 @@ func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, st
 				nb.input = append(nb.input, in...)
 			}
 			blocks = append(blocks, nb)
-			if cb.Type == anthropic.BlockToolUse || len(nb.text) > 0 {
-				first() // a tool_use block's start names the call
+			switch {
+			case cb.Type == anthropic.BlockToolUse:
+				r.stream.toolCall(r.stream.output(w)) // its start names the call
+			case len(nb.text) > 0:
+				r.stream.output(w)
 			}
 		case anthropic.EventContentBlockDelta:
 			b := block()
@@ -377,14 +381,18 @@ func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, st
 			switch ev.Delta.Type {
 			case anthropic.DeltaText:
 				if ev.Delta.Text != nil && *ev.Delta.Text != "" {
-					first()
+					r.stream.output(w)
 					b.text = append(b.text, *ev.Delta.Text...)
 				}
 			case anthropic.DeltaInputJSON:
 				if ev.Delta.PartialJSON != nil && *ev.Delta.PartialJSON != "" {
-					first()
+					r.stream.toolCall(r.stream.output(w))
 					b.input = append(b.input, *ev.Delta.PartialJSON...)
 				}
+			}
+		case anthropic.EventContentBlockStop:
+			if b := block(); b != nil && b.typ == anthropic.BlockToolUse {
+				r.stream.argsComplete(r.stream.now())
 			}
 		case anthropic.EventMessageDelta:
 			if ev.Delta != nil && ev.Delta.StopReason != nil {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,12 +54,16 @@ func (geminiDialect) headers(key string) []header {
 // calls.
 func (geminiDialect) prefix(p *scenarios.Provider, tools []*scenarios.Tool) ([]byte, error) {
 	b := []byte{'{'}
+	if p.MaxTokens > 0 {
+		b = append(b, `"generationConfig":{"maxOutputTokens":`...)
+		b = append(strconv.AppendInt(b, int64(p.MaxTokens), 10), "},"...)
+	}
 	if len(tools) == 0 {
 		return b, nil
 	}
 	decls := make([]gemini.FunctionDeclaration, 0, len(tools))
 	for _, t := range tools {
-		params, err := geminiParameters(t)
+		params, err := scenarios.GeminiParameters(t)
 		if err != nil {
 			return nil, err
 		}
@@ -82,111 +85,6 @@ func (geminiDialect) prefix(p *scenarios.Provider, tools []*scenarios.Tool) ([]b
 		b = append(appendJSONString(b, c), "]}}"...)
 	}
 	return append(b, ','), nil
-}
-
-// geminiParameters translates t's inputSchema into a function's
-// parameters: the Schema of the Gemini API, an OpenAPI subset. Keywords it
-// does not know (additionalProperties, $schema, ...) are refused by the
-// API, so they are left out; a type list with "null" becomes nullable;
-// const becomes a one-value enum. An object without properties, which the
-// API refuses too, means no parameters at all.
-func geminiParameters(t *scenarios.Tool) (json.RawMessage, error) {
-	if t.InputSchema == nil {
-		return nil, nil
-	}
-	raw, err := json.Marshal(t.InputSchema)
-	if err != nil {
-		return nil, fmt.Errorf("tool %q: marshalling inputSchema: %w", t.Name, err)
-	}
-	var schema map[string]any
-	if err := json.Unmarshal(raw, &schema); err != nil {
-		return nil, fmt.Errorf("tool %q: inputSchema is not an object: %w", t.Name, err)
-	}
-	out := geminiSchema(schema)
-	if props, _ := out["properties"].(map[string]any); len(props) == 0 {
-		return nil, nil
-	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		return nil, fmt.Errorf("tool %q: marshalling parameters: %w", t.Name, err)
-	}
-	return b, nil
-}
-
-// geminiSchemaKeys are the Schema fields the Gemini API accepts.
-var geminiSchemaKeys = []string{
-	"type", "format", "title", "description", "nullable", "enum", "items", "properties", "required",
-	"minItems", "maxItems", "minProperties", "maxProperties", "minLength", "maxLength", "pattern",
-	"minimum", "maximum", "anyOf", "propertyOrdering", "default", "example",
-}
-
-// geminiSchema translates one JSON Schema object (see geminiParameters).
-func geminiSchema(s map[string]any) map[string]any {
-	out := make(map[string]any, len(s))
-	for k, v := range s {
-		switch k {
-		case "type":
-			if types, ok := v.([]any); ok {
-				var kept []any
-				for _, t := range types {
-					if t == "null" {
-						out["nullable"] = true
-						continue
-					}
-					kept = append(kept, t)
-				}
-				if len(kept) == 1 {
-					out["type"] = kept[0]
-				} else if len(kept) > 1 {
-					anyOf := make([]any, len(kept))
-					for i, t := range kept {
-						anyOf[i] = map[string]any{"type": t}
-					}
-					out["anyOf"] = anyOf
-				}
-				continue
-			}
-			out[k] = v
-		case "const":
-			if str, ok := v.(string); ok {
-				out["enum"] = []any{str}
-			}
-		case "enum":
-			// The API takes string enums only.
-			if vals, ok := v.([]any); ok && !slices.ContainsFunc(vals, func(x any) bool { _, ok := x.(string); return !ok }) {
-				out[k] = v
-			}
-		case "properties":
-			if props, ok := v.(map[string]any); ok {
-				tp := make(map[string]any, len(props))
-				for name, p := range props {
-					if ps, ok := p.(map[string]any); ok {
-						tp[name] = geminiSchema(ps)
-					}
-				}
-				out[k] = tp
-			}
-		case "items":
-			if is, ok := v.(map[string]any); ok {
-				out[k] = geminiSchema(is)
-			}
-		case "anyOf", "oneOf":
-			if alts, ok := v.([]any); ok {
-				ta := make([]any, 0, len(alts))
-				for _, a := range alts {
-					if as, ok := a.(map[string]any); ok {
-						ta = append(ta, geminiSchema(as))
-					}
-				}
-				out["anyOf"] = ta
-			}
-		default:
-			if slices.Contains(geminiSchemaKeys, k) {
-				out[k] = v
-			}
-		}
-	}
-	return out
 }
 
 // appendBody appends "systemInstruction" (the system messages' text) and
@@ -416,8 +314,12 @@ func (geminiDialect) readJSON(ctx, actx context.Context, body io.Reader) (r chat
 // whose parts add up. The stream has no end marker: it is whole when an
 // event gave a finishReason before the body ended. An error object in
 // place of an event fails the attempt with the outcome of its code.
+//
+// An output event is one with text or a functionCall part. Gemini sends
+// each call whole, so the event with the last functionCall completes the
+// arguments.
 func (geminiDialect) readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch) (r chatResult) {
-	r.start = start
+	r.start, r.stream.start = start, start
 	sr := newSSEReader(body)
 	defer sr.release()
 	defer func() { r.broken = r.outcome != record.OutcomeOK }()
@@ -441,9 +343,13 @@ func (geminiDialect) readStream(ctx, actx context.Context, body io.Reader, start
 			r.outcome, r.err = streamErrorOutcome(e.Code, e.Status, e.Message)
 			return
 		}
-		if a.add(&resp) && r.ttft == 0 {
-			r.ttft = time.Since(r.start)
-			w.firstDelta()
+		calls := len(a.calls)
+		if a.add(&resp) {
+			at := r.stream.output(w)
+			if len(a.calls) > calls {
+				r.stream.toolCall(at)
+				r.stream.argsComplete(at)
+			}
 		}
 	}
 	a.result(&r)

@@ -41,6 +41,11 @@ func (openAIDialect) prefix(p *scenarios.Provider, tools []*scenarios.Tool) ([]b
 	if p.Stream {
 		b = append(b, `,"stream":true,"stream_options":{"include_usage":true}`...)
 	}
+	if p.MaxTokens > 0 {
+		// max_tokens is deprecated, and refused by reasoning models.
+		b = append(b, `,"max_completion_tokens":`...)
+		b = strconv.AppendInt(b, int64(p.MaxTokens), 10)
+	}
 	if toolsJ != nil {
 		b = append(b, `,"tools":`...)
 		b = append(b, toolsJ...)

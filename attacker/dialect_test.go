@@ -377,7 +377,7 @@ func TestGeminiParameters(t *testing.T) {
 		}}, `{"properties":{"a":{"nullable":true,"type":"string"},"b":{"enum":["x"]},"c":{"type":"integer"},"d":{"items":{"anyOf":[{"type":"string"},{"type":"number"}]},"type":"array"}},"type":"object"}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := geminiParameters(&scenarios.Tool{Name: "t", InputSchema: tc.schema})
+			got, err := scenarios.GeminiParameters(&scenarios.Tool{Name: "t", InputSchema: tc.schema})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/scenarios"
 )
 
 // MCP Streamable HTTP constants. mcpProtocolVersion is the newest version
@@ -37,11 +38,13 @@ const (
 )
 
 // callTags is the attempt a request belongs to: its step, for the
-// Mcpload-* headers, and its timeout (0: the client's).
+// Mcpload-* headers, its timeout (0: the client's), and whether it is an
+// operation on a tool, resource or prompt (see rpcOutcome).
 type callTags struct {
 	st      *policy.Step
 	attempt int
 	timeout time.Duration
+	call    bool
 }
 
 var hdrAcceptMCP = []string{"application/json, text/event-stream"}
@@ -67,6 +70,10 @@ type mcpClient struct {
 	initKey, notifiedKey, deleteKey string
 
 	nextID atomic.Int64
+	// schemas caches the measure of each distinct tool list tools/list
+	// returned, by a hash of its bytes: measuring translates every tool
+	// into three APIs, which is worth doing once, not per call.
+	schemas sync.Map // uint64 -> *record.ToolsSchema
 }
 
 func newMCPClient(hc *http.Client, server, url string, timeout time.Duration, rd *redactor) *mcpClient {
@@ -103,6 +110,15 @@ type mcpExchange struct {
 	// broken is set when the body failed part-way, so that it is not
 	// drained (see chatResult.broken).
 	broken bool
+	// rpcCode is the code of a JSON-RPC error response, else 0.
+	rpcCode int
+	// progress counts the notifications/progress read before the
+	// response, the first of them firstProgress after the request was
+	// sent.
+	progress      int
+	firstProgress time.Duration
+	// schema measures the tool list of an ok tools/list.
+	schema *record.ToolsSchema
 }
 
 // mcpOutcome sums what a sequence of exchanges (a handshake, a handshake
@@ -149,7 +165,7 @@ func (c *mcpClient) initialize(ctx context.Context, seq uint64, step int, sink S
 
 	start := time.Now()
 	var ex mcpExchange
-	result, hdr := c.rpc(ctx, nil, callTags{}, id, body, &ex)
+	result, hdr := c.rpc(ctx, nil, callTags{}, id, body, start, &ex)
 	sess := &mcpSession{}
 	if ex.outcome == record.OutcomeOK {
 		var ir struct {
@@ -181,7 +197,7 @@ func (c *mcpClient) initialize(ctx context.Context, seq uint64, step int, sink S
 	return sess, out
 }
 
-// mcpCall is the outcome of a tools/call.
+// mcpCall is the outcome of an MCP request.
 type mcpCall struct {
 	mcpExchange
 	// text is the result for the model: the text of the content blocks, or
@@ -191,25 +207,56 @@ type mcpCall struct {
 	header http.Header
 }
 
-// callTool calls tool name with args (a JSON object) on sess, as step step
-// of conversation seq, retrying as client.retry says (with the same
-// per-attempt timeout as model requests, and no fallback, breaker or
-// cache). Each attempt is recorded (kind tool). A JSON-RPC error is a
-// protocol outcome, a result with isError a tool_error, a 404 an expired
-// session.
-func (c *mcpClient) callTool(ctx context.Context, sess *mcpSession, seq uint64, step int, name string, args []byte, sink Sink) mcpCall {
+// mcpRequest is one MCP request of a step: its method and params, the key
+// its attempts are recorded under, and whether to ask for progress.
+type mcpRequest struct {
+	method string
+	key    string
+	// kind is the attempts' kind: record.StepTool for tools/call,
+	// record.StepMCP for the other operations.
+	kind string
+	// params is the inside of the params object, without its braces; ""
+	// for none.
+	params []byte
+	// progress sends a progressToken (the request's id) in params._meta.
+	progress bool
+	// what names the request's target in error text, as "tool x".
+	what string
+}
+
+// toolCallRequest is a tools/call of tool name with args (a JSON object).
+func toolCallRequest(name string, args []byte, progress bool) *mcpRequest {
 	if len(args) == 0 {
 		args = []byte("{}")
 	}
-	key := record.ToolKey(name)
-	st := newStepState(seq, step, key, "", c.seed, sink)
+	params := make([]byte, 0, 24+len(name)+len(args))
+	params = append(params, `"name":`...)
+	params = appendJSONString(params, name)
+	params = append(params, `,"arguments":`...)
+	params = append(params, args...)
+	return &mcpRequest{method: scenarios.MCPOpToolsCall, key: record.ToolKey(name), kind: record.StepTool, params: params, progress: progress, what: "tool " + name}
+}
+
+// callTool calls tool name with args (a JSON object) on sess, as step step
+// of conversation seq (see call).
+func (c *mcpClient) callTool(ctx context.Context, sess *mcpSession, seq uint64, step int, name string, args []byte, sink Sink) mcpCall {
+	return c.call(ctx, sess, seq, step, toolCallRequest(name, args, false), sink)
+}
+
+// call sends req on sess, as step step of conversation seq, retrying as
+// client.retry says (with the same per-attempt timeout as model requests,
+// and no fallback, breaker or cache). Each attempt is recorded. A JSON-RPC
+// error is classified by its code (see rpcOutcome), a tools/call result
+// with isError is a tool_error, a 404 an expired session.
+func (c *mcpClient) call(ctx context.Context, sess *mcpSession, seq uint64, step int, req *mcpRequest, sink Sink) mcpCall {
+	st := newStepState(seq, step, req.key, "", c.seed, sink)
 	ctx = policy.WithStep(ctx, &st.Step)
 	var (
 		call    mcpCall
 		bytesIn int64
 	)
 	attempt := func() policy.Try {
-		call = c.callOnce(ctx, sess, &st.Step, name, args, key, sink)
+		call = c.callOnce(ctx, sess, &st.Step, req, sink)
 		bytesIn += call.bytesIn
 		return policy.Try{Outcome: call.outcome, Header: call.header}
 	}
@@ -222,41 +269,141 @@ func (c *mcpClient) callTool(ctx context.Context, sess *mcpSession, seq uint64, 
 	return call
 }
 
-// callOnce makes one attempt of a tools/call, and records it.
-func (c *mcpClient) callOnce(ctx context.Context, sess *mcpSession, st *policy.Step, name string, args []byte, key string, sink Sink) mcpCall {
+// callOnce makes one attempt of req, and records it.
+func (c *mcpClient) callOnce(ctx context.Context, sess *mcpSession, st *policy.Step, req *mcpRequest, sink Sink) mcpCall {
 	id := c.nextID.Add(1)
-	body := make([]byte, 0, 96+len(name)+len(args))
+	body := make([]byte, 0, 96+len(req.params))
 	body = append(body, `{"jsonrpc":"2.0","id":`...)
 	body = strconv.AppendInt(body, id, 10)
-	body = append(body, `,"method":"tools/call","params":{"name":`...)
-	body = appendJSONString(body, name)
-	body = append(body, `,"arguments":`...)
-	body = append(body, args...)
+	body = append(body, `,"method":"`...)
+	body = append(body, req.method...)
+	body = append(body, `","params":{`...)
+	if req.progress {
+		body = append(body, `"_meta":{"progressToken":`...)
+		body = strconv.AppendInt(body, id, 10)
+		body = append(body, '}')
+		if len(req.params) > 0 {
+			body = append(body, ',')
+		}
+	}
+	body = append(body, req.params...)
 	body = append(body, "}}"...)
 
 	n := st.NextAttempt()
 	start := time.Now()
 	var call mcpCall
-	result, hdr := c.rpc(ctx, sess, callTags{st: st, attempt: n, timeout: st.AttemptTimeout(c.timeout)}, id, body, &call.mcpExchange)
+	tags := callTags{st: st, attempt: n, timeout: st.AttemptTimeout(c.timeout), call: req.method != scenarios.MCPOpToolsList}
+	result, hdr := c.rpc(ctx, sess, tags, id, body, start, &call.mcpExchange)
 	call.header = hdr
-	if call.outcome == record.OutcomeOK {
+	switch {
+	case call.outcome == record.OutcomeOK:
+		c.readResult(req, result, &call)
+	case call.rpcCode != 0:
+		// The model is told what the server said, as for isError.
+		call.text = call.err
+	}
+	c.recordAttempt(sink, st.Conversation, st.Index, req.kind, req.key, n, start, &call.mcpExchange)
+	return call
+}
+
+// readResult reads the result of an ok response to req into call: the
+// text for the model, isError, a tool list's measure. A result that is not
+// what the method returns is a protocol failure.
+func (c *mcpClient) readResult(req *mcpRequest, result json.RawMessage, call *mcpCall) {
+	fail := func(format string, args ...any) {
+		call.outcome, call.err = record.OutcomeProtocol, req.method+": "+fmt.Sprintf(format, args...)
+	}
+	switch req.method {
+	case scenarios.MCPOpToolsCall:
 		var tr struct {
 			Content           json.RawMessage `json:"content"`
 			StructuredContent json.RawMessage `json:"structuredContent"`
 			IsError           bool            `json:"isError"`
 		}
 		if err := json.Unmarshal(result, &tr); err != nil {
-			call.outcome, call.err = record.OutcomeProtocol, "tools/call: decoding result: "+err.Error()
-		} else {
-			call.text = contentText(tr.Content, tr.StructuredContent)
-			if tr.IsError {
-				call.outcome = record.OutcomeToolError
-				call.err = "tool " + name + " returned isError: " + truncate(call.text, maxErrorDetail)
+			fail("decoding result: %v", err)
+			return
+		}
+		call.text = contentText(tr.Content, tr.StructuredContent)
+		if tr.IsError {
+			call.outcome = record.OutcomeToolError
+			call.err = req.what + " returned isError: " + truncate(call.text, maxErrorDetail)
+		}
+	case scenarios.MCPOpToolsList:
+		var lr struct {
+			Tools json.RawMessage `json:"tools"`
+		}
+		if err := json.Unmarshal(result, &lr); err != nil {
+			fail("decoding result: %v", err)
+			return
+		}
+		schema, err := c.measureTools(lr.Tools)
+		if err != nil {
+			fail("%v", err)
+			return
+		}
+		call.schema = schema
+	case scenarios.MCPOpResourcesRead:
+		var rr struct {
+			Contents []struct {
+				URI  string `json:"uri"`
+				Text string `json:"text"`
+				Blob string `json:"blob"`
+			} `json:"contents"`
+		}
+		if err := json.Unmarshal(result, &rr); err != nil || rr.Contents == nil {
+			fail("result has no contents: %s", snippet(result))
+			return
+		}
+		var parts []string
+		for _, ct := range rr.Contents {
+			parts = append(parts, ct.Text)
+		}
+		call.text = strings.Join(parts, "\n")
+	case scenarios.MCPOpPromptsGet:
+		var pr struct {
+			Messages []struct {
+				Content json.RawMessage `json:"content"`
+			} `json:"messages"`
+		}
+		if err := json.Unmarshal(result, &pr); err != nil || pr.Messages == nil {
+			fail("result has no messages: %s", snippet(result))
+			return
+		}
+		var parts []string
+		for _, m := range pr.Messages {
+			var ct struct {
+				Text string `json:"text"`
+			}
+			if json.Unmarshal(m.Content, &ct) == nil && ct.Text != "" {
+				parts = append(parts, ct.Text)
 			}
 		}
+		call.text = strings.Join(parts, "\n")
 	}
-	c.recordAttempt(sink, st.Conversation, st.Index, record.StepTool, key, n, start, &call.mcpExchange)
-	return call
+}
+
+// rpcOutcome classifies a JSON-RPC error by its code. A timeout (-32003)
+// is a timeout and a rate limit (-32004) a 429, so that client.retry and
+// its budget treat them as they treat the HTTP kinds. On an operation on a
+// tool, resource or prompt (call), the errors that say the call itself was
+// refused or failed (tool not found -32001, execution failed -32002,
+// invalid params -32602, which the MCP SDK answers for an unknown tool,
+// resource or prompt and for invalid arguments) are tool errors, as
+// isError is. Anything else, and any error to the handshake or a
+// tools/list, is a protocol failure.
+func rpcOutcome(code int, call bool) string {
+	switch code {
+	case record.RPCTimeout:
+		return record.OutcomeTimeout
+	case record.RPCRateLimited:
+		return record.Outcome429
+	case record.RPCToolNotFound, record.RPCExecutionFailed, record.RPCInvalidParams:
+		if call {
+			return record.OutcomeToolError
+		}
+	}
+	return record.OutcomeProtocol
 }
 
 // contentText flattens MCP content blocks into what a model is given: the
@@ -338,30 +485,39 @@ func (c *mcpClient) record(sink Sink, seq uint64, step int, kind, key string, st
 func (c *mcpClient) recordAttempt(sink Sink, seq uint64, step int, kind, key string, n int, start time.Time, ex *mcpExchange) {
 	ex.err = c.redact.redact(ex.err)
 	sink.Attempt(&record.Attempt{
-		Conversation: seq,
-		Step:         step,
-		Kind:         kind,
-		Key:          key,
-		Attempt:      n,
-		Start:        start,
-		LatencyUS:    time.Since(start).Microseconds(),
-		Status:       ex.status,
-		Outcome:      ex.outcome,
-		Error:        ex.err,
-		BytesIn:      ex.bytesIn,
+		Conversation:    seq,
+		Step:            step,
+		Kind:            kind,
+		Key:             key,
+		Attempt:         n,
+		Start:           start,
+		LatencyUS:       time.Since(start).Microseconds(),
+		Status:          ex.status,
+		Outcome:         ex.outcome,
+		Error:           ex.err,
+		BytesIn:         ex.bytesIn,
+		RPCCode:         ex.rpcCode,
+		Progress:        ex.progress,
+		FirstProgressUS: ex.firstProgress.Microseconds(),
+		ToolsSchema:     ex.schema,
 	})
 }
 
-// rpc POSTs a JSON-RPC request and returns the result of the response with
-// id, and the response headers. Failures are classified into ex.
-func (c *mcpClient) rpc(ctx context.Context, sess *mcpSession, tags callTags, id int64, body []byte, ex *mcpExchange) (json.RawMessage, http.Header) {
+// rpc POSTs a JSON-RPC request sent at start and returns the result of
+// the response with id, and the response headers. Failures are classified
+// into ex, and progress notifications on an event stream counted there.
+func (c *mcpClient) rpc(ctx context.Context, sess *mcpSession, tags callTags, id int64, body []byte, start time.Time, ex *mcpExchange) (json.RawMessage, http.Header) {
 	var result json.RawMessage
 	hdr := c.post(ctx, sess, tags, body, ex, func(ctx, actx context.Context, resp *http.Response, r io.Reader) {
 		want := strconv.AppendInt(nil, id, 10)
 		var msg *rpcResponse
 		var err error
 		if isEventStream(resp.Header.Get("Content-Type")) {
-			msg, err = readSSEResponse(r, want)
+			msg, err = readSSEResponse(r, want, func() {
+				if ex.progress++; ex.progress == 1 {
+					ex.firstProgress = time.Since(start)
+				}
+			})
 		} else {
 			msg, err = readJSONResponse(r, want)
 		}
@@ -369,7 +525,8 @@ func (c *mcpClient) rpc(ctx context.Context, sess *mcpSession, tags callTags, id
 		case err != nil:
 			ex.outcome, ex.err, ex.broken = classifyBodyErr(ctx, actx, err), err.Error(), true
 		case msg.Error != nil:
-			ex.outcome = record.OutcomeProtocol
+			ex.rpcCode = msg.Error.Code
+			ex.outcome = rpcOutcome(msg.Error.Code, tags.call)
 			ex.err = "jsonrpc " + strconv.Itoa(msg.Error.Code) + ": " + truncate(msg.Error.Message, maxErrorDetail)
 		case len(msg.Result) == 0:
 			ex.outcome, ex.err = record.OutcomeProtocol, "jsonrpc response has neither result nor error"
@@ -450,8 +607,9 @@ func readJSONResponse(r io.Reader, wantID []byte) (*rpcResponse, error) {
 
 // readSSEResponse reads a text/event-stream until the event that carries
 // the response with wantID; notifications and server requests on the
-// stream (progress, logging) are skipped.
-func readSSEResponse(r io.Reader, wantID []byte) (*rpcResponse, error) {
+// stream are skipped, after calling onProgress for each
+// notifications/progress.
+func readSSEResponse(r io.Reader, wantID []byte, onProgress func()) (*rpcResponse, error) {
 	sr := newSSEReader(r)
 	defer sr.release()
 	for {
@@ -468,6 +626,9 @@ func readSSEResponse(r io.Reader, wantID []byte) (*rpcResponse, error) {
 		var msg rpcResponse
 		if err := json.Unmarshal(data, &msg); err != nil {
 			return nil, protocolError{fmt.Sprintf("decoding event: %v: %s", err, snippet(data))}
+		}
+		if msg.Method == "notifications/progress" && onProgress != nil {
+			onProgress()
 		}
 		if msg.Method != "" || !bytes.Equal(bytes.TrimSpace(msg.ID), wantID) {
 			continue

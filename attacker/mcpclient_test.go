@@ -129,9 +129,11 @@ func TestMCPClientAgainstSDKServer(t *testing.T) {
 				t.Fatalf("broken: outcome %s, text %q", call.outcome, call.text)
 			}
 
+			// The SDK answers an unknown tool with invalid params: the
+			// call was refused, a tool error, with its code recorded.
 			call = c.callTool(ctx, sess, 7, 3, "no_such_tool", nil, sink)
-			if call.outcome != record.OutcomeProtocol || !strings.Contains(call.err, "jsonrpc -32602") {
-				t.Fatalf("unknown tool: outcome %s, err %q", call.outcome, call.err)
+			if call.outcome != record.OutcomeToolError || call.rpcCode != record.RPCInvalidParams || !strings.Contains(call.err, "jsonrpc -32602") || call.text != call.err {
+				t.Fatalf("unknown tool: outcome %s, code %d, err %q, text %q", call.outcome, call.rpcCode, call.err, call.text)
 			}
 
 			attempts, _, _ := sink.snapshot()
@@ -270,7 +272,7 @@ func TestMCPDirectPerCallAndMix(t *testing.T) {
 	j2 := jobsNewJob(t, sc, jobConfig{Slots: 1}).(*mcpDirectJob)
 	j1 := j.(*mcpDirectJob)
 	for seq := range uint64(200) {
-		if j1.pick(seq).tool != j2.pick(seq).tool {
+		if j1.pick(seq).req.key != j2.pick(seq).req.key {
 			t.Fatalf("seq %d: picks differ between jobs with one seed", seq)
 		}
 	}
@@ -278,7 +280,7 @@ func TestMCPDirectPerCallAndMix(t *testing.T) {
 	j3 := jobsNewJob(t, sc, jobConfig{Slots: 1}).(*mcpDirectJob)
 	same := 0
 	for seq := range uint64(200) {
-		if j1.pick(seq).tool == j3.pick(seq).tool {
+		if j1.pick(seq).req.key == j3.pick(seq).req.key {
 			same++
 		}
 	}

@@ -12,8 +12,9 @@ import (
 	"github.com/mcpload/mcpload/scenarios"
 )
 
-// mcpDirectJob loads an MCP server with no model: each Do is one tools/call
-// drawn from the scenario's weighted mix.
+// mcpDirectJob loads an MCP server with no model: each Do is one operation
+// (tools/call, tools/list, resources/read or prompts/get) drawn from the
+// scenario's weighted mix.
 type mcpDirectJob struct {
 	client  *mcpClient
 	pool    *sessionPool
@@ -26,11 +27,9 @@ type mcpDirectJob struct {
 	opTimeout time.Duration
 }
 
-// directOp is one entry of the mix, its arguments marshalled once.
+// directOp is one entry of the mix, its request built once.
 type directOp struct {
-	tool string
-	key  string
-	args []byte
+	req *mcpRequest
 }
 
 func newMCPDirectJob(d *scenarios.MCPDirect, seed int64, client *mcpClient) (*mcpDirectJob, error) {
@@ -44,24 +43,49 @@ func newMCPDirectJob(d *scenarios.MCPDirect, seed int64, client *mcpClient) (*mc
 		seed:    uint64(seed),
 	}
 	var total uint64
-	for i, op := range d.Mix {
-		args := []byte("{}")
-		if op.Arguments != nil {
-			b, err := json.Marshal(op.Arguments)
-			if err != nil {
-				return nil, fmt.Errorf("mcp_direct.mix[%d] (%s): marshalling arguments: %w", i, op.Tool, err)
-			}
-			args = b
+	for i := range d.Mix {
+		req, err := directRequest(&d.Mix[i], client.server)
+		if err != nil {
+			return nil, fmt.Errorf("mcp_direct.mix[%d]: %w", i, err)
 		}
-		w := op.Weight
+		w := d.Mix[i].Weight
 		if w <= 0 {
 			w = 1
 		}
 		total += uint64(w)
-		j.ops = append(j.ops, directOp{tool: op.Tool, key: record.ToolKey(op.Tool), args: args})
+		j.ops = append(j.ops, directOp{req: req})
 		j.cum = append(j.cum, total)
 	}
 	return j, nil
+}
+
+// directRequest builds the request of one mix entry on server.
+func directRequest(op *scenarios.MCPOp, server string) (*mcpRequest, error) {
+	var args []byte
+	if op.Arguments != nil {
+		b, err := json.Marshal(op.Arguments)
+		if err != nil {
+			return nil, fmt.Errorf("%s: marshalling arguments: %w", op.OpName(), err)
+		}
+		args = b
+	}
+	switch op.OpName() {
+	case scenarios.MCPOpToolsCall:
+		// ApplyDefaults sets progress for the tools whose mock sends it.
+		return toolCallRequest(op.Tool, args, op.Progress != nil && *op.Progress), nil
+	case scenarios.MCPOpToolsList:
+		return &mcpRequest{method: scenarios.MCPOpToolsList, key: record.ToolsListKey(server), kind: record.StepMCP, what: "tools/list"}, nil
+	case scenarios.MCPOpResourcesRead:
+		params := appendJSONString([]byte(`"uri":`), op.URI)
+		return &mcpRequest{method: scenarios.MCPOpResourcesRead, key: record.ResourceKey(op.URI), kind: record.StepMCP, params: params, what: "resource " + op.URI}, nil
+	case scenarios.MCPOpPromptsGet:
+		params := appendJSONString([]byte(`"name":`), op.Prompt)
+		if args != nil {
+			params = append(append(params, `,"arguments":`...), args...)
+		}
+		return &mcpRequest{method: scenarios.MCPOpPromptsGet, key: record.PromptKey(op.Prompt), kind: record.StepMCP, params: params, what: "prompt " + op.Prompt}, nil
+	}
+	return nil, fmt.Errorf("unknown op %q (want one of %v)", op.Op, scenarios.MCPOps())
 }
 
 // pick draws the operation of arrival seq. The draw hashes seq with the
@@ -93,6 +117,7 @@ func (j *mcpDirectJob) Do(ctx context.Context, seq uint64, slot int, sink Sink) 
 	var (
 		sess *mcpSession
 		hs   mcpOutcome
+		ttft time.Duration
 	)
 	if j.perCall {
 		sess, hs = j.client.initialize(ctx, seq, 0, sink)
@@ -103,18 +128,22 @@ func (j *mcpDirectJob) Do(ctx context.Context, seq uint64, slot int, sink Sink) 
 	if sess == nil {
 		res.Outcome, res.Err = hs.outcome, "MCP server "+j.client.server+": "+hs.err
 	} else {
-		call := j.client.callTool(ctx, sess, seq, 0, op.tool, op.args, sink)
+		call := j.client.call(ctx, sess, seq, 0, op.req, sink)
 		res.BytesIn += uint64(call.bytesIn)
 		res.Code = uint16(call.status)
 		res.Outcome, res.Err = call.outcome, call.err
+		// A tool that reports progress: the step's time to first
+		// progress notification, from sending the call (the ttft level).
+		ttft = call.firstProgress
 	}
 	sink.Step(StepRecord{
 		Conversation: seq,
 		Kind:         record.StepMCP,
-		Key:          op.key,
+		Key:          op.req.key,
 		Start:        start,
 		Latency:      time.Since(start),
 		Outcome:      res.Outcome,
+		TTFT:         ttft,
 	})
 	// A stopped run skips the DELETE: Do must return promptly, and a
 	// request on a cancelled context would only be a canceled attempt.

@@ -75,6 +75,9 @@ type counters struct {
 	prompt, completion, cached atomic.Int64
 	invalidToolArgs            atomic.Uint64
 
+	// streams sums the streams with a TPOT, by attempt key.
+	streams streamSums
+
 	// inFlight counts hits from just before their handoff to a worker
 	// until their job returns: the scheduler's measure of busy slots.
 	// running counts jobs between start and return, for PeakInFlight.
@@ -159,13 +162,39 @@ func (r *Recorder) Attempt(a *record.Attempt) {
 	if a.CachedTokens != 0 {
 		r.c.cached.Add(int64(a.CachedTokens))
 	}
+	if a.OutputEvents > 0 {
+		r.stream(a)
+	}
+}
+
+// stream records the stream metrics of a streamed attempt, by its attempt
+// key: the first tool call, the arguments complete, every inter-token gap
+// and the TPOT in their histograms (failed attempts apart, as for
+// latencies), and the sums behind output tokens per second.
+func (r *Recorder) stream(a *record.Attempt) {
+	ok := a.Outcome == record.OutcomeOK
+	if a.FirstToolUS > 0 {
+		r.hists.pair(record.LevelFirstToolCall, a.Key).record(ok, a.FirstToolUS)
+	}
+	if a.ArgsDoneUS > 0 {
+		r.hists.pair(record.LevelToolArgsComplete, a.Key).record(ok, a.ArgsDoneUS)
+	}
+	if len(a.InterTokenUS) > 0 {
+		r.hists.pair(record.LevelInterToken, a.Key).recordAll(ok, a.InterTokenUS)
+	}
+	if a.TPOTUS > 0 {
+		r.hists.pair(record.LevelTPOT, a.Key).record(ok, a.TPOTUS)
+		r.c.streams.add(a.Key, int64(a.CompletionTokens), a.GenUS)
+	}
 }
 
 // Step implements Sink.
 func (r *Recorder) Step(s StepRecord) {
 	r.hists.pair(record.LevelStep, s.Key).record(s.Outcome == record.OutcomeOK, s.Latency.Microseconds())
 	if s.TTFT > 0 {
-		r.hists.pair(record.LevelTTFT, s.Key).record(true, s.TTFT.Microseconds())
+		// A step that failed after its first token (a stream cut short)
+		// keeps its TTFT apart, as every failure is.
+		r.hists.pair(record.LevelTTFT, s.Key).record(s.Outcome == record.OutcomeOK, s.TTFT.Microseconds())
 	}
 	r.c.steps.Add(1)
 }
@@ -392,6 +421,7 @@ func (r *Recorder) snapshot(status string, ended time.Time) record.Run {
 	}
 	run.InvalidToolArgs = r.c.invalidToolArgs.Load()
 	run.PeakInFlight = r.c.peakInFlight.Load()
+	run.Streams = r.c.streams.snapshot()
 
 	// As vegeta computes them: Rate over the span of starts, Throughput
 	// over that span plus the wait for the last to finish.
@@ -480,6 +510,50 @@ func (o *outcomeCounts) snapshot() map[string]uint64 {
 	return s
 }
 
+// streamSums sums, by attempt key, the streams whose output rate was
+// measured (record.StreamTotals). Keys are few and known early, so the map
+// is read-locked on the hot path, as outcomeCounts is.
+type streamSums struct {
+	mu sync.RWMutex
+	m  map[string]*streamSum
+}
+
+type streamSum struct{ streams, tokens, genUS atomic.Int64 }
+
+func (s *streamSums) add(key string, tokens, genUS int64) {
+	s.mu.RLock()
+	n := s.m[key]
+	s.mu.RUnlock()
+	if n == nil {
+		s.mu.Lock()
+		if s.m == nil {
+			s.m = map[string]*streamSum{}
+		}
+		if n = s.m[key]; n == nil {
+			n = new(streamSum)
+			s.m[key] = n
+		}
+		s.mu.Unlock()
+	}
+	n.streams.Add(1)
+	n.tokens.Add(tokens)
+	n.genUS.Add(genUS)
+}
+
+// snapshot returns the sums, nil when no stream was measured.
+func (s *streamSums) snapshot() map[string]record.StreamTotals {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if len(s.m) == 0 {
+		return nil
+	}
+	out := make(map[string]record.StreamTotals, len(s.m))
+	for k, n := range s.m {
+		out[k] = record.StreamTotals{Streams: n.streams.Load(), CompletionTokens: n.tokens.Load(), GenerationUS: n.genUS.Load()}
+	}
+	return out
+}
+
 // histograms holds one interval histogram per tag, created on first use.
 type histograms struct {
 	mu    sync.RWMutex
@@ -525,6 +599,16 @@ func (p *histPair) record(ok bool, us int64) {
 	}
 }
 
+// recordAll records latencies in microseconds in the success or the
+// failure histogram, under one lock.
+func (p *histPair) recordAll(ok bool, us []int64) {
+	if ok {
+		p.ok.recordAll(us)
+	} else {
+		p.failed.recordAll(us)
+	}
+}
+
 // writeInterval writes every non-empty histogram as an interval from start
 // to end, and resets it.
 func (h *histograms) writeInterval(w *hdrhistogram.HistogramLogWriter, start, end time.Time) {
@@ -559,6 +643,14 @@ func (t *tagHist) record(us int64) {
 	us = min(max(us, record.HistLowest), record.HistHighest)
 	t.mu.Lock()
 	_ = t.live.RecordValue(us)
+	t.mu.Unlock()
+}
+
+func (t *tagHist) recordAll(us []int64) {
+	t.mu.Lock()
+	for _, v := range us {
+		_ = t.live.RecordValue(min(max(v, record.HistLowest), record.HistHighest))
+	}
 	t.mu.Unlock()
 }
 

@@ -42,7 +42,7 @@ type rpcPeek struct {
 // its tool. Faults at the HTTP level are answered here; tool_error and
 // jsonrpc_error are passed to the tool handler in headerToolFault. It
 // reports whether it answered.
-func (s *Server) toolFaults(w http.ResponseWriter, r *http.Request, tl *timeline) bool {
+func (s *Server) toolFaults(w http.ResponseWriter, r *http.Request, tl *timeline, ep *mcpEndpoint) bool {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
 	r.Body.Close()
 	if err != nil {
@@ -102,7 +102,7 @@ func (s *Server) toolFaults(w http.ResponseWriter, r *http.Request, tl *timeline
 		}
 		return false
 	case scenarios.FaultMalformed:
-		s.malformedRPC(w, r, msg.ID)
+		malformedRPC(w, r, msg.ID, ep.sse)
 	case scenarios.FaultToolError, scenarios.FaultJSONRPCError:
 		v, _ := json.Marshal(toolFault{Kind: f.spec.Kind, Code: f.spec.Code, Message: f.spec.Message}) // plain fields: cannot fail
 		r.Header[headerToolFault] = []string{string(v)}
@@ -114,14 +114,14 @@ func (s *Server) toolFaults(w http.ResponseWriter, r *http.Request, tl *timeline
 }
 
 // malformedRPC answers a 200 whose JSON-RPC response is cut short, in the
-// framing the endpoint uses (JSON, or one SSE event).
-func (s *Server) malformedRPC(w http.ResponseWriter, r *http.Request, id json.RawMessage) {
+// framing the endpoint uses (JSON, or one SSE event when sse).
+func malformedRPC(w http.ResponseWriter, r *http.Request, id json.RawMessage, sse bool) {
 	if len(id) == 0 {
 		id = json.RawMessage("null")
 	}
 	body := `{"jsonrpc":"2.0","id":` + string(id) + `,"result":{"content":[{"type":"text","text":"`
 	h := w.Header()
-	if s.mcpSSE {
+	if sse {
 		body = "event: message\ndata: " + body + "\n\n"
 		h["Content-Type"] = sseContentType
 	} else {

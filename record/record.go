@@ -75,13 +75,25 @@ const KindSession = "session"
 //	attempt.model:primary/gpt-4.1-mini
 //	attempt.tool:get_weather
 //	ttft.model:primary      streams: time to first content or tool-call delta
+//
+// and, for streamed model attempts, per attempt key (see the README's
+// "Streaming metrics" for the events that start and end each):
+//
+//	first_tool_call.model:primary/gpt-4.1-mini     sending -> first tool-call event
+//	tool_args_complete.model:primary/gpt-4.1-mini  sending -> every call's arguments known
+//	inter_token.model:primary/gpt-4.1-mini         each gap between output events
+//	tpot.model:primary/gpt-4.1-mini                time per output token after the first event
 const (
-	LevelConversation = "conversation"
-	LevelService      = "service"
-	LevelStep         = "step"
-	LevelAttempt      = "attempt"
-	LevelTTFT         = "ttft"
-	FailedSuffix      = ".failed"
+	LevelConversation     = "conversation"
+	LevelService          = "service"
+	LevelStep             = "step"
+	LevelAttempt          = "attempt"
+	LevelTTFT             = "ttft"
+	LevelFirstToolCall    = "first_tool_call"
+	LevelToolArgsComplete = "tool_args_complete"
+	LevelInterToken       = "inter_token"
+	LevelTPOT             = "tpot"
+	FailedSuffix          = ".failed"
 )
 
 // Tag builds a histogram tag from a level and an optional key.
@@ -107,14 +119,35 @@ type Attempt struct {
 	// Step counts the conversation's steps from 0, in order of start.
 	Step int    `json:"step"`
 	Kind string `json:"kind"` // StepModel, StepTool, StepMCP or KindSession
-	// Key is the attempt key: model:PROVIDER/MODEL or tool:NAME.
+	// Key is the attempt key: model:PROVIDER/MODEL, tool:NAME, or for
+	// MCP the handshake's mcp:SERVER/initialize and the MCP-direct
+	// operations' keys (ToolsListKey, ResourceKey, PromptKey).
 	Key string `json:"key"`
 	// Attempt counts from 1 within its step.
 	Attempt   int       `json:"attempt"`
 	Start     time.Time `json:"start"`
 	LatencyUS int64     `json:"latency_us"`
 	// TTFTUS is the time to the first streamed delta, for streams.
-	TTFTUS  int64  `json:"ttft_us,omitempty"`
+	TTFTUS int64 `json:"ttft_us,omitempty"`
+	// Stream metrics, for streams (README "Streaming metrics"), all from
+	// the attempt's start but GenUS and TPOTUS. FirstToolUS is the time to
+	// the first tool-call event; ArgsDoneUS to the event after which every
+	// tool call's arguments were known (whole answers with tool calls
+	// only). OutputEvents counts the events that carried output (text or
+	// tool-call data); GenUS is the time from the first of them to the
+	// last; TPOTUS is GenUS / (CompletionTokens - 1), for ok attempts with
+	// two output events and two completion tokens or more.
+	FirstToolUS  int64 `json:"first_tool_us,omitempty"`
+	ArgsDoneUS   int64 `json:"args_done_us,omitempty"`
+	OutputEvents int   `json:"output_events,omitempty"`
+	GenUS        int64 `json:"gen_us,omitempty"`
+	TPOTUS       int64 `json:"tpot_us,omitempty"`
+	// InterTokenUS holds the gaps between consecutive output events, in
+	// µs: OutputEvents-1 of them. It is not written to attempts.jsonl (the
+	// inter_token histograms hold it), and it is valid only during the
+	// Sink's Attempt call: a sink that keeps it copies it.
+	InterTokenUS []int64 `json:"-"`
+
 	Status  int    `json:"status,omitempty"`
 	Outcome string `json:"outcome"`
 	Error   string `json:"error,omitempty"`
@@ -123,6 +156,77 @@ type Attempt struct {
 	PromptTokens     int `json:"prompt_tokens,omitempty"`
 	CompletionTokens int `json:"completion_tokens,omitempty"`
 	CachedTokens     int `json:"cached_tokens,omitempty"`
+
+	// RPCCode is the code of the JSON-RPC error an MCP server answered
+	// (see RPCCodeName), 0 when there was none.
+	RPCCode int `json:"rpc_code,omitempty"`
+	// Progress counts the notifications/progress an MCP response's event
+	// stream carried before the response; FirstProgressUS is the time from
+	// sending the request to the first of them.
+	Progress        int   `json:"progress,omitempty"`
+	FirstProgressUS int64 `json:"first_progress_us,omitempty"`
+	// ToolsSchema measures the tool list of an ok tools/list attempt.
+	ToolsSchema *ToolsSchema `json:"tools_schema,omitempty"`
+}
+
+// ToolsSchema is the size of a tool list: as an MCP server lists it, and
+// as each model API's request carries it, which is what a model is billed
+// for on every call that offers the tools.
+type ToolsSchema struct {
+	Tools int `json:"tools"`
+	// Bytes is the JSON of the list's tools array, as the server sent it.
+	Bytes int `json:"bytes"`
+	// DialectBytes is the JSON of the same tools in a model request of
+	// each API (openai, anthropic, gemini): the value of its "tools" field.
+	DialectBytes map[string]int `json:"dialect_bytes"`
+}
+
+// MCP step and attempt keys of the MCP-direct operations besides
+// tools/call (ToolKey): tools/list under the server's name, like the
+// handshake's mcp:SERVER/initialize.
+func ToolsListKey(server string) string { return "mcp:" + server + "/tools/list" }
+func ResourceKey(uri string) string     { return "resource:" + uri }
+func PromptKey(name string) string      { return "prompt:" + name }
+
+// JSON-RPC error codes that mcpload names: JSON-RPC 2.0's own, and the
+// seed's MCP server's tool errors. Attempts record any code; these have
+// names in reports.
+const (
+	RPCParseError      = -32700
+	RPCInvalidRequest  = -32600
+	RPCMethodNotFound  = -32601
+	RPCInvalidParams   = -32602
+	RPCInternalError   = -32603
+	RPCToolNotFound    = -32001
+	RPCExecutionFailed = -32002
+	RPCTimeout         = -32003
+	RPCRateLimited     = -32004
+)
+
+// RPCCodeName names a JSON-RPC error code, or returns "" for a code
+// mcpload does not know.
+func RPCCodeName(code int) string {
+	switch code {
+	case RPCParseError:
+		return "parse error"
+	case RPCInvalidRequest:
+		return "invalid request"
+	case RPCMethodNotFound:
+		return "method not found"
+	case RPCInvalidParams:
+		return "invalid params"
+	case RPCInternalError:
+		return "internal error"
+	case RPCToolNotFound:
+		return "tool not found"
+	case RPCExecutionFailed:
+		return "execution failed"
+	case RPCTimeout:
+		return "timeout"
+	case RPCRateLimited:
+		return "rate limited"
+	}
+	return ""
 }
 
 // Run status values.
@@ -165,6 +269,23 @@ type Run struct {
 	InvalidToolArgs uint64 `json:"invalid_tool_args"`
 	// PeakInFlight is the most conversations in flight at once.
 	PeakInFlight int64 `json:"peak_in_flight"`
+
+	// Streams sums, per model attempt key, the ok streamed attempts whose
+	// output rate can be measured (those with a TPOT), for output tokens
+	// per second as a ratio of sums.
+	Streams map[string]StreamTotals `json:"streams,omitempty"`
+}
+
+// StreamTotals sums the ok streamed attempts of one attempt key that have a
+// TPOT (Attempt.TPOTUS): their count, completion tokens and generation
+// time (Attempt.GenUS). Output tokens per second is then
+// (CompletionTokens - Streams) / GenerationUS, as TPOT divides by n-1: one
+// token of each stream came with its first output event, at TTFT, before
+// its generation time began.
+type StreamTotals struct {
+	Streams          int64 `json:"streams"`
+	CompletionTokens int64 `json:"completion_tokens"`
+	GenerationUS     int64 `json:"generation_us"`
 }
 
 // RunRate compares the schedule with what happened, in conversations per second.

@@ -79,6 +79,11 @@ type PolicyRow struct {
 	// TTFTP50MS is the median time to first token of the model's steps
 	// (streams only), from the step's start; null without streams.
 	TTFTP50MS *float64 `json:"ttft_p50_ms"`
+	// ITLP50MS is the median inter-token latency of the model's ok
+	// streams, and OutputTokensPerS their output rate (README "Streaming
+	// metrics"); null without streams.
+	ITLP50MS         *float64 `json:"itl_p50_ms"`
+	OutputTokensPerS *float64 `json:"output_tokens_per_s"`
 	// CostPerOKUSD is the cost per successful conversation; null when the
 	// run is not priced or nothing succeeded.
 	CostPerOKUSD *float64 `json:"cost_per_ok_usd"`
@@ -204,6 +209,15 @@ func (r *PolicyRow) setModel(sc *scenarios.Scenario, s *Summary) {
 		v := st.P50
 		r.TTFTP50MS = &v
 	}
+	key := record.AttemptModelKey(r.Provider, r.Model)
+	if st := s.LatencyMS.InterToken[key]; st != nil {
+		v := st.P50
+		r.ITLP50MS = &v
+	}
+	if st := s.Streaming[key]; st != nil {
+		v := st.OutputTokensPerS
+		r.OutputTokensPerS = &v
+	}
 }
 
 // column is one figure of the comparison table: a short, space-free
@@ -223,10 +237,12 @@ var comparisonColumns = []column{
 	{"peak/s", "peak load on failing target (req/s)"},
 	{"recovery", "recovery"},
 	{"goodput", "goodput"},
-	{"tokens", "tokens"},
 	{"retries", "retries"},
 	{"fallbacks", "fallbacks"},
+	{"tokens", "tokens"},
 	{"ttft50", "TTFT p50"},
+	{"itl50", "inter-token p50"},
+	{"tok/s", "output tokens/s"},
 	{"cost/ok", "cost per ok conversation"},
 }
 
@@ -264,10 +280,12 @@ func (r PolicyRow) cells() []string {
 		opt(r.PeakFailingRPS, func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }),
 		recovery,
 		fmt.Sprintf("%.2f%%", r.GoodputShare),
-		strconv.FormatInt(r.Tokens, 10),
 		strconv.FormatUint(r.Retries, 10),
 		strconv.FormatUint(r.Fallbacks, 10),
+		strconv.FormatInt(r.Tokens, 10),
 		opt(r.TTFTP50MS, millis),
+		opt(r.ITLP50MS, millis),
+		opt(r.OutputTokensPerS, func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }),
 		opt(r.CostPerOKUSD, usd),
 	}
 }
@@ -292,6 +310,7 @@ func (c *Comparison) WriteText(w io.Writer) error {
 	for _, p := range c.Policies {
 		rows = append(rows, append([]string{p.Name}, p.cells()...))
 	}
+	rows = dropEmptyColumns(rows)
 	widths := make([]int, len(header))
 	for _, row := range rows {
 		for i, cell := range row {
@@ -329,6 +348,29 @@ func (c *Comparison) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// dropEmptyColumns leaves out the columns (after the first) that are "-"
+// in every row below the header, so that a terminal table stays narrow:
+// a comparison without faults has no peak load or recovery, one without
+// streams no TTFT.
+func dropEmptyColumns(rows [][]string) [][]string {
+	keep := make([]bool, len(rows[0]))
+	keep[0] = true
+	for _, row := range rows[1:] {
+		for i, cell := range row {
+			keep[i] = keep[i] || cell != "-"
+		}
+	}
+	out := make([][]string, len(rows))
+	for r, row := range rows {
+		for i, cell := range row {
+			if keep[i] {
+				out[r] = append(out[r], cell)
+			}
+		}
+	}
+	return out
 }
 
 // WriteJSON writes the comparison as comparison.json.

@@ -91,6 +91,19 @@ func WriteMarkdown(w io.Writer, s *Summary) error {
 				mdText(r.name), st.Count, st.Mean, st.P50, st.P90, st.P99, st.P999, st.Max)
 		}
 	}
+	if len(s.Streaming) > 0 {
+		b.WriteString("\n| output rate (tokens/s) | streams | overall | per stream p50 | per stream p10 |\n")
+		b.WriteString("| --- | ---: | ---: | ---: | ---: |\n")
+		for _, k := range sortedKeys(s.Streaming) {
+			st := s.Streaming[k]
+			p50, p10 := "—", "—"
+			if p := st.PerStream; p != nil {
+				p50, p10 = fmt.Sprintf("%.1f", p.P50), fmt.Sprintf("%.1f", p.P10)
+			}
+			fmt.Fprintf(&b, "| %s | %d | %.1f | %s | %s |\n", mdText(k), st.Streams, st.OutputTokensPerS, p50, p10)
+		}
+	}
+	markdownMCP(&b, s.MCP)
 	markdownCost(&b, s.Cost)
 	_, err := io.WriteString(w, b.String())
 	return err

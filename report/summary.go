@@ -42,8 +42,11 @@ type Summary struct {
 	Rate          record.RunRate `json:"rate"`
 	Conversations Conversations  `json:"conversations"`
 	LatencyMS     Latencies      `json:"latency_ms"`
-	Attempts      Attempts       `json:"attempts"`
-	Tokens        record.Tokens  `json:"tokens"`
+	// Streaming is the output rate of streamed answers, per model attempt
+	// key; absent when no stream had one to measure.
+	Streaming map[string]*Streaming `json:"streaming,omitempty"`
+	Attempts  Attempts              `json:"attempts"`
+	Tokens    record.Tokens         `json:"tokens"`
 
 	InvalidToolArgs uint64 `json:"invalid_tool_args"`
 	PeakInFlight    int64  `json:"peak_in_flight"`
@@ -58,6 +61,9 @@ type Summary struct {
 	// Resilience is present when the run had faults, client policies or
 	// policy events: see Resilience.
 	Resilience *Resilience `json:"resilience,omitempty"`
+	// MCP is present when the run had JSON-RPC errors, progress
+	// notifications or tool lists to measure: see MCP.
+	MCP *MCP `json:"mcp,omitempty"`
 
 	// analysis is the resilience analysis, kept even when Resilience is
 	// left out, for policy comparisons and timeseries.json.
@@ -72,7 +78,9 @@ type Conversations struct {
 }
 
 // Latencies holds one Stats per level, and per key within the step,
-// attempt and ttft levels. Failures are kept apart in the *_failed maps.
+// attempt and stream levels. Failures are kept apart in the *_failed maps;
+// the stream levels hold successes only (their failures are in the
+// .failed.hgrm files).
 type Latencies struct {
 	Conversation       *Stats            `json:"conversation"`
 	ConversationFailed *Stats            `json:"conversation_failed,omitempty"`
@@ -83,6 +91,40 @@ type Latencies struct {
 	Attempt            map[string]*Stats `json:"attempt"`
 	AttemptFailed      map[string]*Stats `json:"attempt_failed,omitempty"`
 	TTFT               map[string]*Stats `json:"ttft,omitempty"`
+	// The stream levels, per model attempt key (README "Streaming
+	// metrics"): the first tool-call event, the tool-call arguments
+	// complete, every gap between output events, and the time per output
+	// token after the first event.
+	FirstToolCall    map[string]*Stats `json:"first_tool_call,omitempty"`
+	ToolArgsComplete map[string]*Stats `json:"tool_args_complete,omitempty"`
+	InterToken       map[string]*Stats `json:"inter_token,omitempty"`
+	TPOT             map[string]*Stats `json:"tpot,omitempty"`
+}
+
+// Streaming is the output rate of one model attempt key's streams: the ok
+// streamed attempts with at least two output events and two completion
+// tokens, those that have a TPOT.
+type Streaming struct {
+	Streams          int64 `json:"streams"`
+	CompletionTokens int64 `json:"completion_tokens"`
+	// GenerationS sums their generation times, first output event to
+	// last.
+	GenerationS float64 `json:"generation_s"`
+	// OutputTokensPerS is (CompletionTokens - Streams) / GenerationS: a
+	// ratio of sums, so long streams weigh as their tokens do, and one
+	// token per stream is the first event's, as TPOT's n-1 has it.
+	OutputTokensPerS float64 `json:"output_tokens_per_s"`
+	// PerStream is the distribution of each stream's own rate, 1/TPOT,
+	// from the TPOT histogram: P10 is the rate 90% of streams beat.
+	PerStream *RateStats `json:"per_stream,omitempty"`
+}
+
+// RateStats is a distribution of rates per second, its slow end in the low
+// percentiles.
+type RateStats struct {
+	P50 float64 `json:"p50"`
+	P10 float64 `json:"p10"`
+	P1  float64 `json:"p1"`
 }
 
 // Stats describes one latency distribution in milliseconds.
@@ -103,6 +145,9 @@ type Attempts struct {
 	record.AttemptCounts
 	// Amplification is attempts per logical step: 1.0 means no retries.
 	Amplification float64 `json:"amplification"`
+	// ByRPCCode counts the attempts an MCP server answered with a
+	// JSON-RPC error, by code ("-32601"); mcp.rpc_errors names them.
+	ByRPCCode map[string]uint64 `json:"by_rpc_code,omitempty"`
 }
 
 // Cost is the priced usage of a run, from the tokens each model attempt
@@ -296,6 +341,13 @@ func SummarizeWith(dir string, o CostOptions) (*Summary, Histograms, error) {
 	if s.Cost, err = Project(dir, s, o); err != nil {
 		return nil, nil, err
 	}
+	sc, err := ReadScenario(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.MCP, s.Attempts.ByRPCCode, err = summarizeMCP(dir, sc, o.Catalog); err != nil {
+		return nil, nil, err
+	}
 	return s, hs, nil
 }
 
@@ -332,7 +384,39 @@ func NewSummary(run *record.Run, hs Histograms) *Summary {
 	}
 	s.Rate = record.RunRate{Target: round3(run.Rate.Target), Achieved: round3(run.Rate.Achieved), Throughput: round3(run.Rate.Throughput)}
 	s.LatencyMS = latencies(hs)
+	s.Streaming = streaming(run.Streams, hs)
 	return s
+}
+
+// streaming builds the output rates from the run's stream sums and the
+// TPOT histograms.
+func streaming(sums map[string]record.StreamTotals, hs Histograms) map[string]*Streaming {
+	if len(sums) == 0 {
+		return nil
+	}
+	out := make(map[string]*Streaming, len(sums))
+	for key, t := range sums {
+		if t.Streams == 0 || t.GenerationUS <= 0 {
+			continue
+		}
+		st := &Streaming{
+			Streams:          t.Streams,
+			CompletionTokens: t.CompletionTokens,
+			GenerationS:      round3(float64(t.GenerationUS) / 1e6),
+			OutputTokensPerS: round3(float64(t.CompletionTokens-t.Streams) / (float64(t.GenerationUS) / 1e6)),
+		}
+		if h := hs[record.Tag(record.LevelTPOT, key)]; h != nil && h.TotalCount() > 0 {
+			// A stream's rate is 1/TPOT, so its p-th percentile is the
+			// inverse of TPOT's (100-p)-th.
+			rate := func(q float64) float64 { return round3(1e6 / float64(max(h.ValueAtQuantile(q), 1))) }
+			st.PerStream = &RateStats{P50: rate(50), P10: rate(90), P1: rate(99)}
+		}
+		out[key] = st
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // latencies sorts histograms into levels by their tags (see record.Tag).
@@ -370,9 +454,28 @@ func latencies(hs Histograms) Latencies {
 			pick(l.Attempt, l.AttemptFailed, failed)[key] = st
 		case level == record.LevelTTFT && !failed:
 			l.TTFT[key] = st
+		case failed:
+		case level == record.LevelFirstToolCall:
+			l.FirstToolCall = put(l.FirstToolCall, key, st)
+		case level == record.LevelToolArgsComplete:
+			l.ToolArgsComplete = put(l.ToolArgsComplete, key, st)
+		case level == record.LevelInterToken:
+			l.InterToken = put(l.InterToken, key, st)
+		case level == record.LevelTPOT:
+			l.TPOT = put(l.TPOT, key, st)
 		}
 	}
 	return l
+}
+
+// put sets m[key], making m on first use, so that a run without streams
+// has no stream maps at all.
+func put(m map[string]*Stats, key string, st *Stats) map[string]*Stats {
+	if m == nil {
+		m = map[string]*Stats{}
+	}
+	m[key] = st
+	return m
 }
 
 func pick(ok, failed map[string]*Stats, isFailed bool) map[string]*Stats {

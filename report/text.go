@@ -40,6 +40,9 @@ func PrintText(w io.Writer, s *Summary) error {
 	if s.InvalidToolArgs > 0 {
 		fmt.Fprintf(tw, "Invalid tool args\t[count]\t%d\n", s.InvalidToolArgs)
 	}
+	for _, k := range sortedKeys(s.Streaming) {
+		fmt.Fprintf(tw, "Output rate\t[tokens/s %s]\t%s\n", k, streamingText(s.Streaming[k]))
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -59,6 +62,12 @@ func PrintText(w io.Writer, s *Summary) error {
 	if s.Resilience != nil {
 		fmt.Fprintln(w)
 		if err := printResilience(w, s.Resilience); err != nil {
+			return err
+		}
+	}
+	if s.MCP != nil {
+		fmt.Fprintln(w)
+		if err := printMCP(w, s.MCP); err != nil {
 			return err
 		}
 	}
@@ -223,6 +232,11 @@ func latencyRows(s *Summary, unit string) []latencyRow {
 	for _, k := range sortedKeys(l.Attempt) {
 		add("attempt "+k, l.Attempt[k])
 	}
+	for _, lv := range streamLevels(l) {
+		for _, k := range sortedKeys(lv.m) {
+			add(lv.name+" "+k, lv.m[k])
+		}
+	}
 	add(single+" (failed)", l.ConversationFailed)
 	for _, k := range sortedKeys(l.StepFailed) {
 		add("step "+k+" (failed)", l.StepFailed[k])
@@ -231,6 +245,33 @@ func latencyRows(s *Summary, unit string) []latencyRow {
 		add("attempt "+k+" (failed)", l.AttemptFailed[k])
 	}
 	return rows
+}
+
+// streamLevel is one stream level of the latencies, named as in tables.
+type streamLevel struct {
+	name string
+	m    map[string]*Stats
+}
+
+// streamLevels lists the stream levels in the order a stream meets them,
+// after its first token.
+func streamLevels(l Latencies) []streamLevel {
+	return []streamLevel{
+		{"first tool call", l.FirstToolCall},
+		{"tool args complete", l.ToolArgsComplete},
+		{"inter-token", l.InterToken},
+		{"tpot", l.TPOT},
+	}
+}
+
+// streamingText describes one key's output rate: the ratio of sums, then
+// each stream's own rate at the median and at its slow end.
+func streamingText(st *Streaming) string {
+	t := fmt.Sprintf("%.1f over %d streams", st.OutputTokensPerS, st.Streams)
+	if p := st.PerStream; p != nil {
+		t += fmt.Sprintf("; per stream p50 %.1f, p10 %.1f", p.P50, p.P10)
+	}
+	return t
 }
 
 func title(s string) string { return strings.ToUpper(s[:1]) + s[1:] }

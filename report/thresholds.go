@@ -58,8 +58,11 @@ func measure(s *Summary, th *scenarios.ThresholdExpr) (v float64, note string, o
 		return stat(s.LatencyMS.Conversation, th.Stat, "no ok conversations were recorded")
 	case "service":
 		return stat(s.LatencyMS.Service, th.Stat, "no ok conversations were recorded")
-	case "step.model", "step.tool", "attempt.model", "attempt.tool", "ttft.model":
+	case "step.model", "step.tool", "attempt.model", "attempt.tool", "ttft.model",
+		"first_tool_call.model", "tool_args_complete.model", "inter_token.model", "tpot.model":
 		return keyed(s, th)
+	case "output_tokens_per_s":
+		return outputRate(s, th)
 	case "success_rate":
 		if offered == 0 {
 			return 0, "no conversations were offered", false
@@ -204,6 +207,14 @@ func keyed(s *Summary, th *scenarios.ThresholdExpr) (float64, string, bool) {
 		m = s.LatencyMS.Attempt
 	case "ttft":
 		m = s.LatencyMS.TTFT
+	case "first_tool_call":
+		m = s.LatencyMS.FirstToolCall
+	case "tool_args_complete":
+		m = s.LatencyMS.ToolArgsComplete
+	case "inter_token":
+		m = s.LatencyMS.InterToken
+	case "tpot":
+		m = s.LatencyMS.TPOT
 	}
 	var keys []string
 	for _, k := range sortedKeys(m) {
@@ -218,9 +229,19 @@ func keyed(s *Summary, th *scenarios.ThresholdExpr) (float64, string, bool) {
 		}
 		return 0, fmt.Sprintf("no ok %s latencies match %s", level, what), false
 	}
+	return deciding(th, keys, func(k string) float64 {
+		v, _, _ := stat(m[k], th.Stat, "")
+		return v
+	})
+}
+
+// deciding returns, of the values of keys, the one that decides th (see
+// EvaluateThresholds for the rule), and a note naming its key when there
+// are several.
+func deciding(th *scenarios.ThresholdExpr, keys []string, value func(string) float64) (float64, string, bool) {
 	best, bestKey := 0.0, ""
 	for i, k := range keys {
-		v, _, _ := stat(m[k], th.Stat, "")
+		v := value(k)
 		var better bool
 		switch th.Op {
 		case "<", "<=":
@@ -239,6 +260,26 @@ func keyed(s *Summary, th *scenarios.ThresholdExpr) (float64, string, bool) {
 		note = fmt.Sprintf("%s of %d keys", bestKey, len(keys))
 	}
 	return best, note, true
+}
+
+// outputRate evaluates output_tokens_per_s over the streaming keys that
+// match th's filters, with the rule of keyed: each key must hold, and the
+// value reported is the one that decides.
+func outputRate(s *Summary, th *scenarios.ThresholdExpr) (float64, string, bool) {
+	var keys []string
+	for _, k := range sortedKeys(s.Streaming) {
+		if s.Streaming[k] != nil && keyMatches(k, "model", th.Filters) {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		what := th.Metric
+		if len(th.Filters) > 0 {
+			what += filterText(th.Filters)
+		}
+		return 0, "no ok stream with two output events and two completion tokens matches " + what, false
+	}
+	return deciding(th, keys, func(k string) float64 { return s.Streaming[k].OutputTokensPerS })
 }
 
 // keyMatches reports whether the histogram key k ("model:PROVIDER",

@@ -16,6 +16,9 @@ const (
 	DefaultTimeout     = 30 * time.Second
 	DefaultMaxSteps    = 8
 	DefaultWeight      = 1
+	// DefaultAnthropicMaxTokens is an Anthropic provider's max_tokens,
+	// which that API requires; a tool-use step never needs more.
+	DefaultAnthropicMaxTokens = 4096
 )
 
 // Defaults of a fault, filled in by ApplyDefaults.
@@ -41,8 +44,14 @@ func (s *Scenario) ApplyDefaults() {
 		s.Version = DefaultVersion
 	}
 	for _, p := range s.Providers {
-		if p != nil && p.API == "" {
+		if p == nil {
+			continue
+		}
+		if p.API == "" {
 			p.API = APIOpenAI
+		}
+		if p.API == APIAnthropic && p.MaxTokens == 0 {
+			p.MaxTokens = DefaultAnthropicMaxTokens
 		}
 	}
 	var onlyServer string
@@ -54,6 +63,7 @@ func (s *Scenario) ApplyDefaults() {
 			t.Server = onlyServer
 		}
 	}
+	s.applyMCPDefaults()
 	if c := s.Conversation; c != nil && c.MaxSteps == 0 {
 		c.MaxSteps = DefaultMaxSteps
 	}

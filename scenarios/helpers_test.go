@@ -53,7 +53,12 @@ client:
 // occur exactly once, so that a test cannot silently edit nothing.
 func edit(t *testing.T, pairs ...string) string {
 	t.Helper()
-	s := base
+	return editFrom(t, base, pairs...)
+}
+
+// editFrom is edit on the scenario s.
+func editFrom(t *testing.T, s string, pairs ...string) string {
+	t.Helper()
 	for i := 0; i+1 < len(pairs); i += 2 {
 		if n := strings.Count(s, pairs[i]); n != 1 {
 			t.Fatalf("edit: %q occurs %d times in the scenario, want once", pairs[i], n)

@@ -19,6 +19,10 @@ type Scenario struct {
 	Providers  map[string]*Provider  `yaml:"providers,omitempty"`
 	MCPServers map[string]*MCPServer `yaml:"mcp_servers,omitempty"`
 	Tools      []*Tool               `yaml:"tools,omitempty"`
+	// Resources and Prompts are what the mock's MCP servers serve besides
+	// tools, for resources/read and prompts/get (see mcp.go).
+	Resources []*Resource `yaml:"resources,omitempty"`
+	Prompts   []*Prompt   `yaml:"prompts,omitempty"`
 
 	Conversation *Conversation `yaml:"conversation,omitempty"`
 	MCPDirect    *MCPDirect    `yaml:"mcp_direct,omitempty"`
@@ -116,6 +120,11 @@ type Provider struct {
 	// Anthropic's disable_parallel_tool_use. Gemini has no such switch;
 	// it is not sent there. Unset leaves the API's default (allowed).
 	ParallelToolCalls *bool `yaml:"parallel_tool_calls,omitempty"`
+	// MaxTokens caps the tokens of each answer: OpenAI's
+	// max_completion_tokens, Anthropic's max_tokens, Gemini's
+	// generationConfig.maxOutputTokens. 0 or absent sends none, except to
+	// Anthropic, whose API requires it: DefaultAnthropicMaxTokens.
+	MaxTokens int `yaml:"max_tokens,omitempty"`
 	// Mock is how the built-in mock answers for this provider.
 	Mock ProviderMock `yaml:"mock,omitempty"`
 }
@@ -140,6 +149,8 @@ type ProviderMock struct {
 type MCPServer struct {
 	// URL is "mock" or the full endpoint URL, such as http://127.0.0.1:8080/mcp.
 	URL string `yaml:"url"`
+	// Mock is how the built-in mock serves this server (url: mock only).
+	Mock MCPServerMock `yaml:"mock,omitempty"`
 }
 
 // IsMock reports whether the server is the built-in mock's MCP server.
@@ -165,6 +176,11 @@ type ToolMock struct {
 	Result any `yaml:"result,omitempty"`
 	// IsError makes the tool answer with isError: true.
 	IsError bool `yaml:"is_error,omitempty"`
+	// Progress is how many notifications/progress the tool sends, spread
+	// over its latency, when the call carries a progressToken. They
+	// travel on the POST's event stream, so the server needs
+	// mock.response: sse.
+	Progress int `yaml:"progress,omitempty"`
 }
 
 // Conversation is a tool-use conversation: a system prompt, then user turns.
@@ -233,10 +249,24 @@ const (
 
 // MCPOp is one weighted operation of an MCP-direct mix.
 type MCPOp struct {
-	Tool string `yaml:"tool"`
+	// Op is the MCP method: "tools/call" (the default), "tools/list",
+	// "resources/read" or "prompts/get" (see the MCPOp* constants).
+	Op string `yaml:"op,omitempty"`
+	// Tool is the tool of a tools/call.
+	Tool string `yaml:"tool,omitempty"`
+	// URI is the resource of a resources/read.
+	URI string `yaml:"uri,omitempty"`
+	// Prompt is the prompt of a prompts/get.
+	Prompt string `yaml:"prompt,omitempty"`
 	// Weight is the op's relative share of the mix; 0 or absent means 1.
-	Weight    int            `yaml:"weight,omitempty"`
+	Weight int `yaml:"weight,omitempty"`
+	// Arguments are the tool's (an object matching its inputSchema) or
+	// the prompt's (string values).
 	Arguments map[string]any `yaml:"arguments,omitempty"`
+	// Progress, for a tools/call, sends a progressToken so that the
+	// server may report progress. Absent: sent when the tool's mock
+	// sends progress.
+	Progress *bool `yaml:"progress,omitempty"`
 }
 
 // LoadShape is the open-model arrival schedule, the scenario's "load"

@@ -82,6 +82,13 @@ var thresholdMetrics = map[string]MetricKind{
 	"attempt.tool":  MetricLatency,
 	"ttft.model":    MetricLatency,
 
+	// Streams, per model attempt key (README "Streaming metrics").
+	"first_tool_call.model":    MetricLatency,
+	"tool_args_complete.model": MetricLatency,
+	"inter_token.model":        MetricLatency,
+	"tpot.model":               MetricLatency,
+	"output_tokens_per_s":      MetricRate,
+
 	"success_rate": MetricPercent,
 	"error_rate":   MetricPercent,
 	"goodput":      MetricPercent,
@@ -127,7 +134,7 @@ var thresholdStats = []string{"p50", "p90", "p95", "p99", "p999", "mean", "min",
 // filterKeys lists the tag filters each latency metric takes.
 func filterKeys(metric string) []string {
 	switch {
-	case strings.HasSuffix(metric, ".model"):
+	case strings.HasSuffix(metric, ".model"), metric == "output_tokens_per_s":
 		return []string{"provider", "model"}
 	case strings.HasSuffix(metric, ".tool"):
 		return []string{"tool"}
@@ -234,7 +241,7 @@ func (p *thresholdParser) parse() (*ThresholdExpr, error) {
 		}
 	} else if p.i < len(p.s) && p.s[p.i] == '{' {
 		if filterKeys(t.Metric) == nil {
-			return nil, p.fail(p.i, "%s takes no tag filter; only latency metrics such as step.model{provider=NAME} and availability.model do", t.Metric)
+			return nil, p.fail(p.i, "%s takes no tag filter; only latency metrics such as step.model{provider=NAME}, availability.model and output_tokens_per_s do", t.Metric)
 		}
 		if err := p.filters(t); err != nil {
 			return nil, err
@@ -296,6 +303,9 @@ func (p *thresholdParser) metric(t *ThresholdExpr, head string, at int) error {
 		if cut, ok := strings.CutSuffix(name, "."+st); ok {
 			name = cut
 		}
+	}
+	if _, ok := thresholdMetrics[name]; ok && name != head {
+		return p.fail(at, "%s is not a latency and takes no statistic: write %s > LIMIT", name, name)
 	}
 	return p.fail(at, "%s", unknownValue("metric", name, ThresholdMetrics()))
 }

@@ -124,6 +124,9 @@ func (v *validator) scenario(s *Scenario) {
 		v.mcpServer(mapKey("mcp_servers", name), name, s.MCPServers[name])
 	}
 	v.tools(s)
+	v.toolsProgress(s)
+	v.resources(s)
+	v.prompts(s)
 	for _, name := range slices.Sorted(maps.Keys(s.Providers)) {
 		v.toolChoice(mapKey("providers", name), s.Providers[name], s.Tools)
 	}
@@ -162,6 +165,9 @@ func (v *validator) provider(path, name string, p *Provider) {
 	}
 	if p.Model == "" {
 		v.errorf(field(path, "model"), "missing; name the model to ask for, such as gpt-4.1-mini")
+	}
+	if p.MaxTokens < 0 {
+		v.errorf(field(path, "max_tokens"), "must not be negative, got %d (0 or absent sends none, except to anthropic: %d)", p.MaxTokens, DefaultAnthropicMaxTokens)
 	}
 	if p.APIKeyEnv != "" && !envName.MatchString(p.APIKeyEnv) {
 		// Do not echo the value: people paste the key itself here, and
@@ -206,6 +212,7 @@ func (v *validator) mcpServer(path, name string, m *MCPServer) {
 	if msg := checkURL(m.URL); msg != "" {
 		v.errorf(field(path, "url"), "%s", msg)
 	}
+	v.mcpServerMock(path, m)
 }
 
 // checkURL says what is wrong with a base_url or url, or returns "".
@@ -433,14 +440,12 @@ func (v *validator) mcpDirect(s *Scenario) {
 		v.errorf("mcp_direct.session", "expected %q or %q, got %q", SessionPerVU, SessionPerCall, m.Session)
 	}
 	if len(m.Mix) == 0 {
-		v.errorf("mcp_direct.mix", "missing; list at least one tool to call")
+		v.errorf("mcp_direct.mix", "missing; list at least one tool to call, or another operation (tools/list, resources/read, prompts/get)")
 	}
-	for i, op := range m.Mix {
+	for i := range m.Mix {
 		p := index("mcp_direct.mix", i)
-		t := v.toolRef(s, field(p, "tool"), field(p, "arguments"), op.Tool, op.Arguments)
-		if t != nil && s.MCPServers[m.Server] != nil && t.Server != "" && t.Server != m.Server {
-			v.errorf(field(p, "tool"), "tool %q runs on MCP server %q, not on mcp_direct.server %q", t.Name, t.Server, m.Server)
-		}
+		op := &m.Mix[i]
+		v.mcpOp(s, p, op)
 		if op.Weight <= 0 {
 			v.errorf(field(p, "weight"), "must be greater than 0, got %d", op.Weight)
 		}

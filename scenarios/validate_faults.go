@@ -171,6 +171,9 @@ func (v *validator) faultParams(path string, f *Fault) {
 	if f.Code != 0 && f.Kind != FaultJSONRPCError {
 		v.errorf(field(path, "code"), "only applies to jsonrpc_error faults, not %s", f.Kind)
 	}
+	if f.Kind == FaultJSONRPCError {
+		v.jsonRPCCode(field(path, "code"), f.Code)
+	}
 	if f.Message != "" && f.Kind != FaultJSONRPCError && f.Kind != FaultToolError {
 		v.errorf(field(path, "message"), "only applies to jsonrpc_error and tool_error faults, not %s", f.Kind)
 	}
@@ -220,4 +223,20 @@ func listOrNone(xs []string) string {
 		return "none"
 	}
 	return strings.Join(xs, ", ")
+}
+
+// jsonRPCCode checks the code of a jsonrpc_error fault: an integer that
+// JSON-RPC 2.0 lets a server send. Its pre-defined errors sit in -32768
+// to -32000; of those, -32099 to -32000 are left to servers (the seed's
+// -32001 to -32004 among them), and -32768 to -32100 hold only the five
+// standard codes (-32700, -32600 to -32603).
+func (v *validator) jsonRPCCode(path string, code int) {
+	switch {
+	case code < math.MinInt32 || code > math.MaxInt32:
+		v.errorf(path, "%d does not fit a JSON-RPC error code (a 32-bit integer)", code)
+	case code == 0:
+		// Defaulted to -32603; 0 left only by code that skips defaults.
+	case code >= -32768 && code <= -32100 && code != -32700 && !(code >= -32603 && code <= -32600):
+		v.errorf(path, "%d is reserved by JSON-RPC 2.0 for errors it has not defined; use a standard code (-32700, -32600 to -32603), a server error (-32099 to -32000, such as -32001 tool not found, -32002 execution failed, -32003 timeout, -32004 rate limited) or an application code outside -32768 to -32000", code)
+	}
 }

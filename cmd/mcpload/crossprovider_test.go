@@ -52,6 +52,9 @@ func TestCrossProviderRun(t *testing.T) {
 		if row.TTFTP50MS == nil || *row.TTFTP50MS <= 0 {
 			t.Errorf("%s: no TTFT, though every provider streams", row.Name)
 		}
+		if row.ITLP50MS == nil || row.OutputTokensPerS == nil || *row.OutputTokensPerS <= 0 {
+			t.Errorf("%s: inter-token p50 %v, output tokens/s %v: want both for a stream", row.Name, row.ITLP50MS, row.OutputTokensPerS)
+		}
 		if row.CostPerOKUSD == nil || *row.CostPerOKUSD <= 0 {
 			t.Errorf("%s: no cost per ok conversation: is %s in the price list?", row.Name, model)
 		}

@@ -135,8 +135,8 @@ func TestBrowser(t *testing.T) {
 		if info.Word != "FAIL" {
 			t.Errorf("banner %q, want FAIL (the seed policy failed)", info.Word)
 		}
-		if info.Tables["policies"] != len(cmp.Policies) || info.Tables["comparison"] != len(cmp.Policies) {
-			t.Errorf("tables %v, want one row per policy in policies and comparison", info.Tables)
+		if info.Tables["policies"] != len(cmp.Policies) || info.Tables["comparison"] != 2*len(cmp.Policies) {
+			t.Errorf("tables %v, want one row per policy in policies and in each of comparison's two tables", info.Tables)
 		}
 		if len(info.Images) != len(plots) {
 			t.Errorf("%d images rendered, want %d", len(info.Images), len(plots))

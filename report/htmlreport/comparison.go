@@ -216,10 +216,12 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// comparisonSection is the table of comparison.md, one policy per row.
+// comparisonSection is the figures of comparison.md, one policy per row,
+// in two tables a window wide: what happened to the conversations under
+// each policy, then what the model that played in each run looked like.
 func comparisonSection(cmp *report.Comparison, views []policyView) *section {
 	peakHelp := "the most attempts sent in one second to a failing target during its fault windows"
-	t := &table{Cols: []col{
+	outcomes := &table{Cols: []col{
 		{Head: "policy"},
 		{Head: "success", Num: true, Help: "ok of offered conversations"},
 		{Head: "ok", Num: true}, {Head: "failed", Num: true}, {Head: "dropped", Num: true},
@@ -229,8 +231,15 @@ func comparisonSection(cmp *report.Comparison, views []policyView) *section {
 		{Head: "peak load", Num: true, Help: peakHelp},
 		{Head: "recovery", Num: true, Help: "the longest time for success to come back after a fault window"},
 		{Head: "goodput", Num: true, Help: "ok within the timeout, of offered"},
-		{Head: "tokens", Num: true}, {Head: "retries", Num: true}, {Head: "fallbacks", Num: true},
+		{Head: "retries", Num: true}, {Head: "fallbacks", Num: true},
+	}}
+	models := &table{Cols: []col{
+		{Head: "policy"},
+		{Head: "model", Help: "the provider that played the model: its name, model and API"},
+		{Head: "tokens", Num: true, Help: "prompt and completion tokens, failed attempts included"},
 		{Head: "TTFT p50", Num: true, Help: "median time to first token of the model's steps, streams only"},
+		{Head: "inter-token p50", Num: true, Help: "median gap between output events of the model's ok streams"},
+		{Head: "output tokens/s", Num: true, Help: "completion tokens per second of generation, over the model's ok streams"},
 		{Head: "cost per ok", Num: true, Help: "cost per successful conversation, on the run's price catalog"},
 	}}
 	for i, r := range cmp.Policies {
@@ -242,7 +251,7 @@ func comparisonSection(cmp *report.Comparison, views []policyView) *section {
 		if r.NeverRecovered {
 			recovery = "never"
 		}
-		t.add(name,
+		outcomes.add(name,
 			cell{Text: pct(r.SuccessRate)},
 			cell{Text: count(r.OK)},
 			cell{Text: count(r.Failed), Class: failClass(r.Failed)},
@@ -253,18 +262,27 @@ func comparisonSection(cmp *report.Comparison, views []policyView) *section {
 			cell{Text: optFloat(r.PeakFailingRPS, func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) + "/s" })},
 			cell{Text: recovery},
 			cell{Text: pct(r.GoodputShare)},
-			cell{Text: count(r.Tokens)},
 			cell{Text: count(r.Retries)},
 			cell{Text: count(r.Fallbacks)},
+		)
+		model := dash
+		if r.Provider != "" {
+			model = r.Provider + ": " + r.Model + " (" + r.API + ")"
+		}
+		models.add(name,
+			cell{Text: model},
+			cell{Text: count(r.Tokens)},
 			cell{Text: optFloat(r.TTFTP50MS, latency)},
+			cell{Text: optFloat(r.ITLP50MS, latency)},
+			cell{Text: optFloat(r.OutputTokensPerS, func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) })},
 			cell{Text: optFloat(r.CostPerOKUSD, usd)},
 		)
 	}
-	intro := "The figures of comparison.md; the policies' descriptions are above."
+	intro := "The figures of comparison.md: first what happened to the conversations, then the model each run talked to. The policies' descriptions are above."
 	if len(cmp.FailingTargets) > 0 {
 		intro += " Peak load is what " + strings.Join(cmp.FailingTargets, ", ") + " received in its fault windows (over the run, when it is rate-limited)."
 	}
-	return &section{ID: "comparison", Title: "Comparison", Intro: intro, Tables: []*table{t}}
+	return &section{ID: "comparison", Title: "Comparison", Intro: intro, Tables: []*table{outcomes, models}}
 }
 
 func optFloat(v *float64, f func(float64) string) string {

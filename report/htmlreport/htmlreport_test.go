@@ -312,15 +312,23 @@ func TestWriteComparison(t *testing.T) {
 		if mdRow == nil {
 			t.Fatalf("comparison.md has no row for %s", p.Name)
 		}
-		row := sec.Tables[0].Rows[i]
+		// The outcomes table after the name, then the models table after
+		// the name and the model (which comparison.md puts in the
+		// description).
+		var row []cell
+		var heads []col
+		row = append(row, sec.Tables[0].Rows[i][1:]...)
+		heads = append(heads, sec.Tables[0].Cols[1:]...)
+		row = append(row, sec.Tables[1].Rows[i][2:]...)
+		heads = append(heads, sec.Tables[1].Cols[2:]...)
 		mdFigures := mdRow[2:] // after the name and description
-		if len(row)-1 != len(mdFigures) {
-			t.Fatalf("%s: %d figures, comparison.md has %d", p.Name, len(row)-1, len(mdFigures))
+		if len(row) != len(mdFigures) {
+			t.Fatalf("%s: %d figures, comparison.md has %d", p.Name, len(row), len(mdFigures))
 		}
 		norm := strings.NewReplacer(" ", "", ",", "", "/s", "", dash, "-")
-		for j, c := range row[1:] {
+		for j, c := range row {
 			if got, want := norm.Replace(c.Text), norm.Replace(mdFigures[j]); got != want {
-				t.Errorf("%s, column %s: %q, comparison.md has %q", p.Name, sec.Tables[0].Cols[j+1].Head, c.Text, mdFigures[j])
+				t.Errorf("%s, column %s: %q, comparison.md has %q", p.Name, heads[j].Head, c.Text, mdFigures[j])
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/mcpload/mcpload/record"
@@ -51,6 +52,9 @@ func runPage(dir string, s *report.Summary, plots []plot.File) (*page, error) {
 	)
 	if s.Resilience != nil {
 		p.Sections = append(p.Sections, resilienceSection(s.Resilience, unit))
+	}
+	if s.MCP != nil {
+		p.Sections = append(p.Sections, mcpSection(s.MCP))
 	}
 	p.Sections = append(p.Sections, costSection(s.Cost, unit))
 	sc, err := scenarioSection(dir)
@@ -277,6 +281,19 @@ func latencySection(s *report.Summary, unit string) *section {
 	for _, k := range sortedKeys(l.Attempt) {
 		ok.add2("attempt "+k, "", l.Attempt[k])
 	}
+	for _, lv := range []struct {
+		name, help string
+		m          map[string]*report.Stats
+	}{
+		{"first tool call", "sending to the first tool-call event", l.FirstToolCall},
+		{"tool args complete", "sending to every call's arguments known", l.ToolArgsComplete},
+		{"inter-token", "each gap between output events", l.InterToken},
+		{"tpot", "time per output token after the first event", l.TPOT},
+	} {
+		for _, k := range sortedKeys(lv.m) {
+			ok.add2(lv.name+" "+k, lv.help, lv.m[k])
+		}
+	}
 	failed := latencyTable("Failures, kept apart")
 	failed.add2(single, "", l.ConversationFailed)
 	failed.add2("service time", "", l.ServiceFailed)
@@ -297,8 +314,36 @@ func latencySection(s *report.Summary, unit string) *section {
 	if len(failed.Rows) > 0 {
 		sec.Tables = append(sec.Tables, &failed.table)
 	}
+	if t := streamingTable(s.Streaming); t != nil {
+		sec.Tables = append(sec.Tables, t)
+	}
 	return sec
 }
+
+// streamingTable lists the output rate of each model's streams, or nil
+// when no stream had one.
+func streamingTable(m map[string]*report.Streaming) *table {
+	if len(m) == 0 {
+		return nil
+	}
+	t := &table{
+		Title: "Output rate of streams", Narrow: true,
+		Cols:  cols("attempt key", "#streams", "#tokens/s", "#per stream p50", "#per stream p10"),
+		Intro: "Completion tokens after each stream's first output event over the time from its first output event to its last, summed over the ok streams; per stream, each stream's own rate (1/TPOT): 90% of streams beat p10.",
+	}
+	for _, k := range sortedKeys(m) {
+		st := m[k]
+		p50, p10 := dash, dash
+		if p := st.PerStream; p != nil {
+			p50, p10 = oneDecimal(p.P50), oneDecimal(p.P10)
+		}
+		t.add(cell{Text: k}, cell{Text: count(st.Streams)}, cell{Text: oneDecimal(st.OutputTokensPerS)}, cell{Text: p50}, cell{Text: p10})
+	}
+	return t
+}
+
+// oneDecimal formats a rate of tokens per second.
+func oneDecimal(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 
 type latTable struct{ table }
 

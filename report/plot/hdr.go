@@ -74,6 +74,30 @@ func latencyDistribution(r *run) *figure {
 			add("TTFT "+key, record.Tag(record.LevelTTFT, key), l.TTFT[key], lineSpec{seriesColor(i), 1.2, dottedLine})
 		}
 	}
+	// Streams: the first tool call and the inter-token gaps of each
+	// attempt key, in their step's colour, as many as attempt keys.
+	for _, lv := range []struct {
+		label, level string
+		m            map[string]*report.Stats
+		style        func(i int) lineSpec
+	}{
+		{"first tool call ", record.LevelFirstToolCall, l.FirstToolCall, func(i int) lineSpec { return lineSpec{seriesColor(i), 2, dottedLine} }},
+		{"inter-token ", record.LevelInterToken, l.InterToken, func(i int) lineSpec { return lineSpec{seriesColor(i), 0.8, solidLine} }},
+	} {
+		keys := sortedKeys(lv.m)
+		if len(keys) > maxAttemptSeries {
+			if note != "" {
+				note += "; "
+			}
+			note += itoa(len(keys)) + " " + strings.TrimSpace(lv.label) + " keys left out: see " + lv.level + ".*.hgrm"
+			continue
+		}
+		for _, key := range keys {
+			if i, ok := stepColor[stepOfAttempt(key)]; ok {
+				add(lv.label+key, record.Tag(lv.level, key), lv.m[key], lv.style(i))
+			}
+		}
+	}
 
 	p := newPlot("", "percentile", "latency (ms)")
 	g := newLegend()
@@ -105,7 +129,8 @@ func latencyDistribution(r *run) *figure {
 		title: "Latency percentile distribution",
 		caption: "Each level's latency over the whole run at every percentile, on HdrHistogram's 1/(1-p) axis, from the " +
 			".hgrm files: the tail stretches to the right. Steps include their retries and backoff; attempts (dashed) " +
-			"are single HTTP exchanges, in their step's colour. Successes only, but for the failed " + r.unit.plural + ".",
+			"are single HTTP exchanges, in their step's colour. Streams add time to first token (dotted), the first " +
+			"tool call (thick dots) and every inter-token gap (thin). Successes only, but for the failed " + r.unit.plural + ".",
 		panels: []*gplot.Plot{p},
 		legend: g,
 		note:   note,

@@ -1,0 +1,61 @@
+package htmlreport
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/mcpload/mcpload/report"
+)
+
+// mcpSection shows the run's MCP measures: JSON-RPC errors by code,
+// progress notifications, and each tool list's size and input cost.
+func mcpSection(m *report.MCP) *section {
+	sec := &section{ID: "mcp", Title: "MCP"}
+	if len(m.RPCErrors) > 0 {
+		t := &table{
+			Title: "JSON-RPC errors", Narrow: true,
+			Cols:  cols("code", "#attempts", "counted as"),
+			Intro: "Attempts an MCP server answered with a JSON-RPC error, by code. -32003 (timeout) counts as a timeout and -32004 (rate limited) as a 429, so that retries treat them alike; on a tool, resource or prompt, -32001, -32002 and -32602 are tool errors; the rest are protocol failures.",
+		}
+		for _, e := range m.RPCErrors {
+			t.add(cell{Text: report.RPCErrorLabel(e)}, cell{Text: count(e.Attempts)}, cell{Text: counts(e.ByOutcome)})
+		}
+		sec.Tables = append(sec.Tables, t)
+	}
+	if p := m.Progress; p != nil {
+		sec.Facts = append(sec.Facts, fact{
+			Label: "Progress notifications",
+			Value: fmt.Sprintf("%s on %s responses; the first %s after the request on average, %s at most", count(p.Notifications), count(p.Attempts), latency(p.FirstMeanMS), latency(p.FirstMaxMS)),
+		})
+	}
+	if len(m.ToolsSchema) > 0 {
+		heads := []string{"tool list", "#tools", "#bytes"}
+		for _, api := range report.SchemaAPIs() {
+			heads = append(heads, "#"+api+" tokens")
+		}
+		heads = append(heads, "input cost per 1,000 model calls")
+		t := &table{
+			Title: "Tool schemas",
+			Cols:  cols(heads...),
+			Intro: "The tools a model is offered on every call, as each API's request carries them: tokens are estimated at 4 bytes each, not counted by a tokenizer; the cost is that many input tokens at each model's input price. \"scenario\" is the scenario's tools, which a conversation sends; mcp:SERVER/tools/list is the largest list a tools/list operation got.",
+		}
+		for _, ts := range m.ToolsSchema {
+			row := []cell{{Text: ts.Source}, {Text: count(ts.Tools)}, {Text: count(ts.Bytes)}}
+			for _, api := range report.SchemaAPIs() {
+				row = append(row, cell{Text: "~" + count(ts.Dialects[api].TokensEstimated)})
+			}
+			parts := make([]string, len(ts.Models))
+			for i, mc := range ts.Models {
+				parts[i] = mc.Model + " " + usd(mc.USDPer1kCalls)
+			}
+			cost := dash
+			if len(parts) > 0 {
+				cost = strings.Join(parts, ", ")
+			}
+			row = append(row, cell{Text: cost, Wrap: true})
+			t.add(row...)
+		}
+		sec.Tables = append(sec.Tables, t)
+	}
+	return sec
+}

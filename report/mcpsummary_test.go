@@ -1,0 +1,173 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/report/pricing"
+	"github.com/mcpload/mcpload/scenarios"
+)
+
+// mcpRun is a synthetic run with JSON-RPC errors, progress and two
+// measures of one tool list (the larger one is reported).
+func mcpRun(t *testing.T) string {
+	s := newSynthRun(t, 4)
+	s.attempt(0, 0, 1, "tool:get_weather", 0.1, record.Outcome429)
+	s.attempt(0, 0, 2, "tool:get_weather", 0.2, record.Outcome429)
+	s.attempt(1, 0, 1, "tool:get_weather", 0.3, record.OutcomeTimeout)
+	s.attempt(2, 0, 1, "tool:get_weather", 0.4, record.OutcomeToolError)
+	s.attempt(3, 0, 1, "tool:get_weather", 0.5, record.OutcomeProtocol)
+	for i, code := range []int{-32004, -32004, -32003, -32602, -31999} {
+		s.attempts[i].RPCCode = code
+	}
+	s.attempt(4, 0, 1, "tool:export", 1, record.OutcomeOK)
+	s.attempts[5].Progress, s.attempts[5].FirstProgressUS = 4, 2000
+	s.attempt(5, 0, 1, "tool:export", 1.5, record.OutcomeOK)
+	s.attempts[6].Progress, s.attempts[6].FirstProgressUS = 2, 5000
+	for i, n := range []int{1000, 1200} {
+		s.attempt(uint64(6+i), 0, 1, "mcp:tools/tools/list", 2, record.OutcomeOK)
+		a := &s.attempts[len(s.attempts)-1]
+		a.Kind = record.StepMCP
+		a.ToolsSchema = &record.ToolsSchema{Tools: n / 100, Bytes: n, DialectBytes: map[string]int{"openai": n + 100, "anthropic": n + 50, "gemini": n - 3}}
+	}
+	// A failed list is not measured.
+	s.attempt(9, 0, 1, "mcp:tools/tools/list", 3, record.OutcomeProtocol)
+	s.attempts[len(s.attempts)-1].ToolsSchema = &record.ToolsSchema{Tools: 999, Bytes: 99999}
+	return s.write()
+}
+
+func TestSummarizeMCP(t *testing.T) {
+	dir := mcpRun(t)
+	s, err := Write(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]uint64{"-32004": 2, "-32003": 1, "-32602": 1, "-31999": 1}; !reflect.DeepEqual(s.Attempts.ByRPCCode, want) {
+		t.Errorf("by_rpc_code %v, want %v", s.Attempts.ByRPCCode, want)
+	}
+	m := s.MCP
+	if m == nil {
+		t.Fatal("no mcp section")
+	}
+	wantErrs := []RPCErrorCount{
+		{Code: -32602, Name: "invalid params", Attempts: 1, ByOutcome: map[string]uint64{"tool_error": 1}},
+		{Code: -32004, Name: "rate limited", Attempts: 2, ByOutcome: map[string]uint64{"429": 2}},
+		{Code: -32003, Name: "timeout", Attempts: 1, ByOutcome: map[string]uint64{"timeout": 1}},
+		{Code: -31999, Name: "", Attempts: 1, ByOutcome: map[string]uint64{"protocol": 1}},
+	}
+	if !reflect.DeepEqual(m.RPCErrors, wantErrs) {
+		t.Errorf("rpc_errors %+v, want %+v", m.RPCErrors, wantErrs)
+	}
+	if p := m.Progress; p == nil || p.Notifications != 6 || p.Attempts != 2 || p.FirstMeanMS != 3.5 || p.FirstMaxMS != 5 {
+		t.Errorf("progress %+v", p)
+	}
+	if len(m.ToolsSchema) != 2 {
+		t.Fatalf("tools_schema %+v", m.ToolsSchema)
+	}
+
+	// The scenario's tools, as the conversation sends them, priced on its
+	// models that the catalog knows (gpt-4.1-mini; not gpt-4.1-nano).
+	sc := m.ToolsSchema[0]
+	tools := []*scenarios.Tool{{Name: "get_weather", InputSchema: map[string]any{"type": "object", "properties": map[string]any{"location": map[string]any{"type": "string"}}}}}
+	dialects, _ := scenarios.ToolsBytes(tools)
+	mcpBytes, _ := scenarios.MCPToolsBytes(tools)
+	if sc.Source != "scenario" || sc.Tools != 1 || sc.Bytes != mcpBytes || sc.Lists != 0 {
+		t.Errorf("scenario schema %+v", sc)
+	}
+	for api, n := range dialects {
+		if d := sc.Dialects[api]; d.Bytes != n || d.TokensEstimated != (n+3)/4 {
+			t.Errorf("%s: %+v, want %d bytes", api, d, n)
+		}
+	}
+	price, _ := pricing.Default().Lookup("gpt-4.1-mini")
+	if len(sc.Models) != 1 || sc.Models[0].Model != "gpt-4.1-mini" || sc.Models[0].API != "openai" || sc.Models[0].InputPerMTok != price.Input {
+		t.Fatalf("scenario models %+v", sc.Models)
+	}
+	tok := sc.Dialects["openai"].TokensEstimated
+	if got, want := sc.Models[0].USDPer1kCalls, float64(tok)*price.Input/1000; math.Abs(got-want) > 1e-6 {
+		t.Errorf("usd per 1k calls %v, want %v", got, want)
+	}
+
+	// The tools/list: the largest of the ok lists.
+	tl := m.ToolsSchema[1]
+	if tl.Source != "mcp:tools/tools/list" || tl.Tools != 12 || tl.Bytes != 1200 || tl.Lists != 2 {
+		t.Errorf("tools/list schema %+v", tl)
+	}
+	if d := tl.Dialects["gemini"]; d.Bytes != 1197 || d.TokensEstimated != 300 {
+		t.Errorf("gemini %+v", d)
+	}
+
+	// summary.json carries both, under their names.
+	b, err := os.ReadFile(filepath.Join(dir, record.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"attempts.by_rpc_code.-32004", "mcp.rpc_errors", "mcp.progress.first_mean_ms", "mcp.tools_schema"} {
+		if _, ok := lookup(doc, path); !ok {
+			t.Errorf("summary.json has no %s", path)
+		}
+	}
+
+	// The text and Markdown reports name the codes.
+	var text bytes.Buffer
+	if err := PrintText(&text, s); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, MarkdownFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"-32004 rate limited 2 (429 2)", "-32602 invalid params", "-31999 1", "Progress", "6, 2, 3.5ms / 5.0ms", "Tool schema mcp:tools/tools/list", "gpt-4.1-mini $"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, text.String())
+		}
+	}
+	for _, want := range []string{"| -32004 rate limited | 2 | 429 2 |", "| -32003 timeout | 1 | timeout 1 |", "Progress notifications: 6 on 2 responses", "| mcp:tools/tools/list | 12 | 1200 |"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+// A run with no MCP measure has no mcp section; an MCP-direct run prices a
+// tool list on every model of the catalog, each in its provider's API.
+func TestSummarizeMCPAbsentAndCatalog(t *testing.T) {
+	s := newSynthRun(t, 2)
+	s.noScenario = true
+	s.attempt(0, 0, 1, "model:primary/gpt-4.1-mini", 0.5, record.OutcomeOK)
+	m, byCode, err := summarizeMCP(s.write(), nil, nil)
+	if err != nil || m != nil || byCode != nil {
+		t.Errorf("no MCP measures: %+v, %v, %v", m, byCode, err)
+	}
+
+	ts := &ToolsSchemaCost{Dialects: dialectSchemas(map[string]int{"openai": 4000, "anthropic": 3600, "gemini": 3200})}
+	cat := pricing.Default()
+	ts.price(schemaModels(nil, cat))
+	if len(ts.Models) != len(cat.Models) {
+		t.Fatalf("%d models priced, catalog has %d", len(ts.Models), len(cat.Models))
+	}
+	wantTokens := map[string]int{"openai": 1000, "anthropic": 900, "gemini": 800}
+	for i, mc := range ts.Models {
+		p := cat.Models[i]
+		if mc.Model != p.Model || mc.TokensEstimated != wantTokens[mc.API] || mc.InputPerMTok != p.Input {
+			t.Errorf("%+v for %+v", mc, p)
+		}
+		switch {
+		case strings.HasPrefix(p.Model, "claude") && mc.API != "anthropic",
+			strings.HasPrefix(p.Model, "gemini") && mc.API != "gemini",
+			strings.HasPrefix(p.Model, "gpt") && mc.API != "openai":
+			t.Errorf("%s priced in %s", p.Model, mc.API)
+		}
+	}
+}
