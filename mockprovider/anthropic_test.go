@@ -384,22 +384,7 @@ func TestAnthropicClientRetries(t *testing.T) {
 		{Kind: scenarios.FaultRateLimit, Target: "provider:claude", From: 0, For: sd(time.Minute), RetryAfter: sd(time.Second)},
 		{Kind: scenarios.FaultOverloaded, Target: "provider:claude", From: sd(time.Minute), For: sd(time.Minute)},
 	}
-	// The fault clock follows the attempts: the first falls in the
-	// rate_limit window, the second in the overloaded one, the rest after.
-	epoch := time.Now()
-	var rec *recorder
-	clock := func() time.Time {
-		switch rec.count() {
-		case 0, 1:
-			return epoch
-		case 2:
-			return epoch.Add(time.Minute + time.Second)
-		}
-		return epoch.Add(time.Hour)
-	}
-	s, base, r := recordingMock(t, sc, WithClock(clock))
-	rec = r
-	s.SetEpoch(epoch)
+	base, rec := retryMock(t, sc)
 
 	client := newAnthropic(base, "claude", option.WithMaxRetries(2))
 	start := time.Now()
@@ -448,6 +433,29 @@ func TestAnthropicClientRetries(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || apiErr.Type() != "rate_limit_error" {
 		t.Errorf("no retries: %v, want the 429 rate_limit_error", err)
 	}
+}
+
+// retryMock serves sc from a recording mock whose fault clock follows the
+// attempts, for a test of an SDK's retries: the first attempt falls in the
+// window that opens at 0, the second in the one that opens a minute in,
+// and the rest an hour later, after both.
+func retryMock(t *testing.T, sc *scenarios.Scenario) (string, *recorder) {
+	t.Helper()
+	epoch := time.Now()
+	var rec *recorder
+	clock := func() time.Time {
+		switch rec.count() {
+		case 0, 1:
+			return epoch
+		case 2:
+			return epoch.Add(time.Minute + time.Second)
+		}
+		return epoch.Add(time.Hour)
+	}
+	s, base, r := recordingMock(t, sc, WithClock(clock))
+	rec = r
+	s.SetEpoch(epoch)
+	return base, rec
 }
 
 // recorded is one request the recorder saw, and its answer.

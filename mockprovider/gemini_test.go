@@ -296,20 +296,7 @@ func TestGeminiClientRetries(t *testing.T) {
 		{Kind: scenarios.FaultRateLimit, Target: "provider:gemini", From: 0, For: sd(time.Minute), RetryAfter: sd(1500 * time.Millisecond)},
 		{Kind: scenarios.FaultOverloaded, Target: "provider:gemini", From: sd(time.Minute), For: sd(time.Minute)},
 	}
-	epoch := time.Now()
-	var rec *recorder
-	clock := func() time.Time {
-		switch rec.count() {
-		case 0, 1:
-			return epoch
-		case 2:
-			return epoch.Add(time.Minute + time.Second)
-		}
-		return epoch.Add(time.Hour)
-	}
-	s, base, r := recordingMock(t, sc, WithClock(clock))
-	rec = r
-	s.SetEpoch(epoch)
+	base, rec := retryMock(t, sc)
 
 	quick := &genai.HTTPRetryOptions{Attempts: genai.Ptr[int32](3), InitialDelay: genai.Ptr(0.01), MaxDelay: genai.Ptr(0.05), Jitter: genai.Ptr(0.0)}
 	contents := []*genai.Content{genai.NewContentFromText("What's the weather in Paris?", genai.RoleUser)}

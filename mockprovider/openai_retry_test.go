@@ -20,22 +20,7 @@ func TestOpenAIClientRetries(t *testing.T) {
 		scenarios.Fault{Kind: scenarios.FaultRateLimit, Target: "provider:primary", From: 0, For: sd(time.Minute), RetryAfter: sd(1500 * time.Millisecond)},
 		scenarios.Fault{Kind: scenarios.FaultHTTPError, Status: 503, Target: "provider:primary", From: sd(time.Minute), For: sd(time.Minute)},
 	)
-	// The fault clock follows the attempts: the first falls in the
-	// rate_limit window, the second in the 503 one, the rest after.
-	epoch := time.Now()
-	var rec *recorder
-	clock := func() time.Time {
-		switch rec.count() {
-		case 0, 1:
-			return epoch
-		case 2:
-			return epoch.Add(time.Minute + time.Second)
-		}
-		return epoch.Add(time.Hour)
-	}
-	s, base, r := recordingMock(t, sc, WithClock(clock))
-	rec = r
-	s.SetEpoch(epoch)
+	base, rec := retryMock(t, sc)
 
 	c := openai.NewClient(
 		option.WithBaseURL(base+"/providers/primary/v1/"),
