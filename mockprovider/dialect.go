@@ -1,6 +1,11 @@
 package mockprovider
 
-import "net/http"
+import (
+	"math/rand/v2"
+	"net/http"
+
+	"github.com/mcpload/mcpload/wire/openaichat"
+)
 
 // dialect is one provider API the mock speaks: OpenAI Chat Completions,
 // Anthropic Messages or Gemini generateContent. Each handler decodes its
@@ -23,6 +28,31 @@ type dialect interface {
 	httpError(w http.ResponseWriter, f *fault)
 	// overloaded answers an overloaded fault.
 	overloaded(w http.ResponseWriter, f *fault)
+}
+
+// answerer is a dialect that writes its own answers, whole or streamed:
+// Anthropic's and Gemini's. (OpenAI's are plain functions, called directly
+// from its handler.)
+type answerer interface {
+	dialect
+	complete(w http.ResponseWriter, wt *waiter, bufs *buffers, ex exchange, rep *reply, rng *rand.Rand, usage openaichat.Usage, f *fault)
+	stream(w http.ResponseWriter, wt *waiter, bufs *buffers, ex exchange, p *provider, rep *reply, rng *rand.Rand, usage openaichat.Usage, f *fault)
+}
+
+// answer answers the decoded request ex for provider p in d's format,
+// once prepare has drawn its reply, latency and fault.
+func (s *Server) answer(w http.ResponseWriter, r *http.Request, d answerer, p *provider, ex exchange, bufs *buffers) {
+	wt := waiter{ctx: r.Context(), done: s.done, waiting: &s.waiting}
+	defer wt.stop()
+	a, ok := s.prepare(w, r, d, p, ex, &wt)
+	if !ok {
+		return
+	}
+	if ex.stream {
+		d.stream(w, &wt, bufs, ex, p, a.rep, a.rng, a.usage, a.f)
+		return
+	}
+	d.complete(w, &wt, bufs, ex, a.rep, a.rng, a.usage, a.f)
 }
 
 // exchange is what prepare needs of a decoded request, whatever its API.

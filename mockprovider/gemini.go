@@ -106,17 +106,7 @@ func (s *Server) gemini(w http.ResponseWriter, r *http.Request, p *provider) {
 			}
 		}
 	}
-	wt := waiter{ctx: r.Context(), done: s.done, waiting: &s.waiting}
-	defer wt.stop()
-	a, ok := s.prepare(w, r, d, p, ex, &wt)
-	if !ok {
-		return
-	}
-	if ex.stream {
-		d.stream(w, &wt, bufs, ex, p, a.rep, a.rng, a.usage, a.f)
-		return
-	}
-	d.complete(w, &wt, bufs, ex, a.rep, a.rng, a.usage, a.f)
+	s.answer(w, r, d, p, ex, bufs)
 }
 
 // decodeGemini reads and checks the request, answering with the API's
