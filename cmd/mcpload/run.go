@@ -32,6 +32,7 @@ type runFlags struct {
 	progress    string
 	policies    string
 	catalog     string
+	fdCheck     bool
 }
 
 func runCmd(args []string, stdout, stderr io.Writer) error {
@@ -44,6 +45,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow non-loopback targets: real providers spend real money")
 	fs.StringVar(&f.policies, "policy", "", "with a policies: list, run only these policies (comma-separated names)")
 	fs.StringVar(&f.catalog, "catalog", "", "price the run on this catalog: list-prices, relay-example, or a YAML or LiteLLM JSON file (overrides cost.catalog)")
+	fs.BoolVar(&f.fdCheck, "fd-check", true, "refuse to start when load.max_in_flight may need more descriptors than RLIMIT_NOFILE allows (docs/descriptors.md)")
 	fs.StringVar(&f.progress, "progress", "auto", "live progress on stderr: auto (on a terminal, not in CI), on, off")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -89,6 +91,9 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 	cat, _, err := report.Catalogs(sc)
 	if err != nil {
 		return nil, nil, invalid(err)
+	}
+	if err := checkDescriptors(sc, f.fdCheck); err != nil {
+		return nil, nil, err
 	}
 	opts := []attacker.Option{attacker.WithVersion(version()), attacker.WithAllowRemote(f.allowRemote)}
 	if needsMock(sc) {
