@@ -42,3 +42,12 @@ func EnsureFDs(need FDNeed) error {
 	}
 	return &FDLimitError{Need: need, Soft: lim.Cur, Hard: lim.Max}
 }
+
+// softFDLimit returns the soft RLIMIT_NOFILE, or 0 when it cannot be read.
+func softFDLimit() uint64 {
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) != nil {
+		return 0
+	}
+	return lim.Cur
+}
