@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -159,5 +160,41 @@ func TestRunFullDescriptorTableIsLocal(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "Harness limit") || !strings.Contains(stdout, "not the target") {
 		t.Errorf("the summary does not say mcpload was the limit:\n%s", stdout)
+	}
+}
+
+// TestRunWideAnswerIsLocal: one scripted answer calls a tool 400 times at
+// once, against the in-process mock. With 256 descriptors the check
+// refuses it (no max_in_flight fits); started anyway, the calls past the
+// table must end local at once, not wait for a mock that cannot accept
+// and time out as if the target were slow.
+func TestRunWideAnswerIsLocal(t *testing.T) {
+	var calls strings.Builder
+	for i := range 400 {
+		fmt.Fprintf(&calls, "            - {name: get_weather, arguments: {location: c%d}}\n", i)
+	}
+	body := strings.Replace(crowdScenario,
+		"        - tool_calls: [{name: get_weather, arguments: {location: Hanoi}}]\n",
+		"        - tool_calls:\n"+calls.String(), 1)
+	body = strings.Replace(body, "{rate: 250, duration: 2s}]\n  max_in_flight: 500", "{rate: 1, duration: 1s}]\n  max_in_flight: 1", 1)
+	body = strings.Replace(body, "timeout: 30s", "timeout: 5s", 1)
+	sc := writeScenario(t, body)
+
+	dir := filepath.Join(t.TempDir(), "refused")
+	code, _, stderr := runLimited(t, "256:256", "run", sc, "--out", dir, "--progress", "off")
+	if code != exitInvalid || !strings.Contains(stderr, "1 × (400 connections + 400 sockets of the in-process mock)") ||
+		!strings.Contains(stderr, "Raise the hard limit to at least 864") {
+		t.Fatalf("exit %d, want %d and the arithmetic:\n%s", code, exitInvalid, stderr)
+	}
+
+	dir = filepath.Join(t.TempDir(), "run")
+	code, stdout, stderr := runLimited(t, "256:256", "run", sc, "--out", dir, "--progress", "off", "--fd-check=false")
+	if code != exitPass {
+		t.Fatalf("exit %d, want %d:\n%s\n%s", code, exitPass, stdout, stderr)
+	}
+	s := readSummary(t, dir)
+	by := s.Attempts.ByOutcome
+	if by[record.OutcomeLocal] == 0 || by[record.OutcomeTimeout] != 0 || by[record.OutcomeConnection] != 0 {
+		t.Errorf("attempts by outcome %v: want local, and no timeout or connection", by)
 	}
 }
