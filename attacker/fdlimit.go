@@ -168,9 +168,9 @@ type FDLimitError struct {
 
 func (e *FDLimitError) Error() string {
 	n := e.Need
-	what := fmt.Sprintf("%d conversations in flight (load.max_in_flight)", n.InFlight)
+	what := plural(n.InFlight, "conversation") + " in flight (load.max_in_flight)"
 	if n.InFlight < n.MaxInFlight {
-		what = fmt.Sprintf("the %d conversations this schedule starts", n.InFlight)
+		what = "the " + plural(n.InFlight, "conversation") + " this schedule starts"
 	}
 	per := plural(n.Client, "connection")
 	if n.Mock > 0 {
