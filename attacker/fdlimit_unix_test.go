@@ -3,7 +3,6 @@
 package attacker
 
 import (
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/scenarios"
 )
 
 // setSoftLimit sets this process's soft RLIMIT_NOFILE to soft (at most
@@ -82,6 +82,9 @@ func TestEnsureFDsRefusesPastHardLimit(t *testing.T) {
 // recorder: run.json must still be written, mid-run and at the end.
 func TestRecorderWritesThroughFullTable(t *testing.T) {
 	dir := t.TempDir()
+	if err := writeScenario(testScenario(scenarios.LoadShape{Stages: []scenarios.Stage{stage(1, time.Second, 0)}}), filepath.Join(dir, record.ScenarioFile)); err != nil {
+		t.Fatal(err)
+	}
 	started := time.Now()
 	rec, err := NewRecorder(dir, record.Run{Scenario: "full", Started: started})
 	if err != nil {
@@ -116,14 +119,7 @@ func TestRecorderWritesThroughFullTable(t *testing.T) {
 	if err != nil {
 		t.Fatalf("close with a full table: %v", err)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, record.RunFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got record.Run
-	if err := json.Unmarshal(b, &got); err != nil {
-		t.Fatal(err)
-	}
+	got := readRunFolder(t, dir).run
 	if got.Status != record.StatusComplete || got.Attempts.ByOutcome[record.OutcomeLocal] != 1 || run.Attempts.Total != 1 {
 		t.Errorf("run.json: status %q, attempts %+v", got.Status, got.Attempts)
 	}

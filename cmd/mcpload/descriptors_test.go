@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -130,14 +129,7 @@ func TestRunFullDescriptorTableIsLocal(t *testing.T) {
 			t.Errorf("missing %s: %v", name, err)
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(dir, record.RunFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var run record.Run
-	if err := json.Unmarshal(b, &run); err != nil {
-		t.Fatal(err)
-	}
+	run := readRunJSON(t, dir)
 	c := run.Conversations
 	if run.Status != record.StatusComplete || c.Started != 500 || c.OK+c.Failed != c.Started {
 		t.Errorf("run.json: status %q, conversations %+v", run.Status, c)
@@ -153,7 +145,10 @@ func TestRunFullDescriptorTableIsLocal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, text := range []string{string(attempts), stdout, string(b)} {
+	if run.Attempts.ByOutcome[record.OutcomeConnection] != 0 || c.ByOutcome[record.OutcomeConnection] != 0 {
+		t.Errorf("run.json blames the target's connection: attempts %v, conversations %v", run.Attempts.ByOutcome, c.ByOutcome)
+	}
+	for _, text := range []string{string(attempts), stdout} {
 		if strings.Contains(text, `"connection"`) || strings.Contains(text, "connection ") {
 			t.Errorf("an exchange is blamed on the target's connection:\n%.2000s", text)
 		}
