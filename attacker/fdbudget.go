@@ -24,6 +24,27 @@ type mockConns struct {
 	addr string // host:port of the mock
 	max  int64
 	open atomic.Int64
+	// closeIdle closes the client's idle connections (nil: none to close).
+	closeIdle func()
+}
+
+// reclaimWith has the cap close the client's idle connections before it
+// refuses a dial. A dial the client raced against a connection that came
+// free lands in the idle pool: under a burst the pool can hold many more
+// connections than exchanges are in flight, each with two descriptors.
+func (m *mockConns) reclaimWith(closeIdle func()) {
+	if m != nil {
+		m.closeIdle = closeIdle
+	}
+}
+
+// take counts a new connection, if the cap has room for it.
+func (m *mockConns) take() bool {
+	if m.open.Add(1) <= m.max {
+		return true
+	}
+	m.open.Add(-1)
+	return false
 }
 
 // newMockConns returns the cap for the mock at mockURL, given the soft
@@ -50,8 +71,12 @@ func (m *mockConns) dial(next dialFunc) dialFunc {
 		if addr != m.addr {
 			return next(ctx, network, addr)
 		}
-		if m.open.Add(1) > m.max {
-			m.open.Add(-1)
+		ok := m.take()
+		if !ok && m.closeIdle != nil {
+			m.closeIdle()
+			ok = m.take()
+		}
+		if !ok {
 			return nil, &net.OpError{Op: "dial", Net: network, Err: fmt.Errorf(
 				"%d connections to the in-process mock fill the descriptor table (RLIMIT_NOFILE): %w", m.max, syscall.EMFILE)}
 		}
