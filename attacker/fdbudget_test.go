@@ -62,3 +62,26 @@ func TestMockConnsCap(t *testing.T) {
 		t.Error("a cap without a mock or a known limit")
 	}
 }
+
+// TestMockConnsReclaimsIdle: at the cap, the client's idle connections are
+// closed before a dial is refused.
+func TestMockConnsReclaimsIdle(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	m := newMockConns("http://"+ln.Addr().String(), FDReserve+2) // room for one
+	dial := m.dial((&net.Dialer{}).DialContext)
+	idle, err := dial(context.Background(), "tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := 0
+	m.reclaimWith(func() { closed++; idle.Close() })
+	c, err := dial(context.Background(), "tcp", ln.Addr().String())
+	if err != nil || closed != 1 {
+		t.Fatalf("dial at the cap with an idle connection: %v (%d reclaims)", err, closed)
+	}
+	c.Close()
+}
