@@ -13,7 +13,7 @@ const spareFDs = 8
 // can still be written when connections have filled the descriptor table:
 // creating a file needs a descriptor, and a full table fails it with
 // EMFILE. It is not safe for concurrent use; the recorder uses it under
-// flushMu.
+// flushMu. A nil *spares has none.
 type spares struct {
 	files []*os.File
 	want  int
@@ -32,7 +32,7 @@ func newSpares(n int) *spares {
 // descriptor first, which is why there are several.
 func (s *spares) retry(write func() error) error {
 	err := write()
-	for policy.IsLocal(err) && len(s.files) > 0 {
+	for s != nil && policy.IsLocal(err) && len(s.files) > 0 {
 		last := len(s.files) - 1
 		s.files[last].Close()
 		s.files = s.files[:last]
@@ -44,7 +44,7 @@ func (s *spares) retry(write func() error) error {
 // refill opens spares again up to the number wanted, as far as the table
 // has room.
 func (s *spares) refill() {
-	for len(s.files) < s.want {
+	for s != nil && len(s.files) < s.want {
 		f, err := os.Open(os.DevNull)
 		if err != nil {
 			return
@@ -55,6 +55,9 @@ func (s *spares) refill() {
 
 // release closes every spare, for the last writes of the run.
 func (s *spares) release() {
+	if s == nil {
+		return
+	}
 	for _, f := range s.files {
 		f.Close()
 	}

@@ -387,9 +387,7 @@ func (r *Recorder) flushLocked(now time.Time, status string, ended time.Time) er
 }
 
 func (r *Recorder) closeFiles() error {
-	if r.spare != nil {
-		r.spare.release()
-	}
+	r.spare.release()
 	var errs []error
 	for _, c := range []*chunkFile{r.attempts, r.events, r.results, r.hlog} {
 		if c != nil {
@@ -458,9 +456,6 @@ func (r *Recorder) writeRun(run record.Run) error {
 		return fmt.Errorf("encoding %s: %w", record.RunFile, err)
 	}
 	b = append(b, '\n')
-	if r.spare == nil {
-		return writeFileAtomic(filepath.Join(r.dir, record.RunFile), b)
-	}
 	err = r.spare.retry(func() error { return writeFileAtomic(filepath.Join(r.dir, record.RunFile), b) })
 	r.spare.refill()
 	return err

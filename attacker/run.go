@@ -236,17 +236,19 @@ func meanRate(p vegeta.Pacer, planned time.Duration) float64 {
 // timeout, since jobs time each attempt themselves. mock caps the
 // connections to the in-process mock (nil: no cap).
 func defaultHTTPClient(mock *mockConns) *http.Client {
-	tr := &http.Transport{
-		Proxy: http.ProxyFromEnvironment,
-		DialContext: mock.dial((&net.Dialer{
-			Timeout:   30 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext),
-		MaxIdleConnsPerHost:   10000,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
+	c := &http.Client{
+		Transport: &http.Transport{
+			Proxy: http.ProxyFromEnvironment,
+			DialContext: mock.dial((&net.Dialer{
+				Timeout:   30 * time.Second,
+				KeepAlive: 30 * time.Second,
+			}).DialContext),
+			MaxIdleConnsPerHost:   10000,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ExpectContinueTimeout: time.Second,
+		},
 	}
-	mock.reclaimWith(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr}
+	mock.reclaimWith(c.CloseIdleConnections)
+	return c
 }
