@@ -20,6 +20,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"gopkg.in/yaml.v3"
@@ -102,8 +103,10 @@ func TestDocs(t *testing.T) {
 	bin := buildMcpload(t)
 	work := t.TempDir()
 	x := &executor{t: t, bin: bin, dir: work}
-	var scenariosChecked, fragments, commands, skipped int
+	attempt := loadSchema(t, "attempts.schema.json")
+	var scenariosChecked, fragments, commands, skipped, jsonLines int
 	for _, page := range pages(t) {
+		checkLinks(t, page)
 		for _, b := range blocks(t, page) {
 			switch {
 			case strings.HasPrefix(b.marker, "skip"):
@@ -113,10 +116,6 @@ func TestDocs(t *testing.T) {
 				if err := os.WriteFile(filepath.Join(work, name), []byte(b.body), 0o644); err != nil {
 					t.Fatal(err)
 				}
-				if isScenario(b.body) {
-					checkScenario(t, b, b.body)
-					scenariosChecked++
-				}
 			case b.lang == "yaml" && strings.HasPrefix(b.marker, "fragment "):
 				checkFragment(t, b, strings.TrimSpace(strings.TrimPrefix(b.marker, "fragment ")))
 				fragments++
@@ -125,16 +124,97 @@ func TestDocs(t *testing.T) {
 				scenariosChecked++
 			case b.lang == "sh":
 				commands += x.block(b)
+			case b.lang == "json":
+				jsonLines += checkAttemptLines(t, attempt, b)
 			}
 		}
 	}
 	x.wait()
 	summaries, attemptLines := validateRuns(t, work)
-	t.Logf("checked %d scenario blocks, %d fragments, %d mcpload commands (%d blocks skipped); %d summary.json and %d attempts.jsonl lines against the schemas",
-		scenariosChecked, fragments, commands, skipped, summaries, attemptLines)
+	t.Logf("checked %d scenario blocks, %d fragments, %d mcpload commands, %d attempts.jsonl example lines (%d blocks skipped); %d summary.json and %d attempts.jsonl lines of real runs against the schemas",
+		scenariosChecked, fragments, commands, jsonLines, skipped, summaries, attemptLines)
 	if scenariosChecked == 0 || commands == 0 || summaries == 0 {
 		t.Errorf("nothing checked: %d scenarios, %d commands, %d summaries", scenariosChecked, commands, summaries)
 	}
+}
+
+// checkAttemptLines validates the lines of a JSON block that are
+// attempts.jsonl lines (objects with conv and key) against the schema.
+func checkAttemptLines(t *testing.T, s *jsonschema.Resolved, b block) int {
+	t.Helper()
+	n := 0
+	for _, line := range strings.Split(b.body, "\n") {
+		var v map[string]any
+		if json.Unmarshal([]byte(line), &v) != nil || v["conv"] == nil || v["key"] == nil {
+			continue
+		}
+		n++
+		if err := s.Validate(v); err != nil {
+			t.Errorf("%s: an attempts.jsonl example does not match attempts.schema.json: %v\n%s", b.where(), err, line)
+		}
+	}
+	return n
+}
+
+// pending are pages other branches add; a link to one of them is checked
+// once it exists.
+var pending = map[string]bool{"limits.md": true, "secrets.md": true, "results-storage.md": true, "descriptors.md": true, "fuzzing.md": true}
+
+var linkRE = regexp.MustCompile(`\]\(([^)#\s]+)(#[^)\s]*)?\)`)
+
+// checkLinks checks that every relative link of a page names a file that
+// exists, and that its #anchor names a heading there.
+func checkLinks(t *testing.T, page string) {
+	t.Helper()
+	data, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range linkRE.FindAllStringSubmatch(string(data), -1) {
+		target := m[1]
+		if strings.Contains(target, "://") {
+			continue
+		}
+		path := filepath.Join(filepath.Dir(page), target)
+		body, err := os.ReadFile(path)
+		if err != nil {
+			if pending[filepath.Base(path)] && os.IsNotExist(err) {
+				continue
+			}
+			if info, serr := os.Stat(path); serr == nil && info.IsDir() {
+				continue
+			}
+			t.Errorf("%s: link to %s: %v", page, target, err)
+			continue
+		}
+		if anchor := strings.TrimPrefix(m[2], "#"); anchor != "" && !hasAnchor(string(body), anchor) {
+			t.Errorf("%s: link to %s%s: no such heading", page, target, m[2])
+		}
+	}
+}
+
+// hasAnchor reports whether a Markdown page has a heading whose GitHub
+// anchor is anchor.
+func hasAnchor(page, anchor string) bool {
+	for _, line := range strings.Split(page, "\n") {
+		h, ok := strings.CutPrefix(strings.TrimLeft(line, "#"), " ")
+		if !ok || !strings.HasPrefix(line, "#") {
+			continue
+		}
+		var b strings.Builder
+		for _, r := range strings.ToLower(h) {
+			switch {
+			case r == ' ':
+				b.WriteRune('-')
+			case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+				b.WriteRune(r)
+			}
+		}
+		if b.String() == anchor {
+			return true
+		}
+	}
+	return false
 }
 
 func checkScenario(t *testing.T, b block, body string) {
@@ -213,7 +293,7 @@ func buildMcpload(t *testing.T) string {
 }
 
 // executor runs the commands of the shell blocks in one working folder.
-// Runs go in parallel, up to four at once (most of their time is the
+// Runs go in parallel, up to three at once (most of their time is the
 // schedule and the scenario's timeouts); any other command waits for them,
 // since it may read what they wrote.
 type executor struct {
@@ -224,16 +304,19 @@ type executor struct {
 	wg   sync.WaitGroup
 	sem  chan struct{}
 	once sync.Once
+
+	mu    sync.Mutex
+	retry []retry
 }
 
 var (
-	exitRE    = regexp.MustCompile(`\bexit (\d)\b`)
+	exitRE    = regexp.MustCompile(`\bexit (\d)\s*$`)
 	resultsRE = regexp.MustCompile(`^results/([A-Za-z0-9._-]+?)-(\d{8}T\d{6}Z|\.\.\.)(/.*)?$`)
 )
 
 // block runs the mcpload commands of a shell block and returns how many.
 func (x *executor) block(b block) int {
-	x.once.Do(func() { x.sem = make(chan struct{}, 4) })
+	x.once.Do(func() { x.sem = make(chan struct{}, 3) })
 	n := 0
 	lines := strings.Split(strings.ReplaceAll(b.body, "\\\n", " "), "\n")
 	for i, line := range lines {
@@ -304,7 +387,11 @@ func (x *executor) run(where string, args []string, want int) {
 		go func() {
 			defer x.wg.Done()
 			defer func() { <-x.sem }()
-			x.exec(where, args, want)
+			if code, out := x.exec(args); code != want {
+				x.mu.Lock()
+				x.retry = append(x.retry, retry{where, args, want, code, out})
+				x.mu.Unlock()
+			}
 		}()
 		return
 	}
@@ -312,7 +399,22 @@ func (x *executor) run(where string, args []string, want int) {
 	for i, a := range args {
 		args[i] = x.resolve(where, a)
 	}
-	x.exec(where, args, want)
+	if code, out := x.exec(args); code != want {
+		x.fail(where, args, want, code, out)
+	}
+}
+
+// retry is a run whose exit code was not the page's while other runs
+// shared the machine.
+type retry struct {
+	where      string
+	args       []string
+	want, code int
+	out        string
+}
+
+func (x *executor) fail(where string, args []string, want, code int, out string) {
+	x.t.Errorf("%s: mcpload %s: exit %d, the page says %d\n%s", where, strings.Join(args, " "), code, want, tail(out, 20))
 }
 
 // runArgs shortens a run and gives it its own folder, named as mcpload
@@ -352,9 +454,29 @@ func (x *executor) resolve(where, arg string) string {
 	return rel + m[3]
 }
 
-func (x *executor) wait() { x.wg.Wait() }
+// wait waits for the runs in flight. A run whose thresholds failed (exit
+// 3 where the page says 0) while three others loaded the machine is run
+// again alone, since a latency gate judges the machine as well as the
+// target; any other mismatch fails at once.
+func (x *executor) wait() {
+	x.wg.Wait()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, r := range x.retry {
+		if r.code == 3 && r.want == 0 {
+			x.t.Logf("%s: exit 3 beside other runs; running it again alone", r.where)
+			if r.code, r.out = x.exec(r.args); r.code == r.want {
+				continue
+			}
+		}
+		x.fail(r.where, r.args, r.want, r.code, r.out)
+	}
+	x.retry = nil
+}
 
-func (x *executor) exec(where string, args []string, want int) {
+// exec runs the binary in the working folder and returns its exit code
+// (-1 when it could not run) and its output.
+func (x *executor) exec(args []string) (int, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, x.bin, args...)
@@ -363,18 +485,13 @@ func (x *executor) exec(where string, args []string, want int) {
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
-	code := 0
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			x.t.Errorf("%s: mcpload %s: %v", where, strings.Join(args, " "), err)
-			return
-		}
-		code = ee.ExitCode()
+	if err == nil {
+		return 0, out.String()
 	}
-	if code != want {
-		x.t.Errorf("%s: mcpload %s: exit %d, the page says %d\n%s", where, strings.Join(args, " "), code, want, tail(out.String(), 20))
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), out.String()
 	}
+	return -1, fmt.Sprintf("%v\n%s", err, out.String())
 }
 
 func tail(s string, n int) string {
