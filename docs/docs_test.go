@@ -481,7 +481,15 @@ func (x *executor) exec(args []string) (int, string) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, x.bin, args...)
 	cmd.Dir = x.dir
-	cmd.Env = append(os.Environ(), "CI=1")
+	// providers.md shows a run that stops for want of a key; with the key
+	// set it would reach a real provider.
+	env := []string{"CI=1"}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "MCPLOAD_DOCS_EXAMPLE_KEY=") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = env
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
