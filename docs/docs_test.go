@@ -305,6 +305,8 @@ type executor struct {
 	sem  chan struct{}
 	once sync.Once
 
+	ran map[string]bool // the runs started, by arguments and exit code
+
 	mu    sync.Mutex
 	retry []retry
 }
@@ -381,6 +383,15 @@ func splitCommand(line string) (args []string, comment string) {
 
 func (x *executor) run(where string, args []string, want int) {
 	if len(args) > 0 && args[0] == "run" {
+		// The same run shown on two pages runs once: its folder serves both.
+		key := fmt.Sprint(args, want)
+		if x.ran[key] {
+			return
+		}
+		if x.ran == nil {
+			x.ran = map[string]bool{}
+		}
+		x.ran[key] = true
 		args = x.runArgs(args)
 		x.sem <- struct{}{}
 		x.wg.Add(1)
@@ -492,7 +503,11 @@ func (x *executor) exec(args []string) (int, string) {
 	cmd.Env = env
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
 	err := cmd.Run()
+	if d := time.Since(start); d > 5*time.Second {
+		x.t.Logf("mcpload %s: %s", strings.Join(args, " "), d.Round(100*time.Millisecond))
+	}
 	if err == nil {
 		return 0, out.String()
 	}
