@@ -106,7 +106,7 @@ func TestDocs(t *testing.T) {
 		x.bin = buildMcpload(t)
 	}
 	attempt := loadSchema(t, "attempts.schema.json")
-	var scenariosChecked, fragments, commands, skipped, jsonLines int
+	var scenariosChecked, fragments, files, commands, skipped, jsonLines int
 	for _, page := range pages(t) {
 		checkLinks(t, page)
 		for _, b := range blocks(t, page) {
@@ -118,6 +118,7 @@ func TestDocs(t *testing.T) {
 				if err := os.WriteFile(filepath.Join(work, name), []byte(b.body), 0o644); err != nil {
 					t.Fatal(err)
 				}
+				files++
 			case b.lang == "yaml" && strings.HasPrefix(b.marker, "fragment "):
 				checkFragment(t, b, strings.TrimSpace(strings.TrimPrefix(b.marker, "fragment ")))
 				fragments++
@@ -133,8 +134,8 @@ func TestDocs(t *testing.T) {
 	}
 	x.wait()
 	summaries, attemptLines := validateRuns(t, work)
-	t.Logf("checked %d scenario blocks, %d fragments, %d mcpload commands, %d attempts.jsonl example lines (%d blocks skipped); %d summary.json and %d attempts.jsonl lines of real runs against the schemas",
-		scenariosChecked, fragments, commands, jsonLines, skipped, summaries, attemptLines)
+	t.Logf("checked %d scenario blocks, %d fragments, %d scenario files for the commands, %d mcpload commands, %d attempts.jsonl example lines (%d blocks skipped); %d summary.json and %d attempts.jsonl lines of real runs against the schemas",
+		scenariosChecked, fragments, files, commands, jsonLines, skipped, summaries, attemptLines)
 	if testing.Short() {
 		return
 	}
