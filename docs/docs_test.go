@@ -329,7 +329,7 @@ func (x *executor) block(b block) int {
 	lines := strings.Split(strings.ReplaceAll(b.body, "\\\n", " "), "\n")
 	for i, line := range lines {
 		line = strings.TrimPrefix(strings.TrimSpace(line), "$ ")
-		args, comment := splitCommand(line)
+		args, comment, redirect := splitCommand(line)
 		if len(args) == 0 || (args[0] != "mcpload" && args[0] != "bin/mcpload") {
 			continue
 		}
@@ -339,14 +339,15 @@ func (x *executor) block(b block) int {
 			want, _ = strconv.Atoi(m[1])
 		}
 		where := fmt.Sprintf("%s (line %d of the block)", b.where(), i+1)
-		x.run(where, args[1:], want)
+		x.run(where, args[1:], want, redirect)
 	}
 	return n
 }
 
 // splitCommand splits a shell line into words, honouring quotes, up to a
-// comment, a redirection, a pipe or a trailing &.
-func splitCommand(line string) (args []string, comment string) {
+// comment, a redirection, a pipe or a trailing &. A "> FILE" redirection
+// of stdout is returned, so that the next command can read FILE.
+func splitCommand(line string) (args []string, comment, redirect string) {
 	var cur strings.Builder
 	inWord := false
 	var quote rune
@@ -368,14 +369,17 @@ func splitCommand(line string) (args []string, comment string) {
 		case r == '\'' || r == '"':
 			quote, inWord = r, true
 		case r == '#' && !inWord:
-			return args, line[i:]
+			return args, line[i:], ""
 		case (r == '>' || r == '|' || r == '&') && !inWord:
 			flush()
 			rest := line[i:]
 			if j := strings.Index(rest, "#"); j >= 0 {
-				comment = rest[j:]
+				comment, rest = rest[j:], rest[:j]
 			}
-			return args, comment
+			if f := strings.Fields(strings.TrimPrefix(rest, ">")); r == '>' && !strings.HasPrefix(rest, ">>") && len(f) == 1 {
+				redirect = f[0]
+			}
+			return args, comment, redirect
 		case r == ' ' || r == '\t':
 			flush()
 		default:
@@ -384,10 +388,10 @@ func splitCommand(line string) (args []string, comment string) {
 		}
 	}
 	flush()
-	return args, ""
+	return args, "", ""
 }
 
-func (x *executor) run(where string, args []string, want int) {
+func (x *executor) run(where string, args []string, want int, redirect string) {
 	if len(args) > 0 && args[0] == "run" {
 		// The same run shown on two pages runs once: its folder serves both.
 		key := fmt.Sprint(args, want)
@@ -416,8 +420,14 @@ func (x *executor) run(where string, args []string, want int) {
 	for i, a := range args {
 		args[i] = x.resolve(where, a)
 	}
-	if code, out := x.exec(args); code != want {
+	code, out := x.exec(args)
+	if code != want {
 		x.fail(where, args, want, code, out)
+	}
+	if redirect != "" {
+		if err := os.WriteFile(filepath.Join(x.dir, redirect), []byte(out), 0o644); err != nil {
+			x.t.Errorf("%s: > %s: %v", where, redirect, err)
+		}
 	}
 }
 
