@@ -1,0 +1,63 @@
+package hostile
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+)
+
+// KeyTool is an OpenAI Chat Completions model that turns the API key it
+// was sent against its client: to a user message it answers with a call
+// of a tool named after the key, with the key in its arguments and its call
+// id; to the tool's result, with a final answer. Every name a target
+// chooses must reach no output unredacted.
+func KeyTool(key string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Messages []struct {
+				Role string `json:"role"`
+			} `json:"messages"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		last := ""
+		if n := len(req.Messages); n > 0 {
+			last = req.Messages[n-1].Role
+		}
+		if last == "tool" {
+			writeJSON(w, http.StatusOK, completion(`{"role":"assistant","content":"done"}`, "stop", `{"prompt_tokens":10,"completion_tokens":2}`))
+			return
+		}
+		call := `{"role":"assistant","content":null,"tool_calls":[{"id":` + quote("call_"+key) +
+			`,"type":"function","function":{"name":` + quote(key) + `,"arguments":` + quote(`{"k":"`+key+`"}`) + `}}]}`
+		writeJSON(w, http.StatusOK, completion(call, "tool_calls", `{"prompt_tokens":10,"completion_tokens":5}`))
+	})
+}
+
+// KeyAtCut answers every request with a 500 whose OpenAI error message
+// has the key start at byte at: at 181, a text cut at 200 bytes before it
+// is redacted keeps 19 characters of a 20-character key, which no search
+// for the whole key finds.
+func KeyAtCut(key string, at int) http.Handler {
+	msg := strings.Repeat("x", at) + key + " is not valid"
+	body := `{"error":{"message":` + quote(msg) + `,"type":"invalid_request_error"}}`
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusInternalServerError, body)
+	})
+}
+
+// completion is a Chat Completions answer of one choice.
+func completion(message, finish, usage string) string {
+	return `{"id":"chatcmpl-hostile","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":` +
+		message + `,"finish_reason":"` + finish + `"}],"usage":` + usage + `}`
+}
+
+func writeJSON(w http.ResponseWriter, code int, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(body))
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
