@@ -497,41 +497,19 @@ func (c *mcpClient) record(sink Sink, seq uint64, step int, kind, key string, st
 // recordAttempt sends exchange n of a step to sink.
 func (c *mcpClient) recordAttempt(sink Sink, seq uint64, step int, kind, key string, n int, start time.Time, ex *mcpExchange) {
 	ex.err = c.redact.clip(ex.err)
+	base := record.Attempt{Conversation: seq, Step: step, Kind: kind, Key: key, Attempt: n}
 	for _, h := range ex.hops {
-		sink.Attempt(&record.Attempt{
-			Conversation: seq,
-			Step:         step,
-			Kind:         kind,
-			Key:          key,
-			Attempt:      n,
-			Start:        h.start,
-			LatencyUS:    h.latency.Microseconds(),
-			Status:       h.status,
-			Outcome:      record.OutcomeRedirect,
-			Error:        "HTTP " + strconv.Itoa(h.status) + " redirect followed",
-			BytesIn:      h.bytesIn,
-		})
+		hop := base
+		hop.Start, hop.LatencyUS, hop.Status, hop.BytesIn = h.start, h.latency.Microseconds(), h.status, h.bytesIn
+		hop.Outcome, hop.Error = record.OutcomeRedirect, "HTTP "+strconv.Itoa(h.status)+" redirect followed"
+		sink.Attempt(&hop)
+		start = h.start.Add(h.latency)
 	}
-	if len(ex.hops) > 0 {
-		start = ex.hops[len(ex.hops)-1].start.Add(ex.hops[len(ex.hops)-1].latency)
-	}
-	sink.Attempt(&record.Attempt{
-		Conversation:    seq,
-		Step:            step,
-		Kind:            kind,
-		Key:             key,
-		Attempt:         n,
-		Start:           start,
-		LatencyUS:       time.Since(start).Microseconds(),
-		Status:          ex.status,
-		Outcome:         ex.outcome,
-		Error:           ex.err,
-		BytesIn:         ex.bytesIn,
-		RPCCode:         ex.rpcCode,
-		Progress:        ex.progress,
-		FirstProgressUS: ex.firstProgress.Microseconds(),
-		ToolsSchema:     ex.schema,
-	})
+	a := base
+	a.Start, a.LatencyUS, a.Status, a.BytesIn = start, time.Since(start).Microseconds(), ex.status, ex.bytesIn
+	a.Outcome, a.Error, a.RPCCode = ex.outcome, ex.err, ex.rpcCode
+	a.Progress, a.FirstProgressUS, a.ToolsSchema = ex.progress, ex.firstProgress.Microseconds(), ex.schema
+	sink.Attempt(&a)
 }
 
 // rpc POSTs a JSON-RPC request sent at start and returns the result of

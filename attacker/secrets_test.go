@@ -1,12 +1,9 @@
 package attacker
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,32 +17,11 @@ import (
 // hostileKey is the API key the hostile targets are sent and try to leak.
 const hostileKey = "sk-h0st1le-9f8e7d6c5b4a3210zyxwvu"
 
-// hostileScenario is one conversation turn a second for d against an
-// OpenAI-dialect provider at base, with the key in $HOSTILE_KEY and one
-// declared tool on an MCP server nobody calls.
+// hostileScenario is hostile.Scenario against base at 20 conversations
+// a second for d, with client appended to its client section.
 func hostileScenario(t *testing.T, base string, d time.Duration, client string) *scenarios.Scenario {
 	t.Helper()
-	yaml := `version: 1
-name: hostile
-seed: 3
-providers:
-  primary: {api: openai, base_url: ` + base + `, model: gpt-4.1-mini, api_key_env: HOSTILE_KEY}
-mcp_servers:
-  tools: {url: "http://127.0.0.1:1/mcp"}
-tools:
-  - name: get_weather
-    description: Weather.
-    inputSchema: {type: object}
-conversation:
-  provider: primary
-  max_steps: 3
-  turns: [{user: hi, model: [{content: hello}]}]
-load:
-  stages: [{rate: 20, duration: ` + d.String() + `}]
-client:
-  timeout: 5s
-` + client
-	sc, err := scenarios.Parse("hostile.yaml", []byte(yaml))
+	sc, err := scenarios.Parse("hostile.yaml", []byte(hostile.Scenario(base, "20", d.String(), client)))
 	if err != nil {
 		t.Fatalf("scenario: %v", err)
 	}
@@ -67,62 +43,31 @@ func runHostile(t *testing.T, sc *scenarios.Scenario, opts ...Option) (*record.R
 	return run, dir
 }
 
-// assertNoKey fails when any file of dir, or any file name, holds the key
-// or its first minKeyPrefix characters (which every longer prefix holds).
+// assertNoKey fails when any file of dir, or any file name, holds the start
+// of key.
 func assertNoKey(t *testing.T, dir, key string) {
 	t.Helper()
-	prefix := key[:minKeyPrefix]
-	n := 0
-	err := filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		if strings.Contains(info.Name(), prefix) {
-			t.Errorf("file name %s holds the key", path)
-		}
-		if info.IsDir() {
-			return nil
-		}
-		n++
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if i := strings.Index(string(b), prefix); i >= 0 {
-			t.Errorf("%s holds the key: …%s…", filepath.Base(path), excerpt(b, i))
-		}
-		return nil
-	})
+	leaks, files, err := hostile.KeyInFiles(dir, key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n < 5 {
-		t.Fatalf("only %d files in %s", n, dir)
+	for _, l := range leaks {
+		t.Errorf("the key leaked: %s", l)
+	}
+	if files < 5 {
+		t.Fatalf("only %d files in %s", files, dir)
 	}
 }
 
-func excerpt(b []byte, i int) string {
-	return string(b[max(i-40, 0):min(i+40, len(b))])
-}
-
-// attemptLines reads attempts.jsonl.
-func attemptLines(t *testing.T, dir string) []record.Attempt {
-	t.Helper()
-	f, err := os.Open(filepath.Join(dir, record.AttemptsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []record.Attempt
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var a record.Attempt
-		if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, a)
-	}
-	return out
+// redirectTo starts a server that catches what it gets, and one that
+// redirects everything to it with code.
+func redirectTo(t *testing.T, code int) (*hostile.Catcher, *httptest.Server) {
+	target := &hostile.Catcher{Next: answerOK()}
+	dst := httptest.NewServer(target)
+	t.Cleanup(dst.Close)
+	src := httptest.NewServer(hostile.Redirect(code, dst.URL))
+	t.Cleanup(src.Close)
+	return target, src
 }
 
 // TestKeyNamedToolLeaksNothing: a model names its tool call after the key
@@ -161,11 +106,7 @@ func answerOK() http.Handler { return &hostile.Usage{Prompt: "10", Completion: "
 // server. Without client.follow_redirects the 3xx is the attempt's
 // outcome, and nothing, least of all the key, reaches the other server.
 func TestRedirectIsNotFollowedByDefault(t *testing.T) {
-	target := &hostile.Catcher{Next: answerOK()}
-	dst := httptest.NewServer(target)
-	defer dst.Close()
-	src := httptest.NewServer(hostile.Redirect(http.StatusTemporaryRedirect, dst.URL))
-	defer src.Close()
+	target, src := redirectTo(t, http.StatusTemporaryRedirect)
 
 	run, dir := runHostile(t, hostileScenario(t, src.URL+"/v1", 500*time.Millisecond, ""))
 	if n := len(target.Headers()); n != 0 {
@@ -175,7 +116,7 @@ func TestRedirectIsNotFollowedByDefault(t *testing.T) {
 	if c.Started == 0 || c.ByOutcome[record.OutcomeRedirect] != c.Started || run.Attempts.ByOutcome[record.OutcomeRedirect] != c.Started {
 		t.Fatalf("conversations %+v, attempts %+v: want every one ended by a redirect", c, run.Attempts)
 	}
-	for _, a := range attemptLines(t, dir) {
+	for _, a := range readAttempts(t, dir) {
 		if a.Status != http.StatusTemporaryRedirect || !strings.Contains(a.Error, "client.follow_redirects is 0") {
 			t.Fatalf("attempt %+v", a)
 		}
@@ -186,11 +127,7 @@ func TestRedirectIsNotFollowedByDefault(t *testing.T) {
 // an attempt; a hop to another host (here another port) goes without the
 // key, one on the same host keeps it; a hop off loopback is refused.
 func TestRedirectFollowedHopByHop(t *testing.T) {
-	target := &hostile.Catcher{Next: answerOK()}
-	dst := httptest.NewServer(target)
-	defer dst.Close()
-	src := httptest.NewServer(hostile.Redirect(http.StatusPermanentRedirect, dst.URL))
-	defer src.Close()
+	target, src := redirectTo(t, http.StatusPermanentRedirect)
 
 	run, dir := runHostile(t, hostileScenario(t, src.URL+"/v1", 500*time.Millisecond, "  follow_redirects: 1\n"))
 	c := run.Conversations
@@ -209,7 +146,7 @@ func TestRedirectFollowedHopByHop(t *testing.T) {
 			t.Fatalf("the key went to another host: %v", h)
 		}
 	}
-	lines := attemptLines(t, dir)
+	lines := readAttempts(t, dir)
 	if lines[0].Outcome != record.OutcomeRedirect || lines[0].Attempt != 1 {
 		t.Fatalf("first line %+v", lines[0])
 	}
@@ -233,7 +170,7 @@ func TestRedirectFollowedHopByHop(t *testing.T) {
 	if run.Attempts.ByOutcome[record.OutcomeRedirect] != run.Attempts.Total || run.Attempts.Total != run.Conversations.Started {
 		t.Fatalf("attempts %+v", run.Attempts)
 	}
-	if a := attemptLines(t, dir)[0]; !strings.Contains(a.Error, "--allow-remote") {
+	if a := readAttempts(t, dir)[0]; !strings.Contains(a.Error, "--allow-remote") {
 		t.Fatalf("attempt %+v: want the refusal to name --allow-remote", a)
 	}
 }
@@ -293,7 +230,7 @@ func TestRedirectMCPServer(t *testing.T) {
 	if redirects == 0 || run.Attempts.Total != 2*redirects {
 		t.Fatalf("followed: attempts %+v, want one redirect per exchange", run.Attempts)
 	}
-	for _, a := range attemptLines(t, dir) {
+	for _, a := range readAttempts(t, dir) {
 		if a.Outcome == record.OutcomeRedirect && (a.Status != http.StatusTemporaryRedirect || a.Error != "HTTP 307 redirect followed") {
 			t.Fatalf("hop %+v", a)
 		}

@@ -18,37 +18,12 @@ import (
 // prefix holds them.
 const hostileKey = "sk-h0st1le-9f8e7d6c5b4a3210zyxwvu"
 
-// hostileScenario writes a scenario of one turn against the OpenAI-dialect
-// provider at base, keyed by $MCPLOAD_HOSTILE_KEY, with extra appended.
-func hostileScenario(t *testing.T, base, rate, duration, extra string) string {
-	return writeScenario(t, `version: 1
-name: hostile
-seed: 5
-providers:
-  primary: {api: openai, base_url: `+base+`, model: gpt-4.1-mini, api_key_env: MCPLOAD_HOSTILE_KEY}
-mcp_servers:
-  tools: {url: "http://127.0.0.1:1/mcp"}
-tools:
-  - name: get_weather
-    description: Weather.
-    inputSchema: {type: object}
-conversation:
-  provider: primary
-  max_steps: 3
-  turns: [{user: hi, model: [{content: hello}]}]
-load:
-  stages: [{rate: `+rate+`, duration: `+duration+`}]
-client:
-  timeout: 5s
-`+extra)
-}
-
 // mcploadProcess runs the mcpload binary (this test binary, see TestMain)
 // with the hostile key in its environment.
 func mcploadProcess(t *testing.T, args ...string) (stdout, stderr string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "MCPLOAD_TEST_MAIN=1", "MCPLOAD_HOSTILE_KEY="+hostileKey)
+	cmd.Env = append(os.Environ(), "MCPLOAD_TEST_MAIN=1", hostile.KeyEnv+"="+hostileKey)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	_ = cmd.Run() // the exit code is the run's verdict; the leak is the test
@@ -66,41 +41,23 @@ func TestKeyNamedToolLeaksNothingEndToEnd(t *testing.T) {
 	srv := httptest.NewServer(hostile.KeyTool(hostileKey))
 	defer srv.Close()
 	dir := filepath.Join(t.TempDir(), "run")
-	path := hostileScenario(t, srv.URL+"/v1", "10", "2s", "")
+	path := writeScenario(t, hostile.Scenario(srv.URL+"/v1", "10", "2s", ""))
 	out1, err1 := mcploadProcess(t, "run", path, "--out", dir, "--progress", "on")
 	out2, err2 := mcploadProcess(t, "report", dir)
-	prefix := hostileKey[:8]
 	for name, s := range map[string]string{"run stdout": out1, "run stderr": err1, "report stdout": out2, "report stderr": err2} {
-		if i := strings.Index(s, prefix); i >= 0 {
-			t.Errorf("%s holds the key: %q", name, s[max(i-60, 0):min(i+40, len(s))])
+		if l := hostile.KeyIn(s, hostileKey); l != "" {
+			t.Errorf("%s holds the key: %q", name, l)
 		}
 	}
 	if !strings.Contains(out1+err1, "tool_error") {
 		t.Errorf("the run did not meet the key-named tool:\n%s\n%s", out1, err1)
 	}
-	files := 0
-	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		if strings.Contains(info.Name(), prefix) {
-			t.Errorf("file name %s holds the key", p)
-		}
-		if info.IsDir() {
-			return nil
-		}
-		files++
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if i := bytes.Index(b, []byte(prefix)); i >= 0 {
-			t.Errorf("%s holds the key: %q", filepath.Base(p), b[max(i-60, 0):min(i+40, len(b))])
-		}
-		return nil
-	})
+	leaks, files, err := hostile.KeyInFiles(dir, hostileKey)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, l := range leaks {
+		t.Errorf("the key leaked: %s", l)
 	}
 	for _, f := range []string{"report.html", "report.md", record.SummaryFile, record.HistogramsFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
@@ -118,18 +75,10 @@ func TestKeyNamedToolLeaksNothingEndToEnd(t *testing.T) {
 func TestHostileUsageCannotDefeatTheSpendCap(t *testing.T) {
 	srv := httptest.NewServer(&hostile.Usage{Prompt: "-900000000", Completion: "1", Every: 2, Good: "1000000"})
 	defer srv.Close()
-	t.Setenv("MCPLOAD_HOSTILE_KEY", hostileKey)
+	t.Setenv(hostile.KeyEnv, hostileKey)
 	dir := filepath.Join(t.TempDir(), "run")
-	path := hostileScenario(t, srv.URL+"/v1", "10", "20s", "budget:\n  max_usd: 1\n")
-	code, _, stderr := mcpload(t, "run", path, "--out", dir, "--progress", "off")
-	if code != exitRuntime {
-		t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitRuntime, stderr)
-	}
-	run := readRunJSON(t, dir)
-	if run.Status != record.StatusAborted || !strings.HasPrefix(run.StopReason, stopBudget) {
-		t.Fatalf("run.json status %q, stop_reason %q; want aborted at the spend cap", run.Status, run.StopReason)
-	}
-	s := readSummary(t, dir)
+	path := writeScenario(t, hostile.Scenario(srv.URL+"/v1", "10", "20s", "budget:\n  max_usd: 1\n"))
+	run, s := runToSpendCap(t, dir, path)
 	if s.Cost == nil || !(s.Cost.TotalUSD >= 1) {
 		t.Fatalf("cost %+v: want at least the cap", s.Cost)
 	}

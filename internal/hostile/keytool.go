@@ -2,7 +2,11 @@ package hostile
 
 import (
 	"encoding/json"
+	"fmt"
+	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -60,4 +64,45 @@ func writeJSON(w http.ResponseWriter, code int, body string) {
 func quote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// KeyPrefixLen is how much of a key a leak check looks for: every part of
+// a key that is this long or longer starts with its first KeyPrefixLen
+// characters, so looking for those finds any prefix worth the name.
+const KeyPrefixLen = 8
+
+// KeyIn returns where text holds the start of key, with some context, or
+// "" when it does not.
+func KeyIn(text, key string) string {
+	i := strings.Index(text, key[:KeyPrefixLen])
+	if i < 0 {
+		return ""
+	}
+	return text[max(i-60, 0):min(i+40, len(text))]
+}
+
+// KeyInFiles walks dir and returns a line per file name and per file that
+// holds the start of key, and how many files it read.
+func KeyInFiles(dir, key string) (leaks []string, files int, err error) {
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if KeyIn(d.Name(), key) != "" {
+			leaks = append(leaks, "file name "+path)
+		}
+		if d.IsDir() {
+			return nil
+		}
+		files++
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if s := KeyIn(string(b), key); s != "" {
+			leaks = append(leaks, fmt.Sprintf("%s: %q", filepath.Base(path), s))
+		}
+		return nil
+	})
+	return leaks, files, err
 }
