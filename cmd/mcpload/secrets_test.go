@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -84,5 +85,30 @@ func TestHostileUsageCannotDefeatTheSpendCap(t *testing.T) {
 	}
 	if s.Tokens.Prompt < 0 || run.Attempts.ByOutcome[record.OutcomeBadUsage] == 0 {
 		t.Fatalf("tokens %+v, attempts %+v: want the negative answers as bad_usage, uncounted", s.Tokens, run.Attempts.ByOutcome)
+	}
+}
+
+// TestRedirectShowsInReport: a provider that answers 307 fails the run's
+// conversations with outcome redirect, which the summary and the reports
+// name, and the binary's output with them.
+func TestRedirectShowsInReport(t *testing.T) {
+	dst := httptest.NewServer(&hostile.Usage{Prompt: "10", Completion: "2"})
+	defer dst.Close()
+	src := httptest.NewServer(hostile.Redirect(http.StatusTemporaryRedirect, dst.URL))
+	defer src.Close()
+	t.Setenv(hostile.KeyEnv, hostileKey)
+	dir := filepath.Join(t.TempDir(), "run")
+	// No thresholds: the run passes, and says what happened.
+	_, stdout, stderr := mcpload(t, "run", writeScenario(t, hostile.Scenario(src.URL+"/v1", "10", "1s", "")), "--out", dir, "--progress", "off")
+	s := readSummary(t, dir)
+	if c := s.Conversations; c.Started == 0 || c.ByOutcome[record.OutcomeRedirect] != c.Started {
+		t.Fatalf("conversations %+v, want every one failed by a redirect; stderr:\n%s", c, stderr)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), record.OutcomeRedirect) || !strings.Contains(stdout, record.OutcomeRedirect) {
+		t.Fatalf("report.md or the output does not name the redirects:\n%s\n%s", md, stdout)
 	}
 }
