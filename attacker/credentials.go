@@ -207,8 +207,9 @@ func (r *redactor) redact(s string) string {
 // without the copy strings.ToLower makes: redact runs on every key the
 // recorder writes.
 func containsFold(s, w string) bool {
+	first := w[0] | 0x20
 	for i := 0; i+len(w) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(w)], w) {
+		if s[i]|0x20 == first && strings.EqualFold(s[i:i+len(w)], w) {
 			return true
 		}
 	}

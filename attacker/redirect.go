@@ -56,8 +56,11 @@ func (p redirects) next(resp *http.Response, prev *redirectHop) (*redirectHop, e
 	if n > p.max {
 		return nil, errors.New("not followed: client.follow_redirects is " + strconv.Itoa(p.max))
 	}
+	if resp == nil || resp.Request == nil {
+		return nil, errNoLocation
+	}
 	loc := resp.Header.Get("Location")
-	if loc == "" || resp.Request == nil {
+	if loc == "" {
 		return nil, errNoLocation
 	}
 	u, err := resp.Request.URL.Parse(loc)
