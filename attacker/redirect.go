@@ -9,8 +9,9 @@ import (
 )
 
 // keyHeaders are the request headers that carry a provider's key: OpenAI's
-// Authorization, Anthropic's x-api-key, Gemini's x-goog-api-key. A redirect
-// that leaves the first request's host is sent without them.
+// Authorization, Anthropic's x-api-key, Gemini's x-goog-api-key (and what
+// a transport may have added). Once a redirect leaves a host, no hop
+// carries them.
 var keyHeaders = []string{"Authorization", "X-Api-Key", "X-Goog-Api-Key", "Proxy-Authorization", "Cookie"}
 
 // noRedirects returns a copy of c that follows no redirect: the 3xx comes
@@ -36,8 +37,9 @@ type redirectHop struct {
 	url *url.URL
 	// n counts the hops made, this one included.
 	n int
-	// crossHost is set once a hop has left the first request's host
-	// (host and port): from then on no key header is sent.
+	// crossHost is set once a hop has gone to another host (host and
+	// port) than the request before it: from then on no key header is
+	// sent, even back on the first host.
 	crossHost bool
 }
 
@@ -70,12 +72,8 @@ func (p redirects) next(resp *http.Response, prev *redirectHop) (*redirectHop, e
 	if err := checkTarget(u.String(), p.allowRemote); err != nil {
 		return nil, errors.New("not followed: the Location is not on loopback, and --allow-remote is not set")
 	}
-	hop := &redirectHop{url: u, n: n}
-	first := resp.Request.URL
-	if prev != nil {
-		hop.crossHost = prev.crossHost
-	}
-	if !strings.EqualFold(u.Host, first.Host) {
+	hop := &redirectHop{url: u, n: n, crossHost: !strings.EqualFold(u.Host, resp.Request.URL.Host)}
+	if prev != nil && prev.crossHost {
 		hop.crossHost = true
 	}
 	return hop, nil
