@@ -16,8 +16,14 @@ import (
 // would, and returns its exit code and output.
 func mcploadProcess(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return mcploadProcessEnv(t, nil, args...)
+}
+
+// mcploadProcessEnv is mcploadProcess with env added to the environment.
+func mcploadProcessEnv(t *testing.T, env []string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "MCPLOAD_TEST_MAIN=1", "CI=true")
+	cmd.Env = append(append(os.Environ(), "MCPLOAD_TEST_MAIN=1", "CI=true"), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

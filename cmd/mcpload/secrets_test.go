@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,16 +17,12 @@ import (
 // prefix holds them.
 const hostileKey = "sk-h0st1le-9f8e7d6c5b4a3210zyxwvu"
 
-// mcploadProcess runs the mcpload binary (this test binary, see TestMain)
-// with the hostile key in its environment.
-func mcploadProcess(t *testing.T, args ...string) (stdout, stderr string) {
+// hostileProcess runs the mcpload binary with the hostile key in its
+// environment. The exit code is the run's verdict; the leak is the test.
+func hostileProcess(t *testing.T, args ...string) (stdout, stderr string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "MCPLOAD_TEST_MAIN=1", hostile.KeyEnv+"="+hostileKey)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	_ = cmd.Run() // the exit code is the run's verdict; the leak is the test
-	return out.String(), errb.String()
+	_, stdout, stderr = mcploadProcessEnv(t, []string{hostile.KeyEnv + "=" + hostileKey}, args...)
+	return stdout, stderr
 }
 
 // TestKeyNamedToolLeaksNothingEndToEnd runs the mcpload binary against a
@@ -43,8 +37,8 @@ func TestKeyNamedToolLeaksNothingEndToEnd(t *testing.T) {
 	defer srv.Close()
 	dir := filepath.Join(t.TempDir(), "run")
 	path := writeScenario(t, hostile.Scenario(srv.URL+"/v1", "10", "2s", ""))
-	out1, err1 := mcploadProcess(t, "run", path, "--out", dir, "--progress", "on")
-	out2, err2 := mcploadProcess(t, "report", dir)
+	out1, err1 := hostileProcess(t, "run", path, "--out", dir, "--progress", "on")
+	out2, err2 := hostileProcess(t, "report", dir)
 	for name, s := range map[string]string{"run stdout": out1, "run stderr": err1, "report stdout": out2, "report stderr": err2} {
 		if l := hostile.KeyIn(s, hostileKey); l != "" {
 			t.Errorf("%s holds the key: %q", name, l)
