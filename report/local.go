@@ -21,7 +21,8 @@ type Local struct {
 	Attempts uint64 `json:"attempts"`
 	// Conversations is the conversations that failed local.
 	Conversations uint64 `json:"conversations"`
-	Note          string `json:"note"`
+	// Note says that mcpload, not the target, was the limit.
+	Note string `json:"note"`
 }
 
 // localOf returns run's local failures, or nil when it had none.
