@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -56,19 +54,7 @@ func runLimited(t *testing.T, nofile string, args ...string) (code int, stdout, 
 	if err != nil {
 		t.Skip("needs prlimit (util-linux)")
 	}
-	cmd := exec.Command(prlimit, append([]string{"--nofile=" + nofile, os.Args[0]}, args...)...)
-	cmd.Env = append(os.Environ(), "MCPLOAD_TEST_MAIN=1")
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err = cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee):
-		code = ee.ExitCode()
-	case err != nil:
-		t.Fatal(err)
-	}
-	return code, out.String(), errb.String()
+	return runProcess(t, exec.Command(prlimit, append([]string{"--nofile=" + nofile, os.Args[0]}, args...)...), nil)
 }
 
 // TestRunRefusesWhenDescriptorsDoNotFit: 500 in flight need 1064
