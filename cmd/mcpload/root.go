@@ -91,7 +91,7 @@ func flagError(cmd *cobra.Command, err error) error {
 			msg += fmt.Sprintf("\n\nDid you mean this?\n\t--%s", s)
 		}
 	}
-	return invalid(fmt.Errorf("%s\nRun '%s --help' for usage.", msg, cmd.CommandPath()))
+	return invalid(fmt.Errorf("%s\nRun '%s --help' for usage", msg, cmd.CommandPath()))
 }
 
 // suggestFlag returns the flag of cmd nearest to name, or "" when none is
@@ -128,7 +128,7 @@ func args(lo, hi int, what string) cobra.PositionalArgs {
 		if len(a) >= lo && (hi < 0 || len(a) <= hi) {
 			return nil
 		}
-		return invalid(fmt.Errorf("%s takes %s, got %d argument(s)\nRun '%s --help' for usage.", cmd.Name(), what, len(a), cmd.CommandPath()))
+		return invalid(fmt.Errorf("%s takes %s, got %d argument(s)\nRun '%s --help' for usage", cmd.Name(), what, len(a), cmd.CommandPath()))
 	}
 }
 
