@@ -14,6 +14,8 @@ type Client struct {
 	// Stream bounds streamed responses, which a timeout that stops at the
 	// response headers does not.
 	Stream StreamTimeouts `yaml:"stream,omitempty"`
+	// Limits bound what a target can make the run hold (limits.go).
+	Limits ClientLimits `yaml:"limits,omitempty"`
 
 	Retry    *Retry         `yaml:"retry,omitempty"`
 	Budget   *Budget        `yaml:"budget,omitempty"`
