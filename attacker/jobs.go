@@ -56,7 +56,7 @@ func newMCPDirect(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duration) 
 		return nil, fmt.Errorf("mcp_direct: %w", err)
 	}
 	client := newMCPClient(cfg.HTTPClient, d.Server, url, timeout, newRedactor())
-	client.retry, client.seed = toolRetryFactory(sc)(), uint64(sc.Seed)
+	client.retry, client.seed, client.maxBytes = toolRetryFactory(sc)(), uint64(sc.Seed), sc.Client.Limits.MaxResponseBytes
 	j, err := newMCPDirectJob(d, sc.Seed, client)
 	if err != nil {
 		return nil, err
@@ -141,6 +141,7 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 		keys = append(keys, key)
 	}
 	rd := newRedactor(keys...)
+	limits := sc.Client.Limits.WithDefaults()
 	chatURL := provs[name].url
 	endpoints := make(map[string]*chatEndpoint, len(provs))
 	attempts := make(map[string]*chatAttempt, len(provs))
@@ -152,14 +153,16 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 		}
 		endpoints[n] = ep
 		attempts[n] = &chatAttempt{
-			hc:      cfg.HTTPClient,
-			ep:      ep,
-			key:     record.AttemptModelKey(n, r.p.Model),
-			timeout: timeout,
-			ttft:    sc.Client.Stream.TTFT.D(),
-			idle:    sc.Client.Stream.Idle.D(),
-			total:   sc.Client.Stream.Total.D(),
-			redact:  rd,
+			hc:       cfg.HTTPClient,
+			ep:       ep,
+			key:      record.AttemptModelKey(n, r.p.Model),
+			timeout:  timeout,
+			maxBytes: limits.MaxResponseBytes,
+			maxCalls: limits.MaxToolCalls,
+			ttft:     sc.Client.Stream.TTFT.D(),
+			idle:     sc.Client.Stream.Idle.D(),
+			total:    sc.Client.Stream.Total.D(),
+			redact:   rd,
 		}
 		if n != name {
 			others[n] = ep
@@ -189,7 +192,7 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 				return nil, fmt.Errorf("tool %q: %w", t.Name, err)
 			}
 			c := newMCPClient(cfg.HTTPClient, server, url, timeout, rd)
-			c.retry, c.seed = toolRetry(), uint64(sc.Seed)
+			c.retry, c.seed, c.maxBytes = toolRetry(), uint64(sc.Seed), limits.MaxResponseBytes
 			ct = &convTool{client: c, pool: newSessionPool(c)}
 			clients[server] = ct
 		}
@@ -210,6 +213,8 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 		tools:       tools,
 		args:        args,
 		redact:      rd,
+		mcp:         mcpSlots{run: make(chan struct{}, limits.MaxMCPInFlight)},
+		mcpPerConv:  limits.MaxMCPInFlightPerConversation,
 	}
 	if j.maxSteps <= 0 {
 		j.maxSteps = defaultMaxSteps

@@ -62,6 +62,9 @@ type mcpClient struct {
 	// its jitter.
 	retry *policy.Retry
 	seed  uint64
+	// maxBytes bounds a response body (client.limits.max_response_bytes;
+	// 0 is the default).
+	maxBytes int64
 
 	// Attempt keys of the handshake and of session teardown. The
 	// initialized notification is its own HTTP exchange, so it is its own
@@ -567,7 +570,7 @@ func (c *mcpClient) post(ctx context.Context, sess *mcpSession, tags callTags, b
 		ex.outcome, ex.err = classifyTransportErr(ctx, actx, err), err.Error()
 		return nil
 	}
-	cb := &countingBody{r: resp.Body}
+	cb := &countingBody{r: resp.Body, limit: c.maxBytes}
 	defer func() { ex.bytesIn = cb.drainClose(!ex.broken) }()
 	ex.status = resp.StatusCode
 	switch {
@@ -592,7 +595,7 @@ func (c *mcpClient) post(ctx context.Context, sess *mcpSession, tags callTags, b
 func readJSONResponse(r io.Reader, wantID []byte) (*rpcResponse, error) {
 	buf := getBuffer()
 	defer putBuffer(buf)
-	if err := readLimited(buf, r); err != nil {
+	if _, err := buf.ReadFrom(r); err != nil { // r is a countingBody: bounded
 		return nil, fmt.Errorf("reading response: %w", err)
 	}
 	var msg rpcResponse
