@@ -86,7 +86,7 @@ type conversation struct {
 	slot int
 	sink Sink
 
-	step    int // next step index
+	step    int      // next step index
 	mcp     mcpSlots // of the batch of tool calls running
 	code    uint16
 	bytesIn atomic.Int64

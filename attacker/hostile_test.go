@@ -250,11 +250,11 @@ func TestHostileRandomToolNames(t *testing.T) {
 // max_mcp_in_flight; the calls that wait still all run.
 func TestHostileMCPInFlight(t *testing.T) {
 	var (
-		mu           sync.Mutex
-		inFlight     int
-		peak         int
-		perConv      = map[string]int{}
-		peakConv     = map[string]int{}
+		mu       sync.Mutex
+		inFlight int
+		peak     int
+		perConv  = map[string]int{}
+		peakConv = map[string]int{}
 	)
 	count := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
