@@ -6,8 +6,8 @@ import (
 )
 
 // EndlessToolCalls is a provider whose every answer, in any of the three
-// APIs, is an event stream of calls of tool, one per event, that never
-// ends: the client must stop reading, or hold every call.
+// APIs, is an event stream of calls of tool that never ends, as fast as
+// the client reads: the client must stop reading, or hold every call.
 func EndlessToolCalls(tool string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		api := modelAPI(r)
@@ -16,11 +16,19 @@ func EndlessToolCalls(tool string) http.Handler {
 			return
 		}
 		s := newSSE(w)
-		if s.streamStart(api) != nil {
+		b := appendToolCall(startFrames(api), api, 0, tool)
+		if s.write(b) != nil {
 			return
 		}
-		for i := 0; r.Context().Err() == nil; i++ {
-			if s.toolCallEvent(api, i, tool) != nil {
+		s.flush()
+		// Calls go out 64 to a write: a client that reads them one by
+		// one still gets them by the hundred thousand.
+		for i := 1; r.Context().Err() == nil; {
+			b = b[:0]
+			for end := i + 64; i < end; i++ {
+				b = appendToolCall(b, api, i, tool)
+			}
+			if s.write(b) != nil {
 				return
 			}
 		}
@@ -29,21 +37,27 @@ func EndlessToolCalls(tool string) http.Handler {
 
 // EndlessStream is a provider whose every answer, in any of the three
 // APIs, is an event stream of text deltas of eventBytes each that never
-// ends: the client must bound what it reads.
+// ends, as fast as the client reads: the client must bound what it reads.
 func EndlessStream(eventBytes int) http.Handler {
 	text := strings.Repeat("x", eventBytes)
+	frames := map[string][2][]byte{}
+	for _, api := range []string{OpenAI, Anthropic, Gemini} {
+		open, delta := textFrames(api, text)
+		frames[api] = [2][]byte{append(startFrames(api), open...), delta}
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		api := modelAPI(r)
-		if api == "" {
+		f, ok := frames[modelAPI(r)]
+		if !ok {
 			http.NotFound(w, r)
 			return
 		}
 		s := newSSE(w)
-		if s.streamStart(api) != nil {
+		if s.write(f[0]) != nil || s.write(f[1]) != nil {
 			return
 		}
-		for first := true; r.Context().Err() == nil; first = false {
-			if s.textEvent(api, first, text) != nil {
+		s.flush()
+		for r.Context().Err() == nil {
+			if s.write(f[1]) != nil {
 				return
 			}
 		}

@@ -81,7 +81,8 @@ func modelJSON(w http.ResponseWriter, api string, names []string) {
 	_, _ = w.Write(b)
 }
 
-// sseWriter writes one answer's events and flushes each.
+// sseWriter writes one answer's events. It flushes only when asked: a
+// hostile stream is as fast as the connection takes it.
 type sseWriter struct {
 	w http.ResponseWriter
 	f http.Flusher
@@ -95,91 +96,89 @@ func newSSE(w http.ResponseWriter) *sseWriter {
 	return &sseWriter{w: w, f: f}
 }
 
-// event writes one event (with an event: line when name is not ""); it
-// fails once the client has gone.
-func (s *sseWriter) event(name string, data []byte) error {
-	var b []byte
-	if name != "" {
-		b = append(append(append(b, "event: "...), name...), '\n')
-	}
-	b = append(append(append(b, "data: "...), data...), "\n\n"...)
-	if _, err := s.w.Write(b); err != nil {
-		return err
-	}
+// write writes frames; it fails once the client has gone.
+func (s *sseWriter) write(frames []byte) error {
+	_, err := s.w.Write(frames)
+	return err
+}
+
+func (s *sseWriter) flush() {
 	if s.f != nil {
 		s.f.Flush()
 	}
-	return nil
 }
 
-// streamStart writes what an API sends before its first output event.
-func (s *sseWriter) streamStart(api string) error {
+// appendFrame appends one event (with an event: line when name is not "").
+func appendFrame(b []byte, name string, data []byte) []byte {
+	if name != "" {
+		b = append(append(append(b, "event: "...), name...), '\n')
+	}
+	return append(append(append(b, "data: "...), data...), "\n\n"...)
+}
+
+// startFrames is what an API sends before its first output event.
+func startFrames(api string) []byte {
 	if api != Anthropic {
 		return nil
 	}
-	return s.event("message_start", []byte(`{"type":"message_start","message":{"id":"msg_hostile","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"usage":{"input_tokens":1,"output_tokens":1}}}`))
+	return appendFrame(nil, "message_start", []byte(`{"type":"message_start","message":{"id":"msg_hostile","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"usage":{"input_tokens":1,"output_tokens":1}}}`))
 }
 
-// toolCallEvent writes the i-th tool call of a streamed answer, a call of
-// name with empty arguments, as one event (Anthropic: a tool_use block's
-// start and stop).
-func (s *sseWriter) toolCallEvent(api string, i int, name string) error {
-	var b []byte
+// appendToolCall appends the i-th tool call of a streamed answer, a call
+// of name with empty arguments (Anthropic: a tool_use block's start and
+// stop).
+func appendToolCall(b []byte, api string, i int, name string) []byte {
+	var d []byte
 	switch api {
 	case OpenAI:
-		b = append(b, `{"id":"chatcmpl-hostile","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"tool_calls":[{"index":`...)
-		b = strconv.AppendInt(b, int64(i), 10)
-		b = append(b, `,"id":"call_`...)
-		b = strconv.AppendInt(b, int64(i), 10)
-		b = append(b, `","type":"function","function":{"name":`...)
-		b = strconv.AppendQuote(b, name)
-		b = append(b, `,"arguments":"{}"}}]},"finish_reason":null}]}`...)
-		return s.event("", b)
+		d = append(d, `{"id":"chatcmpl-hostile","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"tool_calls":[{"index":`...)
+		d = strconv.AppendInt(d, int64(i), 10)
+		d = append(d, `,"id":"call_`...)
+		d = strconv.AppendInt(d, int64(i), 10)
+		d = append(d, `","type":"function","function":{"name":`...)
+		d = strconv.AppendQuote(d, name)
+		d = append(d, `,"arguments":"{}"}}]},"finish_reason":null}]}`...)
+		return appendFrame(b, "", d)
 	case Anthropic:
-		b = append(b, `{"type":"content_block_start","index":`...)
-		b = strconv.AppendInt(b, int64(i), 10)
-		b = append(b, `,"content_block":{"type":"tool_use","id":"toolu_`...)
-		b = strconv.AppendInt(b, int64(i), 10)
-		b = append(b, `","name":`...)
-		b = strconv.AppendQuote(b, name)
-		b = append(b, `,"input":{}}}`...)
-		if err := s.event("content_block_start", b); err != nil {
-			return err
-		}
-		b = append(b[:0], `{"type":"content_block_stop","index":`...)
-		b = strconv.AppendInt(b, int64(i), 10)
-		return s.event("content_block_stop", append(b, '}'))
+		d = append(d, `{"type":"content_block_start","index":`...)
+		d = strconv.AppendInt(d, int64(i), 10)
+		d = append(d, `,"content_block":{"type":"tool_use","id":"toolu_`...)
+		d = strconv.AppendInt(d, int64(i), 10)
+		d = append(d, `","name":`...)
+		d = strconv.AppendQuote(d, name)
+		d = append(d, `,"input":{}}}`...)
+		b = appendFrame(b, "content_block_start", d)
+		d = append(d[:0], `{"type":"content_block_stop","index":`...)
+		d = strconv.AppendInt(d, int64(i), 10)
+		return appendFrame(b, "content_block_stop", append(d, '}'))
 	default:
-		b = append(b, `{"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":`...)
-		b = strconv.AppendQuote(b, name)
-		b = append(b, `,"args":{}}}]},"index":0}]}`...)
-		return s.event("", b)
+		d = append(d, `{"candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":`...)
+		d = strconv.AppendQuote(d, name)
+		d = append(d, `,"args":{}}}]},"index":0}]}`...)
+		return appendFrame(b, "", d)
 	}
 }
 
-// textEvent writes one text delta of a streamed answer (Anthropic: into
-// the text block its first call opens).
-func (s *sseWriter) textEvent(api string, first bool, text string) error {
-	var b []byte
+// textFrames returns the frame that opens a streamed answer's text
+// (Anthropic's text block; nil for the others), and a frame of one text
+// delta.
+func textFrames(api, text string) (open, delta []byte) {
+	var d []byte
 	switch api {
 	case OpenAI:
-		b = append(b, `{"id":"chatcmpl-hostile","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":`...)
-		b = strconv.AppendQuote(b, text)
-		b = append(b, `},"finish_reason":null}]}`...)
-		return s.event("", b)
+		d = append(d, `{"id":"chatcmpl-hostile","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":`...)
+		d = strconv.AppendQuote(d, text)
+		d = append(d, `},"finish_reason":null}]}`...)
+		return nil, appendFrame(nil, "", d)
 	case Anthropic:
-		if first {
-			if err := s.event("content_block_start", []byte(`{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`)); err != nil {
-				return err
-			}
-		}
-		b = append(b, `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":`...)
-		b = strconv.AppendQuote(b, text)
-		return s.event("content_block_delta", append(b, "}}"...))
+		open = appendFrame(nil, "content_block_start", []byte(`{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`))
+		d = append(d, `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":`...)
+		d = strconv.AppendQuote(d, text)
+		return open, appendFrame(nil, "content_block_delta", append(d, "}}"...))
 	default:
-		b = append(b, `{"candidates":[{"content":{"role":"model","parts":[{"text":`...)
-		b = strconv.AppendQuote(b, text)
-		b = append(b, `}]},"index":0}]}`...)
-		return s.event("", b)
+		d = append(d, `{"candidates":[{"content":{"role":"model","parts":[{"text":`...)
+		d = strconv.AppendQuote(d, text)
+		d = append(d, `}]},"index":0}]}`...)
+		return nil, appendFrame(nil, "", d)
 	}
 }
