@@ -1,10 +1,8 @@
 package attacker
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,35 +19,6 @@ import (
 	"github.com/mcpload/mcpload/scenarios"
 )
 
-// hostileScenario is a conversation of provider p (API api, streamed or
-// not) at base, with one declared tool on the mock's MCP server; extra is
-// appended (client.limits and the like). Two conversations start, half a
-// second apart.
-const hostileScenario = `version: 1
-name: hostile
-seed: 1
-providers:
-  p: {api: %s, base_url: %s, model: m, stream: %t, api_key_env: HOSTILE_KEY}
-mcp_servers:
-  tools: {url: mock}
-tools:
-  - name: get_weather
-    description: Weather of a city
-    server: tools
-    inputSchema: {type: object}
-    mock: {latency: 20ms, result: sunny}
-conversation:
-  provider: p
-  max_steps: 3
-  turns:
-    - user: hi
-      model: [{content: hello}]
-load:
-  stages: [{rate: 2, duration: 1s}]
-client:
-  timeout: 4s
-%s`
-
 // hostileRun runs the hostile scenario against h, with the mock (mcp,
 // when not nil, wraps its handler) serving the MCP server, and renders
 // the report as the CLI does. It returns the run folder.
@@ -57,7 +26,8 @@ func hostileRun(t *testing.T, h http.Handler, api string, stream bool, extra str
 	t.Helper()
 	target := httptest.NewServer(h)
 	t.Cleanup(target.Close)
-	sc, err := scenarios.Parse("hostile.yaml", fmt.Appendf(nil, hostileScenario, api, target.URL+"/v1", stream, extra))
+	// Two conversations, half a second apart.
+	sc, err := scenarios.Parse("hostile.yaml", hostile.Scenario(api, target.URL+"/v1", stream, 2, "1s", "10s", extra))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,27 +63,6 @@ func hostileRun(t *testing.T, h http.Handler, api string, stream bool, extra str
 	return dir
 }
 
-// hostileAttempts reads a run folder's attempts.jsonl.
-func hostileAttempts(t *testing.T, dir string) []record.Attempt {
-	t.Helper()
-	f, err := os.Open(filepath.Join(dir, record.AttemptsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []record.Attempt
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var a record.Attempt
-		if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, a)
-	}
-	return out
-}
-
 var hostileAPIs = []struct {
 	api    string
 	stream bool
@@ -125,7 +74,7 @@ var hostileAPIs = []struct {
 func checkTooManyCalls(t *testing.T, dir string, maxBytes int64) {
 	t.Helper()
 	model := 0
-	for _, a := range hostileAttempts(t, dir) {
+	for _, a := range readAttempts(t, dir) {
 		switch a.Kind {
 		case record.StepModel:
 			model++
@@ -173,20 +122,22 @@ func TestHostileEndlessToolCallStream(t *testing.T) {
 }
 
 // TestHostileEndlessStream: an endless stream of 256 KB events is cut at
-// max_response_bytes (32 MiB by default), as a whole body is, with outcome
-// protocol. The old client read it until client.timeout: 3.4 GB in 10 s.
+// max_response_bytes, as a whole body is, with outcome protocol. (1 MiB
+// here, which a test under the race detector reads in time; the default,
+// 32 MiB, is measured in cmd/mcpload's TestHostileProcess.) The old client
+// read it until client.timeout: 3.4 GB in 10 s.
 func TestHostileEndlessStream(t *testing.T) {
 	for _, c := range hostileAPIs {
 		t.Run(c.api, func(t *testing.T) {
-			dir := hostileRun(t, hostile.EndlessStream(256<<10), c.api, true, "", nil)
+			dir := hostileRun(t, hostile.EndlessStream(256<<10), c.api, true, "  limits: {max_response_bytes: 1048576}\n", nil)
 			model := 0
-			for _, a := range hostileAttempts(t, dir) {
+			for _, a := range readAttempts(t, dir) {
 				if a.Kind != record.StepModel {
 					continue
 				}
 				model++
-				if a.Outcome != record.OutcomeProtocol || !strings.Contains(a.Error, "client.limits.max_response_bytes (33554432 bytes)") ||
-					a.BytesIn > 32<<20+1 {
+				if a.Outcome != record.OutcomeProtocol || !strings.Contains(a.Error, "client.limits.max_response_bytes (1048576 bytes)") ||
+					a.BytesIn > 1<<20+1 {
 					t.Errorf("model attempt: %s %q, %d bytes read", a.Outcome, a.Error, a.BytesIn)
 				}
 			}
@@ -222,7 +173,7 @@ func TestHostileRandomToolNames(t *testing.T) {
 				t.Errorf("%d .hgrm files", len(hgrm))
 			}
 			named := 0
-			for _, a := range hostileAttempts(t, dir) {
+			for _, a := range readAttempts(t, dir) {
 				if a.Kind != record.StepTool {
 					continue
 				}
@@ -294,7 +245,7 @@ func TestHostileMCPInFlight(t *testing.T) {
 		}
 	}
 	tools := 0
-	for _, a := range hostileAttempts(t, dir) {
+	for _, a := range readAttempts(t, dir) {
 		if a.Key == "tool:get_weather" && a.Outcome == record.OutcomeOK {
 			tools++
 		}

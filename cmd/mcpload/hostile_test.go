@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,33 +17,6 @@ import (
 	"github.com/mcpload/mcpload/internal/hostile"
 	"github.com/mcpload/mcpload/record"
 )
-
-// hostileCLIScenario is a conversation of provider p (API api, streamed
-// or not) at base with one declared tool on the built-in mock, under
-// four seconds of load at rate conversations a second.
-const hostileCLIScenario = `version: 1
-name: hostile
-seed: 1
-providers:
-  p: {api: %s, base_url: %s, model: m, stream: %t, api_key_env: HOSTILE_KEY}
-mcp_servers:
-  tools: {url: mock}
-tools:
-  - name: get_weather
-    description: Weather of a city
-    server: tools
-    inputSchema: {type: object}
-conversation:
-  provider: p
-  max_steps: 3
-  turns:
-    - user: hi
-      model: [{content: hello}]
-load:
-  stages: [{rate: %d, duration: 4s}]
-client:
-  timeout: 10s
-`
 
 // TestHostileProcess runs the mcpload binary against each hostile
 // provider as a real process, stops it with SIGTERM while the target
@@ -79,7 +51,8 @@ func TestHostileProcess(t *testing.T) {
 				c.h.ServeHTTP(w, r)
 			}))
 			defer target.Close()
-			path := writeScenario(t, fmt.Sprintf(hostileCLIScenario, c.api, target.URL+"/v1", c.stream, c.rate))
+			// Eight seconds of load: SIGTERM comes first.
+			path := writeScenario(t, string(hostile.Scenario(c.api, target.URL+"/v1", c.stream, c.rate, "8s", "10s", "")))
 			dir := filepath.Join(t.TempDir(), "run")
 			cmd := exec.Command(os.Args[0], "run", path, "--out", dir, "--progress", "off")
 			cmd.Env = append(os.Environ(), "MCPLOAD_TEST_MAIN=1", "HOSTILE_KEY=sk-hostile")
