@@ -307,11 +307,16 @@ func (c *chatClient) result(ctx context.Context, resp *http.Response, err error)
 // readJSONBody reads a whole response body into a pooled buffer and
 // decodes it into v. On failure it records the outcome in r and returns
 // false. The caller puts buf back when done: error texts quote it. The
-// body's size is bounded by the countingBody it comes through.
-func readJSONBody(ctx, actx context.Context, body io.Reader, v any, r *chatResult) (buf *bytes.Buffer, ok bool) {
+// body's size is bounded by the countingBody it comes through, and what
+// it decodes into by arrayBound over arrays, for maxCalls.
+func readJSONBody(ctx, actx context.Context, body io.Reader, v any, r *chatResult, maxCalls int, arrays []jsonPath) (buf *bytes.Buffer, ok bool) {
 	buf = getBuffer()
 	if _, err := buf.ReadFrom(body); err != nil {
 		r.outcome, r.err, r.broken = classifyBodyErr(ctx, actx, err), "reading response: "+bodyErrText(actx, err), true
+		return buf, false
+	}
+	if e := arrayBound(buf.Bytes(), maxCalls, arrays); e != "" {
+		r.outcome, r.err = record.OutcomeProtocol, e
 		return buf, false
 	}
 	if err := json.Unmarshal(buf.Bytes(), v); err != nil {
@@ -325,7 +330,7 @@ func readJSONBody(ctx, actx context.Context, body io.Reader, v any, r *chatResul
 // calls.
 func readChatJSON(ctx, actx context.Context, body io.Reader, r *chatResult, maxCalls int) {
 	var resp chatResponse
-	buf, ok := readJSONBody(ctx, actx, body, &resp, r)
+	buf, ok := readJSONBody(ctx, actx, body, &resp, r, maxCalls, openAIArrays)
 	defer putBuffer(buf)
 	if !ok {
 		return
@@ -403,6 +408,10 @@ func readChatStream(ctx, actx context.Context, body io.Reader, r *chatResult, w 
 		if string(data) == openaichat.StreamDone {
 			done = true
 			break
+		}
+		if e := arrayBound(data, maxCalls, openAIArrays); e != "" {
+			r.outcome, r.err = record.OutcomeProtocol, e
+			return
 		}
 		var ch streamChunk
 		if err := json.Unmarshal(data, &ch); err != nil {

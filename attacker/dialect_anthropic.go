@@ -225,7 +225,7 @@ type anthropicResponse struct {
 
 func (anthropicDialect) readJSON(ctx, actx context.Context, body io.Reader, maxCalls int) (r chatResult) {
 	var resp anthropicResponse
-	buf, ok := readJSONBody(ctx, actx, body, &resp, &r)
+	buf, ok := readJSONBody(ctx, actx, body, &resp, &r, maxCalls, anthropicArrays)
 	defer putBuffer(buf)
 	if !ok {
 		return
@@ -340,6 +340,10 @@ func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, st
 			return
 		}
 		w.event()
+		if e := arrayBound(data, maxCalls, anthropicArrays); e != "" {
+			r.outcome, r.err = record.OutcomeProtocol, e
+			return
+		}
 		var ev anthropic.StreamEvent
 		if err := json.Unmarshal(data, &ev); err != nil {
 			r.outcome, r.err = record.OutcomeProtocol, "decoding stream event: "+err.Error()+": "+snippet(data)

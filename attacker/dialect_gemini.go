@@ -303,7 +303,7 @@ func geminiFinish(reason string, calls bool) string {
 
 func (geminiDialect) readJSON(ctx, actx context.Context, body io.Reader, maxCalls int) (r chatResult) {
 	var resp gemini.Response
-	buf, ok := readJSONBody(ctx, actx, body, &resp, &r)
+	buf, ok := readJSONBody(ctx, actx, body, &resp, &r, maxCalls, geminiArrays)
 	defer putBuffer(buf)
 	if !ok {
 		return
@@ -345,6 +345,10 @@ func (geminiDialect) readStream(ctx, actx context.Context, body io.Reader, start
 			return
 		}
 		w.event()
+		if e := arrayBound(data, maxCalls, geminiArrays); e != "" {
+			r.outcome, r.err = record.OutcomeProtocol, e
+			return
+		}
 		var resp gemini.Response
 		if err := json.Unmarshal(data, &resp); err != nil {
 			r.outcome, r.err = record.OutcomeProtocol, "decoding stream event: "+err.Error()+": "+snippet(data)
