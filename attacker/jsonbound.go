@@ -15,13 +15,11 @@ import (
 
 // jsonPath names arrays in a JSON document: object keys, matched as
 // encoding/json matches field names (case-insensitively, after
-// unescaping), and anyElem for every element of an array. The path's
-// last step is the array counted.
+// unescaping), and nil for every element of an array. The path's last
+// step is the array counted.
 type jsonPath [][]byte
 
-// anyElem stands for every element of an array in a jsonPath.
-var anyElem = []byte(nil)
-
+// jpath builds a jsonPath; "" stands for every element of an array.
 func jpath(steps ...string) jsonPath {
 	p := make(jsonPath, len(steps))
 	for i, s := range steps {
@@ -49,7 +47,7 @@ var (
 const arraySlack = 64
 
 // arrayBound returns "" when every array paths name in b holds at most
-// maxCalls+arraySlack elements (summed over the elements anyElem spans),
+// maxCalls+arraySlack elements (summed over the elements a nil step spans),
 // or else the error of the answer. Malformed JSON passes: the decoder
 // refuses it whole, before it allocates anything.
 func arrayBound(b []byte, maxCalls int, paths []jsonPath) string {
