@@ -38,7 +38,7 @@ func TestHostileProcess(t *testing.T) {
 		rate   int
 	}{
 		{"20000 calls", hostile.ToolCalls(20000, "get_weather"), hostile.OpenAI, false, 2},
-		{"endless gemini calls", hostile.EndlessToolCalls("get_weather"), hostile.Gemini, true, 2},
+		{"gemini calls for 1s", hostile.ToolCallStream("get_weather", time.Second), hostile.Gemini, true, 2},
 		{"endless openai stream", hostile.EndlessStream(256 << 10), hostile.OpenAI, true, 1},
 		{"endless anthropic stream", hostile.EndlessStream(256 << 10), hostile.Anthropic, true, 1},
 		{"random tools", hostile.RandomTools(20), hostile.OpenAI, false, 20},

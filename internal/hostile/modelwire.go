@@ -124,6 +124,20 @@ func startFrames(api string) []byte {
 	return appendFrame(nil, "message_start", []byte(`{"type":"message_start","message":{"id":"msg_hostile","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"usage":{"input_tokens":1,"output_tokens":1}}}`))
 }
 
+// endFrames end a streamed answer of tool calls, as each API does.
+func endFrames(api string) []byte {
+	switch api {
+	case OpenAI:
+		b := appendFrame(nil, "", []byte(`{"id":"chatcmpl-hostile","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}`))
+		return appendFrame(b, "", []byte(`[DONE]`))
+	case Anthropic:
+		b := appendFrame(nil, "message_delta", []byte(`{"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":1}}`))
+		return appendFrame(b, "message_stop", []byte(`{"type":"message_stop"}`))
+	default:
+		return appendFrame(nil, "", []byte(`{"candidates":[{"content":{"role":"model","parts":[]},"finishReason":"STOP","index":0}]}`))
+	}
+}
+
 // appendToolCall appends the i-th tool call of a streamed answer, a call
 // of name with empty arguments (Anthropic: a tool_use block's start and
 // stop).
