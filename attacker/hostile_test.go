@@ -27,7 +27,7 @@ func hostileRun(t *testing.T, h http.Handler, api string, stream bool, extra str
 	target := httptest.NewServer(h)
 	t.Cleanup(target.Close)
 	// Two conversations, half a second apart.
-	sc, err := scenarios.Parse("hostile.yaml", hostile.Scenario(api, target.URL+"/v1", stream, 2, "1s", "10s", extra))
+	sc, err := scenarios.Parse("hostile.yaml", hostile.DialectScenario(api, target.URL+"/v1", stream, 2, "1s", "10s", extra))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func TestHostileProcess(t *testing.T) {
 			}))
 			defer target.Close()
 			// Eight seconds of load: SIGTERM comes first.
-			path := writeScenario(t, string(hostile.Scenario(c.api, target.URL+"/v1", c.stream, c.rate, "8s", "10s", "")))
+			path := writeScenario(t, string(hostile.DialectScenario(c.api, target.URL+"/v1", c.stream, c.rate, "8s", "10s", "")))
 			dir := filepath.Join(t.TempDir(), "run")
 			cmd := exec.Command(os.Args[0], "run", path, "--out", dir, "--progress", "off")
 			cmd.Env = append(os.Environ(), "MCPLOAD_TEST_MAIN=1", "HOSTILE_KEY=sk-hostile")

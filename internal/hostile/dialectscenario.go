@@ -2,13 +2,13 @@ package hostile
 
 import "fmt"
 
-// Scenario returns a scenario (YAML) of conversations with a provider of
+// DialectScenario returns a scenario (YAML) of conversations with a provider of
 // api at base, streamed or not, with its key in $HOSTILE_KEY: one declared
 // tool, get_weather, on the built-in mock's MCP server; three model steps
 // at most; rate conversations a second for duration (such as "1s"), under
 // a client.timeout of timeout. extra is appended to the client section
 // (client.limits...), indented by two spaces.
-func Scenario(api, base string, stream bool, rate int, duration, timeout, extra string) []byte {
+func DialectScenario(api, base string, stream bool, rate int, duration, timeout, extra string) []byte {
 	return fmt.Appendf(nil, `version: 1
 name: hostile
 seed: 1
