@@ -12,7 +12,7 @@ SCENARIO  ?= quickstart
 STATICCHECK_VERSION := v0.8.2
 export GOTOOLCHAIN := local
 
-.PHONY: all build run test test-short lint fuzz bench browser clean
+.PHONY: all build install man image run test test-short lint fuzz bench browser clean
 
 all: build
 
@@ -20,6 +20,18 @@ build: $(MCPLOAD)
 
 $(MCPLOAD): $(shell find . -name '*.go' -o -name '*.yaml' -o -name 'go.mod' | grep -v '^./results/')
 	$(GO) build -ldflags "$(LDFLAGS)" -o $@ ./cmd/mcpload
+
+# go install, with the version from git tags.
+install:
+	$(GO) install -ldflags "$(LDFLAGS)" ./cmd/mcpload
+
+# One man page per command, in man/.
+man: $(MCPLOAD)
+	./$(MCPLOAD) man man
+
+# The container image (Dockerfile), where a Docker engine runs.
+image:
+	docker build --build-arg VERSION=$(VERSION) -t mcpload:$(VERSION) .
 
 # The quickstart: about 10 s against the in-process mock, no network, no key.
 run: $(MCPLOAD)
@@ -66,4 +78,4 @@ browser:
 	@$(CHROMIUM) --version 2>/dev/null | grep -i chromium
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) man

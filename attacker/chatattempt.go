@@ -87,6 +87,7 @@ type chatAttempt struct {
 	// Stream timers (client.stream), for streaming providers only.
 	ttft, idle, total time.Duration
 	redact            *redactor
+	redirects         redirects
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -114,12 +115,39 @@ func (a *chatAttempt) RoundTrip(req *http.Request) (*http.Response, error) {
 // is tmpl, with this attempt's context, headers and body; or, when tmpl is
 // nil, a POST of body to the endpoint: the path of a client without
 // policies, which needs no template.
+//
+// A redirect the client follows (client.follow_redirects) is one recorded
+// attempt per hop, each with outcome redirect and the attempt's number.
 func (a *chatAttempt) attempt(parent context.Context, tmpl *http.Request, body []byte, st *policy.Step, sink Sink) (chatResult, *http.Response) {
 	n := st.NextAttempt()
-	r := chatResult{start: time.Now()}
-	resp := a.exchange(parent, tmpl, body, st, n, &r)
-	r.latency = time.Since(r.start)
-	r.err = a.redact.redact(r.err)
+	var hop *redirectHop
+	var hopBytes int64
+	for {
+		r := chatResult{start: time.Now()}
+		resp := a.exchange(parent, tmpl, body, st, n, hop, &r)
+		r.latency = time.Since(r.start)
+		var next *redirectHop
+		if r.outcome == record.OutcomeRedirect {
+			var why error
+			if next, why = a.redirects.next(resp, hop); why != nil {
+				r.err = "HTTP " + strconv.Itoa(r.status) + " redirect " + why.Error()
+			} else {
+				r.err = "HTTP " + strconv.Itoa(r.status) + " redirect followed"
+			}
+		}
+		r.err = a.redact.clip(r.err)
+		a.record(&r, n, st, sink)
+		if next == nil {
+			r.bytesIn += hopBytes
+			return r, resp
+		}
+		hopBytes += r.bytesIn
+		hop = next
+	}
+}
+
+// record sends attempt n's result to sink, when there is one.
+func (a *chatAttempt) record(r *chatResult, n int, st *policy.Step, sink Sink) {
 	if sink != nil {
 		var seq uint64
 		var step int
@@ -148,13 +176,12 @@ func (a *chatAttempt) attempt(parent context.Context, tmpl *http.Request, body [
 	}
 	// The sink has recorded the gaps; a copy of r must not hold them.
 	r.stream.release()
-	return r, resp
 }
 
 // exchange does the HTTP work of an attempt, filling r. It returns the
 // response (its body drained and closed) when r's outcome is ok or the
 // class of its HTTP status, else nil.
-func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body []byte, st *policy.Step, n int, r *chatResult) *http.Response {
+func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body []byte, st *policy.Step, n int, hop *redirectHop, r *chatResult) *http.Response {
 	actx, cancel := context.WithTimeout(parent, st.AttemptTimeout(a.timeout))
 	defer cancel()
 	var w *streamWatch
@@ -166,7 +193,7 @@ func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body 
 		defer cancelCause(nil)
 	}
 
-	out, err := a.request(actx, tmpl, body, st, n)
+	out, err := a.request(actx, tmpl, body, st, n, hop)
 	if err != nil {
 		r.outcome, r.err = record.OutcomeProtocol, err.Error()
 		return nil
@@ -185,7 +212,7 @@ func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body 
 		r.outcome = classifyStatus(resp.StatusCode)
 		r.err = a.ep.dialect.errorText(resp, cb)
 		if r.outcome == record.OutcomeProtocol {
-			return nil // a 1xx/3xx left over: no answer to act on
+			return nil // a 1xx left over: no answer to act on
 		}
 		return resp
 	}
@@ -199,6 +226,9 @@ func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body 
 	r.msg, r.finish, r.usage = got.msg, got.finish, got.usage
 	r.stream, r.ttft = got.stream, got.stream.ttft()
 	r.outcome, r.err, r.broken = got.outcome, got.err, got.broken
+	if r.outcome == record.OutcomeOK {
+		checkUsage(r)
+	}
 	if r.outcome != record.OutcomeOK {
 		return nil
 	}
@@ -215,7 +245,7 @@ func (a *chatAttempt) callLimit() int {
 }
 
 // request builds the HTTP request of attempt n (see attempt).
-func (a *chatAttempt) request(actx context.Context, tmpl *http.Request, body []byte, st *policy.Step, n int) (*http.Request, error) {
+func (a *chatAttempt) request(actx context.Context, tmpl *http.Request, body []byte, st *policy.Step, n int, hop *redirectHop) (*http.Request, error) {
 	if tmpl == nil {
 		out, err := http.NewRequestWithContext(actx, http.MethodPost, a.ep.url, bytes.NewReader(body))
 		if err != nil {
@@ -225,6 +255,9 @@ func (a *chatAttempt) request(actx context.Context, tmpl *http.Request, body []b
 		out.Header["Accept"] = a.ep.accept()
 		a.ep.setHeaders(out.Header)
 		attemptTags(out.Header, st, n)
+		if hop != nil {
+			hop.apply(out)
+		}
 		return out, nil
 	}
 	out := tmpl.WithContext(actx)
@@ -239,6 +272,9 @@ func (a *chatAttempt) request(actx context.Context, tmpl *http.Request, body []b
 			return nil, fmt.Errorf("request body: %w", err)
 		}
 		out.Body = b
+	}
+	if hop != nil {
+		hop.apply(out)
 	}
 	return out, nil
 }

@@ -28,9 +28,11 @@ import (
 // dropped. A whole body, streamed or not, is bounded by
 // client.limits.max_response_bytes (countingBody).
 const (
-	drainLimit     = 64 << 10
-	maxSSELine     = 16 << 20
-	maxErrorDetail = 200
+	drainLimit = 64 << 10
+	maxSSELine = 16 << 20
+	// maxErrorDetail bounds a target's text quoted in an error before it
+	// is redacted; redactor.clip cuts it to its final length after.
+	maxErrorDetail = maxRawDetail
 )
 
 // Header values shared by every request. They are assigned into the header
@@ -284,7 +286,7 @@ func (c *chatClient) result(ctx context.Context, resp *http.Response, err error)
 		if errors.As(err, &ae) {
 			return ae.res
 		}
-		r := chatResult{outcome: policy.OutcomeOf(nil, err), err: c.redact.redact(err.Error())}
+		r := chatResult{outcome: policy.OutcomeOf(nil, err), err: c.redact.clip(err.Error())}
 		if o := policy.StopOutcome(ctx); o != "" {
 			r.outcome = o
 		}
@@ -320,7 +322,7 @@ func readJSONBody(ctx, actx context.Context, body io.Reader, v any, r *chatResul
 		return buf, false
 	}
 	if err := json.Unmarshal(buf.Bytes(), v); err != nil {
-		r.outcome, r.err = record.OutcomeProtocol, "decoding response: "+err.Error()+": "+snippet(buf.Bytes())
+		r.outcome, r.err = decodeOutcome(err), "decoding response: "+err.Error()+": "+snippet(buf.Bytes())
 		return buf, false
 	}
 	return buf, true
@@ -415,7 +417,7 @@ func readChatStream(ctx, actx context.Context, body io.Reader, r *chatResult, w 
 		}
 		var ch streamChunk
 		if err := json.Unmarshal(data, &ch); err != nil {
-			r.outcome, r.err = record.OutcomeProtocol, "decoding stream chunk: "+err.Error()+": "+snippet(data)
+			r.outcome, r.err = decodeOutcome(err), "decoding stream chunk: "+err.Error()+": "+snippet(data)
 			return
 		}
 		if ch.Error != nil {

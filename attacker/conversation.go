@@ -213,7 +213,7 @@ func (c *conversation) runTool(turn, step int, tc *openaichat.ToolCall) (string,
 		Outcome:      outcome,
 	})
 	if outcome != record.OutcomeOK {
-		c.spoil(outcome, fmt.Sprintf("turn %d, tool %s: %s", turn+1, name, j.redact.redact(errText)))
+		c.spoil(outcome, j.redact.clip(fmt.Sprintf("turn %d, tool %s: %s", turn+1, name, errText)))
 	}
 	return content, outcome != record.OutcomeOK
 }
@@ -299,6 +299,6 @@ func (c *conversation) result() JobResult {
 	case c.spoiled != "":
 		r.Outcome, r.Err = c.spoiled, c.spoilErr
 	}
-	r.Err = c.j.redact.redact(r.Err)
+	r.Err = c.j.redact.clip(r.Err)
 	return r
 }

@@ -164,3 +164,31 @@ func TestRedactor(t *testing.T) {
 		t.Fatal("redact changed clean text")
 	}
 }
+
+// TestRedactorCatchesPartsOfKeys: a key cut short, or echoed in part, is
+// redacted from its 8th character on; a shorter start of it is left, as
+// it says nothing a key's fixed prefix does not. Cutting after redacting
+// leaves no part of the key at the cut.
+func TestRedactorCatchesPartsOfKeys(t *testing.T) {
+	const key = "sk-proj-ABCDEFGHIJKLMNOP"
+	r := newRedactor(key)
+	for in, want := range map[string]string{
+		"bad key " + key + "!":          "bad key [REDACTED]!",
+		"cut " + key[:19]:               "cut [REDACTED]",
+		"echo " + key[:8] + "XYZ":       "echo [REDACTED]XYZ",
+		"twice " + key + key[:10] + ".": "twice [REDACTED][REDACTED].",
+		"short " + key[:7]:              "short " + key[:7],
+		"BEARER tok.en and bearer x":    "BEARER [REDACTED] and bearer [REDACTED]",
+	} {
+		if got := r.redact(in); got != want {
+			t.Errorf("redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+	long := strings.Repeat("x", maxErrorText-5) + key
+	if got := r.clip(long); strings.Contains(got, key[:8]) || len(got) > maxErrorText+len("…") {
+		t.Errorf("clip left part of the key or too much: %q", got[len(got)-20:])
+	}
+	if got := newRedactor("abc").redact("xabcx"); got != "x[REDACTED]x" {
+		t.Errorf("short key: %q", got)
+	}
+}

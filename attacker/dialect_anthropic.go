@@ -292,6 +292,9 @@ func anthropicFinish(stop string) string {
 // with the cache reads and writes, the cached part the cache reads, as
 // OpenAI counts them.
 func anthropicUsage(u *anthropic.Usage) openaichat.Usage {
+	if !plausibleTokens(u.InputTokens, u.CacheCreationInputTokens, u.CacheReadInputTokens, u.OutputTokens) {
+		return implausibleUsage()
+	}
 	out := openaichat.Usage{PromptTokens: u.Prompt(), CompletionTokens: u.OutputTokens}
 	out.TotalTokens = out.PromptTokens + out.CompletionTokens
 	if u.CacheReadInputTokens > 0 {
@@ -346,7 +349,7 @@ func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, st
 		}
 		var ev anthropic.StreamEvent
 		if err := json.Unmarshal(data, &ev); err != nil {
-			r.outcome, r.err = record.OutcomeProtocol, "decoding stream event: "+err.Error()+": "+snippet(data)
+			r.outcome, r.err = decodeOutcome(err), "decoding stream event: "+err.Error()+": "+snippet(data)
 			return
 		}
 		block := func() *anthropicBlock {

@@ -264,13 +264,17 @@ func (a *geminiAnswer) add(resp *gemini.Response) bool {
 func (a *geminiAnswer) result(r *chatResult) {
 	if a.usage != nil {
 		u := a.usage
-		r.usage = openaichat.Usage{
-			PromptTokens:     u.PromptTokenCount,
-			CompletionTokens: u.CandidatesTokenCount + u.ThoughtsTokenCount,
-		}
-		r.usage.TotalTokens = r.usage.PromptTokens + r.usage.CompletionTokens
-		if u.CachedContentTokenCount > 0 {
-			r.usage.PromptTokensDetails = &openaichat.PromptTokensDetails{CachedTokens: u.CachedContentTokenCount}
+		if !plausibleTokens(u.PromptTokenCount, u.CandidatesTokenCount, u.ThoughtsTokenCount, u.CachedContentTokenCount) {
+			r.usage = implausibleUsage()
+		} else {
+			r.usage = openaichat.Usage{
+				PromptTokens:     u.PromptTokenCount,
+				CompletionTokens: u.CandidatesTokenCount + u.ThoughtsTokenCount,
+			}
+			r.usage.TotalTokens = r.usage.PromptTokens + r.usage.CompletionTokens
+			if u.CachedContentTokenCount > 0 {
+				r.usage.PromptTokensDetails = &openaichat.PromptTokensDetails{CachedTokens: u.CachedContentTokenCount}
+			}
 		}
 	}
 	if a.finish == "" {
@@ -351,7 +355,7 @@ func (geminiDialect) readStream(ctx, actx context.Context, body io.Reader, start
 		}
 		var resp gemini.Response
 		if err := json.Unmarshal(data, &resp); err != nil {
-			r.outcome, r.err = record.OutcomeProtocol, "decoding stream event: "+err.Error()+": "+snippet(data)
+			r.outcome, r.err = decodeOutcome(err), "decoding stream event: "+err.Error()+": "+snippet(data)
 			return
 		}
 		if e := resp.Error; e != nil {

@@ -36,6 +36,8 @@ func newJob(sc *scenarios.Scenario, cfg jobConfig) (Job, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = http.DefaultClient
 	}
+	// Redirects are the attempts' to follow, hop by hop, or not at all.
+	cfg.HTTPClient = noRedirects(cfg.HTTPClient)
 	if cfg.Getenv == nil {
 		cfg.Getenv = os.Getenv
 	}
@@ -56,6 +58,7 @@ func newMCPDirect(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duration) 
 		return nil, fmt.Errorf("mcp_direct: %w", err)
 	}
 	client := newMCPClient(cfg.HTTPClient, d.Server, url, timeout, newRedactor())
+	client.redirects = redirects{max: sc.Client.FollowRedirects, allowRemote: cfg.AllowRemote}
 	client.retry, client.seed, client.maxBytes = toolRetryFactory(sc)(), uint64(sc.Seed), sc.Client.Limits.MaxResponseBytes
 	j, err := newMCPDirectJob(d, sc.Seed, client)
 	if err != nil {
@@ -153,16 +156,17 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 		}
 		endpoints[n] = ep
 		attempts[n] = &chatAttempt{
-			hc:       cfg.HTTPClient,
-			ep:       ep,
-			key:      record.AttemptModelKey(n, r.p.Model),
-			timeout:  timeout,
-			maxBytes: limits.MaxResponseBytes,
-			maxCalls: limits.MaxToolCalls,
-			ttft:     sc.Client.Stream.TTFT.D(),
-			idle:     sc.Client.Stream.Idle.D(),
-			total:    sc.Client.Stream.Total.D(),
-			redact:   rd,
+			hc:        cfg.HTTPClient,
+			ep:        ep,
+			key:       record.AttemptModelKey(n, r.p.Model),
+			timeout:   timeout,
+			maxBytes:  limits.MaxResponseBytes,
+			maxCalls:  limits.MaxToolCalls,
+			ttft:      sc.Client.Stream.TTFT.D(),
+			idle:      sc.Client.Stream.Idle.D(),
+			total:     sc.Client.Stream.Total.D(),
+			redact:    rd,
+			redirects: redirects{max: sc.Client.FollowRedirects, allowRemote: cfg.AllowRemote},
 		}
 		if n != name {
 			others[n] = ep
@@ -193,6 +197,7 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 			}
 			c := newMCPClient(cfg.HTTPClient, server, url, timeout, rd)
 			c.retry, c.seed, c.maxBytes = toolRetry(), uint64(sc.Seed), limits.MaxResponseBytes
+			c.redirects = redirects{max: sc.Client.FollowRedirects, allowRemote: cfg.AllowRemote}
 			ct = &convTool{client: c, pool: newSessionPool(c)}
 			clients[server] = ct
 		}

@@ -65,6 +65,8 @@ type mcpClient struct {
 	// maxBytes bounds a response body (client.limits.max_response_bytes;
 	// 0 is the default).
 	maxBytes int64
+	// redirects is client.follow_redirects: POSTs follow them hop by hop.
+	redirects redirects
 
 	// Attempt keys of the handshake and of session teardown. The
 	// initialized notification is its own HTTP exchange, so it is its own
@@ -122,6 +124,17 @@ type mcpExchange struct {
 	firstProgress time.Duration
 	// schema measures the tool list of an ok tools/list.
 	schema *record.ToolsSchema
+	// hops are the redirects followed before the answer (see
+	// client.follow_redirects), each recorded as an attempt of its own.
+	hops []mcpHop
+}
+
+// mcpHop is one redirect an MCP request followed.
+type mcpHop struct {
+	start   time.Time
+	latency time.Duration
+	status  int
+	bytesIn int64
 }
 
 // mcpOutcome sums what a sequence of exchanges (a handshake, a handshake
@@ -266,7 +279,7 @@ func (c *mcpClient) call(ctx context.Context, sess *mcpSession, seq uint64, step
 	if c.retry == nil {
 		attempt()
 	} else if err := c.retry.Do(ctx, attempt); err != nil {
-		call.outcome, call.err = policy.OutcomeOf(nil, err), c.redact.redact(err.Error())
+		call.outcome, call.err = policy.OutcomeOf(nil, err), c.redact.clip(err.Error())
 	}
 	call.bytesIn = bytesIn
 	return call
@@ -472,7 +485,7 @@ func (c *mcpClient) close(ctx context.Context, sess *mcpSession, seq uint64, ste
 			ex.bytesIn = cb.drainClose(true)
 		}
 	}
-	ex.err = c.redact.redact(ex.err)
+	ex.err = c.redact.clip(ex.err)
 	if sink != nil {
 		c.record(sink, seq, step, record.KindSession, c.deleteKey, start, &ex)
 	}
@@ -486,24 +499,20 @@ func (c *mcpClient) record(sink Sink, seq uint64, step int, kind, key string, st
 
 // recordAttempt sends exchange n of a step to sink.
 func (c *mcpClient) recordAttempt(sink Sink, seq uint64, step int, kind, key string, n int, start time.Time, ex *mcpExchange) {
-	ex.err = c.redact.redact(ex.err)
-	sink.Attempt(&record.Attempt{
-		Conversation:    seq,
-		Step:            step,
-		Kind:            kind,
-		Key:             key,
-		Attempt:         n,
-		Start:           start,
-		LatencyUS:       time.Since(start).Microseconds(),
-		Status:          ex.status,
-		Outcome:         ex.outcome,
-		Error:           ex.err,
-		BytesIn:         ex.bytesIn,
-		RPCCode:         ex.rpcCode,
-		Progress:        ex.progress,
-		FirstProgressUS: ex.firstProgress.Microseconds(),
-		ToolsSchema:     ex.schema,
-	})
+	ex.err = c.redact.clip(ex.err)
+	base := record.Attempt{Conversation: seq, Step: step, Kind: kind, Key: key, Attempt: n}
+	for _, h := range ex.hops {
+		hop := base
+		hop.Start, hop.LatencyUS, hop.Status, hop.BytesIn = h.start, h.latency.Microseconds(), h.status, h.bytesIn
+		hop.Outcome, hop.Error = record.OutcomeRedirect, "HTTP "+strconv.Itoa(h.status)+" redirect followed"
+		sink.Attempt(&hop)
+		start = h.start.Add(h.latency)
+	}
+	a := base
+	a.Start, a.LatencyUS, a.Status, a.BytesIn = start, time.Since(start).Microseconds(), ex.status, ex.bytesIn
+	a.Outcome, a.Error, a.RPCCode = ex.outcome, ex.err, ex.rpcCode
+	a.Progress, a.FirstProgressUS, a.ToolsSchema = ex.progress, ex.firstProgress.Microseconds(), ex.schema
+	sink.Attempt(&a)
 }
 
 // rpc POSTs a JSON-RPC request sent at start and returns the result of
@@ -551,29 +560,53 @@ func (c *mcpClient) post(ctx context.Context, sess *mcpSession, tags callTags, b
 	}
 	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.url, bytes.NewReader(body))
-	if err != nil {
-		ex.outcome, ex.err = record.OutcomeProtocol, fmt.Sprintf("building request: %v", err)
-		return nil
-	}
-	req.Header["Content-Type"] = hdrJSON
-	req.Header["Accept"] = hdrAcceptMCP
-	if sess != nil {
-		if sess.id != nil {
-			req.Header[hdrSessionID] = sess.id
+	var (
+		hop    *redirectHop
+		resp   *http.Response
+		notHop error
+	)
+	for {
+		hopStart := time.Now()
+		req, err := http.NewRequestWithContext(actx, http.MethodPost, c.url, bytes.NewReader(body))
+		if err != nil {
+			ex.outcome, ex.err = record.OutcomeProtocol, fmt.Sprintf("building request: %v", err)
+			return nil
 		}
-		req.Header[hdrProtocolVersion] = sess.version
-	}
-	attemptTags(req.Header, tags.st, tags.attempt)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		ex.outcome, ex.err = classifyTransportErr(ctx, actx, err), err.Error()
-		return nil
+		req.Header["Content-Type"] = hdrJSON
+		req.Header["Accept"] = hdrAcceptMCP
+		if sess != nil {
+			if sess.id != nil {
+				req.Header[hdrSessionID] = sess.id
+			}
+			req.Header[hdrProtocolVersion] = sess.version
+		}
+		attemptTags(req.Header, tags.st, tags.attempt)
+		if hop != nil {
+			hop.apply(req)
+		}
+		if resp, err = c.http.Do(req); err != nil {
+			ex.outcome, ex.err = classifyTransportErr(ctx, actx, err), err.Error()
+			return nil
+		}
+		if resp.StatusCode < 300 || resp.StatusCode > 399 {
+			break
+		}
+		next, why := c.redirects.next(resp, hop)
+		if why != nil {
+			notHop = why
+			break
+		}
+		n := (&countingBody{r: resp.Body}).drainClose(true)
+		ex.hops = append(ex.hops, mcpHop{start: hopStart, latency: time.Since(hopStart), status: resp.StatusCode, bytesIn: n})
+		hop = next
 	}
 	cb := &countingBody{r: resp.Body, limit: c.maxBytes}
 	defer func() { ex.bytesIn = cb.drainClose(!ex.broken) }()
 	ex.status = resp.StatusCode
 	switch {
+	case notHop != nil:
+		ex.outcome = record.OutcomeRedirect
+		ex.err = "HTTP " + strconv.Itoa(resp.StatusCode) + " redirect " + notHop.Error()
 	case resp.StatusCode == http.StatusNotFound && sess != nil && sess.id != nil:
 		// The server forgot the session (restart, idle timeout): this
 		// call is lost, and the next one must start a new session.

@@ -154,7 +154,7 @@ func (j *mcpDirectJob) Do(ctx context.Context, seq uint64, slot int, sink Sink) 
 	if res.Outcome == record.OutcomeOK {
 		res.Err = ""
 	}
-	res.Err = j.client.redact.redact(res.Err)
+	res.Err = j.client.redact.clip(res.Err)
 	return res
 }
 

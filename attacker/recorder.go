@@ -35,6 +35,12 @@ const droppedError = record.OutcomeDropped + ": max_in_flight reached"
 type Recorder struct {
 	dir string
 
+	// redact removes the run's keys from every key and error text a
+	// record carries: a target names tools and writes error texts, and
+	// both become histogram tags, file names and report lines. Nil for a
+	// recorder built outside Run, which has no keys to hide.
+	redact *redactor
+
 	meta record.Run // fixed fields of run.json
 
 	hists histograms
@@ -138,6 +144,9 @@ func NewRecorder(dir string, run record.Run) (*Recorder, error) {
 
 // Attempt implements Sink.
 func (r *Recorder) Attempt(a *record.Attempt) {
+	if r.redact != nil {
+		a.Key, a.Error = r.redact.redact(a.Key), r.redact.clip(a.Error)
+	}
 	line := getLine()
 	// An Attempt always encodes; a failure here would be a bug in record.
 	_ = line.enc.Encode(a)
@@ -153,13 +162,15 @@ func (r *Recorder) Attempt(a *record.Attempt) {
 		r.c.stepAttempts.Add(1)
 	}
 	r.c.attemptOutcomes.add(a.Outcome)
-	if a.PromptTokens != 0 {
+	// The attempts classify implausible usage as bad_usage and zero it;
+	// the counters take no count outside the range whatever sends it.
+	if a.PromptTokens > 0 && a.PromptTokens <= record.MaxReportedTokens {
 		r.c.prompt.Add(int64(a.PromptTokens))
 	}
-	if a.CompletionTokens != 0 {
+	if a.CompletionTokens > 0 && a.CompletionTokens <= record.MaxReportedTokens {
 		r.c.completion.Add(int64(a.CompletionTokens))
 	}
-	if a.CachedTokens != 0 {
+	if a.CachedTokens > 0 && a.CachedTokens <= record.MaxReportedTokens {
 		r.c.cached.Add(int64(a.CachedTokens))
 	}
 	if a.OutputEvents > 0 {
@@ -190,6 +201,9 @@ func (r *Recorder) stream(a *record.Attempt) {
 
 // Step implements Sink.
 func (r *Recorder) Step(s StepRecord) {
+	if r.redact != nil {
+		s.Key = r.redact.redact(s.Key)
+	}
 	r.hists.pair(record.LevelStep, s.Key).record(s.Outcome == record.OutcomeOK, s.Latency.Microseconds())
 	if s.TTFT > 0 {
 		// A step that failed after its first token (a stream cut short)
@@ -225,6 +239,9 @@ func (r *Recorder) Event(e *record.Event) {
 	case record.EventCacheMiss:
 		r.c.cacheMisses.Add(1)
 		return
+	}
+	if r.redact != nil {
+		e.Key = r.redact.redact(e.Key)
 	}
 	line := getLine()
 	_ = line.enc.Encode(e)
@@ -288,7 +305,7 @@ func (r *Recorder) conversation(seq uint64, intended, start, end time.Time, res 
 	if !ok {
 		result.Error = res.Outcome
 		if res.Err != "" {
-			result.Error += ": " + res.Err
+			result.Error += ": " + r.redact.clip(res.Err)
 		}
 		// vegeta counts success by status code alone, so a conversation
 		// that failed after a 2xx (a tool error, a bad stream) would be a

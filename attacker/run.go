@@ -163,6 +163,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	if err != nil {
 		return nil, err
 	}
+	rec.redact = runRedactor(sc, o.getenv)
 	mon := &monitor{
 		rec:      rec,
 		pacer:    pacer,
@@ -194,6 +195,19 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 		return run, fmt.Errorf("recording run: %w", err)
 	}
 	return run, nil
+}
+
+// runRedactor returns the redactor of every key the scenario's providers
+// resolve to, used or not: the recorder's last guard does not depend on
+// which job reads which key.
+func runRedactor(sc *scenarios.Scenario, getenv func(string) string) *redactor {
+	var keys []string
+	for _, p := range sc.Providers {
+		if k, err := resolveKey(p, getenv); err == nil {
+			keys = append(keys, k)
+		}
+	}
+	return newRedactor(keys...)
 }
 
 // writeScenario writes the resolved scenario, with the seed that was used.

@@ -50,7 +50,19 @@ const (
 	// OutcomeBreakerOpen: a circuit breaker refused the request; no HTTP
 	// attempt was made.
 	OutcomeBreakerOpen = "breaker_open"
+	// OutcomeRedirect: the target answered 3xx and the redirect was not
+	// followed (client.follow_redirects), or was one hop of those followed.
+	OutcomeRedirect = "redirect"
+	// OutcomeBadUsage: the answer reported token counts that cannot be
+	// true (negative, not integers, or above MaxReportedTokens); none of
+	// them is counted.
+	OutcomeBadUsage = "bad_usage"
 )
+
+// MaxReportedTokens is the most tokens of one kind (prompt, completion,
+// cached) that one answer may report: no model reads or writes a billion
+// tokens in one request, and sums of counts below it cannot overflow.
+const MaxReportedTokens = 1_000_000_000
 
 // Step kinds.
 const (

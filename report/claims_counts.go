@@ -52,7 +52,7 @@ func (c *claimCounts) add(at *record.Attempt) {
 	switch at.Outcome {
 	case record.OutcomeOK, record.Outcome429, record.Outcome4xx:
 		c.count(at.Key).Answered++
-	case record.Outcome5xx, record.OutcomeTimeout, record.OutcomeConnection, record.OutcomeProtocol:
+	case record.Outcome5xx, record.OutcomeTimeout, record.OutcomeConnection, record.OutcomeProtocol, record.OutcomeBadUsage:
 		c.count(at.Key).Down++
 	default:
 		// Canceled (the run stopped, or a hedge won) and breaker_open (no
@@ -67,7 +67,7 @@ func (c *claimCounts) add(at *record.Attempt) {
 		c.usage[key] = b
 	}
 	i := at.Conversation % costBuckets
-	b[i] = b[i].Add(pricing.Usage{Prompt: int64(at.PromptTokens), Cached: int64(at.CachedTokens), Completion: int64(at.CompletionTokens)})
+	b[i] = b[i].Add(pricing.Usage{Prompt: reportedTokens(at.PromptTokens), Cached: reportedTokens(at.CachedTokens), Completion: reportedTokens(at.CompletionTokens)})
 }
 
 func (c *claimCounts) count(key string) *answered {

@@ -44,7 +44,7 @@ func (m modelUsage) add(a *record.Attempt) {
 		acc = &usageAcc{}
 		m[key] = acc
 	}
-	u := pricing.Usage{Prompt: int64(a.PromptTokens), Cached: int64(a.CachedTokens), Completion: int64(a.CompletionTokens)}
+	u := pricing.Usage{Prompt: reportedTokens(a.PromptTokens), Cached: reportedTokens(a.CachedTokens), Completion: reportedTokens(a.CompletionTokens)}
 	acc.attempts++
 	acc.usage = acc.usage.Add(u)
 	// Retries only follow failures, so a failed attempt's usage is what
@@ -53,6 +53,13 @@ func (m modelUsage) add(a *record.Attempt) {
 		acc.retry = acc.retry.Add(u)
 	}
 }
+
+// reportedTokens is a count of attempts.jsonl as pricing takes it: from 0
+// to record.MaxReportedTokens. The attacker classifies answers outside that
+// range as bad_usage and records no tokens for them; a run folder written
+// otherwise (an older mcpload, a hand-edited file) must still not price a
+// run below 0.
+func reportedTokens(n int) int64 { return int64(min(max(n, 0), record.MaxReportedTokens)) }
 
 // PriceRun prices the model attempts of the run in dir with cat and
 // returns the cost section of its summary s. A summary from Summarize

@@ -14,6 +14,12 @@ type Client struct {
 	// Stream bounds streamed responses, which a timeout that stops at the
 	// response headers does not.
 	Stream StreamTimeouts `yaml:"stream,omitempty"`
+	// FollowRedirects is how many redirects (3xx with a Location) one
+	// request may follow, up to MaxFollowRedirects. 0, the default,
+	// follows none: a 3xx is then the attempt's outcome, redirect. Each
+	// hop is an attempt, is refused off loopback without --allow-remote,
+	// and loses the key headers when it changes host (docs/secrets.md).
+	FollowRedirects int `yaml:"follow_redirects,omitempty"`
 	// Limits bound what a target can make the run hold (limits.go).
 	Limits ClientLimits `yaml:"limits,omitempty"`
 
@@ -87,6 +93,8 @@ const (
 	OnProtocol        = "protocol"
 	OnBreakerOpen     = "breaker_open"
 	OnBudgetExhausted = "budget_exhausted"
+	OnRedirect        = "redirect"
+	OnBadUsage        = "bad_usage"
 )
 
 // Retry presets.

@@ -9,11 +9,14 @@ import (
 const (
 	MaxRetryAttempts = 100
 	MaxHedges        = 5
+	// MaxFollowRedirects bounds client.follow_redirects: a redirect loop
+	// costs an attempt per hop.
+	MaxFollowRedirects = 10
 )
 
 // attemptOutcomes are the outcome classes a retry or a breaker can act on.
 func attemptOutcomes() []string {
-	return []string{OnTimeout, On429, On5xx, On4xx, OnConnection, OnProtocol}
+	return []string{OnTimeout, On429, On5xx, On4xx, OnConnection, OnProtocol, OnRedirect, OnBadUsage}
 }
 
 // fallbackOutcomes are those a fallback step can act on: a failed attempt's,
@@ -34,6 +37,9 @@ func (v *validator) present(path string) bool {
 func (v *validator) client(s *Scenario, path string, c *Client, primary string) {
 	if c.Timeout <= 0 {
 		v.errorf(field(path, "timeout"), "must be greater than 0")
+	}
+	if c.FollowRedirects < 0 || c.FollowRedirects > MaxFollowRedirects {
+		v.errorf(field(path, "follow_redirects"), "must be from 0 to %d (0 follows none), got %d", MaxFollowRedirects, c.FollowRedirects)
 	}
 	if c.ConversationTimeout < 0 {
 		v.errorf(field(path, "conversation_timeout"), "must not be negative (0 means none)")

@@ -66,8 +66,10 @@ func StatusOutcome(code int) string {
 		return record.Outcome5xx
 	case code >= 400:
 		return record.Outcome4xx
+	case code >= 300:
+		return record.OutcomeRedirect
 	default:
-		return record.OutcomeProtocol // 1xx/3xx left over: not an answer
+		return record.OutcomeProtocol // 1xx left over: not an answer
 	}
 }
 
@@ -143,6 +145,8 @@ var outcomeBits = map[string]outcomeSet{
 	scenarios.OnBreakerOpen:     1 << 6,
 	scenarios.OnBudgetExhausted: 1 << 7,
 	record.OutcomeToolError:     1 << 8,
+	record.OutcomeRedirect:      1 << 9,
+	record.OutcomeBadUsage:      1 << 10,
 }
 
 // newOutcomeSet builds the set of outcomes in list; unknown names are

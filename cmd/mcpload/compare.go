@@ -1,29 +1,49 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/spf13/cobra"
+
+	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report"
 )
 
-func compareCmd(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("compare", "compare BASE NEW [--tolerance 10%] [--rate-tolerance 0.5] [--format text|markdown|json]", stderr)
-	tolerance := fs.String("tolerance", "10%", "how much a latency percentile or the cost per successful conversation may rise before it counts as a regression")
-	rateTolerance := fs.String("rate-tolerance", "0.5", "how many percentage points the success rate may fall before it counts as a regression")
-	format := fs.String("format", "text", "output: text, markdown (for a pull-request comment) or json")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+type compareFlags struct {
+	tolerance, rateTolerance, format string
+}
+
+func newCompareCmd(stdout, _ io.Writer) *cobra.Command {
+	var f compareFlags
+	c := &cobra.Command{
+		Use:               "compare BASE NEW",
+		Short:             "Compare two runs; exit 3 on a regression beyond noise, or when NEW failed a threshold",
+		Example:           `  mcpload compare results/main results/pr --format markdown >> "$GITHUB_STEP_SUMMARY"`,
+		Args:              args(2, 2, "two run folders, BASE and NEW"),
+		ValidArgsFunction: completeDirs,
+		RunE: func(_ *cobra.Command, a []string) error {
+			return compare(a, f, stdout)
+		},
 	}
-	if len(pos) != 2 {
-		fs.Usage()
-		return invalid(errors.New("compare takes two run folders: BASE and NEW"))
-	}
+	fs := c.Flags()
+	fs.StringVar(&f.tolerance, "tolerance", "10%", "how much a latency percentile or the cost per successful conversation may rise before it counts as a regression")
+	fs.StringVar(&f.rateTolerance, "rate-tolerance", "0.5", "how many percentage points the success rate may fall before it counts as a regression")
+	fs.StringVar(&f.format, "format", "text", "output: text, markdown (for a pull-request comment) or json")
+	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "markdown", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	return c
+}
+
+func compare(pos []string, f compareFlags, stdout io.Writer) error {
+	tolerance, rateTolerance, format := &f.tolerance, &f.rateTolerance, &f.format
+	var err error
 	o := report.DefaultRegressionOptions
 	if o.Tolerance, err = parseTolerance(*tolerance); err != nil {
 		return invalid(fmt.Errorf("--tolerance: %w", err))
@@ -57,7 +77,22 @@ func compareCmd(args []string, stdout, stderr io.Writer) error {
 	if len(cmp.Regressions) > 0 {
 		return &exitError{exitThresholds, errors.New(cmp.Summary())}
 	}
-	return nil
+	return newThresholdsVerdict(pos[1])
+}
+
+// newThresholdsVerdict gates on the thresholds the NEW run's summary.json
+// judged: a comparison without a regression still fails when NEW failed
+// its own gates. A policy-comparison folder has no summary of its own.
+func newThresholdsVerdict(dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, record.SummaryFile))
+	if err != nil {
+		return nil
+	}
+	var s report.Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("%s: %w", record.SummaryFile, err)
+	}
+	return thresholdsVerdict(&s, dir)
 }
 
 // parseTolerance reads a relative tolerance written as a percentage, "5%"

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
 	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/mcpload/mcpload/report"
 	"github.com/mcpload/mcpload/report/pricing"
@@ -16,26 +19,50 @@ import (
 // noBaseline is the --baseline value that turns the comparison off.
 const noBaseline = "none"
 
-func costCmd(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("cost", "cost DIR [--catalog C] [--baseline C|none] [--volume N | --tokens N] [--hours H] [--hourly-rate USD]", stderr)
-	catalog := fs.String("catalog", "", "price catalog: a YAML or LiteLLM JSON file, or an embedded name ("+pricing.DefaultName+", "+pricing.RelayName+"); default the scenario's cost.catalog")
-	baseline := fs.String("baseline", "", "catalog to compare with, or "+noBaseline+"; default the scenario's cost.baseline, else "+pricing.DefaultName+" when the catalog is another")
-	volume := fs.String("volume", "", "project to this many conversations a month, as in 2M or 2M/month (overrides cost.monthly)")
-	tokens := fs.String("tokens", "", "project to this many model tokens (prompt + completion) a month, as in 500M (overrides cost.monthly)")
-	hours := fs.Float64("hours", 0, "implementation hours of the switch, for payback (overrides cost.switch)")
-	rate := fs.Float64("hourly-rate", 0, "USD per implementation hour (overrides cost.switch)")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return invalid(errors.New("cost takes exactly one run folder"))
-	}
-	dir := pos[0]
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+// costFlags are cost's overrides of the scenario's cost: section.
+type costFlags struct {
+	catalog, baseline, volume, tokens, format string
+	hours, rate                               float64
+}
 
+func newCostCmd(stdout, _ io.Writer) *cobra.Command {
+	var f costFlags
+	c := &cobra.Command{
+		Use:   "cost DIR",
+		Short: "Price a run, project it per month, and compare models",
+		Example: `  mcpload cost results/quickstart-20261205T010203Z --volume 2M
+  mcpload cost results/run --catalog litellm.json --format json`,
+		Args:              args(1, 1, "exactly one run folder"),
+		ValidArgsFunction: completeDirs,
+		RunE: func(cmd *cobra.Command, a []string) error {
+			set := map[string]bool{}
+			cmd.Flags().Visit(func(fl *pflag.Flag) { set[fl.Name] = true })
+			return cost(a[0], f, set, stdout)
+		},
+	}
+	fs := c.Flags()
+	fs.StringVar(&f.catalog, "catalog", "", "price catalog: a YAML or LiteLLM JSON file, or an embedded name ("+pricing.DefaultName+", "+pricing.RelayName+"); default the scenario's cost.catalog")
+	fs.StringVar(&f.baseline, "baseline", "", "catalog to compare with, or "+noBaseline+"; default the scenario's cost.baseline, else "+pricing.DefaultName+" when the catalog is another")
+	fs.StringVar(&f.volume, "volume", "", "project to this many conversations a month, as in 2M or 2M/month (overrides cost.monthly)")
+	fs.StringVar(&f.tokens, "tokens", "", "project to this many model tokens (prompt + completion) a month, as in 500M (overrides cost.monthly)")
+	fs.Float64Var(&f.hours, "hours", 0, "implementation hours of the switch, for payback (overrides cost.switch)")
+	fs.Float64Var(&f.rate, "hourly-rate", 0, "USD per implementation hour (overrides cost.switch)")
+	fs.StringVar(&f.format, "format", "text", "output: text or json")
+	_ = c.RegisterFlagCompletionFunc("catalog", completeCatalog)
+	_ = c.RegisterFlagCompletionFunc("baseline", completeCatalog)
+	_ = c.RegisterFlagCompletionFunc("format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	return c
+}
+
+// cost prices the run in dir; set holds the flags the command line set.
+func cost(dir string, f costFlags, set map[string]bool, stdout io.Writer) error {
+	catalog, baseline, volume, tokens, hours, rate := &f.catalog, &f.baseline, &f.volume, &f.tokens, &f.hours, &f.rate
+	if f.format != "text" && f.format != "json" {
+		return invalid(fmt.Errorf("--format: expected text or json, got %q", f.format))
+	}
+	if err := report.RunFolder(dir); err != nil {
+		return invalid(err)
+	}
 	sc, err := report.ReadScenario(dir)
 	if err != nil {
 		return err
@@ -64,8 +91,38 @@ func costCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if f.format == "json" {
+		return writeCostJSON(stdout, dir, s, o)
+	}
 	printCost(stdout, dir, s, o)
 	return nil
+}
+
+// costJSON is what cost --format json prints: summary.json's cost section,
+// and every what-if row, where summary.json keeps only the cheapest.
+type costJSON struct {
+	Run           string             `json:"run"`
+	Conversations uint64             `json:"conversations_started"`
+	OK            uint64             `json:"conversations_ok"`
+	Cost          *report.Cost       `json:"cost"`
+	WhatIf        []report.WhatIfRow `json:"what_if"`
+}
+
+func writeCostJSON(w io.Writer, dir string, s *report.Summary, o report.CostOptions) error {
+	out := costJSON{Run: dir, Conversations: s.Conversations.Started, OK: s.Conversations.OK, Cost: s.Cost}
+	if c := s.Cost; c != nil {
+		var scale float64
+		if c.Monthly != nil {
+			scale = c.Monthly.Scale
+		}
+		out.WhatIf = report.WhatIf(o.Catalog, c.Usage(), scale)
+	}
+	if out.WhatIf == nil {
+		out.WhatIf = []report.WhatIfRow{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
 }
 
 // overrideCost applies the flags that were set to the scenario's cost:

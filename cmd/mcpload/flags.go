@@ -1,38 +1,62 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
-	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/mcpload/mcpload/report/pricing"
+	"github.com/mcpload/mcpload/scenarios"
 )
 
-// parseArgs parses flags that may come before or after positional
-// arguments, as in `mcpload run quickstart --duration 3s`.
-func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, &exitError{exitPass, errors.New("")}
-			}
-			return nil, invalid(err)
+// durationValue is a time.Duration flag whose error says what a duration
+// looks like: a bare "10" is the usual mistake of a k6 or vegeta user.
+type durationValue time.Duration
+
+func (d *durationValue) Set(s string) error {
+	v, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		hint := "give a number and a unit, as in 30s, 2m or 1h30m"
+		if _, nerr := fmt.Sscanf(s, "%f", new(float64)); nerr == nil && !strings.ContainsAny(s, "hmsuµn") {
+			hint = fmt.Sprintf("a duration needs a unit: %ss or %sm?", s, s)
 		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
+		return fmt.Errorf("%q is not a duration; %s", s, hint)
 	}
+	*d = durationValue(v)
+	return nil
 }
 
-func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: mcpload %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
+func (d *durationValue) String() string {
+	if *d == 0 {
+		return "0s"
 	}
-	return fs
+	return time.Duration(*d).String()
+}
+
+func (*durationValue) Type() string { return "duration" }
+
+// durationVar defines a duration flag with the unit hint.
+func durationVar(fs *pflag.FlagSet, p *time.Duration, name, usage string) {
+	fs.Var((*durationValue)(p), name, usage)
+}
+
+// completeScenario offers the embedded scenarios and YAML files.
+func completeScenario(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if len(args) > 0 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return scenarios.Embedded(), cobra.ShellCompDirectiveDefault
+}
+
+// completeCatalog offers the embedded price catalogs and files.
+func completeCatalog(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return []cobra.Completion{pricing.DefaultName, pricing.RelayName}, cobra.ShellCompDirectiveDefault
+}
+
+// completeDirs completes run folders.
+func completeDirs(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return nil, cobra.ShellCompDirectiveFilterDirs
 }

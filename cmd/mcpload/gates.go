@@ -87,7 +87,9 @@ func (g *gates) check(elapsed time.Duration) string {
 	if s == nil {
 		return ""
 	}
-	if g.maxUSD > 0 && s.Cost != nil && s.Cost.TotalUSD >= g.maxUSD {
+	// Not "spent >= cap": a cost that is not a number must stop the run
+	// too, never wave it on.
+	if g.maxUSD > 0 && s.Cost != nil && !(s.Cost.TotalUSD < g.maxUSD) {
 		return fmt.Sprintf("%s$%.4f spent, budget.max_usd is $%g (after %s)", stopBudget, s.Cost.TotalUSD, g.maxUSD, elapsed.Round(time.Second))
 	}
 	for _, t := range g.abort {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/report"
 )
 
 func readRunJSON(t *testing.T, dir string) record.Run {
@@ -71,6 +72,21 @@ func TestAbortWaitsForDelay(t *testing.T) {
 
 // TestBudgetStopsTheRun caps the quickstart's spend far below what 60 s
 // of it costs: the run must stop itself, having spent at least the cap.
+// runToSpendCap runs the scenario at path into dir, with args, and fails
+// unless the run stopped itself at its spend cap (exit 1, status aborted).
+func runToSpendCap(t *testing.T, dir, path string, args ...string) (record.Run, *report.Summary) {
+	t.Helper()
+	code, _, stderr := mcpload(t, append([]string{"run", path, "--out", dir, "--progress", "off"}, args...)...)
+	if code != exitRuntime {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitRuntime, stderr)
+	}
+	run := readRunJSON(t, dir)
+	if run.Status != record.StatusAborted || !strings.HasPrefix(run.StopReason, stopBudget) {
+		t.Fatalf("run.json status %q, stop_reason %q; want aborted at the spend cap", run.Status, run.StopReason)
+	}
+	return run, readSummary(t, dir)
+}
+
 func TestBudgetStopsTheRun(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	path := quickstartWith(t, "success_rate >= 0%")
@@ -82,15 +98,7 @@ func TestBudgetStopsTheRun(t *testing.T) {
 	if err := os.WriteFile(path, append(b, []byte("budget:\n  max_usd: 0.002\n")...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr := mcpload(t, "run", path, "--duration", "60s", "--seed", "7", "--out", dir, "--progress", "off")
-	if code != exitRuntime {
-		t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitRuntime, stderr)
-	}
-	run := readRunJSON(t, dir)
-	if run.Status != record.StatusAborted || !strings.HasPrefix(run.StopReason, stopBudget) {
-		t.Fatalf("run.json status %q, stop_reason %q; want aborted at the spend cap", run.Status, run.StopReason)
-	}
-	s := readSummary(t, dir)
+	_, s := runToSpendCap(t, dir, path, "--duration", "60s", "--seed", "7")
 	if s.Cost == nil || s.Cost.TotalUSD < maxUSD {
 		t.Errorf("cost %+v: the run stopped before spending the cap", s.Cost)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,29 +9,39 @@ import (
 	"syscall"
 	"text/tabwriter"
 
+	"github.com/spf13/cobra"
+
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
-func mockCmd(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("mock", "mock [--listen ADDR] [--scenario S]", stderr)
-	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
-	scenario := fs.String("scenario", "quickstart", "scenario whose providers, tools and script the mock serves")
-	seed := fs.Int64("seed", 0, "seed for latency draws (default: the scenario's)")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+func newMockCmd(stdout, _ io.Writer) *cobra.Command {
+	var listen, scenario string
+	var seed int64
+	c := &cobra.Command{
+		Use:     "mock",
+		Short:   "Serve the mock provider and MCP server of a scenario until Ctrl-C",
+		Example: `  mcpload mock --listen 127.0.0.1:8080 --scenario quickstart`,
+		Args:    args(0, 0, "no positional arguments"),
+		RunE: func(*cobra.Command, []string) error {
+			return serveMock(listen, scenario, seed, stdout)
+		},
 	}
-	if len(pos) != 0 {
-		fs.Usage()
-		return invalid(errors.New("mock takes no positional arguments"))
-	}
-	sc, err := scenarios.Load(*scenario)
+	fs := c.Flags()
+	fs.StringVar(&listen, "listen", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&scenario, "scenario", "quickstart", "scenario whose providers, tools and script the mock serves")
+	fs.Int64Var(&seed, "seed", 0, "seed for latency draws (default: the scenario's)")
+	_ = c.RegisterFlagCompletionFunc("scenario", completeScenario)
+	return c
+}
+
+func serveMock(listen, scenario string, seed int64, stdout io.Writer) error {
+	sc, err := scenarios.Load(scenario)
 	if err != nil {
 		return invalid(err)
 	}
-	if *seed != 0 {
-		sc.Seed = *seed
+	if seed != 0 {
+		sc.Seed = seed
 	}
 	// The admin API lets a client nobody here wrote be rehearsed: change
 	// the fault timeline and limits while the mock runs.
@@ -40,7 +49,7 @@ func mockCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	url, err := m.Start(*listen)
+	url, err := m.Start(listen)
 	if err != nil {
 		return err
 	}

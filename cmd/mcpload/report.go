@@ -8,21 +8,30 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/spf13/cobra"
+
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report"
 )
 
-func reportCmd(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("report", "report DIR", stderr)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
+func newReportCmd(stdout, _ io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:               "report DIR",
+		Short:             "Re-render a run folder (summary, plots, report.html/.md, junit.xml); exit 3 when a threshold failed",
+		Args:              args(1, 1, "exactly one run folder"),
+		ValidArgsFunction: completeDirs,
+		RunE: func(_ *cobra.Command, a []string) error {
+			if err := report.RunFolder(a[0]); err != nil {
+				return invalid(err)
+			}
+			return reportDir(a[0], stdout)
+		},
 	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return invalid(errors.New("report takes exactly one run folder"))
-	}
-	dir := pos[0]
+}
+
+// reportDir re-renders the run or policy-comparison folder dir and gates
+// on its thresholds, as run does.
+func reportDir(dir string, stdout io.Writer) error {
 	if _, err := os.Stat(filepath.Join(dir, record.RunFile)); errors.Is(err, os.ErrNotExist) {
 		if runs, err := policyRuns(dir); err == nil {
 			// Each policy's folder is re-rendered whole, as a run's is.
@@ -42,7 +51,7 @@ func reportCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	printPaths(stdout, dir)
-	return nil
+	return thresholdsVerdict(s, dir)
 }
 
 // policyRuns reads which policies a comparison folder holds, in the order

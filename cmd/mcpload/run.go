@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/mcpload/mcpload/attacker"
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
@@ -34,29 +36,50 @@ type runFlags struct {
 	catalog     string
 }
 
-func runCmd(args []string, stdout, stderr io.Writer) error {
+func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	var f runFlags
-	fs := newFlagSet("run", "run SCENARIO [flags]", stderr)
+	c := &cobra.Command{
+		Use:   "run SCENARIO",
+		Short: "Run a scenario (a file, or an embedded name) and write its run folder",
+		Example: `  mcpload run quickstart
+  mcpload run my-scenario.yaml --duration 30s --rate 50/1s --out results/today`,
+		Args:              args(1, 1, "exactly one SCENARIO"),
+		ValidArgsFunction: completeScenario,
+		RunE: func(cmd *cobra.Command, a []string) error {
+			if cmd.Flags().Changed("duration") && f.duration <= 0 {
+				return invalid(errors.New("--duration must be more than 0, as in 30s or 2m"))
+			}
+			return runScenario(a[0], f, stdout, stderr)
+		},
+	}
+	fs := c.Flags()
 	fs.StringVar(&f.out, "out", "", "run folder to write (default results/<scenario>-<UTC time>)")
-	fs.DurationVar(&f.duration, "duration", 0, "total length of the schedule; stages and fault windows are scaled to fit")
+	durationVar(fs, &f.duration, "duration", "total length of the schedule, as in 30s or 2m; stages and fault windows are scaled to fit")
 	fs.StringVar(&f.rate, "rate", "", "rate for every stage, e.g. 50 or 50/1s (0 = as fast as max_in_flight allows)")
 	fs.Int64Var(&f.seed, "seed", 0, "seed for arrivals, latency and fault draws (default: the scenario's, else random)")
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow non-loopback targets: real providers spend real money")
 	fs.StringVar(&f.policies, "policy", "", "with a policies: list, run only these policies (comma-separated names)")
 	fs.StringVar(&f.catalog, "catalog", "", "price the run on this catalog: list-prices, relay-example, or a YAML or LiteLLM JSON file (overrides cost.catalog)")
 	fs.StringVar(&f.progress, "progress", "auto", "live progress on stderr: auto (on a terminal, not in CI), on, off")
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return invalid(errors.New("run takes exactly one SCENARIO"))
-	}
+	_ = c.RegisterFlagCompletionFunc("progress", cobra.FixedCompletions([]string{"auto", "on", "off"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = c.RegisterFlagCompletionFunc("catalog", completeCatalog)
+	return c
+}
 
-	sc, err := scenarios.Load(pos[0])
+// runScenario loads the scenario name, puts the flags over it, and runs it
+// (once, or once per policy).
+func runScenario(name string, f runFlags, stdout, stderr io.Writer) error {
+	switch f.progress {
+	case "auto", "on", "off":
+	default:
+		return invalid(fmt.Errorf("--progress: expected auto, on or off, got %q", f.progress))
+	}
+	sc, err := scenarios.Load(name)
 	if err != nil {
 		return invalid(err)
+	}
+	if f.policies != "" && len(sc.Policies) == 0 {
+		return notApplicable("policy", fmt.Sprintf("scenario %s has no policies: list", sc.Name))
 	}
 	if err := applyOverrides(sc, f); err != nil {
 		return invalid(err)
@@ -143,18 +166,25 @@ func verdict(res *record.Run, s *report.Summary, dir string) error {
 	case record.StatusAborted:
 		return abortExit(res, dir)
 	}
-	if failed := report.ThresholdsFailed(s.Thresholds); len(failed) > 0 {
-		parts := make([]string, len(failed))
-		for i, t := range failed {
-			got := "measured " + t.Measured
-			if t.Measured == "" {
-				got = t.Note
-			}
-			parts[i] = fmt.Sprintf("%s (%s)", t.Expr, got)
-		}
-		return &exitError{exitThresholds, fmt.Errorf("%d of %d thresholds failed in %s: %s", len(failed), len(s.Thresholds), dir, strings.Join(parts, "; "))}
+	return thresholdsVerdict(s, dir)
+}
+
+// thresholdsVerdict is exit 3 when a threshold of s failed: run, report
+// and compare gate alike.
+func thresholdsVerdict(s *report.Summary, dir string) error {
+	failed := report.ThresholdsFailed(s.Thresholds)
+	if len(failed) == 0 {
+		return nil
 	}
-	return nil
+	parts := make([]string, len(failed))
+	for i, t := range failed {
+		got := "measured " + t.Measured
+		if t.Measured == "" {
+			got = t.Note
+		}
+		parts[i] = fmt.Sprintf("%s (%s)", t.Expr, got)
+	}
+	return &exitError{exitThresholds, fmt.Errorf("%d of %d thresholds failed in %s: %s", len(failed), len(s.Thresholds), dir, strings.Join(parts, "; "))}
 }
 
 // runPolicies runs the same load and faults once per policy, with the same

@@ -13,7 +13,7 @@ import (
 var outcomeOrder = []string{
 	record.Outcome429, record.OutcomeTimeout, record.Outcome5xx, record.OutcomeConnection,
 	record.OutcomeProtocol, record.OutcomeToolError, record.Outcome4xx, record.OutcomeBreakerOpen,
-	record.OutcomeCanceled,
+	record.OutcomeRedirect, record.OutcomeBadUsage, record.OutcomeCanceled,
 }
 
 // attemptOutcomes draws failed HTTP attempts per second by outcome class.
@@ -111,6 +111,10 @@ func outcomeLabel(class string) string {
 		return "connection error"
 	case record.OutcomeProtocol:
 		return "protocol error"
+	case record.OutcomeRedirect:
+		return "redirect not followed"
+	case record.OutcomeBadUsage:
+		return "implausible usage"
 	}
 	return class
 }

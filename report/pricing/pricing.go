@@ -54,14 +54,28 @@ type Usage struct {
 	Completion int64 `json:"completion"`
 }
 
-// Add returns u plus v.
+// Add returns u plus v. A negative count adds nothing and a sum stops at
+// math.MaxInt64: the counts come from targets, and a wrapped or negative
+// sum would price a run below what it spent.
 func (u Usage) Add(v Usage) Usage {
-	return Usage{Prompt: u.Prompt + v.Prompt, Cached: u.Cached + v.Cached, Completion: u.Completion + v.Completion}
+	return Usage{Prompt: addTokens(u.Prompt, v.Prompt), Cached: addTokens(u.Cached, v.Cached), Completion: addTokens(u.Completion, v.Completion)}
+}
+
+// addTokens adds two token counts, each taken as at least 0, saturating.
+func addTokens(a, b int64) int64 {
+	a, b = max(a, 0), max(b, 0)
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // Cost prices u. Cached tokens are priced at the cached rate and not again
 // at the input rate.
+//
+// The cost is never negative: negative counts are taken as 0.
 func (p Price) Cost(u Usage) float64 {
+	u.Prompt, u.Completion = max(u.Prompt, 0), max(u.Completion, 0)
 	cached := min(max(u.Cached, 0), u.Prompt)
 	cachedRate := p.Input
 	if p.CachedInput != nil {
@@ -148,8 +162,8 @@ func (c *Catalog) validate() error {
 		switch {
 		case p.Model == "":
 			return fmt.Errorf("models[%d]: model is required", i)
-		case p.Input < 0 || p.Output < 0 || (p.CachedInput != nil && *p.CachedInput < 0):
-			return fmt.Errorf("models[%d] (%s): prices must not be negative", i, p.Model)
+		case !validPrice(p.Input) || !validPrice(p.Output) || (p.CachedInput != nil && !validPrice(*p.CachedInput)):
+			return fmt.Errorf("models[%d] (%s): prices must be finite and not negative", i, p.Model)
 		case seen[p.Model]:
 			return fmt.Errorf("models[%d]: %s is listed twice", i, p.Model)
 		}
@@ -157,6 +171,10 @@ func (c *Catalog) validate() error {
 	}
 	return nil
 }
+
+// validPrice reports whether a price per million tokens is one a cost can
+// be computed with: finite and not negative.
+func validPrice(usd float64) bool { return usd >= 0 && !math.IsInf(usd, 0) }
 
 // liteLLMEntry holds the fields mcpload reads from one LiteLLM model.
 type liteLLMEntry struct {

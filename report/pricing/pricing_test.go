@@ -159,3 +159,26 @@ func TestLoadYAMLOverrideAndErrors(t *testing.T) {
 		t.Errorf("Open(relay) = %v, %v", c, err)
 	}
 }
+
+// TestHostileUsageNeverPricesBelowZero: counts a target reported (negative,
+// or large enough to wrap an int64 sum) add nothing negative and saturate,
+// so that a run's cost never falls below 0 nor wraps.
+func TestHostileUsageNeverPricesBelowZero(t *testing.T) {
+	p := Price{Model: "m", Input: 0.4, Output: 1.6}
+	var u Usage
+	for _, v := range []Usage{{Prompt: 1000}, {Prompt: -20_000_000}, {Prompt: 9e18, Completion: 9e18}, {Prompt: 9e18, Completion: 9e18, Cached: -5}} {
+		u = u.Add(v)
+		if c := p.Cost(u); !(c >= 0) || math.IsInf(c, 0) {
+			t.Fatalf("after %+v: usage %+v costs %v", v, u, c)
+		}
+	}
+	if u.Prompt != math.MaxInt64 || u.Completion != math.MaxInt64 || u.Cached != 0 {
+		t.Fatalf("usage %+v, want saturated counts and no negative cached", u)
+	}
+	if c := p.Cost(Usage{Prompt: -20_000_000, Completion: -1}); c != 0 {
+		t.Fatalf("negative usage costs %v", c)
+	}
+	if _, err := Parse("x", []byte("name: x\nmodels:\n  - {model: m, input_per_mtok: .inf, output_per_mtok: 1}\n")); err == nil {
+		t.Fatal("an infinite price was accepted")
+	}
+}
