@@ -113,12 +113,7 @@ func (s *jsonScan) value(p jsonPath, follow bool) {
 
 func (s *jsonScan) object(p jsonPath, follow bool) {
 	s.i++ // {
-	for !s.stop {
-		s.ws()
-		if s.i < len(s.b) && s.b[s.i] == '}' {
-			s.i++
-			return
-		}
+	for s.more('}') {
 		key, escaped := s.str()
 		s.ws()
 		if s.i >= len(s.b) || s.b[s.i] != ':' {
@@ -131,10 +126,6 @@ func (s *jsonScan) object(p jsonPath, follow bool) {
 		} else {
 			s.value(nil, false)
 		}
-		s.ws()
-		if s.i < len(s.b) && s.b[s.i] == ',' {
-			s.i++
-		}
 	}
 }
 
@@ -142,12 +133,7 @@ func (s *jsonScan) array(p jsonPath, follow bool) {
 	s.i++ // [
 	count := follow && len(p) == 0
 	each := follow && len(p) > 0 && p[0] == nil
-	for !s.stop {
-		s.ws()
-		if s.i < len(s.b) && s.b[s.i] == ']' {
-			s.i++
-			return
-		}
+	for s.more(']') {
 		if count {
 			if s.n++; s.n > s.limit {
 				s.stop = true
@@ -159,11 +145,26 @@ func (s *jsonScan) array(p jsonPath, follow bool) {
 		} else {
 			s.value(nil, false)
 		}
-		s.ws()
-		if s.i < len(s.b) && s.b[s.i] == ',' {
-			s.i++
-		}
 	}
+}
+
+// more skips the comma after a member or element, if any, and reports
+// whether another one follows before end, which it consumes.
+func (s *jsonScan) more(end byte) bool {
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == ',' {
+		s.i++
+		s.ws()
+	}
+	if s.stop || s.i >= len(s.b) {
+		s.stop = true
+		return false
+	}
+	if s.b[s.i] == end {
+		s.i++
+		return false
+	}
+	return true
 }
 
 // str skips a string and returns its raw content, and whether it holds

@@ -30,6 +30,8 @@ func TestArrayBound(t *testing.T) {
 		{"stream delta", `{"choices":[{"delta":{"tool_calls":[` + calls(69) + `]}}]}`, true},
 		{"malformed", `{"choices":[{"message":{"tool_calls":[` + calls(69), true},
 		{"null", `{"choices":null}`, false},
+		{"deeper keys of the same name", `{"usage":{"choices":[` + calls(69) + `]},"choices":[{"message":{"x":{"tool_calls":[` + calls(69) + `]}}}]}`, false},
+		{"spaces", "{ \"choices\" : [ { \"message\" : { \"tool_calls\" : [ " + calls(69) + " ] } } ] }", true},
 	}
 	for _, c := range cases {
 		if got := arrayBound([]byte(c.doc), 4, openAIArrays) != ""; got != c.over {
