@@ -515,16 +515,17 @@ func classifyStatus(code int) string { return policy.StatusOutcome(code) }
 
 // classifyTransportErr classifies an error from Client.Do, before any
 // response: the step being cut short (the run stopping: canceled; the
-// conversation's deadline: timeout) beats the attempt's own timeout, which
-// beats a network failure.
+// conversation's deadline: timeout) beats the harness running out of its
+// own resources (local), which beats the attempt's own timeout, which
+// beats a network failure (policy.TransportOutcome).
 func classifyTransportErr(parent, attempt context.Context, err error) string {
 	if o := policy.StopOutcome(parent); o != "" {
 		return o
 	}
-	if isTimeout(attempt, err) {
+	if !policy.IsLocal(err) && isTimeout(attempt, err) {
 		return record.OutcomeTimeout
 	}
-	return record.OutcomeConnection
+	return policy.TransportOutcome(err)
 }
 
 // classifyBodyErr classifies an error while reading a response body. The
@@ -533,6 +534,9 @@ func classifyTransportErr(parent, attempt context.Context, err error) string {
 func classifyBodyErr(parent, attempt context.Context, err error) string {
 	if o := policy.StopOutcome(parent); o != "" {
 		return o
+	}
+	if policy.IsLocal(err) {
+		return record.OutcomeLocal
 	}
 	if isTimeout(attempt, err) {
 		return record.OutcomeTimeout

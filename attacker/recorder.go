@@ -16,6 +16,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
 )
 
@@ -60,6 +61,8 @@ type Recorder struct {
 	hlogW         *hdrhistogram.HistogramLogWriter
 	intervalStart time.Time
 	closed        bool
+	// spare keeps descriptors for run.json's rewrites, under flushMu.
+	spare *spares
 
 	c counters
 }
@@ -117,6 +120,7 @@ func NewRecorder(dir string, run record.Run) (*Recorder, error) {
 		return nil, err
 	}
 	r.encode = vegeta.NewEncoder(r.results)
+	r.spare = newSpares(spareFDs)
 
 	// The log header: Java HdrHistogram's, with the start time to the
 	// millisecond (the library's OutputStartTime truncates to the second).
@@ -363,6 +367,9 @@ func (r *Recorder) Close(status string) (*record.Run, error) {
 		return nil, errors.New("recorder: closed twice")
 	}
 	r.closed = true
+	// The run is over, but its connections may still fill the table:
+	// the last writes get the spare descriptors.
+	r.spare.release()
 	now := time.Now()
 	err := r.flushLocked(now, status, now)
 	err = errors.Join(err, r.closeFiles())
@@ -387,11 +394,17 @@ func (r *Recorder) flushLocked(now time.Time, status string, ended time.Time) er
 	errs = append(errs, r.results.flush())
 	r.resultsMu.Unlock()
 
-	errs = append(errs, r.writeRun(r.snapshot(status, ended)))
-	return errors.Join(errs...)
+	err := r.writeRun(r.snapshot(status, ended))
+	if status == record.StatusRunning && policy.IsLocal(err) {
+		// The table is full mid-run: run.json stays one interval old,
+		// and the next flush or Close rewrites it.
+		err = nil
+	}
+	return errors.Join(append(errs, err)...)
 }
 
 func (r *Recorder) closeFiles() error {
+	r.spare.release()
 	var errs []error
 	for _, c := range []*chunkFile{r.attempts, r.events, r.results, r.hlog} {
 		if c != nil {
@@ -459,7 +472,10 @@ func (r *Recorder) writeRun(run record.Run) error {
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", record.RunFile, err)
 	}
-	return writeFileAtomic(filepath.Join(r.dir, record.RunFile), append(b, '\n'))
+	b = append(b, '\n')
+	err = r.spare.retry(func() error { return writeFileAtomic(filepath.Join(r.dir, record.RunFile), b) })
+	r.spare.refill()
+	return err
 }
 
 // writeFileAtomic writes b to a temporary file next to path and renames it

@@ -118,7 +118,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 		slots, drop = uncappedSlots, false
 	}
 	if o.client == nil {
-		o.client = defaultHTTPClient()
+		o.client = defaultHTTPClient(newMockConns(o.mockURL, softFDLimit()))
 		defer o.client.CloseIdleConnections()
 	}
 	job := o.job
@@ -247,19 +247,22 @@ func meanRate(p vegeta.Pacer, planned time.Duration) float64 {
 
 // defaultHTTPClient returns a client tuned as vegeta's attacker tunes its
 // own: many idle connections kept alive per host, and no client-wide
-// timeout, since jobs time each attempt themselves.
-func defaultHTTPClient() *http.Client {
-	return &http.Client{
+// timeout, since jobs time each attempt themselves. mock caps the
+// connections to the in-process mock (nil: no cap).
+func defaultHTTPClient(mock *mockConns) *http.Client {
+	c := &http.Client{
 		Transport: &http.Transport{
 			Proxy: http.ProxyFromEnvironment,
-			DialContext: (&net.Dialer{
+			DialContext: mock.dial((&net.Dialer{
 				Timeout:   30 * time.Second,
 				KeepAlive: 30 * time.Second,
-			}).DialContext,
+			}).DialContext),
 			MaxIdleConnsPerHost:   10000,
 			IdleConnTimeout:       90 * time.Second,
 			TLSHandshakeTimeout:   10 * time.Second,
 			ExpectContinueTimeout: time.Second,
 		},
 	}
+	mock.reclaimWith(c.CloseIdleConnections)
+	return c
 }

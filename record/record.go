@@ -47,6 +47,10 @@ const (
 	OutcomeToolError  = "tool_error" // MCP isError or invalid tool arguments
 	OutcomeCanceled   = "canceled"   // the run was stopped mid-flight
 	OutcomeDropped    = "dropped"    // never started: max_in_flight was full
+	// OutcomeLocal: mcpload itself ran out of descriptors, memory or
+	// ports (EMFILE, ENFILE, ENOMEM, ENOBUFS, EADDRNOTAVAIL); the target
+	// was never reached, and is not to blame.
+	OutcomeLocal = "local"
 	// OutcomeBreakerOpen: a circuit breaker refused the request; no HTTP
 	// attempt was made.
 	OutcomeBreakerOpen = "breaker_open"

@@ -80,6 +80,9 @@ func WriteMarkdown(w io.Writer, s *Summary) error {
 	if len(c.ByOutcome) > 0 {
 		fmt.Fprintf(&b, "Failures by outcome: %s.\n\n", mdText(counts(c.ByOutcome)))
 	}
+	if l := s.Local; l != nil {
+		fmt.Fprintf(&b, "Harness limit: %d attempts, %d conversations local. %s.\n\n", l.Attempts, l.Conversations, mdText(l.Note))
+	}
 
 	rows := latencyRows(s, unit)
 	if len(rows) > 0 {

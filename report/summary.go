@@ -50,6 +50,9 @@ type Summary struct {
 
 	InvalidToolArgs uint64 `json:"invalid_tool_args"`
 	PeakInFlight    int64  `json:"peak_in_flight"`
+	// Local is present when mcpload itself ran out of descriptors, memory
+	// or ports: see Local.
+	Local *Local `json:"local,omitempty"`
 
 	// Cost is null until a pricing catalog prices the run.
 	Cost *Cost `json:"cost"`
@@ -385,6 +388,7 @@ func NewSummary(run *record.Run, hs Histograms) *Summary {
 	s.Rate = record.RunRate{Target: round3(run.Rate.Target), Achieved: round3(run.Rate.Achieved), Throughput: round3(run.Rate.Throughput)}
 	s.LatencyMS = latencies(hs)
 	s.Streaming = streaming(run.Streams, hs)
+	s.Local = localOf(run)
 	return s
 }
 

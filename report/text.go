@@ -37,6 +37,7 @@ func PrintText(w io.Writer, s *Summary) error {
 	if failed := withoutOK(a.ByOutcome); len(failed) > 0 {
 		fmt.Fprintf(tw, "Attempt errors\t[by outcome]\t%s\n", counts(failed))
 	}
+	printLocal(tw, s.Local)
 	if s.InvalidToolArgs > 0 {
 		fmt.Fprintf(tw, "Invalid tool args\t[count]\t%d\n", s.InvalidToolArgs)
 	}

@@ -32,8 +32,8 @@ type OutcomeError interface {
 const OutcomeBreakerOpen = record.OutcomeBreakerOpen
 
 // OutcomeOf classifies the result of a round trip: an OutcomeError's own
-// class; a timeout or a connection failure for other errors; and for a
-// response, ok (2xx), 429, 5xx or 4xx.
+// class; for other errors, canceled, or else TransportOutcome's class; and
+// for a response, ok (2xx), 429, 5xx or 4xx.
 func OutcomeOf(resp *http.Response, err error) string {
 	if err != nil {
 		var oe OutcomeError
@@ -43,16 +43,28 @@ func OutcomeOf(resp *http.Response, err error) string {
 		if errors.Is(err, context.Canceled) {
 			return record.OutcomeCanceled
 		}
-		var ne net.Error
-		if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
-			return record.OutcomeTimeout
-		}
-		return record.OutcomeConnection
+		return TransportOutcome(err)
 	}
 	if resp == nil {
 		return record.OutcomeProtocol
 	}
 	return StatusOutcome(resp.StatusCode)
+}
+
+// TransportOutcome classifies an error that came instead of a response:
+// local when mcpload ran out of its own descriptors, memory or ports (see
+// IsLocal), timeout for a deadline or a network timeout, else connection.
+// It is the one classifier of transport errors: the model and MCP clients
+// use it, through OutcomeOf or directly.
+func TransportOutcome(err error) string {
+	if IsLocal(err) {
+		return record.OutcomeLocal
+	}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
+		return record.OutcomeTimeout
+	}
+	return record.OutcomeConnection
 }
 
 // StatusOutcome maps an HTTP status to an outcome class.

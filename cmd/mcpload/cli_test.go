@@ -22,7 +22,13 @@ func mcploadProcess(t *testing.T, args ...string) (code int, stdout, stderr stri
 // mcploadProcessEnv is mcploadProcess with env added to the environment.
 func mcploadProcessEnv(t *testing.T, env []string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
+	return runProcess(t, exec.Command(os.Args[0], args...), env)
+}
+
+// runProcess runs cmd, which starts this test binary as mcpload (directly,
+// or behind a wrapper such as prlimit), with env added to the environment.
+func runProcess(t *testing.T, cmd *exec.Cmd, env []string) (code int, stdout, stderr string) {
+	t.Helper()
 	cmd.Env = append(append(os.Environ(), "MCPLOAD_TEST_MAIN=1", "CI=true"), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -32,7 +38,7 @@ func mcploadProcessEnv(t *testing.T, env []string, args ...string) (code int, st
 	case errors.As(err, &ee):
 		code = ee.ExitCode()
 	case err != nil:
-		t.Fatalf("mcpload %v: %v", args, err)
+		t.Fatalf("%v: %v", cmd.Args, err)
 	}
 	return code, out.String(), errb.String()
 }

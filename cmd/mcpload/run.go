@@ -34,6 +34,7 @@ type runFlags struct {
 	progress    string
 	policies    string
 	catalog     string
+	fdCheck     bool
 }
 
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -60,6 +61,7 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow non-loopback targets: real providers spend real money")
 	fs.StringVar(&f.policies, "policy", "", "with a policies: list, run only these policies (comma-separated names)")
 	fs.StringVar(&f.catalog, "catalog", "", "price the run on this catalog: list-prices, relay-example, or a YAML or LiteLLM JSON file (overrides cost.catalog)")
+	fs.BoolVar(&f.fdCheck, "fd-check", true, "refuse to start when load.max_in_flight may need more descriptors than RLIMIT_NOFILE allows (docs/descriptors.md)")
 	fs.StringVar(&f.progress, "progress", "auto", "live progress on stderr: auto (on a terminal, not in CI), on, off")
 	_ = c.RegisterFlagCompletionFunc("progress", cobra.FixedCompletions([]string{"auto", "on", "off"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("catalog", completeCatalog)
@@ -112,6 +114,9 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 	cat, _, err := report.Catalogs(sc)
 	if err != nil {
 		return nil, nil, invalid(err)
+	}
+	if err := checkDescriptors(sc, f.fdCheck); err != nil {
+		return nil, nil, err
 	}
 	opts := []attacker.Option{attacker.WithVersion(version()), attacker.WithAllowRemote(f.allowRemote)}
 	if needsMock(sc) {

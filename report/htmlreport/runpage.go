@@ -253,6 +253,9 @@ func countsSection(s *report.Summary, unit string) *section {
 	if len(c.ByOutcome) > 0 {
 		facts = append(facts, fact{Label: "Failures by outcome", Value: counts(c.ByOutcome)})
 	}
+	if l := s.Local; l != nil {
+		facts = append(facts, fact{Label: "Harness limit", Value: fmt.Sprintf("%s attempts, %s conversations local: %s", count(l.Attempts), count(l.Conversations), l.Note)})
+	}
 	facts = append(facts,
 		fact{Label: "Attempts", Value: fmt.Sprintf("%s in all, %s retries, %s fallbacks; %s attempts per step", count(a.Total), count(a.Retries), count(a.Fallbacks), fixed2(a.Amplification))},
 		fact{Label: "Tokens", Value: fmt.Sprintf("%s prompt (%s cached), %s completion", count(s.Tokens.Prompt), count(s.Tokens.Cached), count(s.Tokens.Completion))},

@@ -13,7 +13,7 @@ import (
 var outcomeOrder = []string{
 	record.Outcome429, record.OutcomeTimeout, record.Outcome5xx, record.OutcomeConnection,
 	record.OutcomeProtocol, record.OutcomeToolError, record.Outcome4xx, record.OutcomeBreakerOpen,
-	record.OutcomeRedirect, record.OutcomeBadUsage, record.OutcomeCanceled,
+	record.OutcomeRedirect, record.OutcomeBadUsage, record.OutcomeCanceled, record.OutcomeLocal,
 }
 
 // attemptOutcomes draws failed HTTP attempts per second by outcome class.
@@ -115,6 +115,8 @@ func outcomeLabel(class string) string {
 		return "redirect not followed"
 	case record.OutcomeBadUsage:
 		return "implausible usage"
+	case record.OutcomeLocal:
+		return "local (mcpload's own limit)"
 	}
 	return class
 }

@@ -1,0 +1,197 @@
+package attacker
+
+import (
+	"fmt"
+	"math"
+	"net/url"
+	"time"
+
+	"github.com/mcpload/mcpload/scenarios"
+)
+
+// FDReserve is the descriptors a run keeps for itself beside its
+// connections: the three standard streams, the Go runtime's poller, the
+// mock's listener, the run folder's open files and a temporary run.json,
+// the recorder's spare descriptors (spareFDs), and headroom for the report
+// and whatever the process inherited.
+const FDReserve = 64
+
+// FDNeed is how many descriptors a run may hold at once, and why. mcpload
+// speaks HTTP/1.1: each exchange in flight holds a connection of its own,
+// and a connection kept alive stays open after it.
+type FDNeed struct {
+	// InFlight is the conversations (operations) that may be in flight at
+	// once: load.max_in_flight, or fewer when the whole schedule starts
+	// fewer.
+	InFlight int
+	// MaxInFlight is load.max_in_flight, for the message.
+	MaxInFlight int
+	// Client is the connections one conversation may hold at once, over
+	// its targets: the model's (one, plus hedges) and the MCP servers'
+	// (the most tool calls of one scripted answer: they run in parallel).
+	// Targets on one host share connections.
+	Client int
+	// Mock is the in-process mock's server-side sockets per conversation:
+	// one for each client connection to it.
+	Mock int
+	// Reserve is FDReserve.
+	Reserve int
+}
+
+// Total is the descriptors the run may need.
+func (n FDNeed) Total() uint64 {
+	return uint64(n.InFlight)*uint64(n.Client+n.Mock) + uint64(n.Reserve)
+}
+
+// FitInFlight is the most conversations in flight that fit in limit
+// descriptors; 0 when not even one does.
+func (n FDNeed) FitInFlight(limit uint64) int {
+	per := uint64(n.Client + n.Mock)
+	if per == 0 || limit <= uint64(n.Reserve) {
+		return 0
+	}
+	return int(min((limit-uint64(n.Reserve))/per, math.MaxInt32))
+}
+
+// NeedFDs computes the descriptors sc's run may hold at once. mockInProcess
+// says the built-in mock runs in this process (mcpload run), so that its
+// server-side sockets count too. It is pure: it reads sc only.
+func NeedFDs(sc *scenarios.Scenario, mockInProcess bool) (FDNeed, error) {
+	n := FDNeed{MaxInFlight: sc.Load.MaxInFlight, Reserve: FDReserve}
+	n.InFlight = n.MaxInFlight
+	if n.InFlight <= 0 {
+		n.InFlight = scenarios.DefaultMaxInFlight
+	}
+	pacer, planned, err := NewPacer(sc.Load, sc.Seed)
+	if err != nil {
+		return n, err
+	}
+	if arrivals, ok := plannedArrivals(pacer, planned); ok && arrivals < float64(n.InFlight) {
+		n.InFlight = int(math.Ceil(arrivals))
+	}
+	for host, conns := range connsPerHost(sc) {
+		n.Client += conns
+		if host == scenarios.MockURL && mockInProcess {
+			n.Mock += conns
+		}
+	}
+	return n, nil
+}
+
+// plannedArrivals bounds the conversations sc's schedule starts, when it
+// can be known: a stage that runs as fast as slots allow has no bound.
+func plannedArrivals(p any, planned time.Duration) (float64, bool) {
+	switch p := p.(type) {
+	case *StagedPacer:
+		if p.hasUnbounded() {
+			return 0, false
+		}
+		return p.Hits(planned) + 1, true
+	case *PoissonPacer:
+		// A Poisson count can exceed its mean: allow six standard
+		// deviations.
+		mean, ok := plannedArrivals(p.base, planned)
+		return mean + 6*math.Sqrt(mean) + 1, ok
+	}
+	return 0, false
+}
+
+// connsPerHost returns, per target host, the connections one conversation
+// may hold to it at once. Model steps and tool calls come one after the
+// other, so a host that serves both needs the larger of the two; distinct
+// hosts keep pools of their own, and add up.
+func connsPerHost(sc *scenarios.Scenario) map[string]int {
+	peak := map[string]int{}
+	need := func(host string, conns int) { peak[host] = max(peak[host], conns) }
+	server := func(name string) string {
+		if m := sc.MCPServers[name]; m != nil {
+			return hostOf(m.URL)
+		}
+		return name
+	}
+	switch {
+	case sc.Conversation != nil:
+		model := 1
+		if h := sc.Client.Hedge; h != nil {
+			model += max(h.MaxHedges, 0)
+		}
+		providers := []string{sc.Conversation.Provider}
+		for _, f := range sc.Client.Fallback {
+			providers = append(providers, f.Provider)
+		}
+		for _, name := range providers {
+			if p := sc.Providers[name]; p != nil {
+				need(hostOf(p.BaseURL), model)
+			}
+		}
+		toolServer := map[string]string{}
+		for _, t := range sc.Tools {
+			toolServer[t.Name] = server(t.Server)
+		}
+		for _, turn := range sc.Conversation.Turns {
+			for _, reply := range turn.Model {
+				calls := map[string]int{}
+				for _, c := range reply.ToolCalls {
+					calls[toolServer[c.Name]]++
+				}
+				for host, k := range calls {
+					need(host, k)
+				}
+			}
+		}
+	case sc.MCPDirect != nil:
+		need(server(sc.MCPDirect.Server), 1)
+	}
+	return peak
+}
+
+// hostOf keys a target URL by the connection pool it uses: scheme and
+// host. The mock keeps its name, "mock".
+func hostOf(raw string) string {
+	if raw == scenarios.MockURL {
+		return raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// FDLimitError says a run may need more descriptors than the process may
+// open, and what to change.
+type FDLimitError struct {
+	Need FDNeed
+	// Soft and Hard are RLIMIT_NOFILE after mcpload tried to raise it.
+	Soft, Hard uint64
+}
+
+func (e *FDLimitError) Error() string {
+	n := e.Need
+	what := plural(n.InFlight, "conversation") + " in flight (load.max_in_flight)"
+	if n.InFlight < n.MaxInFlight {
+		what = "the " + plural(n.InFlight, "conversation") + " this schedule starts"
+	}
+	per := plural(n.Client, "connection")
+	if n.Mock > 0 {
+		per += " + " + plural(n.Mock, "socket") + " of the in-process mock"
+	}
+	fix := "Raise"
+	if fit := n.FitInFlight(e.Soft); fit > 0 {
+		fix = fmt.Sprintf("Lower load.max_in_flight to %d, or raise", fit)
+	}
+	return fmt.Sprintf("descriptors: %s may hold %d descriptors, %d × (%s) + %d for the run itself, "+
+		"but this process may open %d (RLIMIT_NOFILE soft %d, hard %d). "+
+		"%s the hard limit to at least %d (ulimit -Hn; LimitNOFILE= for a systemd service). "+
+		"mcpload speaks HTTP/1.1, one connection per exchange in flight (HTTP/2, which would share them, is not supported yet). "+
+		"--fd-check=false starts anyway; exchanges that find no descriptor then end as outcome local (docs/descriptors.md)",
+		what, n.Total(), n.InFlight, per, n.Reserve, e.Soft, e.Soft, e.Hard, fix, n.Total())
+}
+
+// plural writes n and noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
