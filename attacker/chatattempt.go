@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/scenarios"
 	"github.com/mcpload/mcpload/wire/openaichat"
 )
 
@@ -80,6 +81,9 @@ type chatAttempt struct {
 	ep      *chatEndpoint
 	key     string // record.AttemptModelKey
 	timeout time.Duration
+	// client.limits: the bytes of a response, the tool calls of an answer.
+	maxBytes int64
+	maxCalls int
 	// Stream timers (client.stream), for streaming providers only.
 	ttft, idle, total time.Duration
 	redact            *redactor
@@ -199,7 +203,7 @@ func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body 
 		r.outcome, r.err = classifyTransportErr(parent, actx, err), bodyErrText(actx, err)
 		return nil
 	}
-	cb := &countingBody{r: resp.Body}
+	cb := &countingBody{r: resp.Body, limit: a.maxBytes}
 	defer func() {
 		r.bytesIn = cb.drainClose(!r.broken)
 	}()
@@ -214,10 +218,10 @@ func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body 
 	}
 	var got chatResult
 	if a.ep.stream && isEventStream(resp.Header.Get("Content-Type")) {
-		got = a.ep.dialect.readStream(parent, actx, cb, r.start, w)
+		got = a.ep.dialect.readStream(parent, actx, cb, r.start, w, a.callLimit())
 	} else {
 		w.firstDelta() // a whole answer at once: no first token to wait for
-		got = a.ep.dialect.readJSON(parent, actx, cb)
+		got = a.ep.dialect.readJSON(parent, actx, cb, a.callLimit())
 	}
 	r.msg, r.finish, r.usage = got.msg, got.finish, got.usage
 	r.stream, r.ttft = got.stream, got.stream.ttft()
@@ -229,6 +233,15 @@ func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body 
 		return nil
 	}
 	return resp
+}
+
+// callLimit is client.limits.max_tool_calls, or its default for an
+// attempt built without it.
+func (a *chatAttempt) callLimit() int {
+	if a.maxCalls > 0 {
+		return a.maxCalls
+	}
+	return scenarios.DefaultMaxToolCalls
 }
 
 // request builds the HTTP request of attempt n (see attempt).

@@ -25,11 +25,11 @@ import (
 // memory. drainLimit bounds what is read from a body nobody needs (errors,
 // leftovers after [DONE]): small bodies are read to the end so that the
 // connection goes back to the pool, big ones are cut and the connection is
-// dropped.
+// dropped. A whole body, streamed or not, is bounded by
+// client.limits.max_response_bytes (countingBody).
 const (
-	drainLimit   = 64 << 10
-	maxBodyBytes = 32 << 20
-	maxSSELine   = 16 << 20
+	drainLimit = 64 << 10
+	maxSSELine = 16 << 20
 	// maxErrorDetail bounds a target's text quoted in an error before it
 	// is redacted; redactor.clip cuts it to its final length after.
 	maxErrorDetail = maxRawDetail
@@ -308,11 +308,17 @@ func (c *chatClient) result(ctx context.Context, resp *http.Response, err error)
 
 // readJSONBody reads a whole response body into a pooled buffer and
 // decodes it into v. On failure it records the outcome in r and returns
-// false. The caller puts buf back when done: error texts quote it.
-func readJSONBody(ctx, actx context.Context, body io.Reader, v any, r *chatResult) (buf *bytes.Buffer, ok bool) {
+// false. The caller puts buf back when done: error texts quote it. The
+// body's size is bounded by the countingBody it comes through, and what
+// it decodes into by arrayBound over arrays, for maxCalls.
+func readJSONBody(ctx, actx context.Context, body io.Reader, v any, r *chatResult, maxCalls int, arrays []jsonPath) (buf *bytes.Buffer, ok bool) {
 	buf = getBuffer()
-	if err := readLimited(buf, body); err != nil {
+	if _, err := buf.ReadFrom(body); err != nil {
 		r.outcome, r.err, r.broken = classifyBodyErr(ctx, actx, err), "reading response: "+bodyErrText(actx, err), true
+		return buf, false
+	}
+	if e := arrayBound(buf.Bytes(), maxCalls, arrays); e != "" {
+		r.outcome, r.err = record.OutcomeProtocol, e
 		return buf, false
 	}
 	if err := json.Unmarshal(buf.Bytes(), v); err != nil {
@@ -322,10 +328,11 @@ func readJSONBody(ctx, actx context.Context, body io.Reader, v any, r *chatResul
 	return buf, true
 }
 
-// readChatJSON parses a non-streamed completion.
-func readChatJSON(ctx, actx context.Context, body io.Reader, r *chatResult) {
+// readChatJSON parses a non-streamed completion of at most maxCalls tool
+// calls.
+func readChatJSON(ctx, actx context.Context, body io.Reader, r *chatResult, maxCalls int) {
 	var resp chatResponse
-	buf, ok := readJSONBody(ctx, actx, body, &resp, r)
+	buf, ok := readJSONBody(ctx, actx, body, &resp, r, maxCalls, openAIArrays)
 	defer putBuffer(buf)
 	if !ok {
 		return
@@ -335,6 +342,10 @@ func readChatJSON(ctx, actx context.Context, body io.Reader, r *chatResult) {
 		return
 	}
 	ch := resp.Choices[0]
+	if len(ch.Message.ToolCalls) > maxCalls {
+		r.outcome, r.err = record.OutcomeProtocol, tooManyCalls(maxCalls)
+		return
+	}
 	r.msg = ch.Message
 	r.msg.Role = "assistant"
 	r.finish = ch.FinishReason
@@ -373,8 +384,9 @@ type toolCallAcc struct {
 // accumulate by index, arguments concatenate, usage comes from the last
 // chunk. A stream is whole only with a finish_reason and [DONE]; anything
 // less was cut. w, when not nil, is told of each event and of the first
-// delta, for the stream timers.
-func readChatStream(ctx, actx context.Context, body io.Reader, r *chatResult, w *streamWatch) {
+// delta, for the stream timers. A tool call index of maxCalls or more
+// ends the reading: the answer has too many calls.
+func readChatStream(ctx, actx context.Context, body io.Reader, r *chatResult, w *streamWatch, maxCalls int) {
 	r.stream.start = r.start
 	sr := newSSEReader(body)
 	defer sr.release()
@@ -398,6 +410,10 @@ func readChatStream(ctx, actx context.Context, body io.Reader, r *chatResult, w 
 		if string(data) == openaichat.StreamDone {
 			done = true
 			break
+		}
+		if e := arrayBound(data, maxCalls, openAIArrays); e != "" {
+			r.outcome, r.err = record.OutcomeProtocol, e
+			return
 		}
 		var ch streamChunk
 		if err := json.Unmarshal(data, &ch); err != nil {
@@ -433,8 +449,12 @@ func readChatStream(ctx, actx context.Context, body io.Reader, r *chatResult, w 
 				if tc.Index != nil {
 					idx = *tc.Index
 				}
-				if idx < 0 || idx > 1024 {
+				if idx < 0 {
 					r.outcome, r.err = record.OutcomeProtocol, fmt.Sprintf("stream: tool call index %d out of range", idx)
+					return
+				}
+				if idx >= maxCalls {
+					r.outcome, r.err = record.OutcomeProtocol, tooManyCalls(maxCalls)
 					return
 				}
 				for len(calls) <= idx {
@@ -588,16 +608,42 @@ func isEventStream(contentType string) bool {
 	return len(contentType) >= len("text/event-stream") && contentType[:len("text/event-stream")] == "text/event-stream"
 }
 
-// countingBody counts the bytes read from a response body.
+// countingBody counts the bytes read from a response body and bounds
+// them: past limit (client.limits.max_response_bytes; 0 is the default),
+// Read fails with a *bodyTooLarge, streamed or not, so that no target can
+// make an attempt read without end.
 type countingBody struct {
-	r io.ReadCloser
-	n int64
+	r     io.ReadCloser
+	n     int64
+	limit int64
 }
 
 func (c *countingBody) Read(p []byte) (int, error) {
+	limit := c.limit
+	if limit <= 0 {
+		limit = scenarios.DefaultMaxResponseBytes
+	}
+	// One byte past the limit tells a body of exactly limit bytes from a
+	// longer one.
+	if left := limit + 1 - c.n; left <= 0 {
+		return 0, &bodyTooLarge{limit}
+	} else if int64(len(p)) > left {
+		p = p[:left]
+	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if c.n > limit {
+		return n - int(c.n-limit), &bodyTooLarge{limit}
+	}
 	return n, err
+}
+
+// bodyTooLarge is the error of a body longer than
+// client.limits.max_response_bytes: a protocol failure of the target.
+type bodyTooLarge struct{ limit int64 }
+
+func (e *bodyTooLarge) Error() string {
+	return "response exceeds client.limits.max_response_bytes (" + strconv.FormatInt(e.limit, 10) + " bytes)"
 }
 
 // drainClose closes the body and returns the bytes read. With drain, it
@@ -610,18 +656,6 @@ func (c *countingBody) drainClose(drain bool) int64 {
 	}
 	c.r.Close()
 	return c.n
-}
-
-// readLimited reads r into buf, failing beyond maxBodyBytes.
-func readLimited(buf *bytes.Buffer, r io.Reader) error {
-	n, err := buf.ReadFrom(io.LimitReader(r, maxBodyBytes+1))
-	if err != nil {
-		return err
-	}
-	if n > maxBodyBytes {
-		return fmt.Errorf("body exceeds %d bytes", maxBodyBytes)
-	}
-	return nil
 }
 
 var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}

@@ -433,7 +433,7 @@ func jobsParseStream(t testing.TB, body string) chatResult {
 	var r chatResult
 	r.start = time.Now()
 	ctx := context.Background()
-	readChatStream(ctx, ctx, strings.NewReader(body), &r, nil)
+	readChatStream(ctx, ctx, strings.NewReader(body), &r, nil, scenarios.DefaultMaxToolCalls)
 	if r.outcome == "" {
 		t.Fatalf("no outcome for %q", body)
 	}

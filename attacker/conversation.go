@@ -35,6 +35,10 @@ type conversationJob struct {
 	args     *argValidator
 	redact   *redactor
 	pools    []*sessionPool
+	// mcp bounds the run's MCP calls in flight; mcpPerConv those of one
+	// conversation (client.limits).
+	mcp        mcpSlots
+	mcpPerConv int
 
 	msgs sync.Pool // *[]openaichat.Message, reused across conversations
 }
@@ -82,7 +86,8 @@ type conversation struct {
 	slot int
 	sink Sink
 
-	step    int // next step index
+	step    int      // next step index
+	mcp     mcpSlots // of the batch of tool calls running
 	code    uint16
 	bytesIn atomic.Int64
 
@@ -162,6 +167,7 @@ func (c *conversation) run(msgs []openaichat.Message) []openaichat.Message {
 func (c *conversation) runTools(turn int, calls []openaichat.ToolCall, msgs []openaichat.Message) []openaichat.Message {
 	first := c.step
 	c.step += len(calls)
+	c.mcp = c.j.mcp.forBatch(len(calls), c.j.mcpPerConv)
 	results := make([]string, len(calls))
 	failed := make([]bool, len(calls))
 	if len(calls) == 1 {
@@ -193,6 +199,9 @@ func (c *conversation) runTools(turn int, calls []openaichat.ToolCall, msgs []op
 func (c *conversation) runTool(turn, step int, tc *openaichat.ToolCall) (string, bool) {
 	j := c.j
 	name := tc.Function.Name
+	if j.tools[name] == nil {
+		return c.undeclaredTool(turn, step, name)
+	}
 	start := time.Now()
 	outcome, errText, content := c.callTool(step, name, tc.Function.Arguments)
 	c.sink.Step(StepRecord{
@@ -223,6 +232,10 @@ func (c *conversation) callTool(step int, name, args string) (outcome, errText, 
 		c.sink.InvalidToolArgs()
 		return record.OutcomeToolError, err.Error(), "error: " + err.Error()
 	}
+	if o := c.mcp.acquire(c); o != "" {
+		return o, stopText(c.ctx), "error: " + stopText(c.ctx)
+	}
+	defer c.mcp.release()
 	sess, hs := t.pool.get(c.ctx, c.slot, c.seq, step, c.sink)
 	c.bytesIn.Add(hs.bytesIn)
 	if sess == nil {

@@ -222,9 +222,19 @@ func TestConversationUnknownToolAndMaxSteps(t *testing.T) {
 		scenarios.ToolCall{Name: "launch_rockets"})
 	base := jobsStartMock(t, sc)
 	j := jobsNewJob(t, sc, jobConfig{MockURL: base})
-	res := j.Do(context.Background(), 0, 0, &jobsSink{})
-	if res.Outcome != record.OutcomeToolError || !strings.Contains(res.Err, `unknown tool "launch_rockets"`) {
+	sink := &jobsSink{}
+	res := j.Do(context.Background(), 0, 0, sink)
+	if res.Outcome != record.OutcomeToolError || !strings.Contains(res.Err, "does not declare") || strings.Contains(res.Err, "launch_rockets") {
 		t.Fatalf("result %+v", res)
+	}
+	// The name is in attempts.jsonl only, under the shared key.
+	attempts, _, _ := sink.snapshot()
+	named := false
+	for _, a := range attempts {
+		named = named || (a.Key == "tool:_undeclared" && a.Error == `undeclared tool "launch_rockets"`)
+	}
+	if !named {
+		t.Fatalf("no tool:_undeclared attempt names the tool: %+v", attempts)
 	}
 
 	// A model that never stops calling tools hits max_steps. The mock
@@ -235,7 +245,7 @@ func TestConversationUnknownToolAndMaxSteps(t *testing.T) {
 	sc.Conversation.MaxSteps = 3
 	base = jobsStartMock(t, sc)
 	j = jobsNewJob(t, sc, jobConfig{MockURL: base})
-	sink := &jobsSink{}
+	sink = &jobsSink{}
 	res = j.Do(context.Background(), 0, 0, sink)
 	if res.Outcome != record.OutcomeProtocol || !strings.Contains(res.Err, "max_steps") {
 		t.Fatalf("result %+v", res)

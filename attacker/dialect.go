@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/mcpload/mcpload/scenarios"
@@ -37,13 +38,15 @@ type dialect interface {
 	// usage, outcome, err and broken; the caller merges them into the
 	// attempt's result. (A result, not a *chatResult to fill: a pointer
 	// passed through an interface escapes, and the OpenAI path would pay
-	// an allocation per step for it.)
-	readJSON(ctx, actx context.Context, body io.Reader) chatResult
+	// an allocation per step for it.) An answer with more than maxCalls
+	// tool calls fails (tooManyCalls).
+	readJSON(ctx, actx context.Context, body io.Reader, maxCalls int) chatResult
 	// readStream parses an SSE answer of an attempt that started at start,
 	// telling w of each event and of the first delta (content or tool
 	// call); the result's stream clock holds the stream's timings (see
-	// streamClock).
-	readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch) chatResult
+	// streamClock). The stream is read no further than its tool call
+	// past maxCalls, which fails it (tooManyCalls).
+	readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch, maxCalls int) chatResult
 	// errorText describes a failed answer from its body. It may add to
 	// resp's headers what the policies read (Retry-After) when the API
 	// says it in the body instead.
@@ -72,3 +75,9 @@ func dialectFor(api string) (dialect, error) {
 // mockKey is the key sent to the mock by the dialects whose API refuses a
 // request without one. The mock takes any key.
 const mockKey = "mcpload-mock"
+
+// tooManyCalls is the error of an answer with more than n tool calls
+// (client.limits.max_tool_calls): none of them is sent.
+func tooManyCalls(n int) string {
+	return "answer has more than " + strconv.Itoa(n) + " tool calls (client.limits.max_tool_calls); none was sent"
+}

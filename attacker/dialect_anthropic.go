@@ -223,9 +223,9 @@ type anthropicResponse struct {
 	Error      *anthropic.ErrorDetail   `json:"error"`
 }
 
-func (anthropicDialect) readJSON(ctx, actx context.Context, body io.Reader) (r chatResult) {
+func (anthropicDialect) readJSON(ctx, actx context.Context, body io.Reader, maxCalls int) (r chatResult) {
 	var resp anthropicResponse
-	buf, ok := readJSONBody(ctx, actx, body, &resp, &r)
+	buf, ok := readJSONBody(ctx, actx, body, &resp, &r, maxCalls, anthropicArrays)
 	defer putBuffer(buf)
 	if !ok {
 		return
@@ -245,6 +245,9 @@ func (anthropicDialect) readJSON(ctx, actx context.Context, body io.Reader) (r c
 				text = append(text, *c.Text...)
 			}
 		case anthropic.BlockToolUse:
+			if len(r.msg.ToolCalls) == maxCalls {
+				return chatResult{outcome: record.OutcomeProtocol, err: tooManyCalls(maxCalls)}
+			}
 			r.msg.ToolCalls = append(r.msg.ToolCalls, openaichat.ToolCall{
 				ID:       c.ID,
 				Type:     "function",
@@ -318,13 +321,14 @@ type anthropicBlock struct {
 // text block's start with text, and the non-empty text and input_json
 // deltas; message_start, ping, content_block_stop and message_delta carry
 // none. A tool_use block's content_block_stop completes its arguments.
-func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch) (r chatResult) {
+func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch, maxCalls int) (r chatResult) {
 	r.start, r.stream.start = start, start
 	sr := newSSEReader(body)
 	defer sr.release()
 	defer func() { r.broken = r.outcome != record.OutcomeOK }()
 	var (
 		blocks []anthropicBlock
+		calls  int // tool_use blocks
 		usage  anthropic.Usage
 		stop   string
 		done   bool
@@ -339,6 +343,10 @@ func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, st
 			return
 		}
 		w.event()
+		if e := arrayBound(data, maxCalls, anthropicArrays); e != "" {
+			r.outcome, r.err = record.OutcomeProtocol, e
+			return
+		}
 		var ev anthropic.StreamEvent
 		if err := json.Unmarshal(data, &ev); err != nil {
 			r.outcome, r.err = decodeOutcome(err), "decoding stream event: "+err.Error()+": "+snippet(data)
@@ -361,6 +369,12 @@ func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, st
 				return
 			}
 			cb := ev.ContentBlock
+			if cb.Type == anthropic.BlockToolUse {
+				if calls++; calls > maxCalls {
+					r.outcome, r.err = record.OutcomeProtocol, tooManyCalls(maxCalls)
+					return
+				}
+			}
 			nb := anthropicBlock{typ: cb.Type, id: cb.ID, name: cb.Name}
 			if cb.Text != nil {
 				nb.text = append(nb.text, *cb.Text...)

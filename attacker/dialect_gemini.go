@@ -204,6 +204,10 @@ type geminiAnswer struct {
 	calls   []openaichat.ToolCall
 	finish  string
 	usage   *gemini.UsageMetadata
+	// maxCalls bounds calls; tooMany is set, and add stops taking parts,
+	// when a response brings one more.
+	maxCalls int
+	tooMany  bool
 }
 
 // add takes in one response (a whole answer, or a stream event). It
@@ -227,6 +231,10 @@ func (a *geminiAnswer) add(resp *gemini.Response) bool {
 		p := &c.Content.Parts[i]
 		switch {
 		case p.FunctionCall != nil:
+			if len(a.calls) >= a.maxCalls {
+				a.tooMany = true
+				return false
+			}
 			fc := p.FunctionCall
 			id := fc.ID
 			if id == "" {
@@ -297,9 +305,9 @@ func geminiFinish(reason string, calls bool) string {
 	return strings.ToLower(reason)
 }
 
-func (geminiDialect) readJSON(ctx, actx context.Context, body io.Reader) (r chatResult) {
+func (geminiDialect) readJSON(ctx, actx context.Context, body io.Reader, maxCalls int) (r chatResult) {
 	var resp gemini.Response
-	buf, ok := readJSONBody(ctx, actx, body, &resp, &r)
+	buf, ok := readJSONBody(ctx, actx, body, &resp, &r, maxCalls, geminiArrays)
 	defer putBuffer(buf)
 	if !ok {
 		return
@@ -308,8 +316,11 @@ func (geminiDialect) readJSON(ctx, actx context.Context, body io.Reader) (r chat
 		r.outcome, r.err = record.OutcomeProtocol, "response has no candidates: "+snippet(buf.Bytes())
 		return
 	}
-	var a geminiAnswer
-	a.add(&resp)
+	a := geminiAnswer{maxCalls: maxCalls}
+	if !a.add(&resp) && a.tooMany {
+		r.outcome, r.err = record.OutcomeProtocol, tooManyCalls(maxCalls)
+		return
+	}
 	a.result(&r)
 	return r
 }
@@ -322,12 +333,12 @@ func (geminiDialect) readJSON(ctx, actx context.Context, body io.Reader) (r chat
 // An output event is one with text or a functionCall part. Gemini sends
 // each call whole, so the event with the last functionCall completes the
 // arguments.
-func (geminiDialect) readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch) (r chatResult) {
+func (geminiDialect) readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch, maxCalls int) (r chatResult) {
 	r.start, r.stream.start = start, start
 	sr := newSSEReader(body)
 	defer sr.release()
 	defer func() { r.broken = r.outcome != record.OutcomeOK }()
-	var a geminiAnswer
+	a := geminiAnswer{maxCalls: maxCalls}
 	for {
 		data, err := sr.next()
 		if err == io.EOF {
@@ -338,6 +349,10 @@ func (geminiDialect) readStream(ctx, actx context.Context, body io.Reader, start
 			return
 		}
 		w.event()
+		if e := arrayBound(data, maxCalls, geminiArrays); e != "" {
+			r.outcome, r.err = record.OutcomeProtocol, e
+			return
+		}
 		var resp gemini.Response
 		if err := json.Unmarshal(data, &resp); err != nil {
 			r.outcome, r.err = decodeOutcome(err), "decoding stream event: "+err.Error()+": "+snippet(data)
@@ -348,7 +363,12 @@ func (geminiDialect) readStream(ctx, actx context.Context, body io.Reader, start
 			return
 		}
 		calls := len(a.calls)
-		if a.add(&resp) {
+		delta := a.add(&resp)
+		if a.tooMany {
+			r.outcome, r.err = record.OutcomeProtocol, tooManyCalls(maxCalls)
+			return
+		}
+		if delta {
 			at := r.stream.output(w)
 			if len(a.calls) > calls {
 				r.stream.toolCall(at)

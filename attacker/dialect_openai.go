@@ -70,14 +70,14 @@ func (openAIDialect) appendBody(b []byte, msgs []openaichat.Message) []byte {
 	return append(appendMessages(b, msgs), '}')
 }
 
-func (openAIDialect) readJSON(ctx, actx context.Context, body io.Reader) (r chatResult) {
-	readChatJSON(ctx, actx, body, &r)
+func (openAIDialect) readJSON(ctx, actx context.Context, body io.Reader, maxCalls int) (r chatResult) {
+	readChatJSON(ctx, actx, body, &r, maxCalls)
 	return r
 }
 
-func (openAIDialect) readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch) chatResult {
+func (openAIDialect) readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch, maxCalls int) chatResult {
 	r := chatResult{start: start}
-	readChatStream(ctx, actx, body, &r, w)
+	readChatStream(ctx, actx, body, &r, w, maxCalls)
 	return r
 }
 

@@ -59,7 +59,7 @@ func newMCPDirect(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duration) 
 	}
 	client := newMCPClient(cfg.HTTPClient, d.Server, url, timeout, newRedactor())
 	client.redirects = redirects{max: sc.Client.FollowRedirects, allowRemote: cfg.AllowRemote}
-	client.retry, client.seed = toolRetryFactory(sc)(), uint64(sc.Seed)
+	client.retry, client.seed, client.maxBytes = toolRetryFactory(sc)(), uint64(sc.Seed), sc.Client.Limits.MaxResponseBytes
 	j, err := newMCPDirectJob(d, sc.Seed, client)
 	if err != nil {
 		return nil, err
@@ -144,6 +144,7 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 		keys = append(keys, key)
 	}
 	rd := newRedactor(keys...)
+	limits := sc.Client.Limits.WithDefaults()
 	chatURL := provs[name].url
 	endpoints := make(map[string]*chatEndpoint, len(provs))
 	attempts := make(map[string]*chatAttempt, len(provs))
@@ -159,6 +160,8 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 			ep:        ep,
 			key:       record.AttemptModelKey(n, r.p.Model),
 			timeout:   timeout,
+			maxBytes:  limits.MaxResponseBytes,
+			maxCalls:  limits.MaxToolCalls,
 			ttft:      sc.Client.Stream.TTFT.D(),
 			idle:      sc.Client.Stream.Idle.D(),
 			total:     sc.Client.Stream.Total.D(),
@@ -193,7 +196,7 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 				return nil, fmt.Errorf("tool %q: %w", t.Name, err)
 			}
 			c := newMCPClient(cfg.HTTPClient, server, url, timeout, rd)
-			c.retry, c.seed = toolRetry(), uint64(sc.Seed)
+			c.retry, c.seed, c.maxBytes = toolRetry(), uint64(sc.Seed), limits.MaxResponseBytes
 			c.redirects = redirects{max: sc.Client.FollowRedirects, allowRemote: cfg.AllowRemote}
 			ct = &convTool{client: c, pool: newSessionPool(c)}
 			clients[server] = ct
@@ -215,6 +218,8 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 		tools:       tools,
 		args:        args,
 		redact:      rd,
+		mcp:         mcpSlots{run: make(chan struct{}, limits.MaxMCPInFlight)},
+		mcpPerConv:  limits.MaxMCPInFlightPerConversation,
 	}
 	if j.maxSteps <= 0 {
 		j.maxSteps = defaultMaxSteps

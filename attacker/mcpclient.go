@@ -62,6 +62,9 @@ type mcpClient struct {
 	// its jitter.
 	retry *policy.Retry
 	seed  uint64
+	// maxBytes bounds a response body (client.limits.max_response_bytes;
+	// 0 is the default).
+	maxBytes int64
 	// redirects is client.follow_redirects: POSTs follow them hop by hop.
 	redirects redirects
 
@@ -597,7 +600,7 @@ func (c *mcpClient) post(ctx context.Context, sess *mcpSession, tags callTags, b
 		ex.hops = append(ex.hops, mcpHop{start: hopStart, latency: time.Since(hopStart), status: resp.StatusCode, bytesIn: n})
 		hop = next
 	}
-	cb := &countingBody{r: resp.Body}
+	cb := &countingBody{r: resp.Body, limit: c.maxBytes}
 	defer func() { ex.bytesIn = cb.drainClose(!ex.broken) }()
 	ex.status = resp.StatusCode
 	switch {
@@ -625,7 +628,7 @@ func (c *mcpClient) post(ctx context.Context, sess *mcpSession, tags callTags, b
 func readJSONResponse(r io.Reader, wantID []byte) (*rpcResponse, error) {
 	buf := getBuffer()
 	defer putBuffer(buf)
-	if err := readLimited(buf, r); err != nil {
+	if _, err := buf.ReadFrom(r); err != nil { // r is a countingBody: bounded
 		return nil, fmt.Errorf("reading response: %w", err)
 	}
 	var msg rpcResponse

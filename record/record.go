@@ -128,6 +128,13 @@ func AttemptModelKey(provider, model string) string { return StepModel + ":" + p
 // ToolKey is the step and attempt key of a tool.
 func ToolKey(tool string) string { return StepTool + ":" + tool }
 
+// UndeclaredTool is the one key name, ToolKey(UndeclaredTool), of every
+// tool a model calls that the scenario does not declare: the model picks
+// those names, and a key per name would let it grow the run's histograms
+// without bound. The names themselves are in attempts.jsonl only. No
+// scenario may declare a tool of this name.
+const UndeclaredTool = "_undeclared"
+
 // Attempt is one HTTP exchange, one line of attempts.jsonl.
 type Attempt struct {
 	// Conversation is the sequence number of the conversation (results.bin's Seq).

@@ -20,6 +20,8 @@ type Client struct {
 	// hop is an attempt, is refused off loopback without --allow-remote,
 	// and loses the key headers when it changes host (docs/secrets.md).
 	FollowRedirects int `yaml:"follow_redirects,omitempty"`
+	// Limits bound what a target can make the run hold (limits.go).
+	Limits ClientLimits `yaml:"limits,omitempty"`
 
 	Retry    *Retry         `yaml:"retry,omitempty"`
 	Budget   *Budget        `yaml:"budget,omitempty"`

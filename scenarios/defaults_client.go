@@ -90,6 +90,7 @@ func (c *Client) applyDefaults() {
 	if c.Timeout == 0 {
 		c.Timeout = Duration(DefaultTimeout)
 	}
+	c.Limits.applyDefaults()
 	if c.Retry != nil {
 		c.Retry.applyDefaults()
 	}

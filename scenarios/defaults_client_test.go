@@ -176,3 +176,21 @@ func TestForPolicy(t *testing.T) {
 		t.Error("ForPolicy changed the scenario it was given")
 	}
 }
+
+// TestClientLimitsDefaults: client.limits left out, or in part, takes the
+// defaults, in the scenario's client and in a policy's.
+func TestClientLimitsDefaults(t *testing.T) {
+	s := mustParse(t, resilient)
+	want := ClientLimits{MaxToolCalls: 128, MaxResponseBytes: 32 << 20, MaxMCPInFlightPerConversation: 16, MaxMCPInFlight: 4096}
+	if s.Client.Limits != want {
+		t.Errorf("client.limits = %+v, want %+v", s.Client.Limits, want)
+	}
+	if got := s.Policies[0].Client.Limits; got != want {
+		t.Errorf("policies[0].client.limits = %+v, want %+v", got, want)
+	}
+	s = mustParse(t, strings.Replace(resilient, "client:\n", "client:\n  limits: {max_tool_calls: 8}\n", 1))
+	want.MaxToolCalls = 8
+	if s.Client.Limits != want {
+		t.Errorf("client.limits {max_tool_calls: 8} = %+v, want %+v", s.Client.Limits, want)
+	}
+}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/jsonschema-go/jsonschema"
 	"gopkg.in/yaml.v3"
+
+	"github.com/mcpload/mcpload/record"
 )
 
 // Bounds that keep a scenario from asking the runner for something it
@@ -259,6 +261,8 @@ func (v *validator) tools(s *Scenario) {
 			v.errorf(field(path, "name"), "missing; a tool needs a name")
 		case !toolName.MatchString(t.Name):
 			v.errorf(field(path, "name"), "%q is not a valid tool name: use 1 to 64 letters, digits, '_' or '-' (OpenAI's rule for function names)", t.Name)
+		case t.Name == record.UndeclaredTool:
+			v.errorf(field(path, "name"), "%q is reserved: it keys the calls to tools the scenario does not declare", t.Name)
 		}
 		if j, dup := first[t.Name]; dup && t.Name != "" {
 			v.errorf(field(path, "name"), "tool %q is defined twice (also tools[%d])", t.Name, j)

@@ -52,6 +52,7 @@ func (v *validator) client(s *Scenario, path string, c *Client, primary string) 
 			v.errorf(field(path, "stream."+t.name), "must not be negative (0 means none)")
 		}
 	}
+	v.clientLimits(field(path, "limits"), &c.Limits)
 	if c.Retry != nil {
 		v.retry(field(path, "retry"), c.Retry)
 	}

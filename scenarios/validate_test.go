@@ -68,6 +68,11 @@ func TestValidationErrors(t *testing.T) {
 				{"21:11", "tools[1].name", `"search.docs" is not a valid tool name`},
 				{"31:21", "conversation.turns[0].model[0].tool_calls[1].name", `tool "search_docs" is not defined`},
 			}},
+		{"tool name reserved", []string{"\n  - name: search_docs", "\n  - name: _undeclared"},
+			[]want{
+				{"21:11", "tools[1].name", `"_undeclared" is reserved: it keys the calls to tools the scenario does not declare`},
+				{"31:21", "conversation.turns[0].model[0].tool_calls[1].name", `tool "search_docs" is not defined`},
+			}},
 		{"tool name duplicate", []string{"\n  - name: search_docs\n", "\n  - name: get_weather\n", "- name: search_docs\n        -", "- name: get_weather\n        -"},
 			[]want{
 				{"21:11", "tools[1].name", `tool "get_weather" is defined twice (also tools[0])`},
