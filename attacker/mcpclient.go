@@ -680,6 +680,23 @@ func (p *sessionPool) get(ctx context.Context, slot int, seq uint64, step int, s
 	return sess, out
 }
 
+// release ends the session of slot, whose worker retired, best effort
+// and unrecorded as closeAll's are.
+func (p *sessionPool) release(ctx context.Context, slot int) {
+	v, ok := p.slots.LoadAndDelete(slot)
+	if !ok {
+		return
+	}
+	ps := v.(*poolSlot)
+	ps.mu.Lock()
+	sess := ps.sess
+	ps.sess = nil
+	ps.mu.Unlock()
+	if sess != nil && !sess.expired.Load() {
+		p.c.close(ctx, sess, 0, 0, nil)
+	}
+}
+
 // closeAll ends every live session, best effort and unrecorded.
 func (p *sessionPool) closeAll(ctx context.Context) {
 	var wg sync.WaitGroup

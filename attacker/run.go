@@ -32,6 +32,8 @@ type options struct {
 	version  string
 
 	allowRemote bool
+	// locked: the caller holds the run folder's lock (WithRunLock).
+	locked bool
 
 	// job replaces the scenario's job; tests set it.
 	job Job
@@ -67,6 +69,11 @@ func WithAllowRemote(allow bool) Option { return func(o *options) { o.allowRemot
 
 // WithVersion sets the mcpload version recorded in run.json.
 func WithVersion(v string) Option { return func(o *options) { o.version = v } }
+
+// WithRunLock tells Run that the caller already holds outDir's lock
+// (record.LockRun), as the command does from before the run until its
+// report is written. Without it, Run locks outDir itself for the run.
+func WithRunLock() Option { return func(o *options) { o.locked = true } }
 
 // ConfigError is returned by Run when the scenario cannot run as
 // configured: a bad load shape, a missing API key, a non-loopback target
@@ -134,8 +141,14 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 			return nil, &ConfigError{Scenario: sc.Name, Err: err}
 		}
 	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return nil, fmt.Errorf("creating run folder: %w", err)
+	if !o.locked {
+		// A second run into the same folder would splice its records
+		// into ours. A *record.LockedError names the holder.
+		lock, err := record.LockRun(outDir)
+		if err != nil {
+			return nil, err
+		}
+		defer lock.Close()
 	}
 	if c, ok := job.(jobCloser); ok {
 		defer func() {
