@@ -23,6 +23,9 @@ func reportCmd(args []string, stdout, stderr io.Writer) error {
 		return invalid(errors.New("report takes exactly one run folder"))
 	}
 	dir := pos[0]
+	if h, ok := record.Writing(dir); ok {
+		fmt.Fprintf(stderr, "mcpload: %s is still being written (%s): this report is of the run so far\n", dir, h)
+	}
 	if _, err := os.Stat(filepath.Join(dir, record.RunFile)); errors.Is(err, os.ErrNotExist) {
 		if runs, err := policyRuns(dir); err == nil {
 			// Each policy's folder is re-rendered whole, as a run's is.
