@@ -96,7 +96,9 @@ type AbortError struct {
 
 func (e *AbortError) Error() string { return "aborted: " + e.Reason }
 
-// Run runs sc and records it into outDir, which it creates: the arrivals of
+// Run runs sc and records it into outDir, which it creates and locks
+// (record.LockRun; a folder another run holds gives a
+// *record.LockedError): the arrivals of
 // sc.Load, each running the scenario's job, until the schedule ends or ctx
 // is done. It returns the final counters. When ctx is cancelled (Ctrl-C) it
 // stops starting conversations, cancels those in flight, records all of it,

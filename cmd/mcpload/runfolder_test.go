@@ -107,6 +107,50 @@ func TestSecondRunIntoSameOutIsRefused(t *testing.T) {
 	}
 }
 
+// TestKilledRunLeavesReadableFolder kills a real run with SIGKILL, as a
+// crash would: its lock goes with it, and report reads what it wrote,
+// compressed attempts included, up to its last flush.
+func TestKilledRunLeavesReadableFolder(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a process")
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	cmd := exec.Command(os.Args[0], "run", "quickstart", "--out", dir, "--progress", "off", "--duration", "60s")
+	cmd.Env = append(os.Environ(), "MCPLOAD_TEST_MAIN=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if run, err := report.ReadRun(dir); err == nil && run.Conversations.OK >= 20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("fewer than 20 conversations recorded after 30 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if h, ok := record.Writing(dir); ok {
+		t.Fatalf("a killed run still holds the lock: %s", h)
+	}
+	code, _, stderr := mcpload(t, "report", dir)
+	if code != exitPass {
+		t.Fatalf("report: exit %d:\n%s", code, stderr)
+	}
+	s := readSummary(t, dir)
+	if s.Status != record.StatusRunning || s.Cost == nil || len(s.Cost.ByModel) == 0 || s.Cost.ByModel[0].Attempts < 20 {
+		t.Fatalf("status %s, cost %+v: want the attempts up to the last flush", s.Status, s.Cost)
+	}
+	if d := s.Damaged; d != nil && (d.AttemptBytes > 0 || d.AttemptLines > 1 || d.HistogramIntervals > 1 || d.ResultRecords > 1) {
+		t.Errorf("damaged = %+v: a kill leaves at most a torn record per file", d)
+	}
+}
+
 // TestReportSkipsDamage damages one interval of histograms.hlog, three
 // lines of attempts.jsonl.gz and one result of results.bin of a real run:
 // report keeps everything else, and says what it skipped on the terminal
