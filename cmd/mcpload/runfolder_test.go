@@ -51,7 +51,9 @@ func TestSecondRunIntoSameOutIsRefused(t *testing.T) {
 	defer first.Process.Kill()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if h, ok := record.Writing(dir); ok && h.PID == first.Process.Pid {
+		// Locked, and past writing scenario.yaml and run.json.
+		_, err := report.ReadRun(dir)
+		if h, ok := record.Writing(dir); ok && h.PID == first.Process.Pid && err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
