@@ -33,6 +33,20 @@ func quickRun(t *testing.T, extra ...string) string {
 	return dir
 }
 
+// startRun starts a 60 s quickstart into dir as a real mcpload process,
+// writing its output to out, and kills it at the end of the test.
+func startRun(t *testing.T, dir string, out io.Writer, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"run", "quickstart", "--out", dir, "--progress", "off", "--duration", "60s"}, args...)...)
+	cmd.Env = append(os.Environ(), "MCPLOAD_TEST_MAIN=1")
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return cmd
+}
+
 // TestSecondRunIntoSameOutIsRefused starts a run as a real process, then a
 // second one into the same --out: the second exits 2 naming the first
 // (pid, host), and leaves the first's folder alone.
@@ -41,14 +55,8 @@ func TestSecondRunIntoSameOutIsRefused(t *testing.T) {
 		t.Skip("starts processes")
 	}
 	dir := filepath.Join(t.TempDir(), "run")
-	first := exec.Command(os.Args[0], "run", "quickstart", "--out", dir, "--progress", "off", "--duration", "60s", "--seed", "1")
-	first.Env = append(os.Environ(), "MCPLOAD_TEST_MAIN=1")
 	var out1 bytes.Buffer
-	first.Stdout, first.Stderr = &out1, &out1
-	if err := first.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer first.Process.Kill()
+	first := startRun(t, dir, &out1, "--seed", "1")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		// Locked, and past writing scenario.yaml and run.json.
@@ -117,12 +125,7 @@ func TestKilledRunLeavesReadableFolder(t *testing.T) {
 		t.Skip("starts a process")
 	}
 	dir := filepath.Join(t.TempDir(), "run")
-	cmd := exec.Command(os.Args[0], "run", "quickstart", "--out", dir, "--progress", "off", "--duration", "60s")
-	cmd.Env = append(os.Environ(), "MCPLOAD_TEST_MAIN=1")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
+	cmd := startRun(t, dir, io.Discard)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if run, err := report.ReadRun(dir); err == nil && run.Conversations.OK >= 20 {
