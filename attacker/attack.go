@@ -50,11 +50,12 @@ type hit struct {
 // waiting is measured instead of omitted.
 func (s *scheduler) run(ctx context.Context, began time.Time) {
 	p := &pool{
-		hits:  make(chan hit),
-		limit: s.slots,
-		job:   s.job,
-		rec:   s.rec,
-		ctx:   ctx,
+		parked:  make(chan struct{}, 1),
+		limit:   s.slots,
+		maxIdle: workerMaxIdle,
+		job:     s.job,
+		rec:     s.rec,
+		ctx:     ctx,
 	}
 	defer p.close()
 
@@ -107,20 +108,52 @@ func (s *scheduler) run(ctx context.Context, began time.Time) {
 	}
 }
 
-// pool is a lazily grown pool of workers, one per slot: worker i always runs
-// its jobs in slot i, so a job can keep per-slot state such as an MCP
-// session. A handoff to a parked worker measured cheaper than a goroutine per
-// hit (about 150-300 ns and no allocation, against about 400 ns and 2
-// allocations, on 2 cores), and a worker's stack stays warm.
+// workerMaxIdle is how long a worker waits for a hit before it retires
+// and frees its slot's state.
+const workerMaxIdle = 10 * time.Second
+
+// pool is a lazily grown pool of workers, one per slot: a worker always
+// runs its jobs in its slot, so a job can keep per-slot state such as an
+// MCP session. A handoff to a parked worker measured cheaper than a
+// goroutine per hit, and a worker's stack stays warm.
+//
+// Parked workers form a stack: the one parked last takes the next hit. So
+// the workers a burst added stay parked once it is over, and retire after
+// workerMaxIdle, releasing their slot's state (slotReleaser): the pool,
+// the MCP sessions and the connections follow the load's recent
+// concurrency rather than the highest it ever reached, and a long run's
+// memory stays flat however many stalls it went through.
 type pool struct {
-	hits    chan hit
+	mu      sync.Mutex
+	idle    []*worker // parked, the last parked on top
+	free    []int     // slots of retired workers, for reuse
+	workers int       // live workers
+	next    int       // the lowest slot never used
+	closed  bool
+	// parked is signalled when a worker parks, for a dispatch that waits.
+	parked chan struct{}
+
 	limit   int
-	workers int // spawned so far; only the dispatching goroutine touches it
+	maxIdle time.Duration
 	wg      sync.WaitGroup
 
 	job Job
 	rec *Recorder
 	ctx context.Context
+}
+
+// worker is one slot's goroutine.
+type worker struct {
+	slot int
+	// hits holds the hit handed to the worker; it has room for one, so a
+	// handoff never blocks.
+	hits chan hit
+}
+
+// slotReleaser is implemented by jobs that keep per-slot state: the pool
+// calls Release when a slot's worker retires.
+type slotReleaser interface {
+	Release(ctx context.Context, slot int)
 }
 
 // dispatch hands h to a worker. When every slot is busy it waits for one if
@@ -129,54 +162,152 @@ type pool struct {
 func (p *pool) dispatch(h hit, wait bool) bool {
 	// The in-flight count is raised here, before the handoff, and lowered
 	// by the worker as soon as the job returns, so "every slot is busy" is
-	// exact: it does not depend on how soon a worker gets back to receive.
+	// exact: it does not depend on how soon a worker gets back to park.
 	n := p.rec.enter()
 	if !wait && n > int64(p.limit) {
 		p.rec.leave()
 		return false
 	}
-	select {
-	case p.hits <- h:
-		return true
-	default:
-	}
-	if p.workers < p.limit {
-		p.spawn()
-	}
-	select {
-	case p.hits <- h:
-		return true
-	case <-p.ctx.Done():
-		p.rec.leave()
-		return false
+	for {
+		p.mu.Lock()
+		if k := len(p.idle); k > 0 {
+			w := p.idle[k-1]
+			p.idle = p.idle[:k-1]
+			p.mu.Unlock()
+			w.hits <- h
+			return true
+		}
+		// A worker whose job returned is on its way to park: wait for it
+		// rather than add a slot.
+		if p.workers < p.limit && p.rec.c.inFlight.Load() > int64(p.workers) {
+			w := p.spawnLocked()
+			p.mu.Unlock()
+			w.hits <- h
+			return true
+		}
+		p.mu.Unlock()
+		select {
+		case <-p.parked:
+		case <-p.ctx.Done():
+			p.rec.leave()
+			return false
+		}
 	}
 }
 
-func (p *pool) spawn() {
-	slot := p.workers
+func (p *pool) spawnLocked() *worker {
+	w := &worker{hits: make(chan hit, 1)}
+	if k := len(p.free); k > 0 {
+		w.slot = p.free[k-1]
+		p.free = p.free[:k-1]
+	} else {
+		w.slot = p.next
+		p.next++
+	}
 	p.workers++
 	p.wg.Add(1)
-	go p.work(slot)
+	go p.work(w)
+	return w
 }
 
-func (p *pool) work(slot int) {
+func (p *pool) work(w *worker) {
 	defer p.wg.Done()
-	for h := range p.hits {
-		start := time.Now()
-		p.rec.started(start)
-		res := p.job.Do(p.ctx, h.seq, slot, p.rec)
-		end := time.Now()
-		p.rec.finished()
-		intended := h.intended
-		if intended.IsZero() {
-			intended = start
+	idle := time.NewTimer(p.maxIdle)
+	defer idle.Stop()
+	for {
+		select {
+		case h, ok := <-w.hits:
+			if !ok {
+				return
+			}
+			p.do(w.slot, h)
+			if !p.park(w) {
+				return
+			}
+			idle.Reset(p.maxIdle)
+		case <-idle.C:
+			if p.retire(w) {
+				if r, ok := p.job.(slotReleaser); ok {
+					ctx, cancel := context.WithTimeout(context.WithoutCancel(p.ctx), closeTimeout)
+					r.Release(ctx, w.slot)
+					cancel()
+				}
+				p.freeSlot(w.slot)
+				return
+			}
+			// Taken as it timed out: its hit is on the way.
+			idle.Reset(p.maxIdle)
 		}
-		p.rec.conversation(h.seq, intended, start, end, res)
+	}
+}
+
+// do runs h's job in slot and records it.
+func (p *pool) do(slot int, h hit) {
+	start := time.Now()
+	p.rec.started(start)
+	res := p.job.Do(p.ctx, h.seq, slot, p.rec)
+	end := time.Now()
+	p.rec.finished()
+	intended := h.intended
+	if intended.IsZero() {
+		intended = start
+	}
+	p.rec.conversation(h.seq, intended, start, end, res)
+}
+
+// park puts w on the idle stack; false when the pool is closed and w
+// should stop.
+func (p *pool) park(w *worker) bool {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return false
+	}
+	p.idle = append(p.idle, w)
+	p.mu.Unlock()
+	select {
+	case p.parked <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// retire takes w off the idle stack and returns true; false when w was
+// just handed a hit. The slot stays taken until freeSlot, so that a new
+// worker never shares it with a release in progress.
+func (p *pool) retire(w *worker) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	// The longest idle are at the bottom.
+	for i, x := range p.idle {
+		if x == w {
+			p.idle = append(p.idle[:i], p.idle[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// freeSlot ends a retired worker, for its slot to be reused.
+func (p *pool) freeSlot(slot int) {
+	p.mu.Lock()
+	p.workers--
+	p.free = append(p.free, slot)
+	p.mu.Unlock()
+	select {
+	case p.parked <- struct{}{}:
+	default:
 	}
 }
 
 // close stops the workers once they finish their jobs, and waits for them.
 func (p *pool) close() {
-	close(p.hits)
+	p.mu.Lock()
+	p.closed = true
+	for _, w := range p.idle {
+		close(w.hits)
+	}
+	p.idle = nil
+	p.mu.Unlock()
 	p.wg.Wait()
 }

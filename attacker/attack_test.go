@@ -1,7 +1,6 @@
 package attacker
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -126,22 +125,7 @@ func readRunFolder(t *testing.T, dir string) runFiles {
 	}
 	sort.Slice(f.results, func(i, j int) bool { return f.results[i].Seq < f.results[j].Seq })
 
-	af, err := os.Open(filepath.Join(dir, record.AttemptsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer af.Close()
-	sc := bufio.NewScanner(af)
-	for sc.Scan() {
-		var a record.Attempt
-		if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
-			t.Fatalf("attempts.jsonl line %d: %v", len(f.attempts)+1, err)
-		}
-		f.attempts = append(f.attempts, a)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
+	f.attempts = readAttempts(t, dir)
 
 	f.hists, f.intervals = readHlog(t, filepath.Join(dir, record.HistogramsFile))
 

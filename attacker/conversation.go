@@ -78,6 +78,13 @@ func (j *conversationJob) Close(ctx context.Context) error {
 	return nil
 }
 
+// Release implements slotReleaser: it ends the MCP sessions of slot.
+func (j *conversationJob) Release(ctx context.Context, slot int) {
+	for _, p := range j.pools {
+		p.release(ctx, slot)
+	}
+}
+
 // conversation is the state of one Do.
 type conversation struct {
 	j    *conversationJob

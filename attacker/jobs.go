@@ -24,8 +24,10 @@ type jobCloser interface {
 }
 
 var (
-	_ jobCloser = (*conversationJob)(nil)
-	_ jobCloser = (*mcpDirectJob)(nil)
+	_ jobCloser    = (*conversationJob)(nil)
+	_ jobCloser    = (*mcpDirectJob)(nil)
+	_ slotReleaser = (*conversationJob)(nil)
+	_ slotReleaser = (*mcpDirectJob)(nil)
 )
 
 // newJob builds the Job of sc. Everything that can be refused is refused

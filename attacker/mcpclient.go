@@ -716,16 +716,35 @@ func (p *sessionPool) get(ctx context.Context, slot int, seq uint64, step int, s
 	return sess, out
 }
 
+// release ends the session of slot, whose worker retired, best effort
+// and unrecorded as closeAll's are.
+func (p *sessionPool) release(ctx context.Context, slot int) {
+	v, ok := p.slots.LoadAndDelete(slot)
+	if !ok {
+		return
+	}
+	if sess := v.(*poolSlot).take(); sess != nil {
+		p.c.close(ctx, sess, 0, 0, nil)
+	}
+}
+
+// take empties the slot and returns its session when it is live.
+func (ps *poolSlot) take() *mcpSession {
+	ps.mu.Lock()
+	sess := ps.sess
+	ps.sess = nil
+	ps.mu.Unlock()
+	if sess == nil || sess.expired.Load() {
+		return nil
+	}
+	return sess
+}
+
 // closeAll ends every live session, best effort and unrecorded.
 func (p *sessionPool) closeAll(ctx context.Context) {
 	var wg sync.WaitGroup
 	p.slots.Range(func(k, v any) bool {
-		ps := v.(*poolSlot)
-		ps.mu.Lock()
-		sess := ps.sess
-		ps.sess = nil
-		ps.mu.Unlock()
-		if sess != nil && !sess.expired.Load() {
+		if sess := v.(*poolSlot).take(); sess != nil {
 			wg.Go(func() { p.c.close(ctx, sess, 0, 0, nil) })
 		}
 		return true

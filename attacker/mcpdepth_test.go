@@ -1,7 +1,6 @@
 package attacker
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -344,22 +343,23 @@ func TestMCPDirectRunSessions(t *testing.T) {
 	}
 }
 
-func readAttempts(t *testing.T, dir string) []record.Attempt {
+// readAttempts reads attempts.jsonl.gz as report does, and fails on any
+// damage: the recorder must write only whole records.
+func readAttempts(t testing.TB, dir string) []record.Attempt {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, record.AttemptsFile))
-	if err != nil {
-		t.Fatal(err)
+	if _, err := os.Stat(filepath.Join(dir, record.AttemptsFile+record.GzipSuffix)); err != nil {
+		t.Fatalf("no compressed attempts: %v", err)
 	}
-	defer f.Close()
 	var out []record.Attempt
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
+	d, err := record.EachLine(dir, record.AttemptsFile, func(line []byte) {
 		var a record.Attempt
-		if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
-			t.Fatalf("attempts.jsonl: %v", err)
+		if err := json.Unmarshal(line, &a); err != nil {
+			t.Fatalf("attempts.jsonl line %d: %v", len(out)+1, err)
 		}
 		out = append(out, a)
+	})
+	if err != nil || d != (record.LineDamage{}) {
+		t.Fatalf("reading attempts: %v, damage %+v", err, d)
 	}
 	return out
 }

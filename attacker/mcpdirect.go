@@ -158,6 +158,9 @@ func (j *mcpDirectJob) Do(ctx context.Context, seq uint64, slot int, sink Sink) 
 	return res
 }
 
+// Release implements slotReleaser: it ends the per_vu session of slot.
+func (j *mcpDirectJob) Release(ctx context.Context, slot int) { j.pool.release(ctx, slot) }
+
 // Close ends the per_vu sessions (DELETE, best effort). The scheduler calls
 // it once the run is over.
 func (j *mcpDirectJob) Close(ctx context.Context) error {

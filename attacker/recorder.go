@@ -24,7 +24,7 @@ import (
 const droppedError = record.OutcomeDropped + ": max_in_flight reached"
 
 // Recorder records a run into its folder as it goes: HDR histograms per tag
-// (histograms.hlog, one interval at a time), attempts.jsonl, events.jsonl
+// (histograms.hlog, one interval at a time), attempts.jsonl.gz, events.jsonl
 // (always created, empty when no policy acted), results.bin and run.json. It implements Sink for jobs, and records the conversation level
 // for the scheduler.
 //
@@ -47,7 +47,7 @@ type Recorder struct {
 	hists histograms
 
 	attemptsMu sync.Mutex
-	attempts   *chunkFile
+	attempts   *gzipFile
 	eventsMu   sync.Mutex
 	events     *chunkFile
 	resultsMu  sync.Mutex
@@ -111,7 +111,16 @@ func NewRecorder(dir string, run record.Run) (*Recorder, error) {
 		c, err = createChunkFile(filepath.Join(dir, name))
 		return c
 	}
-	r.attempts = open(record.AttemptsFile)
+	// attempts.jsonl is the largest file by far: it is written
+	// compressed, and a plain one left by an earlier run into the same
+	// folder goes, so that readers do not take it for ours.
+	if attempts := open(record.AttemptsFile + record.GzipSuffix); attempts != nil {
+		r.attempts = newGzipFile(attempts)
+		err = os.Remove(filepath.Join(dir, record.AttemptsFile))
+		if errors.Is(err, os.ErrNotExist) {
+			err = nil
+		}
+	}
 	r.events = open(record.EventsFile)
 	r.results = open(record.ResultsFile)
 	r.hlog = open(record.HistogramsFile)
@@ -406,7 +415,10 @@ func (r *Recorder) flushLocked(now time.Time, status string, ended time.Time) er
 func (r *Recorder) closeFiles() error {
 	r.spare.release()
 	var errs []error
-	for _, c := range []*chunkFile{r.attempts, r.events, r.results, r.hlog} {
+	if r.attempts != nil {
+		errs = append(errs, r.attempts.close())
+	}
+	for _, c := range []*chunkFile{r.events, r.results, r.hlog} {
 		if c != nil {
 			errs = append(errs, c.close())
 		}

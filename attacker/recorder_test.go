@@ -21,7 +21,7 @@ func benchRecorder(tb testing.TB) *Recorder {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for _, c := range []*chunkFile{r.attempts, r.results} {
+	for _, c := range []*chunkFile{r.attempts.c, r.results} {
 		null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 		if err != nil {
 			tb.Fatal(err)

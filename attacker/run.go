@@ -32,6 +32,8 @@ type options struct {
 	version  string
 
 	allowRemote bool
+	// locked: the caller holds the run folder's lock (WithRunLock).
+	locked bool
 
 	// job replaces the scenario's job; tests set it.
 	job Job
@@ -68,6 +70,11 @@ func WithAllowRemote(allow bool) Option { return func(o *options) { o.allowRemot
 // WithVersion sets the mcpload version recorded in run.json.
 func WithVersion(v string) Option { return func(o *options) { o.version = v } }
 
+// WithRunLock tells Run that the caller already holds outDir's lock
+// (record.LockRun), as the command does from before the run until its
+// report is written. Without it, Run locks outDir itself for the run.
+func WithRunLock() Option { return func(o *options) { o.locked = true } }
+
 // ConfigError is returned by Run when the scenario cannot run as
 // configured: a bad load shape, a missing API key, a non-loopback target
 // without opt-in. No load was sent and no run folder was written.
@@ -89,7 +96,9 @@ type AbortError struct {
 
 func (e *AbortError) Error() string { return "aborted: " + e.Reason }
 
-// Run runs sc and records it into outDir, which it creates: the arrivals of
+// Run runs sc and records it into outDir, which it creates and locks
+// (record.LockRun; a folder another run holds gives a
+// *record.LockedError): the arrivals of
 // sc.Load, each running the scenario's job, until the schedule ends or ctx
 // is done. It returns the final counters. When ctx is cancelled (Ctrl-C) it
 // stops starting conversations, cancels those in flight, records all of it,
@@ -134,8 +143,14 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 			return nil, &ConfigError{Scenario: sc.Name, Err: err}
 		}
 	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return nil, fmt.Errorf("creating run folder: %w", err)
+	if !o.locked {
+		// A second run into the same folder would splice its records
+		// into ours. A *record.LockedError names the holder.
+		lock, err := record.LockRun(outDir)
+		if err != nil {
+			return nil, err
+		}
+		defer lock.Close()
 	}
 	if c, ok := job.(jobCloser); ok {
 		defer func() {

@@ -6,10 +6,12 @@
 //
 //	scenario.yaml      the resolved scenario, secrets removed
 //	run.json           Run: metadata and counters, rewritten every interval
-//	attempts.jsonl     one Attempt per HTTP attempt, streamed
+//	attempts.jsonl.gz  one Attempt per HTTP attempt, streamed, as gzip members
+//	                   (attempts.jsonl, plain, from older runs)
 //	results.bin        one vegeta Result per conversation (vegeta's gob encoding)
 //	histograms.hlog    HdrHistogram interval log, one histogram per tag per interval
 //	events.jsonl       one Event per client-policy event (retry, fallback, breaker...)
+//	run.lock           held (flock) while a run writes the folder; names the holder
 //
 // and, once report has run, summary.json and one .hgrm file per tag.
 package record

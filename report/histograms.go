@@ -2,10 +2,12 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
@@ -17,37 +19,77 @@ import (
 type Histograms map[string]*hdrhistogram.Histogram
 
 // ReadHistograms merges every interval of histograms.hlog by tag. A missing
-// log (a run that recorded nothing) gives an empty set. A log cut short by a
-// crash gives what was written before the cut.
+// log (a run that recorded nothing) gives an empty set. A line that does
+// not parse, a torn last line after a crash or damage anywhere, loses only
+// its own interval.
 func ReadHistograms(dir string) (Histograms, error) {
-	f, err := os.Open(filepath.Join(dir, record.HistogramsFile))
-	if os.IsNotExist(err) {
-		return Histograms{}, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read histograms: %w", err)
-	}
-	defer f.Close()
+	hs, _, err := readHistograms(dir)
+	return hs, err
+}
+
+// readHistograms is ReadHistograms, which also returns how many interval
+// lines it skipped as damaged.
+func readHistograms(dir string) (Histograms, int64, error) {
 	hs := Histograms{}
-	r := hdrhistogram.NewHistogramLogReader(bufio.NewReader(f))
-	for {
-		h, err := r.NextIntervalHistogram()
-		if err != nil {
-			// A torn last line is what a crash leaves; keep what came before.
-			break
+	var damaged int64
+	d, err := record.EachLine(dir, record.HistogramsFile, func(line []byte) {
+		tag, h, ok := parseInterval(line)
+		switch {
+		case !ok:
+			damaged++
+		case h != nil:
+			hs.add(tag, h)
 		}
-		if h == nil {
-			break
-		}
-		tag := h.Tag()
-		total, ok := hs[tag]
-		if !ok {
-			total = hdrhistogram.New(record.HistLowest, record.HistHighest, record.HistSigFigs)
-			hs[tag] = total
-		}
-		total.Merge(h)
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("read histograms: %w", err)
 	}
-	return hs, nil
+	return hs, damaged + d.Lines, nil
+}
+
+// add merges an interval histogram into its tag's total.
+func (hs Histograms) add(tag string, h *hdrhistogram.Histogram) {
+	total, ok := hs[tag]
+	if !ok {
+		total = hdrhistogram.New(record.HistLowest, record.HistHighest, record.HistSigFigs)
+		hs[tag] = total
+	}
+	total.Merge(h)
+}
+
+// hlogLegend starts the legend line of an interval log.
+var hlogLegend = []byte(`"StartTimestamp"`)
+
+// parseInterval parses one line of an interval log,
+// [Tag=TAG,]START,LENGTH,MAX,PAYLOAD, on its own, so that a damaged line
+// costs its interval and nothing else (the library's reader stops at the
+// first). A comment, the legend or an empty line gives a nil histogram and
+// ok; a line that does not parse gives ok false.
+func parseInterval(line []byte) (tag string, h *hdrhistogram.Histogram, ok bool) {
+	if len(line) == 0 || line[0] == '#' || bytes.HasPrefix(line, hlogLegend) {
+		return "", nil, true
+	}
+	if rest, found := bytes.CutPrefix(line, []byte("Tag=")); found {
+		t, after, found := bytes.Cut(rest, []byte{','})
+		if !found {
+			return "", nil, false
+		}
+		tag, line = string(t), after
+	}
+	fields := bytes.SplitN(line, []byte{','}, 4)
+	if len(fields) != 4 {
+		return "", nil, false
+	}
+	for _, f := range fields[:3] {
+		if _, err := strconv.ParseFloat(string(f), 64); err != nil {
+			return "", nil, false
+		}
+	}
+	h, err := hdrhistogram.Decode(bytes.TrimSpace(fields[3]))
+	if err != nil {
+		return "", nil, false
+	}
+	return tag, h, true
 }
 
 // Tags returns the tags in sorted order.

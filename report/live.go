@@ -1,16 +1,9 @@
 package report
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"os"
-	"path/filepath"
-
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report/pricing"
@@ -21,21 +14,25 @@ import (
 // cap. Each Update reads only what was appended since the last one, so a
 // check every second costs what that second wrote, however long the run.
 //
-// Live never reads a line the attacker has not finished: it stops at the
-// last newline and takes the rest next time.
+// Live never reads a line or a gzip member the attacker has not finished:
+// it takes the rest next time (see record.LineFollower).
 type Live struct {
 	dir string
 	cat *pricing.Catalog
 
-	hs          Histograms
-	usage       modelUsage
-	hlogOff     int64
-	attemptsOff int64
+	hs       Histograms
+	usage    modelUsage
+	hlog     record.LineFollower
+	attempts record.LineFollower
 }
 
 // NewLive follows the run folder dir, pricing its attempts with cat.
 func NewLive(dir string, cat *pricing.Catalog) *Live {
-	return &Live{dir: dir, cat: cat, hs: Histograms{}, usage: modelUsage{}}
+	return &Live{
+		dir: dir, cat: cat, hs: Histograms{}, usage: modelUsage{},
+		hlog:     record.LineFollower{Name: record.HistogramsFile},
+		attempts: record.LineFollower{Name: record.AttemptsFile},
+	}
 }
 
 // Update reads what the run appended and returns its summary so far, with
@@ -52,10 +49,10 @@ func (l *Live) Update() (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := l.follow(record.HistogramsFile, &l.hlogOff, l.addHistograms); err != nil {
+	if err := l.hlog.Next(l.dir, l.addInterval); err != nil {
 		return nil, err
 	}
-	if err := l.follow(record.AttemptsFile, &l.attemptsOff, l.addAttempts); err != nil {
+	if err := l.attempts.Next(l.dir, l.addAttempt); err != nil {
 		return nil, err
 	}
 	c := &run.Conversations
@@ -68,54 +65,17 @@ func (l *Live) Update() (*Summary, error) {
 	return s, nil
 }
 
-// follow hands fn the complete lines appended to name since *off, and
-// moves *off past them.
-func (l *Live) follow(name string, off *int64, fn func([]byte)) error {
-	f, err := os.Open(filepath.Join(l.dir, name))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("follow %s: %w", name, err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.NewSectionReader(f, *off, 1<<62))
-	if err != nil {
-		return fmt.Errorf("follow %s: %w", name, err)
-	}
-	end := bytes.LastIndexByte(b, '\n')
-	if end < 0 {
-		return nil
-	}
-	fn(b[:end+1])
-	*off += int64(end + 1)
-	return nil
-}
-
-// addHistograms merges interval histograms into the run's totals.
-func (l *Live) addHistograms(lines []byte) {
-	r := hdrhistogram.NewHistogramLogReader(bufio.NewReader(bytes.NewReader(lines)))
-	for {
-		h, err := r.NextIntervalHistogram()
-		if err != nil || h == nil {
-			return
-		}
-		total, ok := l.hs[h.Tag()]
-		if !ok {
-			total = hdrhistogram.New(record.HistLowest, record.HistHighest, record.HistSigFigs)
-			l.hs[h.Tag()] = total
-		}
-		total.Merge(h)
+// addInterval merges an interval histogram into the run's totals.
+func (l *Live) addInterval(line []byte) {
+	if tag, h, ok := parseInterval(line); ok && h != nil {
+		l.hs.add(tag, h)
 	}
 }
 
-// addAttempts sums the token usage of model attempts, for the spend.
-func (l *Live) addAttempts(lines []byte) {
-	for line := range bytes.SplitSeq(lines, []byte{'\n'}) {
-		var a record.Attempt
-		if len(line) == 0 || json.Unmarshal(line, &a) != nil {
-			continue
-		}
+// addAttempt sums the token usage of a model attempt, for the spend.
+func (l *Live) addAttempt(line []byte) {
+	var a record.Attempt
+	if json.Unmarshal(line, &a) == nil {
 		l.usage.add(&a)
 	}
 }

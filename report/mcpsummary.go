@@ -1,15 +1,11 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -157,34 +153,20 @@ func summarizeMCP(dir string, sc *scenarios.Scenario, cat *pricing.Catalog) (*MC
 	return m, byCode, nil
 }
 
-// read scans attempts.jsonl, decoding only the lines that carry an MCP
+// read scans attempts.jsonl(.gz), decoding only the lines that carry an MCP
 // measure. A missing file is empty; a torn line is skipped.
 func (s *mcpScan) read(dir string) error {
-	f, err := os.Open(filepath.Join(dir, record.AttemptsFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read %s: %w", record.AttemptsFile, err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64<<10), maxLineBytes)
-	for sc.Scan() {
-		line := sc.Bytes()
+	_, err := record.EachLine(dir, record.AttemptsFile, func(line []byte) {
 		if !slices.ContainsFunc(mcpMarkers, func(m []byte) bool { return bytes.Contains(line, m) }) {
-			continue
+			return
 		}
 		var a record.Attempt
 		if json.Unmarshal(line, &a) != nil {
-			continue
+			return
 		}
 		s.add(&a)
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read %s: %w", record.AttemptsFile, err)
-	}
-	return nil
+	})
+	return err
 }
 
 func (s *mcpScan) add(a *record.Attempt) {

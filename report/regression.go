@@ -140,7 +140,22 @@ func CompareRuns(base, next string, o RegressionOptions) (*RunComparison, error)
 	}
 	c := compareSummaries(bs, bh, ns, nh, o)
 	c.Base.Dir, c.New.Dir = base, next
+	c.Notes = append(c.Notes, folderNotes("base", base, bs)...)
+	c.Notes = append(c.Notes, folderNotes("new", next, ns)...)
 	return c, nil
+}
+
+// folderNotes says when a run folder is still being written, or had damage
+// that its summary skipped.
+func folderNotes(side, dir string, s *Summary) []string {
+	var notes []string
+	if h, ok := record.Writing(dir); ok {
+		notes = append(notes, fmt.Sprintf("the %s run %s is still being written (%s): its figures are of the run so far", side, dir, h))
+	}
+	if s.Damaged != nil {
+		notes = append(notes, fmt.Sprintf("the %s run %s is damaged: skipped %s", side, dir, s.Damaged))
+	}
+	return notes
 }
 
 // compareSummaries builds the comparison of two summaries and their

@@ -217,6 +217,8 @@ type analysis struct {
 	models modelUsage
 	// claims counts what claims test: availability and cost by bucket.
 	claims *claimCounts
+	// damaged counts what the pass over the run's records skipped.
+	damaged Damaged
 }
 
 // stepID names one logical step.
@@ -473,15 +475,22 @@ func analyze(dir string, run *record.Run) (*analysis, error) {
 	if sc != nil {
 		a.goodLimit = goodputLimit(sc.Client)
 	}
-	if _, err := eachJSONLine(dir, record.AttemptsFile, a.attempt); err != nil {
+	var damaged Damaged
+	da, err := eachJSONLine(dir, record.AttemptsFile, a.attempt)
+	if err != nil {
 		return nil, err
 	}
-	if _, err := eachJSONLine(dir, record.EventsFile, a.event); err != nil {
+	de, err := eachJSONLine(dir, record.EventsFile, a.event)
+	if err != nil {
 		return nil, err
 	}
-	if err := eachResult(dir, a.result); err != nil {
+	dr, err := eachResult(dir, a.result)
+	if err != nil {
 		return nil, err
 	}
+	damaged.AttemptLines, damaged.AttemptBytes = da.Lines, da.Bytes
+	damaged.EventLines = de.Lines
+	damaged.ResultRecords, damaged.ResultBytes = dr.records, dr.bytes
 
 	// The run's length in whole intervals: its end, or the last record.
 	n := 0
@@ -518,7 +527,7 @@ func analyze(dir string, run *record.Run) (*analysis, error) {
 
 	res := a.resilience(run, sc, windows, n, runS)
 	ts := a.timeseries(run, windows, n)
-	return &analysis{res: res, series: ts, relevant: len(faults) > 0 || hasPolicy(sc) || a.nEvents > 0, models: a.models, claims: &a.claims}, nil
+	return &analysis{res: res, series: ts, relevant: len(faults) > 0 || hasPolicy(sc) || a.nEvents > 0, models: a.models, claims: &a.claims, damaged: damaged}, nil
 }
 
 // goodputLimit is the latency within which an ok conversation counts as

@@ -67,6 +67,9 @@ type Summary struct {
 	// MCP is present when the run had JSON-RPC errors, progress
 	// notifications or tool lists to measure: see MCP.
 	MCP *MCP `json:"mcp,omitempty"`
+	// Damaged is present when the run folder had damage that was skipped:
+	// see Damaged.
+	Damaged *Damaged `json:"damaged,omitempty"`
 
 	// analysis is the resilience analysis, kept even when Resilience is
 	// left out, for policy comparisons and timeseries.json.
@@ -328,7 +331,7 @@ func SummarizeWith(dir string, o CostOptions) (*Summary, Histograms, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	hs, err := ReadHistograms(dir)
+	hs, badIntervals, err := readHistograms(dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -338,6 +341,8 @@ func SummarizeWith(dir string, o CostOptions) (*Summary, Histograms, error) {
 	}
 	s := NewSummary(run, hs)
 	s.analysis = an
+	an.damaged.HistogramIntervals = badIntervals
+	s.Damaged = an.damaged.orNil()
 	if an.relevant {
 		s.Resilience = an.res
 	}

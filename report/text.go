@@ -23,6 +23,9 @@ func PrintText(w io.Writer, s *Summary) error {
 	if s.StopReason != "" {
 		fmt.Fprintf(tw, "Stopped\t%s\n", s.StopReason)
 	}
+	if s.Damaged != nil {
+		fmt.Fprintf(tw, "Damaged\t[skipped, the rest read]\t%s\n", s.Damaged)
+	}
 	fmt.Fprintf(tw, "Rate\t[target, achieved, throughput]\t%.2f/s, %.2f/s, %.2f/s\n", s.Rate.Target, s.Rate.Achieved, s.Rate.Throughput)
 	fmt.Fprintf(tw, "Duration\t[run, planned]\t%.2fs, %.2fs\n", s.DurationS, s.PlannedS)
 	fmt.Fprintf(tw, "%s\t[started, ok, failed, dropped]\t%d, %d, %d, %d\n", title(unit), c.Started, c.OK, c.Failed, c.Dropped)

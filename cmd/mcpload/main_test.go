@@ -239,7 +239,7 @@ func TestInterruptLeavesPartialRun(t *testing.T) {
 	// Wait until the run has written its first interval.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if b, err := os.ReadFile(filepath.Join(dir, record.AttemptsFile)); err == nil && len(b) > 0 {
+		if b, err := os.ReadFile(filepath.Join(dir, record.AttemptsFile+record.GzipSuffix)); err == nil && len(b) > 0 {
 			break
 		}
 		if time.Now().After(deadline) {

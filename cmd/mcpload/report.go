@@ -14,7 +14,7 @@ import (
 	"github.com/mcpload/mcpload/report"
 )
 
-func newReportCmd(stdout, _ io.Writer) *cobra.Command {
+func newReportCmd(stdout, stderr io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:               "report DIR",
 		Short:             "Re-render a run folder (summary, plots, report.html/.md, junit.xml); exit 3 when a threshold failed",
@@ -23,6 +23,9 @@ func newReportCmd(stdout, _ io.Writer) *cobra.Command {
 		RunE: func(_ *cobra.Command, a []string) error {
 			if err := report.RunFolder(a[0]); err != nil {
 				return invalid(err)
+			}
+			if h, ok := record.Writing(a[0]); ok {
+				fmt.Fprintf(stderr, "mcpload: %s is still being written (%s): this report is of the run so far\n", a[0], h)
 			}
 			return reportDir(a[0], stdout)
 		},

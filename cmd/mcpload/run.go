@@ -118,7 +118,13 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 	if err := checkDescriptors(sc, f.fdCheck); err != nil {
 		return nil, nil, err
 	}
-	opts := []attacker.Option{attacker.WithVersion(version()), attacker.WithAllowRemote(f.allowRemote)}
+	// The folder stays locked until its report is written.
+	lock, err := lockRun(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer lock.Close()
+	opts := []attacker.Option{attacker.WithVersion(version()), attacker.WithAllowRemote(f.allowRemote), attacker.WithRunLock()}
 	if needsMock(sc) {
 		mock, err := mockprovider.New(sc, mockprovider.WithSeed(sc.Seed))
 		if err != nil {
@@ -163,6 +169,17 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 	return s, res, nil
 }
 
+// lockRun locks the run folder dir; another run writing it is invalid
+// input (exit 2), since the two would splice their records.
+func lockRun(dir string) (*record.RunLock, error) {
+	lock, err := record.LockRun(dir)
+	var locked *record.LockedError
+	if errors.As(err, &locked) {
+		return nil, invalid(err)
+	}
+	return lock, err
+}
+
 // verdict turns a finished run into the command's exit status.
 func verdict(res *record.Run, s *report.Summary, dir string) error {
 	switch res.Status {
@@ -199,6 +216,13 @@ func runPolicies(ctx context.Context, sc *scenarios.Scenario, dir string, f runF
 	if err != nil {
 		return invalid(err)
 	}
+	// The comparison folder is locked too: two runs would otherwise take
+	// turns overwriting each other's policy folders.
+	lock, err := lockRun(dir)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	var runs []report.PolicyRun
 	var failed error
 	for i, p := range policies {

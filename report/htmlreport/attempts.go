@@ -1,13 +1,9 @@
 package htmlreport
 
 import (
-	"bufio"
 	"cmp"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -25,9 +21,6 @@ const (
 	// maxAttemptKeys is how many attempt keys are counted apart; a run has
 	// one per provider model, tool and MCP session call.
 	maxAttemptKeys = 200
-	// maxAttemptLine bounds one line of attempts.jsonl, against a
-	// corrupt file; lines are a few hundred bytes.
-	maxAttemptLine = 16 << 20
 	// otherKey collects the attempts of keys beyond maxAttemptKeys.
 	otherKey = "(other keys)"
 )
@@ -62,36 +55,23 @@ type attemptLine struct {
 	Error   string `json:"error"`
 }
 
-// scanAttempts reads dir's attempts.jsonl in one streaming pass. A
+// scanAttempts reads dir's attempts.jsonl(.gz) in one streaming pass. A
 // missing file is an empty scan. Errors are already redacted by the
 // attacker; they are shown as written.
 func scanAttempts(dir string) (*attemptScan, error) {
 	sc := &attemptScan{byKey: map[string]*keyCounts{}, errors: map[errorGroup]uint64{}}
-	f, err := os.Open(filepath.Join(dir, record.AttemptsFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return sc, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read attempts: %w", err)
-	}
-	defer f.Close()
-	lines := bufio.NewScanner(f)
-	lines.Buffer(make([]byte, 0, 64<<10), maxAttemptLine)
-	for lines.Scan() {
-		b := lines.Bytes()
-		if len(b) == 0 {
-			continue
-		}
+	d, err := record.EachLine(dir, record.AttemptsFile, func(b []byte) {
 		var a attemptLine
 		if err := json.Unmarshal(b, &a); err != nil {
 			sc.skipped++
-			continue
+			return
 		}
 		sc.add(a)
-	}
-	if err := lines.Err(); err != nil {
+	})
+	if err != nil {
 		return nil, fmt.Errorf("read attempts: %w", err)
 	}
+	sc.skipped += int(d.Lines)
 	return sc, nil
 }
 

@@ -396,9 +396,9 @@ func attemptsSection(scan *attemptScan) *section {
 		sec.Intro = "No attempts were recorded."
 		return sec
 	}
-	sec.Intro = "Every HTTP attempt of attempts.jsonl, retries, fallbacks and MCP session set-up included."
+	sec.Intro = "Every HTTP attempt of attempts.jsonl.gz, retries, fallbacks and MCP session set-up included."
 	if scan.skipped > 0 {
-		t.Note = fmt.Sprintf("%s of attempts.jsonl did not parse and are left out (a torn last line is what a crash leaves).", plural(scan.skipped, "line"))
+		t.Note = fmt.Sprintf("%s of attempts.jsonl.gz did not parse and are left out (a torn last line is what a crash leaves).", plural(scan.skipped, "line"))
 	}
 	sec.Tables = []*table{t}
 	return sec
