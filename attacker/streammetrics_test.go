@@ -414,6 +414,9 @@ func TestStreamIdleTimerRetriesEveryDialect(t *testing.T) {
 			t.Parallel()
 			sc := faultScenario(true, scenarios.Fault{Target: "provider:primary", Kind: scenarios.FaultStreamStall,
 				For: sd(time.Second), AfterChunks: 1, Latency: scenarios.Latency{Dist: scenarios.DistFixed, Value: sd(10 * time.Second)}})
+			// A gap between chunks, so that the retry's TPOT is not a
+			// few microseconds that round to 0 on a fast machine.
+			sc.Providers["primary"].Mock.TokenGap = scenarios.Latency{Dist: scenarios.DistFixed, Value: sd(2 * time.Millisecond)}
 			_, base := startFaultMock(t, sc)
 			d, _ := dialectFor(api)
 			client := &scenarios.Client{Timeout: sd(20 * time.Second), Stream: scenarios.StreamTimeouts{Idle: sd(idle)},
