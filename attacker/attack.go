@@ -164,7 +164,7 @@ func (p *pool) work(slot int) {
 	for h := range p.hits {
 		start := time.Now()
 		p.rec.started(start)
-		res := p.job.Do(p.ctx, h.seq, slot, p.rec)
+		res := doJob(p.ctx, p.job, h.seq, slot, p.rec)
 		end := time.Now()
 		p.rec.finished()
 		intended := h.intended

@@ -50,6 +50,9 @@ const (
 	// OutcomeBreakerOpen: a circuit breaker refused the request; no HTTP
 	// attempt was made.
 	OutcomeBreakerOpen = "breaker_open"
+	// OutcomeLocal: the harness itself failed (out of descriptors, memory
+	// or ports; an internal error), not the target.
+	OutcomeLocal = "local"
 )
 
 // Step kinds.

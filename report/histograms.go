@@ -20,7 +20,7 @@ type Histograms map[string]*hdrhistogram.Histogram
 // log (a run that recorded nothing) gives an empty set. A log cut short by a
 // crash gives what was written before the cut.
 func ReadHistograms(dir string) (Histograms, error) {
-	f, err := os.Open(filepath.Join(dir, record.HistogramsFile))
+	f, err := record.OpenRegular(filepath.Join(dir, record.HistogramsFile))
 	if os.IsNotExist(err) {
 		return Histograms{}, nil
 	}

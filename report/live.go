@@ -71,7 +71,7 @@ func (l *Live) Update() (*Summary, error) {
 // follow hands fn the complete lines appended to name since *off, and
 // moves *off past them.
 func (l *Live) follow(name string, off *int64, fn func([]byte)) error {
-	f, err := os.Open(filepath.Join(l.dir, name))
+	f, err := record.OpenRegular(filepath.Join(l.dir, name))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}

@@ -160,7 +160,7 @@ func summarizeMCP(dir string, sc *scenarios.Scenario, cat *pricing.Catalog) (*MC
 // read scans attempts.jsonl, decoding only the lines that carry an MCP
 // measure. A missing file is empty; a torn line is skipped.
 func (s *mcpScan) read(dir string) error {
-	f, err := os.Open(filepath.Join(dir, record.AttemptsFile))
+	f, err := record.OpenRegular(filepath.Join(dir, record.AttemptsFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}

@@ -24,7 +24,7 @@ const maxLineBytes = 16 << 20
 // written) gives nil and no error.
 func ReadScenario(dir string) (*scenarios.Scenario, error) {
 	path := filepath.Join(dir, record.ScenarioFile)
-	data, err := os.ReadFile(path)
+	data, err := record.ReadRegular(path, scenarios.MaxFileBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -44,7 +44,7 @@ func ReadScenario(dir string) (*scenarios.Scenario, error) {
 // parse is skipped and counted: a crash can tear the last line, and one bad
 // line should not hide the rest of the run.
 func eachJSONLine[T any](dir, name string, fn func(*T)) (skipped int, err error) {
-	f, err := os.Open(filepath.Join(dir, name))
+	f, err := record.OpenRegular(filepath.Join(dir, name))
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, nil
 	}
@@ -75,7 +75,7 @@ func eachJSONLine[T any](dir, name string, fn func(*T)) (skipped int, err error)
 // eachResult decodes results.bin one Result at a time. A missing file is
 // empty; a torn tail (a crash mid-write) ends the stream quietly.
 func eachResult(dir string, fn func(*vegeta.Result)) error {
-	f, err := os.Open(filepath.Join(dir, record.ResultsFile))
+	f, err := record.OpenRegular(filepath.Join(dir, record.ResultsFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}

@@ -316,6 +316,9 @@ func (p *thresholdParser) filtersAndStat(t *ThresholdExpr, head string, at int) 
 	stat := strings.TrimPrefix(strings.TrimPrefix(head, t.Metric), ".")
 	statAt := at + len(t.Metric) + 1
 	if p.i < len(p.s) && p.s[p.i] == '{' {
+		if filterKeys(t.Metric) == nil {
+			return p.fail(p.i, "%s takes no tag filter; write %s.p99 (tag filters belong to the .model and .tool levels)", t.Metric, t.Metric)
+		}
 		if stat != "" {
 			return p.fail(p.i, "put the tag filter right after the metric, as in %s{...}.%s", t.Metric, stat)
 		}

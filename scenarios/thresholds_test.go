@@ -67,6 +67,10 @@ func TestParseThresholdInvalid(t *testing.T) {
 		{"dropped == 0s", 11, `expected a number, without a unit, got "0s"`},
 		{"dropped < -1", 10, `the limit must not be negative, got "-1"`},
 		{"step.tool.count > 1ms", 18, `expected a number, without a unit, got "1ms"`},
+		// A filter on a level that takes none panicked (found by fuzzing).
+		{"conversation.{ < 2s", 13, "conversation takes no tag filter"},
+		{"service{x=1}.p99 < 2s", 7, "service takes no tag filter"},
+		{"conversation.{}.p99 < 2s", 13, "conversation takes no tag filter"},
 	}
 	for _, tc := range cases {
 		_, err := ParseThreshold(tc.expr)

@@ -49,7 +49,7 @@ Exit codes: 0 pass, 1 runtime error, 2 invalid input, 3 thresholds failed (compa
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(guard(os.Stderr, func() int { return run(os.Args[1:], os.Stdout, os.Stderr) }))
 }
 
 // run executes one command line and returns the process exit code.

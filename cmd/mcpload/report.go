@@ -10,6 +10,7 @@ import (
 
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/scenarios"
 )
 
 func reportCmd(args []string, stdout, stderr io.Writer) error {
@@ -36,6 +37,11 @@ func reportCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	s, err := render(dir)
 	if err != nil {
+		// A scenario.yaml that does not validate is invalid input, as it
+		// is for run.
+		if _, bad := errors.AsType[scenarios.Errors](err); bad {
+			return invalid(err)
+		}
 		return err
 	}
 	if err := report.PrintText(stdout, s); err != nil {
@@ -48,7 +54,7 @@ func reportCmd(args []string, stdout, stderr io.Writer) error {
 // policyRuns reads which policies a comparison folder holds, in the order
 // its comparison.json lists them.
 func policyRuns(dir string) ([]report.PolicyRun, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "comparison.json"))
+	b, err := record.ReadRegular(filepath.Join(dir, "comparison.json"), record.MaxDocumentBytes)
 	if err != nil {
 		return nil, err
 	}

@@ -67,7 +67,7 @@ type attemptLine struct {
 // attacker; they are shown as written.
 func scanAttempts(dir string) (*attemptScan, error) {
 	sc := &attemptScan{byKey: map[string]*keyCounts{}, errors: map[errorGroup]uint64{}}
-	f, err := os.Open(filepath.Join(dir, record.AttemptsFile))
+	f, err := record.OpenRegular(filepath.Join(dir, record.AttemptsFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return sc, nil
 	}

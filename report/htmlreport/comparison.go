@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -60,7 +59,7 @@ func comparisonPage(dir string, cmp *report.Comparison, plots []plot.File) *page
 
 // readSummary reads a policy folder's summary.json.
 func readSummary(dir string) (*report.Summary, error) {
-	b, err := os.ReadFile(filepath.Join(dir, record.SummaryFile))
+	b, err := record.ReadRegular(filepath.Join(dir, record.SummaryFile), record.MaxDocumentBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read summary: %w", err)
 	}
