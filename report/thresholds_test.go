@@ -69,7 +69,7 @@ func TestEvaluateThresholds(t *testing.T) {
 		{"step.tool.p99 < 50ms", 31, true, "31ms", ""},
 		// Rates, counts, ratios.
 		{"success_rate >= 99.9%", 95, false, "95%", ""},
-		{"success_rate >= 95", 95, true, "95%", ""},
+		{"success_rate >= 95%", 95, true, "95%", ""},
 		{"error_rate < 5%", 5, false, "5%", ""},
 		{"dropped == 0", 4, false, "4", ""},
 		{"failed <= 6", 6, true, "6", ""},
@@ -120,7 +120,7 @@ func TestEvaluateThresholdsWithoutValue(t *testing.T) {
 		}
 	}
 	empty := &Summary{}
-	for _, expr := range []string{"conversation.p50 < 1s", "success_rate > 0", "retry_amplification < 2", "goodput > 0"} {
+	for _, expr := range []string{"conversation.p50 < 1s", "success_rate > 0%", "retry_amplification < 2", "goodput > 0%"} {
 		if got := EvaluateThresholds(empty, []string{expr})[0]; got.Pass || !strings.HasPrefix(got.Note, "no value: ") {
 			t.Errorf("%s on an empty run: %+v, want a failure with no value", expr, got)
 		}
