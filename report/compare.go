@@ -371,6 +371,8 @@ func (c *Comparison) WriteText(w io.Writer) error {
 			switch {
 			case i == 0: // names read left to right
 				fmt.Fprintf(&b, "%-*s", widths[i], cell)
+			case rows[0][i] == "status" || rows[0][i] == "verdict": // words too
+				fmt.Fprintf(&b, "  %-*s", widths[i], cell)
 			default: // numbers line up on their units
 				fmt.Fprintf(&b, "  %*s", widths[i], cell)
 			}

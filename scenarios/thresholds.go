@@ -461,7 +461,7 @@ func parseLimit(t *ThresholdExpr, val string) (float64, error) {
 		if !ok {
 			// A bare number is a percentage to some and a fraction to
 			// k6 users (rate<0.01 is 1%): only "%" says which.
-			if f, err := strconv.ParseFloat(val, 64); err == nil && f >= 0 && f <= 1 {
+			if f, err := strconv.ParseFloat(val, 64); err == nil && f > 0 && f <= 1 {
 				return 0, fmt.Errorf("%s is a percentage: write %s%%, or %s%% if %s is a fraction as in k6", t.Metric, val, strconv.FormatFloat(f*100, 'f', -1, 64), val)
 			}
 			return 0, fmt.Errorf("%s is a percentage: write the limit with %%, such as %s%%", t.Metric, val)

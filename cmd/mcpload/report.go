@@ -64,7 +64,7 @@ func policyRuns(dir string) ([]report.PolicyRun, error) {
 	}
 	runs := make([]report.PolicyRun, 0, len(prev.Policies))
 	for _, p := range prev.Policies {
-		runs = append(runs, report.PolicyRun{Name: p.Name, Description: p.Description, Dir: filepath.Join(dir, p.Name)})
+		runs = append(runs, report.PolicyRun{Name: p.Name, Description: p.Description, Dir: filepath.Join(dir, p.Name), Expect: p.Expect})
 	}
 	return runs, nil
 }
