@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -25,18 +24,7 @@ func TestIncidentReplayComparison(t *testing.T) {
 	if code != exitPass {
 		t.Fatalf("exit %d, want %d: the article's policy fails the thresholds, as it expects\n%s\n%s", code, exitPass, stdout, stderr)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "comparison.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cmp report.Comparison
-	if err := json.Unmarshal(b, &cmp); err != nil {
-		t.Fatal(err)
-	}
-	rows := map[string]report.PolicyRow{}
-	for _, r := range cmp.Policies {
-		rows[r.Name] = r
-	}
+	rows := readComparison(t, dir)
 	seed, bf := rows["article"], rows["breaker-fallback"]
 	if seed.Verdict != report.VerdictExpectedFail || bf.Verdict != report.VerdictPass {
 		t.Errorf("verdicts: article %q, breaker-fallback %q; want expected_fail and pass", seed.Verdict, bf.Verdict)
