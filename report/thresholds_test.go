@@ -131,3 +131,32 @@ func TestEvaluateThresholdsWithoutValue(t *testing.T) {
 		t.Errorf("cost thresholds = %+v", got)
 	}
 }
+
+// TestEvaluateMCPOps: step.mcp and attempt.mcp read the MCP-direct
+// operations' keys by op and by the tool, resource or prompt they name.
+func TestEvaluateMCPOps(t *testing.T) {
+	st := func(p95 float64) *Stats { return &Stats{Count: 10, P95: p95} }
+	s := &Summary{}
+	s.LatencyMS.Step = map[string]*Stats{
+		"tool:search_docs": st(20), "mcp:tools/tools/list": st(40),
+		"resource:docs://a": st(5), "prompt:triage": st(3), "model:p": st(900),
+	}
+	s.LatencyMS.Attempt = map[string]*Stats{"mcp:tools/initialize": st(7), "mcp:tools/initialized": st(700)}
+	for expr, want := range map[string]float64{
+		"step.mcp{op=resources/read}.p95 < 1s": 5,
+		"step.mcp{uri=docs://a}.p95 < 1s":      5,
+		"step.mcp{op=tools/call}.p95 < 1s":     20,
+		"step.mcp{prompt=triage}.p95 < 1s":     3,
+		"step.mcp.p95 < 1s":                    40, // every op, not the model key
+		"attempt.mcp{op=initialize}.p95 < 1s":  7,
+		"attempt.mcp.p95 < 1s":                 7, // the notification is no op
+	} {
+		got := EvaluateThresholds(s, []string{expr})[0]
+		if !got.Pass || got.Value != want {
+			t.Errorf("%s = %+v, want %v", expr, got, want)
+		}
+	}
+	if got := EvaluateThresholds(s, []string{"step.mcp{op=tools/list,tool=search_docs}.p95 < 1s"})[0]; got.Pass || got.Measured != "" {
+		t.Errorf("a tool filter on tools/list matched: %+v", got)
+	}
+}
