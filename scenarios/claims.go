@@ -77,7 +77,7 @@ func (v *validator) claimList(s *Scenario, at string, claims []Claim) {
 		}
 		if ok, why := Claimable(t); !ok {
 			v.errorf(field(path, "expect"), "%s", why)
-		} else if off, msg := scopeOf(s).check(t); msg != "" {
+		} else if off, msg := v.scope(s).check(t); msg != "" {
 			v.exprError(field(path, "expect"), c.Expect, &ThresholdError{Offset: off, Msg: msg})
 		}
 		if t.Op == "==" || t.Op == "!=" {

@@ -561,12 +561,22 @@ func (v *validator) thresholdList(s *Scenario, at string, list []Threshold) {
 			continue
 		}
 		if scope == nil {
-			scope = scopeOf(s)
+			scope = v.scope(s)
 		}
 		if off, msg := scope.check(t); msg != "" {
 			v.exprError(path, th.Expr, &ThresholdError{Offset: off, Msg: msg})
 		}
 	}
+}
+
+// scope is what the runs of s measure, or nil while the sections that
+// say it are missing or failed to decode: what they measure would be a
+// guess, and their own errors suffice.
+func (v *validator) scope(s *Scenario) *thresholdScope {
+	if s.Conversation == nil && s.MCPDirect == nil || v.failedInside("conversation") || v.failedInside("mcp_direct") || v.failedInside("providers") {
+		return nil
+	}
+	return scopeOf(s)
 }
 
 // expression parses expr, a threshold or claim expression at path, and

@@ -89,8 +89,12 @@ var streamMetrics = []string{"ttft.model", "first_tool_call.model", "tool_args_c
 var modelMetrics = append([]string{"step.model", "attempt.model", "availability.model", "tokens.prompt", "tokens.completion", "tokens.cached", "invalid_tool_args"}, streamMetrics...)
 
 // check returns why t can never be measured in sc, and the offset in
-// t.Text of the part at fault; "" when it can.
+// t.Text of the part at fault; "" when it can, or when sc is nil (not
+// known).
 func (sc *thresholdScope) check(t *ThresholdExpr) (int, string) {
+	if sc == nil {
+		return 0, ""
+	}
 	switch {
 	case sc.direct && slices.Contains(modelMetrics, t.Metric):
 		return 0, fmt.Sprintf("%s is measured on a model's answers, and an mcp_direct scenario has no model; gate its operations with step.mcp{op=...}.p95 or step.tool{tool=...}.p95", t.Metric)
