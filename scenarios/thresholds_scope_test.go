@@ -144,10 +144,3 @@ func TestPolicyGates(t *testing.T) {
 	}
 }
 
-// TestClaimScope: a claim's expression names what the runs measure, as a
-// threshold's does.
-func TestClaimScope(t *testing.T) {
-	src := edit(t, afterBase("claims:\n  - name: uptime\n    expect: availability.model{provider=pp} >= 99.9%\n")...)
-	checkErrors(t, parseErrors(t, src),
-		want{"41:41", "claims[0].expect", `unknown provider "pp" in this scenario's runs; did you mean "p"?`})
-}

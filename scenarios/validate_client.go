@@ -260,7 +260,7 @@ func (v *validator) policies(s *Scenario) {
 			v.errorf(pp, "policy %q sets none of provider, client, cost and claims, so its run would repeat the scenario's; set one or more", p.Name)
 		}
 		v.costSection(field(pp, "cost"), p.Cost)
-		v.claimList(s.ForPolicy(p), field(pp, "claims"), p.Claims)
+		v.claimList(field(pp, "claims"), p.Claims)
 		primary := conversationProvider(s)
 		if p.Provider != "" {
 			primary = p.Provider
