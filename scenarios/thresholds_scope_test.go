@@ -143,4 +143,3 @@ func TestPolicyGates(t *testing.T) {
 		t.Errorf("policy b's run has thresholds %#v, want its own, in place of the scenario's", got)
 	}
 }
-
