@@ -81,7 +81,8 @@ var thresholdMetrics = map[string]MetricKind{
 	"attempt.model": MetricLatency,
 	"attempt.tool":  MetricLatency,
 	"ttft.model":    MetricLatency,
-	// MCP-direct operations, per operation key (see mcpKeyParts).
+	// MCP-direct operations, per operation key: tool:NAME, resource:URI,
+	// prompt:NAME, mcp:SERVER/tools/list and mcp:SERVER/initialize.
 	"step.mcp":    MetricLatency,
 	"attempt.mcp": MetricLatency,
 
@@ -461,8 +462,12 @@ func parseLimit(t *ThresholdExpr, val string) (float64, error) {
 		if !ok {
 			// A bare number is a percentage to some and a fraction to
 			// k6 users (rate<0.01 is 1%): only "%" says which.
-			if f, err := strconv.ParseFloat(val, 64); err == nil && f > 0 && f <= 1 {
-				return 0, fmt.Errorf("%s is a percentage: write %s%%, or %s%% if %s is a fraction as in k6", t.Metric, val, strconv.FormatFloat(f*100, 'f', -1, 64), val)
+			f, err := strconv.ParseFloat(val, 64)
+			switch {
+			case err != nil:
+				return 0, fmt.Errorf("expected a percentage such as 99.9%%, got %q", val)
+			case f > 0 && f <= 1:
+				return 0, fmt.Errorf("%s is a percentage: write %s%%, or %s%% if %s is a fraction as in k6", t.Metric, val, strconv.FormatFloat(f*100, 'g', 10, 64), val)
 			}
 			return 0, fmt.Errorf("%s is a percentage: write the limit with %%, such as %s%%", t.Metric, val)
 		}

@@ -103,6 +103,8 @@ func TestThresholdK6Habits(t *testing.T) {
 		"success_rate => 99%":        "write >= for at least, not =>",
 		"error_rate < 1":             "error_rate is a percentage: write 1%, or 100% if 1 is a fraction as in k6",
 		"error_rate < 0.01":          "write 0.01%, or 1% if 0.01 is a fraction as in k6",
+		"error_rate < 0.07":          "write 0.07%, or 7% if 0.07 is a fraction as in k6",
+		"error_rate < few":           "expected a percentage such as 99.9%, got \"few\"",
 		"success_rate >= 99.9":       "success_rate is a percentage: write the limit with %, such as 99.9%",
 		"availability.model >= 0.99": "availability.model is a percentage",
 	} {
