@@ -245,7 +245,7 @@ func (p *pool) work(w *worker) {
 func (p *pool) do(slot int, h hit) {
 	start := time.Now()
 	p.rec.started(start)
-	res := p.job.Do(p.ctx, h.seq, slot, p.rec)
+	res := doJob(p.ctx, p.job, h.seq, slot, p.rec)
 	end := time.Now()
 	p.rec.finished()
 	intended := h.intended

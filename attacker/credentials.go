@@ -13,8 +13,12 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 )
+
+// maxCredentialsBytes bounds the credentials file: a few lines of NAME=value.
+const maxCredentialsBytes = 1 << 20
 
 // resolveKey finds the API key of provider p: the environment variable named
 // by api_key_env wins when it is set and non-empty, else the first key in
@@ -46,7 +50,7 @@ func resolveKey(p *scenarios.Provider, getenv func(string) string) (string, erro
 	if err != nil {
 		return "", fmt.Errorf("no API key: %s, and credentials file %s: %w", looked[0], p.CredentialsFile, err)
 	}
-	data, err := os.ReadFile(path)
+	data, err := record.ReadRegular(path, maxCredentialsBytes)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		looked = append(looked, "credentials file "+path+" does not exist")

@@ -82,14 +82,14 @@ func EachLine(dir, name string, fn func(line []byte)) (LineDamage, error) {
 // openLines opens name+".gz" in dir, or else name; nil when neither
 // exists.
 func openLines(dir, name string) (f *os.File, gz bool, err error) {
-	f, err = os.Open(filepath.Join(dir, name+GzipSuffix))
+	f, err = OpenRegular(filepath.Join(dir, name+GzipSuffix))
 	if err == nil {
 		return f, true, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
 		return nil, false, fmt.Errorf("read %s: %w", name+GzipSuffix, err)
 	}
-	f, err = os.Open(filepath.Join(dir, name))
+	f, err = OpenRegular(filepath.Join(dir, name))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, false, nil
 	}

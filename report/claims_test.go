@@ -227,7 +227,7 @@ func TestAvailabilityCounts(t *testing.T) {
 	}
 
 	// Thresholds read the same counts.
-	ths := EvaluateThresholds(s, []string{"availability.model{provider=relay} >= 96%", "availability.model{provider=primary} == 100"})
+	ths := EvaluateThresholds(s, []string{"availability.model{provider=relay} >= 96%", "availability.model{provider=primary} == 100%"})
 	if ths[0].Pass || ths[0].Value != 95.918 {
 		t.Errorf("threshold %+v, want 95.918%% failing 96%%", ths[0])
 	}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +22,8 @@ type PolicyRun struct {
 	Name        string
 	Description string
 	Dir         string
+	// Expect is the policy's expect: "", "pass" or "fail".
+	Expect string
 }
 
 // Comparison sets policies side by side (comparison.json): one row per
@@ -40,7 +43,23 @@ type PolicyRow struct {
 	Name        string `json:"name"`
 	Description string `json:"description,omitempty"`
 	Dir         string `json:"dir"`
-	Status      string `json:"status"`
+	// Status is the run's: complete, aborted (it stopped itself: a
+	// threshold with abort_on_fail, or the spend cap) or interrupted.
+	Status string `json:"status"`
+	// StopReason says why an aborted run stopped.
+	StopReason string `json:"stop_reason,omitempty"`
+	// Expect is what the policy expects of its run: "pass" or "fail"
+	// (policies[].expect).
+	Expect string `json:"expect"`
+	// Verdict is "pass", "fail", "expected_fail" or "unexpected_pass" (see
+	// Judge), and ExpectationMet whether it is what the policy expects:
+	// `mcpload run` exits 3 when a policy's is false.
+	Verdict        string `json:"verdict"`
+	ExpectationMet bool   `json:"expectation_met"`
+	// Thresholds and ThresholdsFailed count the run's thresholds and
+	// those that failed.
+	Thresholds       int `json:"thresholds"`
+	ThresholdsFailed int `json:"thresholds_failed"`
 
 	// SuccessRate is ok / offered conversations, in percent.
 	SuccessRate float64 `json:"success_rate"`
@@ -131,6 +150,8 @@ func policyRow(pr PolicyRun, s *Summary) PolicyRow {
 		Description:   pr.Description,
 		Dir:           pr.Dir,
 		Status:        s.Status,
+		StopReason:    s.StopReason,
+		Expect:        cmp.Or(pr.Expect, scenarios.ExpectPass),
 		SuccessRate:   conv.SuccessRate,
 		Offered:       conv.Started + conv.Dropped,
 		OK:            conv.OK,
@@ -141,6 +162,9 @@ func policyRow(pr PolicyRun, s *Summary) PolicyRow {
 		Retries:       s.Attempts.Retries,
 		Fallbacks:     s.Attempts.Fallbacks,
 	}
+	j := Judge(s, pr.Expect)
+	row.Verdict, row.ExpectationMet = j.Verdict, j.Met
+	row.Thresholds, row.ThresholdsFailed = len(s.Thresholds), len(ThresholdsFailed(s.Thresholds))
 	if l := s.LatencyMS.Conversation; l != nil {
 		p50, p99 := l.P50, l.P99
 		row.P50MS, row.P99MS = &p50, &p99
@@ -227,6 +251,8 @@ type column struct{ text, markdown string }
 // comparisonColumns are the table's columns after the policy's name, in
 // the order PolicyRow.cells gives them.
 var comparisonColumns = []column{
+	{"status", "status"},
+	{"verdict", "verdict"},
 	{"success", "success"},
 	{"ok", "ok"},
 	{"failed", "failed"},
@@ -270,6 +296,8 @@ func (r PolicyRow) cells() []string {
 		recovery = "never"
 	}
 	return []string{
+		r.Status,
+		r.VerdictLabel(),
 		fmt.Sprintf("%.2f%%", r.SuccessRate),
 		strconv.FormatUint(r.OK, 10),
 		strconv.FormatUint(r.Failed, 10),
@@ -288,6 +316,21 @@ func (r PolicyRow) cells() []string {
 		opt(r.OutputTokensPerS, func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }),
 		opt(r.CostPerOKUSD, usd),
 	}
+}
+
+// VerdictLabel is the row's verdict with its failed thresholds, as in
+// "fail (2 of 3 failed)" or "expected fail (1 of 3 failed)"; "-" when the
+// run has no thresholds and expects to pass.
+func (r PolicyRow) VerdictLabel() string {
+	switch {
+	case r.Verdict == "":
+		return "-"
+	case r.Thresholds == 0 && r.Verdict == VerdictPass:
+		return "-"
+	case r.ThresholdsFailed > 0:
+		return fmt.Sprintf("%s (%d of %d failed)", VerdictText(r.Verdict), r.ThresholdsFailed, r.Thresholds)
+	}
+	return VerdictText(r.Verdict)
 }
 
 // usd formats a small amount of money with four significant digits.
@@ -328,6 +371,8 @@ func (c *Comparison) WriteText(w io.Writer) error {
 			switch {
 			case i == 0: // names read left to right
 				fmt.Fprintf(&b, "%-*s", widths[i], cell)
+			case rows[0][i] == "status" || rows[0][i] == "verdict": // words too
+				fmt.Fprintf(&b, "  %-*s", widths[i], cell)
 			default: // numbers line up on their units
 				fmt.Fprintf(&b, "  %*s", widths[i], cell)
 			}
@@ -346,8 +391,38 @@ func (c *Comparison) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "%-*s  %s\n", widths[0], p.Name, about)
 	}
+	if g := c.gateLines(); len(g) > 0 {
+		b.WriteString("\n" + strings.Join(g, "\n") + "\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// gateLines says what the verdicts mean for CI: which policies stopped
+// early and why, and which missed what they expect (`mcpload run` exits 3
+// for those); nothing when no policy is gated.
+func (c *Comparison) gateLines() []string {
+	var out, missed []string
+	gated := false
+	for _, p := range c.Policies {
+		gated = gated || p.Thresholds > 0 || p.Expect == scenarios.ExpectFail
+		if p.StopReason != "" {
+			out = append(out, fmt.Sprintf("%s stopped early: %s.", p.Name, p.StopReason))
+		}
+		switch {
+		case p.Verdict == VerdictUnexpectedPass:
+			missed = append(missed, p.Name+" (expected to fail, but passed)")
+		case !p.ExpectationMet && p.Verdict != "":
+			missed = append(missed, fmt.Sprintf("%s (failed %d of %d thresholds)", p.Name, p.ThresholdsFailed, p.Thresholds))
+		}
+	}
+	switch {
+	case len(missed) > 0:
+		out = append(out, fmt.Sprintf("Gate: FAIL: %d of %d policies missed their expectation: %s.", len(missed), len(c.Policies), strings.Join(missed, ", ")))
+	case gated:
+		out = append(out, "Gate: PASS: every policy got the verdict it expects.")
+	}
+	return out
 }
 
 // dropEmptyColumns leaves out the columns (after the first) that are "-"
@@ -403,6 +478,12 @@ func (c *Comparison) WriteMarkdown(w io.Writer) error {
 	for _, p := range c.Policies {
 		cells := append([]string{mdEscape(p.Name), mdEscape(p.About())}, p.cells()...)
 		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+	}
+	if g := c.gateLines(); len(g) > 0 {
+		b.WriteString("\n")
+		for _, l := range g {
+			b.WriteString("- " + mdEscape(l) + "\n")
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -111,7 +111,7 @@ func RunFolder(dir string) error {
 	if _, err := os.Stat(filepath.Join(dir, record.RunFile)); err == nil {
 		return nil
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, "comparison.json")); err == nil {
+	if b, err := record.ReadRegular(filepath.Join(dir, "comparison.json"), record.MaxDocumentBytes); err == nil {
 		var c Comparison
 		if json.Unmarshal(b, &c) == nil && len(c.Policies) > 0 {
 			names := make([]string, len(c.Policies))

@@ -21,7 +21,7 @@ import (
 // written) gives nil and no error.
 func ReadScenario(dir string) (*scenarios.Scenario, error) {
 	path := filepath.Join(dir, record.ScenarioFile)
-	data, err := os.ReadFile(path)
+	data, err := record.ReadRegular(path, scenarios.MaxFileBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -76,7 +76,7 @@ const maxResultBytes = 1 << 20
 // stream's own type definitions in front.
 func eachResult(dir string, fn func(*vegeta.Result)) (resultDamage, error) {
 	var d resultDamage
-	f, err := os.Open(filepath.Join(dir, record.ResultsFile))
+	f, err := record.OpenRegular(filepath.Join(dir, record.ResultsFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return d, nil
 	}

@@ -295,7 +295,7 @@ func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 
 // ReadRun reads run.json.
 func ReadRun(dir string) (*record.Run, error) {
-	b, err := os.ReadFile(filepath.Join(dir, record.RunFile))
+	b, err := record.ReadRegular(filepath.Join(dir, record.RunFile), record.MaxDocumentBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read run: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -58,7 +59,7 @@ func measure(s *Summary, th *scenarios.ThresholdExpr) (v float64, note string, o
 		return stat(s.LatencyMS.Conversation, th.Stat, "no ok conversations were recorded")
 	case "service":
 		return stat(s.LatencyMS.Service, th.Stat, "no ok conversations were recorded")
-	case "step.model", "step.tool", "attempt.model", "attempt.tool", "ttft.model",
+	case "step.model", "step.tool", "attempt.model", "attempt.tool", "ttft.model", "step.mcp", "attempt.mcp",
 		"first_tool_call.model", "tool_args_complete.model", "inter_token.model", "tpot.model":
 		return keyed(s, th)
 	case "output_tokens_per_s":
@@ -287,6 +288,9 @@ func outputRate(s *Summary, th *scenarios.ThresholdExpr) (float64, string, bool)
 // passes every filter. A model filter matches attempt keys only: step keys
 // name the provider alone.
 func keyMatches(k, kind string, filters []scenarios.TagFilter) bool {
+	if kind == "mcp" {
+		return mcpKeyMatches(k, filters)
+	}
 	rest, ok := strings.CutPrefix(k, kind+":")
 	if !ok {
 		return false
@@ -307,6 +311,58 @@ func keyMatches(k, kind string, filters []scenarios.TagFilter) bool {
 		}
 	}
 	return true
+}
+
+// mcpKeyMatches reports whether k is the key of an MCP-direct operation
+// (see record.ToolKey, ToolsListKey, ResourceKey, PromptKey, and the
+// handshake's mcp:SERVER/initialize) that passes every filter of step.mcp
+// or attempt.mcp: op, and the tool, uri or prompt it names.
+func mcpKeyMatches(k string, filters []scenarios.TagFilter) bool {
+	op, name := mcpKeyOp(k)
+	if op == "" {
+		return false
+	}
+	for _, f := range filters {
+		want := ""
+		switch f.Key {
+		case "op":
+			if op != f.Value {
+				return false
+			}
+			continue
+		case "tool":
+			want = scenarios.MCPOpToolsCall
+		case "uri":
+			want = scenarios.MCPOpResourcesRead
+		case "prompt":
+			want = scenarios.MCPOpPromptsGet
+		}
+		if op != want || name != f.Value {
+			return false
+		}
+	}
+	return true
+}
+
+// mcpKeyOp splits an MCP-direct histogram key into its operation and the
+// tool, resource, prompt or server it names; op is "" for other keys.
+func mcpKeyOp(k string) (op, name string) {
+	kind, rest, _ := strings.Cut(k, ":")
+	switch kind {
+	case record.StepTool:
+		return scenarios.MCPOpToolsCall, rest
+	case "resource":
+		return scenarios.MCPOpResourcesRead, rest
+	case "prompt":
+		return scenarios.MCPOpPromptsGet, rest
+	case "mcp":
+		server, method, _ := strings.Cut(rest, "/")
+		if method == "initialized" {
+			return "", "" // a notification, not an operation
+		}
+		return method, server
+	}
+	return "", ""
 }
 
 func filterText(fs []scenarios.TagFilter) string {

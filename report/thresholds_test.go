@@ -69,7 +69,7 @@ func TestEvaluateThresholds(t *testing.T) {
 		{"step.tool.p99 < 50ms", 31, true, "31ms", ""},
 		// Rates, counts, ratios.
 		{"success_rate >= 99.9%", 95, false, "95%", ""},
-		{"success_rate >= 95", 95, true, "95%", ""},
+		{"success_rate >= 95%", 95, true, "95%", ""},
 		{"error_rate < 5%", 5, false, "5%", ""},
 		{"dropped == 0", 4, false, "4", ""},
 		{"failed <= 6", 6, true, "6", ""},
@@ -120,7 +120,7 @@ func TestEvaluateThresholdsWithoutValue(t *testing.T) {
 		}
 	}
 	empty := &Summary{}
-	for _, expr := range []string{"conversation.p50 < 1s", "success_rate > 0", "retry_amplification < 2", "goodput > 0"} {
+	for _, expr := range []string{"conversation.p50 < 1s", "success_rate > 0%", "retry_amplification < 2", "goodput > 0%"} {
 		if got := EvaluateThresholds(empty, []string{expr})[0]; got.Pass || !strings.HasPrefix(got.Note, "no value: ") {
 			t.Errorf("%s on an empty run: %+v, want a failure with no value", expr, got)
 		}
@@ -129,5 +129,34 @@ func TestEvaluateThresholdsWithoutValue(t *testing.T) {
 	got := EvaluateThresholds(s, []string{"cost.per_conversation_usd < 0.002", "cost.per_successful_conversation_usd < 0.002", "cost.total_usd < $1"})
 	if got[0].Value != 0.002 || got[0].Pass || got[1].Value != 0.392/190 || got[1].Pass || !got[2].Pass {
 		t.Errorf("cost thresholds = %+v", got)
+	}
+}
+
+// TestEvaluateMCPOps: step.mcp and attempt.mcp read the MCP-direct
+// operations' keys by op and by the tool, resource or prompt they name.
+func TestEvaluateMCPOps(t *testing.T) {
+	st := func(p95 float64) *Stats { return &Stats{Count: 10, P95: p95} }
+	s := &Summary{}
+	s.LatencyMS.Step = map[string]*Stats{
+		"tool:search_docs": st(20), "mcp:tools/tools/list": st(40),
+		"resource:docs://a": st(5), "prompt:triage": st(3), "model:p": st(900),
+	}
+	s.LatencyMS.Attempt = map[string]*Stats{"mcp:tools/initialize": st(7), "mcp:tools/initialized": st(700)}
+	for expr, want := range map[string]float64{
+		"step.mcp{op=resources/read}.p95 < 1s": 5,
+		"step.mcp{uri=docs://a}.p95 < 1s":      5,
+		"step.mcp{op=tools/call}.p95 < 1s":     20,
+		"step.mcp{prompt=triage}.p95 < 1s":     3,
+		"step.mcp.p95 < 1s":                    40, // every op, not the model key
+		"attempt.mcp{op=initialize}.p95 < 1s":  7,
+		"attempt.mcp.p95 < 1s":                 7, // the notification is no op
+	} {
+		got := EvaluateThresholds(s, []string{expr})[0]
+		if !got.Pass || got.Value != want {
+			t.Errorf("%s = %+v, want %v", expr, got, want)
+		}
+	}
+	if got := EvaluateThresholds(s, []string{"step.mcp{op=tools/list,tool=search_docs}.p95 < 1s"})[0]; got.Pass || got.Measured != "" {
+		t.Errorf("a tool filter on tools/list matched: %+v", got)
 	}
 }

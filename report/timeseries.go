@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/mcpload/mcpload/record"
 )
 
 // TimeseriesFile is the per-second series of a run, next to summary.json.
@@ -128,7 +130,7 @@ func WriteTimeseries(dir string, ts *Timeseries) error {
 
 // ReadTimeseries reads dir/timeseries.json.
 func ReadTimeseries(dir string) (*Timeseries, error) {
-	b, err := os.ReadFile(filepath.Join(dir, TimeseriesFile))
+	b, err := record.ReadRegular(filepath.Join(dir, TimeseriesFile), record.MaxDocumentBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read timeseries: %w", err)
 	}

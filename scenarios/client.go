@@ -45,12 +45,13 @@ type StreamTimeouts struct {
 // Retry retries failed attempts of one step.
 type Retry struct {
 	// Preset names a ready-made policy; fields set beside it override it.
-	// "seed": the seed article's client (3 attempts; waits of 1, 2, 4 s
+	// "article": the seed article's client (3 attempts; waits of 1, 2, 4 s
 	// after timeouts and connection errors; per-attempt timeouts of 1x,
 	// 1.5x and 2x client.timeout; 60 s x attempt on a 429; 5xx not
 	// retried; Retry-After ignored). "naive": 3 attempts, no wait.
-	// ApplyDefaults expands the preset into the fields below and keeps
-	// Preset, so a resolved scenario shows both.
+	// "seed" is an older name of "article", still accepted. ApplyDefaults
+	// expands the preset into the fields below and keeps Preset, under
+	// its current name, so a resolved scenario shows both.
 	Preset string `yaml:"preset,omitempty"`
 	// MaxAttempts counts the first attempt: 1 means no retry.
 	MaxAttempts int `yaml:"max_attempts,omitempty"`
@@ -99,6 +100,11 @@ const (
 
 // Retry presets.
 const (
+	// RetryPresetArticle replays the client of the article mcpload was
+	// seeded from.
+	RetryPresetArticle = "article"
+	// RetryPresetSeed is RetryPresetArticle's older name, an alias: "seed"
+	// also names the RNG seed, which it has nothing to do with.
 	RetryPresetSeed  = "seed"
 	RetryPresetNaive = "naive"
 )
@@ -189,7 +195,20 @@ type Policy struct {
 	// Claims, when set, replace the scenario's claims for this run: a
 	// relay's claims judged on the relay's run only.
 	Claims []Claim `yaml:"claims,omitempty"`
+	// Thresholds, when set (not empty), replace the scenario's thresholds
+	// for this run, as cost and claims do.
+	Thresholds []Threshold `yaml:"thresholds,omitempty"`
+	// Expect is the verdict the policy's run should get: "pass" (the
+	// default) or "fail", for a baseline meant to lose. `mcpload run`
+	// exits 3 only when a policy misses its expectation.
+	Expect string `yaml:"expect,omitempty"`
 }
+
+// Policy expectations (Policy.Expect).
+const (
+	ExpectPass = "pass"
+	ExpectFail = "fail"
+)
 
 // ForPolicy returns the scenario that policy p's run carries out: s with
 // p's provider and client, and no policies. s is not changed.
@@ -204,6 +223,9 @@ func (s *Scenario) ForPolicy(p *Policy) *Scenario {
 	}
 	if p.Claims != nil {
 		ps.Claims = p.Claims
+	}
+	if p.Thresholds != nil {
+		ps.Thresholds = p.Thresholds
 	}
 	if p.Provider != "" && s.Conversation != nil {
 		conv := *s.Conversation

@@ -22,7 +22,7 @@ const (
 	DefaultCacheMaxEntries    = 10000
 )
 
-// The seed article's retry policy, which the "seed" preset replays.
+// The seed article's retry policy, which the "article" preset replays.
 const (
 	seedRetryInitial       = time.Second
 	seedRetryMax           = 4 * time.Second
@@ -30,11 +30,12 @@ const (
 	seedRateLimitWait      = 60 * time.Second
 )
 
-// RetryPresets lists the names Retry.Preset accepts.
-func RetryPresets() []string { return []string{RetryPresetNaive, RetryPresetSeed} }
+// RetryPresets lists the names Retry.Preset accepts, aliases left out.
+func RetryPresets() []string { return []string{RetryPresetArticle, RetryPresetNaive} }
 
 // RetryPreset returns the explicit policy a preset stands for, and false for
-// an unknown name. "" is no preset: the defaults of a retry section.
+// an unknown name. "" is no preset: the defaults of a retry section. The
+// alias "seed" returns the "article" policy, named "article".
 func RetryPreset(name string) (Retry, bool) {
 	r := Retry{
 		MaxAttempts: DefaultRetryMaxAttempts,
@@ -48,11 +49,11 @@ func RetryPreset(name string) (Retry, bool) {
 	}
 	switch name {
 	case "":
-	case RetryPresetSeed:
+	case RetryPresetArticle, RetryPresetSeed:
 		// The seed article's client, as it was: it waited 1, 2, 4 s with no
 		// jitter, stretched each attempt's timeout, did not retry 5xx, and
 		// slept a minute per attempt on a 429 whatever the server said.
-		r.Preset = name
+		r.Preset = RetryPresetArticle
 		r.Initial = Duration(seedRetryInitial)
 		r.Max = Duration(seedRetryMax)
 		r.Jitter = JitterNone
@@ -164,6 +165,9 @@ func (r *Retry) applyDefaults() {
 	base, ok := RetryPreset(r.Preset)
 	if !ok {
 		base, _ = RetryPreset("")
+	} else if r.Preset != "" {
+		// The resolved scenario writes the preset's current name.
+		r.Preset = base.Preset
 	}
 	if r.MaxAttempts == 0 {
 		r.MaxAttempts = base.MaxAttempts

@@ -12,14 +12,16 @@ func ms(n int) Duration { return Duration(time.Duration(n) * time.Millisecond) }
 func TestClientDefaults(t *testing.T) {
 	s := mustParse(t, resilient)
 
+	// The client says article, the policy the alias seed: both resolve
+	// to article.
 	seed := Retry{
-		Preset: RetryPresetSeed, MaxAttempts: 3, Backoff: BackoffExponential,
+		Preset: RetryPresetArticle, MaxAttempts: 3, Backoff: BackoffExponential,
 		Initial: ms(1000), Max: ms(4000), Multiplier: 2, Jitter: JitterNone,
 		On: []string{"timeout", "connection", "429"}, RetryAfter: ptr(false),
 		ProgressiveTimeout: 0.5, RateLimitWait: ms(60000),
 	}
 	if got := s.Client.Retry; !reflect.DeepEqual(got, &seed) {
-		t.Errorf("client.retry {preset: seed} = %+v\nwant %+v", got, seed)
+		t.Errorf("client.retry {preset: article} = %+v\nwant %+v", got, seed)
 	}
 	if got := s.Policies[0].Client.Retry; !reflect.DeepEqual(got, &seed) {
 		t.Errorf("policies[0].client.retry = %+v\nwant %+v", got, seed)
@@ -72,7 +74,7 @@ func TestClientDefaults(t *testing.T) {
 func TestRetryPresetOverrides(t *testing.T) {
 	s := mustParse(t, edit(t, afterBase("  retry: {preset: seed, max_attempts: 4, jitter: full, retry_after: true, on: [timeout, 5xx], rate_limit_wait: 1s}\n")...))
 	want := Retry{
-		Preset: RetryPresetSeed, MaxAttempts: 4, Backoff: BackoffExponential,
+		Preset: RetryPresetArticle, MaxAttempts: 4, Backoff: BackoffExponential,
 		Initial: ms(1000), Max: ms(4000), Multiplier: 2, Jitter: JitterFull,
 		On: []string{"timeout", "5xx"}, RetryAfter: ptr(true),
 		ProgressiveTimeout: 0.5, RateLimitWait: ms(1000),
@@ -147,7 +149,7 @@ func TestApplyDefaultsIdempotent(t *testing.T) {
 		t.Errorf("ApplyDefaults changed a defaulted scenario:\n%s\nvs\n%s", before, after)
 	}
 	// The resolved scenario keeps the preset beside its expansion.
-	if !strings.Contains(string(before), "preset: seed\n") || !strings.Contains(string(before), "rate_limit_wait: 1m0s") {
+	if !strings.Contains(string(before), "preset: article\n") || !strings.Contains(string(before), "rate_limit_wait: 1m0s") {
 		t.Errorf("resolved retry does not show the preset and its values:\n%s", before)
 	}
 }

@@ -148,7 +148,7 @@ load:
   stages: [{rate: 10, duration: 20s}]
 client:
   timeout: 30s
-  retry: {preset: seed}
+  retry: {preset: article}
 faults:
   - {target: provider:primary, kind: latency, latency: 45s, from: 5s, for: 10s}
   - {target: model:claude-x, kind: rate_limit, retry_after: 2s, probability: 0.25}

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/mcpload/mcpload/record"
 )
 
 // embedded holds the scenarios that ship in the binary. They double as the
@@ -39,6 +41,11 @@ func Embedded() []string {
 // "mcpload validate" of them all and for copying one out as a template.
 func EmbeddedFS() fs.FS { return embedded }
 
+// MaxFileBytes bounds a scenario file. The largest embedded scenario is a
+// few kilobytes; the bound keeps a wrong path (a log, an image) from taking
+// all memory.
+const MaxFileBytes = 4 << 20
+
 // Load loads, defaults and validates a scenario. nameOrPath is a file, or,
 // when no such file exists, the name of an embedded scenario ("quickstart",
 // "quickstart.yaml" or "embedded:quickstart"). A file wins over an embedded scenario of the same
@@ -48,7 +55,7 @@ func Load(nameOrPath string) (*Scenario, error) {
 	info, err := os.Stat(nameOrPath)
 	switch {
 	case err == nil && !info.IsDir():
-		data, err := os.ReadFile(nameOrPath)
+		data, err := record.ReadRegular(nameOrPath, MaxFileBytes)
 		if err != nil {
 			return nil, fmt.Errorf("reading scenario: %w", err)
 		}

@@ -81,6 +81,10 @@ var thresholdMetrics = map[string]MetricKind{
 	"attempt.model": MetricLatency,
 	"attempt.tool":  MetricLatency,
 	"ttft.model":    MetricLatency,
+	// MCP-direct operations, per operation key: tool:NAME, resource:URI,
+	// prompt:NAME, mcp:SERVER/tools/list and mcp:SERVER/initialize.
+	"step.mcp":    MetricLatency,
+	"attempt.mcp": MetricLatency,
 
 	// Streams, per model attempt key (README "Streaming metrics").
 	"first_tool_call.model":    MetricLatency,
@@ -138,6 +142,8 @@ func filterKeys(metric string) []string {
 		return []string{"provider", "model"}
 	case strings.HasSuffix(metric, ".tool"):
 		return []string{"tool"}
+	case strings.HasSuffix(metric, ".mcp"):
+		return []string{"op", "tool", "uri", "prompt"}
 	}
 	return nil
 }
@@ -228,6 +234,9 @@ func (p *thresholdParser) parse() (*ThresholdExpr, error) {
 	p.space()
 	start := p.i
 	head := p.run(isNameByte)
+	if p.i < len(p.s) && p.s[p.i] == '(' && slices.Contains([]string{"p", "avg", "med", "min", "max", "count", "rate"}, head) {
+		return nil, p.fail(start, "k6's %s(...) needs a metric in mcpload: write METRIC.STAT, as in conversation.p95 < 200ms (p(95) is accepted after the metric: conversation.p(95))", head)
+	}
 	if head == "" {
 		return nil, p.fail(start, "expected a metric, such as conversation.p99 or success_rate, at the start of %q", p.s)
 	}
@@ -258,7 +267,12 @@ func (p *thresholdParser) parse() (*ThresholdExpr, error) {
 		}
 	}
 	if t.Op == "" {
-		if p.i < len(p.s) && p.s[p.i] == '=' {
+		switch {
+		case strings.HasPrefix(p.s[p.i:], "=<"):
+			return nil, p.fail(opAt, "write <= for at most, not =<")
+		case strings.HasPrefix(p.s[p.i:], "=>"):
+			return nil, p.fail(opAt, "write >= for at least, not =>")
+		case p.i < len(p.s) && p.s[p.i] == '=':
 			return nil, p.fail(opAt, "use == to compare for equality, not =")
 		}
 		return nil, p.fail(opAt, "expected a comparison (%s) after %s", strings.Join(ThresholdOps, ", "), p.s[start:opAt])
@@ -316,6 +330,9 @@ func (p *thresholdParser) filtersAndStat(t *ThresholdExpr, head string, at int) 
 	stat := strings.TrimPrefix(strings.TrimPrefix(head, t.Metric), ".")
 	statAt := at + len(t.Metric) + 1
 	if p.i < len(p.s) && p.s[p.i] == '{' {
+		if filterKeys(t.Metric) == nil {
+			return p.fail(p.i, "%s takes no tag filter; write %s.p99 (tag filters belong to the .model and .tool levels)", t.Metric, t.Metric)
+		}
 		if stat != "" {
 			return p.fail(p.i, "put the tag filter right after the metric, as in %s{...}.%s", t.Metric, stat)
 		}
@@ -329,16 +346,44 @@ func (p *thresholdParser) filtersAndStat(t *ThresholdExpr, head string, at int) 
 		statAt = p.i
 		stat = p.run(isNameByte)
 	}
+	if stat == "p" && p.i < len(p.s) && p.s[p.i] == '(' {
+		k6, err := p.k6Percentile(statAt)
+		if err != nil {
+			return err
+		}
+		stat = k6
+	}
 	switch {
 	case stat == "":
 		return p.fail(statAt-1, "missing a statistic: write %s.p99 (one of %s)", t.Metric, strings.Join(thresholdStats, ", "))
 	case stat == "p99.9":
 		stat = "p999"
+	case stat == "avg":
+		return p.fail(statAt, "write mean, not k6's avg")
+	case stat == "med":
+		return p.fail(statAt, "write p50, not k6's med")
 	case !slices.Contains(thresholdStats, stat):
 		return p.fail(statAt, "%s", unknownValue("statistic", stat, thresholdStats))
 	}
 	t.Stat = stat
 	return nil
+}
+
+// k6Percentile reads k6's p(N) after the "p" at statAt, and returns the
+// mcpload statistic it means: p(95) is p95, p(99.9) is p999. Only the
+// percentiles mcpload keeps are accepted.
+func (p *thresholdParser) k6Percentile(statAt int) (string, error) {
+	p.i++ // '('
+	n := p.run(func(c byte) bool { return c == '.' || c >= '0' && c <= '9' })
+	if p.i >= len(p.s) || p.s[p.i] != ')' {
+		return "", p.fail(statAt, "expected a percentile such as p(95) or p95")
+	}
+	p.i++
+	stat, ok := map[string]string{"50": "p50", "90": "p90", "95": "p95", "99": "p99", "99.9": "p999"}[n]
+	if !ok {
+		return "", p.fail(statAt, "p(%s) is not a percentile mcpload keeps: use one of %s", n, strings.Join(thresholdStats[:5], ", "))
+	}
+	return stat, nil
 }
 
 func (p *thresholdParser) filters(t *ThresholdExpr) error {
@@ -413,7 +458,20 @@ func parseLimit(t *ThresholdExpr, val string) (float64, error) {
 		}
 		return float64(d) / float64(time.Millisecond), nil
 	case t.Kind == MetricPercent:
-		f, err := number(strings.TrimSpace(strings.TrimSuffix(val, "%")), "a percentage such as 99.9% or 99.9")
+		pct, ok := strings.CutSuffix(val, "%")
+		if !ok {
+			// A bare number is a percentage to some and a fraction to
+			// k6 users (rate<0.01 is 1%): only "%" says which.
+			f, err := strconv.ParseFloat(val, 64)
+			switch {
+			case err != nil:
+				return 0, fmt.Errorf("expected a percentage such as 99.9%%, got %q", val)
+			case f > 0 && f <= 1:
+				return 0, fmt.Errorf("%s is a percentage: write %s%%, or %s%% if %s is a fraction as in k6", t.Metric, val, strconv.FormatFloat(f*100, 'g', 10, 64), val)
+			}
+			return 0, fmt.Errorf("%s is a percentage: write the limit with %%, such as %s%%", t.Metric, val)
+		}
+		f, err := number(strings.TrimSpace(pct), "a percentage such as 99.9%")
 		if err == nil && f > 100 {
 			err = fmt.Errorf("a percentage is at most 100, got %q", val)
 		}
@@ -480,11 +538,18 @@ func (t *ThresholdExpr) Format(v float64) string {
 	return trim(g(v, 3))
 }
 
-// thresholds checks every threshold expression, pointing each error at its
-// place inside the expression when the scenario came from YAML.
+// thresholds checks the scenario's threshold expressions, and each
+// against what the scenario's runs can measure.
 func (v *validator) thresholds(s *Scenario) {
-	for i, th := range s.Thresholds {
-		path := index("thresholds", i)
+	v.thresholdList(s, "thresholds", s.Thresholds)
+}
+
+// thresholdList checks the thresholds at path, which are judged on the
+// runs of s (a scenario, or one policy's run of it).
+func (v *validator) thresholdList(s *Scenario, at string, list []Threshold) {
+	var scope *thresholdScope
+	for i, th := range list {
+		path := index(at, i)
 		// Each entry stands alone: one that failed to decode (a mapping)
 		// says nothing about the others, so only that one is skipped.
 		if v.failedInside(path) {
@@ -496,8 +561,27 @@ func (v *validator) thresholds(s *Scenario) {
 			}
 			path = field(path, "expr")
 		}
-		v.expression(path, th.Expr)
+		t := v.expression(path, th.Expr)
+		if t == nil {
+			continue
+		}
+		if scope == nil {
+			scope = v.scope(s)
+		}
+		if off, msg := scope.check(t); msg != "" {
+			v.exprError(path, th.Expr, &ThresholdError{Offset: off, Msg: msg})
+		}
 	}
+}
+
+// scope is what the runs of s measure, or nil while the sections that
+// say it are missing or failed to decode: what they measure would be a
+// guess, and their own errors suffice.
+func (v *validator) scope(s *Scenario) *thresholdScope {
+	if s.Conversation == nil && s.MCPDirect == nil || v.failedInside("conversation") || v.failedInside("mcp_direct") || v.failedInside("providers") {
+		return nil
+	}
+	return scopeOf(s)
 }
 
 // expression parses expr, a threshold or claim expression at path, and
@@ -512,11 +596,17 @@ func (v *validator) expression(path, expr string) *ThresholdExpr {
 	if strings.TrimSpace(expr) == "" {
 		te.Msg, te.Offset = "empty; write an expression such as \"conversation.p99 < 2s\"", 0
 	}
+	v.exprError(path, expr, te)
+	return nil
+}
+
+// exprError reports te at its place inside expr, the expression at path.
+func (v *validator) exprError(path, expr string, te *ThresholdError) {
 	e := &FieldError{File: v.file, Field: path, Msg: te.Msg}
 	n := v.nodes[path]
 	if n == nil {
 		v.errs = append(v.errs, e)
-		return nil
+		return
 	}
 	e.Line, e.Column = n.Line, n.Column
 	// A plain or quoted one-line scalar maps offsets to columns; other
@@ -530,5 +620,4 @@ func (v *validator) expression(path, expr string) *ThresholdExpr {
 		}
 	}
 	v.errs = append(v.errs, e)
-	return nil
 }

@@ -19,7 +19,7 @@ func TestParseThresholdValid(t *testing.T) {
 		{"step.tool{tool=get_weather}.count >= 10", ThresholdExpr{Metric: "step.tool", Kind: MetricLatency, Filters: []TagFilter{{"tool", "get_weather"}}, Stat: "count", Op: ">=", Limit: 10, LimitText: "10"}},
 		{"ttft.model.mean < 1.5s", ThresholdExpr{Metric: "ttft.model", Kind: MetricLatency, Stat: "mean", Op: "<", Limit: 1500, LimitText: "1.5s"}},
 		{"success_rate >= 99.9%", ThresholdExpr{Metric: "success_rate", Kind: MetricPercent, Op: ">=", Limit: 99.9, LimitText: "99.9%"}},
-		{"error_rate < 1", ThresholdExpr{Metric: "error_rate", Kind: MetricPercent, Op: "<", Limit: 1, LimitText: "1"}},
+		{"error_rate < 1%", ThresholdExpr{Metric: "error_rate", Kind: MetricPercent, Op: "<", Limit: 1, LimitText: "1%"}},
 		{"retry_amplification <= 1.2", ThresholdExpr{Metric: "retry_amplification", Kind: MetricRatio, Op: "<=", Limit: 1.2, LimitText: "1.2"}},
 		{"dropped == 0", ThresholdExpr{Metric: "dropped", Kind: MetricCount, Op: "==", Limit: 0, LimitText: "0"}},
 		{"failed != 3", ThresholdExpr{Metric: "failed", Kind: MetricCount, Op: "!=", Limit: 3, LimitText: "3"}},
@@ -67,6 +67,10 @@ func TestParseThresholdInvalid(t *testing.T) {
 		{"dropped == 0s", 11, `expected a number, without a unit, got "0s"`},
 		{"dropped < -1", 10, `the limit must not be negative, got "-1"`},
 		{"step.tool.count > 1ms", 18, `expected a number, without a unit, got "1ms"`},
+		// A filter on a level that takes none panicked (found by fuzzing).
+		{"conversation.{ < 2s", 13, "conversation takes no tag filter"},
+		{"service{x=1}.p99 < 2s", 7, "service takes no tag filter"},
+		{"conversation.{}.p99 < 2s", 13, "conversation takes no tag filter"},
 	}
 	for _, tc := range cases {
 		_, err := ParseThreshold(tc.expr)

@@ -276,6 +276,24 @@ func (v *validator) policies(s *Scenario) {
 		if p.Client != nil {
 			v.client(s, field(pp, "client"), p.Client, primary)
 		}
+		v.policyGates(s, i, p)
+	}
+}
+
+// policyGates checks policies[i]'s thresholds, judged on the policy's own
+// run, and its expect.
+func (v *validator) policyGates(s *Scenario, i int, p *Policy) {
+	pp := index("policies", i)
+	ps := s.ForPolicy(p)
+	v.thresholdList(ps, field(pp, "thresholds"), p.Thresholds)
+	switch p.Expect {
+	case "", ExpectPass:
+	case ExpectFail:
+		if len(ps.Thresholds) == 0 {
+			v.errorf(field(pp, "expect"), "expect: fail needs thresholds to fail: the policy has none (set thresholds on the policy or the scenario)")
+		}
+	default:
+		v.errorf(field(pp, "expect"), "%s", unknownValue("expectation", p.Expect, []string{ExpectPass, ExpectFail}))
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 
 // Prefixes of an aborted run's stop_reason, which decide its exit code.
 const (
-	stopThreshold = "threshold failed: "
+	stopThreshold = report.StopThreshold
 	stopBudget    = "spend cap reached: "
 )
 

@@ -30,7 +30,7 @@ func (e *exitError) Unwrap() error { return e.err }
 func invalid(err error) error { return &exitError{exitInvalid, err} }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(guard(os.Stderr, func() int { return run(os.Args[1:], os.Stdout, os.Stderr) }))
 }
 
 // run executes one command line and returns the process exit code. Every

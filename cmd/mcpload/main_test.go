@@ -25,7 +25,12 @@ import (
 // signal handling is tested on a real process.
 func TestMain(m *testing.M) {
 	if os.Getenv("MCPLOAD_TEST_MAIN") == "1" {
-		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+		os.Exit(guard(os.Stderr, func() int {
+			if os.Getenv("MCPLOAD_TEST_PANIC") != "" { // an injected bug
+				panic(os.Getenv("MCPLOAD_TEST_PANIC"))
+			}
+			return run(os.Args[1:], os.Stdout, os.Stderr)
+		}))
 	}
 	os.Exit(m.Run())
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/scenarios"
 )
 
 func newReportCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -48,6 +49,11 @@ func reportDir(dir string, stdout io.Writer) error {
 	}
 	s, err := render(dir)
 	if err != nil {
+		// A scenario.yaml that does not validate is invalid input, as it
+		// is for run.
+		if _, bad := errors.AsType[scenarios.Errors](err); bad {
+			return invalid(err)
+		}
 		return err
 	}
 	if err := report.PrintText(stdout, s); err != nil {
@@ -60,7 +66,7 @@ func reportDir(dir string, stdout io.Writer) error {
 // policyRuns reads which policies a comparison folder holds, in the order
 // its comparison.json lists them.
 func policyRuns(dir string) ([]report.PolicyRun, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "comparison.json"))
+	b, err := record.ReadRegular(filepath.Join(dir, "comparison.json"), record.MaxDocumentBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +76,7 @@ func policyRuns(dir string) ([]report.PolicyRun, error) {
 	}
 	runs := make([]report.PolicyRun, 0, len(prev.Policies))
 	for _, p := range prev.Policies {
-		runs = append(runs, report.PolicyRun{Name: p.Name, Description: p.Description, Dir: filepath.Join(dir, p.Name)})
+		runs = append(runs, report.PolicyRun{Name: p.Name, Description: p.Description, Dir: filepath.Join(dir, p.Name), Expect: p.Expect})
 	}
 	return runs, nil
 }

@@ -210,7 +210,9 @@ func thresholdsVerdict(s *report.Summary, dir string) error {
 }
 
 // runPolicies runs the same load and faults once per policy, with the same
-// seed, each into DIR/<policy>, then writes and prints the comparison.
+// seed, each into DIR/<policy>, then writes and prints the comparison. It
+// exits 3 only when a policy misses its expectation: one that expects to
+// pass fails its thresholds, or one with expect: fail passes them.
 func runPolicies(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags, stdout, stderr io.Writer) error {
 	policies, err := selectPolicies(sc.Policies, f.policies)
 	if err != nil {
@@ -234,8 +236,8 @@ func runPolicies(ctx context.Context, sc *scenarios.Scenario, dir string, f runF
 		if err != nil {
 			return fmt.Errorf("policy %s: %w", p.Name, err)
 		}
-		runs = append(runs, report.PolicyRun{Name: p.Name, Description: p.Description, Dir: pdir})
-		if err := verdict(res, s, pdir); err != nil && failed == nil {
+		runs = append(runs, report.PolicyRun{Name: p.Name, Description: p.Description, Dir: pdir, Expect: p.Expect})
+		if err := expectVerdict(&p, s, verdict(res, s, pdir)); err != nil && failed == nil {
 			failed = err
 		}
 		if res.Status == record.StatusInterrupted {
@@ -246,6 +248,25 @@ func runPolicies(ctx context.Context, sc *scenarios.Scenario, dir string, f runF
 		return fmt.Errorf("compare policies: %w", err)
 	}
 	return failed
+}
+
+// expectVerdict applies policy p's expect to err, the verdict of its run
+// s: with expect: fail, a failed gate is the expected outcome, and a pass
+// is the gate failure. Interruptions and other stops keep their error.
+func expectVerdict(p *scenarios.Policy, s *report.Summary, err error) error {
+	if p.Expect != scenarios.ExpectFail {
+		return err
+	}
+	var ee *exitError
+	gateFailed := errors.As(err, &ee) && ee.code == exitThresholds
+	switch j := report.Judge(s, p.Expect); {
+	case gateFailed && j.Met:
+		return nil
+	case err != nil:
+		return err
+	default:
+		return &exitError{exitThresholds, fmt.Errorf("policy %s passed its %d thresholds, but expects to fail (expect: fail): the baseline no longer loses", p.Name, len(s.Thresholds))}
+	}
 }
 
 // selectPolicies keeps the policies named in a comma-separated list, in

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -60,7 +59,7 @@ func comparisonPage(dir string, cmp *report.Comparison, plots []plot.File) *page
 
 // readSummary reads a policy folder's summary.json.
 func readSummary(dir string) (*report.Summary, error) {
-	b, err := os.ReadFile(filepath.Join(dir, record.SummaryFile))
+	b, err := record.ReadRegular(filepath.Join(dir, record.SummaryFile), record.MaxDocumentBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read summary: %w", err)
 	}
@@ -90,37 +89,43 @@ func policyLink(dir, policyDir string) string {
 	return strings.Join(append(parts, File), "/")
 }
 
-// comparisonVerdict fails when any policy failed its thresholds, as the
-// exit code of `mcpload run` does.
+// comparisonVerdict fails when any policy missed its expectation (a
+// policy failed its thresholds, or one with expect: fail passed them), as
+// the exit code of `mcpload run` does.
 func comparisonVerdict(views []policyView) verdict {
 	v := verdict{Word: "PASS", Class: "pass", Status: record.StatusComplete, StatusClass: "ok"}
-	var failed, unread, partial []string
+	var missed, unread, partial, expected []string
 	gated := 0
 	for _, p := range views {
 		switch {
 		case p.s == nil:
 			unread = append(unread, p.row.Name)
-		case len(report.ThresholdsFailed(p.s.Thresholds)) > 0:
-			failed = append(failed, p.row.Name)
+		case !met(p):
+			missed = append(missed, p.row.Name+" ("+report.VerdictText(verdictOf(p))+")")
+		case verdictOf(p) == report.VerdictExpectedFail:
+			expected = append(expected, p.row.Name)
 		}
 		if p.s != nil && len(p.s.Thresholds) > 0 {
 			gated++
 		}
 		if p.row.Status != record.StatusComplete {
-			partial = append(partial, p.row.Name)
+			partial = append(partial, p.row.Name+" "+p.row.Status)
 		}
 	}
 	switch {
-	case len(failed) > 0:
+	case len(missed) > 0:
 		v.Word, v.Class = "FAIL", "fail"
-		v.Text = fmt.Sprintf("%d of %d policies failed their thresholds: %s.", len(failed), len(views), strings.Join(failed, ", "))
+		v.Text = fmt.Sprintf("%d of %d policies missed their expectation: %s.", len(missed), len(views), strings.Join(missed, ", "))
 	case gated == 0:
 		v.Class = "neutral"
 		v.Text = "No thresholds were set: compare the policies on the figures below."
 	case len(views) == 1:
-		v.Text = "The policy passed its thresholds."
+		v.Text = "The policy got the verdict it expects."
 	default:
-		v.Text = fmt.Sprintf("All %d policies passed their thresholds.", len(views))
+		v.Text = fmt.Sprintf("All %d policies got the verdict they expect.", len(views))
+	}
+	if len(expected) > 0 {
+		v.Extra = append(v.Extra, "Failed as expected (expect: fail): "+strings.Join(expected, ", ")+".")
 	}
 	if len(unread) > 0 {
 		v.Extra = append(v.Extra, "No summary for "+strings.Join(unread, ", ")+": their verdicts are unknown.")
@@ -132,11 +137,45 @@ func comparisonVerdict(views []policyView) verdict {
 	return v
 }
 
+// verdictOf is p's verdict: the comparison's, or for a comparison.json
+// written before verdicts, its summary's thresholds judged as expecting
+// a pass.
+func verdictOf(p policyView) string {
+	if p.row.Verdict != "" || p.s == nil {
+		return p.row.Verdict
+	}
+	return report.Judge(p.s, p.row.Expect).Verdict
+}
+
+// met reports whether p got the verdict it expects.
+func met(p policyView) bool {
+	v := verdictOf(p)
+	return v == report.VerdictPass || v == report.VerdictExpectedFail
+}
+
+// failing reports whether a row's policy failed its gate or stopped
+// early: no headline card ranks it first.
+func failing(r report.PolicyRow) bool {
+	return r.Status != record.StatusComplete || r.Verdict == report.VerdictFail || r.Verdict == report.VerdictExpectedFail
+}
+
 // comparisonHeadline names the best policy on the figures that matter
-// most in an outage; ties go to the first policy run.
-func comparisonHeadline(rows []report.PolicyRow) []figure {
+// most in an outage; ties go to the first policy run. Only the policies
+// that ran to completion and passed their gate compete: an aborted run's
+// p99 covers its first seconds only, and a failing policy is no model to
+// follow. When none did, the cards say so.
+func comparisonHeadline(all []report.PolicyRow) []figure {
+	var rows []report.PolicyRow
+	for _, r := range all {
+		if !failing(r) {
+			rows = append(rows, r)
+		}
+	}
 	if len(rows) == 0 {
-		return nil
+		if len(all) == 0 {
+			return nil
+		}
+		return []figure{{Label: "Best policy", Value: "none", Sub: "no policy ran to completion and passed its gate"}}
 	}
 	best := func(better func(a, b report.PolicyRow) bool) report.PolicyRow {
 		b := rows[0]
@@ -183,9 +222,13 @@ func policiesSection(views []policyView) *section {
 		verdict, thresholds, claims := cell{Text: "unknown", Pill: "warn", Sub: errText(p.err)}, dash, dash
 		if s := p.s; s != nil {
 			failed := len(report.ThresholdsFailed(s.Thresholds))
-			verdict = cell{Text: "PASS", Pill: "pass"}
-			if failed > 0 {
-				verdict = cell{Text: "FAIL", Pill: "fail"}
+			v := verdictOf(p)
+			verdict = cell{Text: strings.ToUpper(report.VerdictText(v)), Pill: "pass"}
+			switch {
+			case !met(p):
+				verdict.Pill = "fail"
+			case v == report.VerdictExpectedFail:
+				verdict.Pill, verdict.Sub = "warn", "expect: fail"
 			}
 			if n := len(s.Thresholds); n > 0 {
 				thresholds = fmt.Sprintf("%d of %d passed", n-failed, n)
@@ -196,7 +239,7 @@ func policiesSection(views []policyView) *section {
 				claims = strings.TrimSuffix(strings.TrimPrefix(claimsLine(s.Claims), "Vendor claims (judged on 95% intervals, never gating): "), ".")
 			}
 		}
-		status := cell{Text: p.row.Status}
+		status := cell{Text: p.row.Status, Sub: p.row.StopReason}
 		if p.row.Status != record.StatusComplete {
 			status.Pill = "warn"
 		}
@@ -223,6 +266,8 @@ func comparisonSection(cmp *report.Comparison, views []policyView) *section {
 	peakHelp := "the most attempts sent in one second to a failing target during its fault windows"
 	outcomes := &table{Cols: []col{
 		{Head: "policy"},
+		{Head: "status", Help: "complete, aborted (it stopped itself) or interrupted"},
+		{Head: "verdict", Help: "pass, fail, expected fail (expect: fail) or unexpected pass, with the thresholds that failed"},
 		{Head: "success", Num: true, Help: "ok of offered conversations"},
 		{Head: "ok", Num: true}, {Head: "failed", Num: true}, {Head: "dropped", Num: true},
 		{Head: "p50", Num: true, Help: "latency of ok conversations, from intended start"},
@@ -251,7 +296,13 @@ func comparisonSection(cmp *report.Comparison, views []policyView) *section {
 		if r.NeverRecovered {
 			recovery = "never"
 		}
+		status := cell{Text: r.Status}
+		if r.Status != record.StatusComplete {
+			status.Pill = "warn"
+		}
 		outcomes.add(name,
+			status,
+			cell{Text: r.VerdictLabel(), Class: verdictClass(r)},
 			cell{Text: pct(r.SuccessRate)},
 			cell{Text: count(r.OK)},
 			cell{Text: count(r.Failed), Class: failClass(r.Failed)},
@@ -283,6 +334,14 @@ func comparisonSection(cmp *report.Comparison, views []policyView) *section {
 		intro += " Peak load is what " + strings.Join(cmp.FailingTargets, ", ") + " received in its fault windows (over the run, when it is rate-limited)."
 	}
 	return &section{ID: "comparison", Title: "Comparison", Intro: intro, Tables: []*table{outcomes, models}}
+}
+
+// verdictClass marks a verdict that fails the comparison.
+func verdictClass(r report.PolicyRow) string {
+	if r.Verdict != "" && !r.ExpectationMet {
+		return "bad"
+	}
+	return ""
 }
 
 func optFloat(v *float64, f func(float64) string) string {

@@ -270,7 +270,7 @@ func TestWriteComparison(t *testing.T) {
 	if strings.Contains(page, "<replay>") || strings.Contains(page, "<desc>") {
 		t.Error("the comparison page holds markup from the run unescaped")
 	}
-	if !strings.Contains(page, ">FAIL<") || !strings.Contains(page, "1 of 3 policies failed their thresholds: seed.") {
+	if !strings.Contains(page, ">FAIL<") || !strings.Contains(page, "1 of 3 policies missed their expectation: seed (fail).") {
 		t.Error("the banner does not fail on the policy that failed")
 	}
 	if n := strings.Count(page, "<img "); n != len(plots) {
@@ -331,6 +331,53 @@ func TestWriteComparison(t *testing.T) {
 				t.Errorf("%s, column %s: %q, comparison.md has %q", p.Name, heads[j].Head, c.Text, mdFigures[j])
 			}
 		}
+	}
+}
+
+// TestComparisonCardsSkipFailing: no headline card goes to a policy that
+// stopped early or failed its gate, however good its partial figures; the
+// banner and the tables say which policy failed, as expected or not.
+func TestComparisonCardsSkipFailing(t *testing.T) {
+	dir := t.TempDir()
+	cmp := fixtureComparison(t, dir, "a", "b", "c", "d")
+	// c has the best success and the lowest p99 of the four, over the
+	// first seconds only: a threshold stopped it.
+	cmp.Policies[2].Status, cmp.Policies[2].StopReason = record.StatusAborted, "threshold failed: conversation.p99 < 1s"
+	cmp.Policies[2].Verdict = report.VerdictExpectedFail
+	cmp.Policies[2].ExpectationMet = true
+	// d is better still, but failed its thresholds.
+	cmp.Policies[3].Verdict, cmp.Policies[3].Thresholds, cmp.Policies[3].ThresholdsFailed = report.VerdictFail, 1, 1
+	cmp.Policies[3].Status = record.StatusComplete
+	*cmp.Policies[3].P99MS = 10
+	for _, f := range comparisonHeadline(cmp.Policies) {
+		if strings.HasPrefix(f.Sub, "c") || strings.HasPrefix(f.Sub, "d") {
+			t.Errorf("card %s = %s goes to %s, which did not pass its gate", f.Label, f.Value, f.Sub)
+		}
+	}
+	var best figure
+	for _, f := range comparisonHeadline(cmp.Policies) {
+		if f.Label == "Lowest p99" {
+			best = f
+		}
+	}
+	if best.Sub != "a" {
+		t.Errorf("lowest p99 card = %+v, want policy a's", best)
+	}
+	if err := WriteComparison(dir, cmp, nil); err != nil {
+		t.Fatal(err)
+	}
+	page := readPage(t, dir)
+	for _, want := range []string{"EXPECTED FAIL", "expected fail", "aborted", "threshold failed: conversation.p99 &lt; 1s", "d (fail)"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the comparison page does not say %q", want)
+		}
+	}
+	// When no policy passed, no card names a best one.
+	for i := range cmp.Policies {
+		cmp.Policies[i].Status = record.StatusAborted
+	}
+	if h := comparisonHeadline(cmp.Policies); len(h) != 1 || h[0].Value != "none" {
+		t.Errorf("headline with every policy aborted = %+v", h)
 	}
 }
 

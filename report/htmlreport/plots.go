@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"os"
 	"path/filepath"
 
+	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report/plot"
 )
 
@@ -60,7 +60,7 @@ func pngDataURL(dir, rel string) (template.HTMLAttr, error) {
 	if !filepath.IsLocal(name) {
 		return "", fmt.Errorf("plot %q: not a path inside the run folder", rel)
 	}
-	f, err := os.Open(filepath.Join(dir, name))
+	f, err := record.OpenRegular(filepath.Join(dir, name))
 	if err != nil {
 		return "", fmt.Errorf("plot: %w", err)
 	}

@@ -438,7 +438,7 @@ func errorsSection(scan *attemptScan) *section {
 func scenarioSection(dir string) (*section, error) {
 	sec := &section{ID: "scenario", Title: "Resolved scenario",
 		Intro: "scenario.yaml as the run used it: defaults filled in, the seed recorded, secrets removed."}
-	f, err := os.Open(filepath.Join(dir, record.ScenarioFile))
+	f, err := record.OpenRegular(filepath.Join(dir, record.ScenarioFile))
 	if errors.Is(err, os.ErrNotExist) {
 		sec.Intro = "The folder has no scenario.yaml."
 		return sec, nil

@@ -67,7 +67,7 @@ func loadPolicy(dir string, row report.PolicyRow) (policy, error) {
 	default:
 		p.ts = ts
 	}
-	b, err := os.ReadFile(filepath.Join(pdir, record.SummaryFile))
+	b, err := record.ReadRegular(filepath.Join(pdir, record.SummaryFile), record.MaxDocumentBytes)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:

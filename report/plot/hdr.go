@@ -152,7 +152,7 @@ func stepOfAttempt(key string) string {
 // milliseconds. The 100th percentile, at infinity, is left out. A missing
 // file gives no points.
 func readHgrm(path string) (plotter.XYs, error) {
-	f, err := os.Open(path)
+	f, err := record.OpenRegular(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}

@@ -38,7 +38,7 @@ type latencySeries struct {
 // intervals of a bucket are summed. A missing log gives no series; a line
 // that does not parse (a torn tail) is skipped.
 func readLatency(dir string, started time.Time, t timeAxis, want func(tag string) bool) (map[string]*latencySeries, error) {
-	f, err := os.Open(filepath.Join(dir, record.HistogramsFile))
+	f, err := record.OpenRegular(filepath.Join(dir, record.HistogramsFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return map[string]*latencySeries{}, nil
 	}

@@ -11,12 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/mcpload/mcpload/record"
 )
 
 //go:embed catalog.yaml
@@ -119,7 +120,7 @@ func Open(nameOrPath string) (*Catalog, error) {
 // Load reads a catalog file: mcpload's YAML schema or a LiteLLM JSON price
 // map, told apart by content.
 func Load(path string) (*Catalog, error) {
-	data, err := os.ReadFile(path)
+	data, err := record.ReadRegular(path, record.MaxDocumentBytes)
 	if err != nil {
 		return nil, fmt.Errorf("pricing: %w", err)
 	}
