@@ -23,7 +23,7 @@ import (
 	"unicode"
 
 	"github.com/google/jsonschema-go/jsonschema"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
