@@ -684,3 +684,20 @@ func TestScenarioSchemaRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeIsAnEntryPoint keeps README.md short, with the quick start and
+// a way to every reference page: a newcomer finds each within a minute.
+func TestReadmeIsAnEntryPoint(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > 20<<10 {
+		t.Errorf("README.md is %d bytes: keep it under 20 KB, reference goes in docs/", len(b))
+	}
+	for _, want := range []string{"make run", "make test", "## Quick start", "docs/scenario-reference.md", "docs/results.md", "docs/schemas/", "docs/cli.md", "docs/troubleshooting.md"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("README.md lacks %q", want)
+		}
+	}
+}
