@@ -151,6 +151,10 @@ func (c *Catalog) validate() error {
 			return fmt.Errorf("models[%d]: model is required", i)
 		case p.Input < 0 || p.Output < 0 || (p.CachedInput != nil && *p.CachedInput < 0):
 			return fmt.Errorf("models[%d] (%s): prices must not be negative", i, p.Model)
+		case !finite(p.Input) || !finite(p.Output) || (p.CachedInput != nil && !finite(*p.CachedInput)):
+			// YAML's .nan and .inf, or a per-token rate too large to scale:
+			// either would spoil every cost, and summary.json with it.
+			return fmt.Errorf("models[%d] (%s): prices must be finite numbers", i, p.Model)
 		case seen[p.Model]:
 			return fmt.Errorf("models[%d]: %s is listed twice", i, p.Model)
 		}
@@ -182,6 +186,9 @@ func parseLiteLLM(name string, m map[string]json.RawMessage) (*Catalog, error) {
 			v := perMTok(*e.Cached)
 			p.CachedInput = &v
 		}
+		if ci := p.CachedInput; p.Input < 0 || p.Output < 0 || !finite(p.Input) || !finite(p.Output) || ci != nil && (*ci < 0 || !finite(*ci)) {
+			continue // a rate no cost can be computed from, as above
+		}
 		c.Models = append(c.Models, p)
 	}
 	if len(c.Models) == 0 {
@@ -190,6 +197,8 @@ func parseLiteLLM(name string, m map[string]json.RawMessage) (*Catalog, error) {
 	sortPrices(c.Models)
 	return c, nil
 }
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // perMTok converts a per-token rate; the rounding removes float noise such
 // as 1.9999999999999998 from 0.000002*1e6.
