@@ -51,12 +51,22 @@ FUZZ_TARGETS := \
 	mockprovider:FuzzAdminBodies \
 	report:FuzzRunFolder report:FuzzSummaryJSON report/pricing:FuzzParse
 FUZZ_SECONDS ?= 600
+#
+# Go 1.26's fuzz coordinator can fail a target with a bare "context
+# deadline exceeded" as -fuzztime runs out on a loaded machine, with no
+# crasher (go.dev/issue/75804, fixed in Go 1.27): that is reported, not
+# counted as a failure.
 fuzz:
 	@per=$$(( $(FUZZ_SECONDS) / $(words $(FUZZ_TARGETS)) )); failed=; \
+	out=$$(mktemp); trap 'rm -f $$out $$out.rc' EXIT; \
 	for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t#*:}; \
 		echo "make fuzz: $$name in ./$$pkg for $${per}s"; \
-		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$${per}s -fuzzminimizetime=5s ./$$pkg/ || failed="$$failed $$pkg:$$name"; \
+		{ $(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$${per}s -fuzzminimizetime=5s ./$$pkg/; echo $$? >$$out.rc; } 2>&1 | tee $$out; \
+		test "$$(cat $$out.rc)" = 0 && continue; \
+		if grep -q 'Failing input written' $$out || ! grep -q 'context deadline exceeded' $$out; then \
+			failed="$$failed $$pkg:$$name"; \
+		else echo "make fuzz: $$name: Go's end-of-fuzztime race (go.dev/issue/75804), no crasher"; fi; \
 	done; \
 	test -z "$$failed" || { echo "make fuzz: failed:$$failed (crashers are in each package's testdata/fuzz/)"; exit 1; }
 
