@@ -90,6 +90,16 @@ func mockTranscript(f *testing.F, api string, stream bool) []exchange {
 // fuzzDialects are the dialects in the order the fuzz input picks them.
 var fuzzDialects = []string{scenarios.APIOpenAI, scenarios.APIAnthropic, scenarios.APIGemini}
 
+// fuzzDialect is the dialect a fuzz input picks.
+func fuzzDialect(t *testing.T, which uint8) (string, dialect) {
+	api := fuzzDialects[int(which)%len(fuzzDialects)]
+	d, err := dialectFor(api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return api, d
+}
+
 // addModelSeeds adds the mock's model answers, JSON or streamed, of every
 // dialect to f's corpus, as (dialect index, body).
 func addModelSeeds(f *testing.F, stream bool) {
@@ -132,11 +142,7 @@ func FuzzDialectJSON(f *testing.F) {
 	f.Add(uint8(1), []byte(`{"content":[{"type":"tool_use","input":null}],"stop_reason":"tool_use"}`))
 	f.Add(uint8(2), []byte(`{"candidates":[{"content":{"parts":[{"functionCall":{}}]}}]}`))
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
-		api := fuzzDialects[int(which)%len(fuzzDialects)]
-		d, err := dialectFor(api)
-		if err != nil {
-			t.Fatal(err)
-		}
+		api, d := fuzzDialect(t, which)
 		ctx := context.Background()
 		checkChatResult(t, api, body, d.readJSON(ctx, ctx, bytes.NewReader(body), scenarios.DefaultMaxToolCalls))
 	})
@@ -149,11 +155,7 @@ func FuzzDialectStream(f *testing.F) {
 	f.Add(uint8(1), []byte("event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":7}\n\n"))
 	f.Add(uint8(2), []byte("data: {\"candidates\":[]}\n\n"))
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
-		api := fuzzDialects[int(which)%len(fuzzDialects)]
-		d, err := dialectFor(api)
-		if err != nil {
-			t.Fatal(err)
-		}
+		api, d := fuzzDialect(t, which)
 		ctx := context.Background()
 		r := d.readStream(ctx, ctx, bytes.NewReader(body), time.Now(), nil, scenarios.DefaultMaxToolCalls)
 		checkChatResult(t, api, body, r)

@@ -291,7 +291,9 @@ func newAnalyzer(run *record.Run) *analyzer {
 	if !run.Ended.IsZero() && run.Ended.After(run.Started) {
 		// Nothing starts after the end: anything later is clock skew, and
 		// goes in the last interval.
-		a.limit = max(int(math.Ceil(run.Ended.Sub(run.Started).Seconds()))-1, 0)
+		// A corrupt run.json may end centuries later: the bound on a
+		// run's length bounds the series too.
+		a.limit = min(max(int(math.Ceil(run.Ended.Sub(run.Started).Seconds()))-1, 0), maxRunSeconds)
 	}
 	a.inFlight.limit = (a.limit + 1) * int(time.Second/inFlightBin)
 	return a
@@ -500,6 +502,7 @@ func analyze(dir string, run *record.Run) (*analysis, error) {
 	if !run.Ended.IsZero() && run.Ended.After(run.Started) {
 		n = max(n, int(math.Ceil(run.Ended.Sub(run.Started).Seconds())))
 	}
+	n = min(n, a.limit+1) // a corrupt run.json's end, as in newAnalyzer
 	runS := float64(n)
 	if !run.Ended.IsZero() && run.Ended.After(run.Started) {
 		runS = run.Ended.Sub(run.Started).Seconds()

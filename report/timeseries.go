@@ -235,7 +235,10 @@ func (f *inFlight) bin(d time.Duration) int {
 	if d <= 0 {
 		return 0
 	}
-	return min(int((d+inFlightBin-1)/inFlightBin), f.limit)
+	if d/inFlightBin >= time.Duration(f.limit) {
+		return f.limit // rounding d up could overflow
+	}
+	return int((d + inFlightBin - 1) / inFlightBin)
 }
 
 // series returns each of n seconds' mean and largest sample.

@@ -24,7 +24,6 @@ func FuzzParseThreshold(f *testing.F) {
 		"cost.total_usd < $5",
 		"availability.model{provider=p} >= 99%",
 		"output_tokens_per_s{model=m} > 20/s",
-		"conversation.{ < 2s",
 		"step.model{provider=a,model=b,} < 1s",
 	} {
 		f.Add(s)

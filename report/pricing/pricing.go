@@ -175,7 +175,7 @@ func (c *Catalog) validate() error {
 
 // validPrice reports whether a price per million tokens is one a cost can
 // be computed with: finite and not negative.
-func validPrice(usd float64) bool { return usd >= 0 && !math.IsInf(usd, 0) }
+func validPrice(usd float64) bool { return usd >= 0 && finite(usd) }
 
 // liteLLMEntry holds the fields mcpload reads from one LiteLLM model.
 type liteLLMEntry struct {
@@ -200,6 +200,9 @@ func parseLiteLLM(name string, m map[string]json.RawMessage) (*Catalog, error) {
 			v := perMTok(*e.Cached)
 			p.CachedInput = &v
 		}
+		if ci := p.CachedInput; p.Input < 0 || p.Output < 0 || !finite(p.Input) || !finite(p.Output) || ci != nil && (*ci < 0 || !finite(*ci)) {
+			continue // a rate no cost can be computed from, as above
+		}
 		c.Models = append(c.Models, p)
 	}
 	if len(c.Models) == 0 {
@@ -208,6 +211,8 @@ func parseLiteLLM(name string, m map[string]json.RawMessage) (*Catalog, error) {
 	sortPrices(c.Models)
 	return c, nil
 }
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // perMTok converts a per-token rate; the rounding removes float noise such
 // as 1.9999999999999998 from 0.000002*1e6.
