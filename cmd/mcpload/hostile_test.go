@@ -36,23 +36,35 @@ func TestHostileProcess(t *testing.T) {
 		api    string
 		stream bool
 		rate   int
+		// mcp, when set, makes h an MCP server's tools/call, with the
+		// mock playing the model.
+		mcp hostile.MCPCall
 	}{
-		{"20000 calls", hostile.ToolCalls(20000, "get_weather"), hostile.OpenAI, false, 2},
-		{"gemini calls for 1s", hostile.ToolCallStream("get_weather", time.Second), hostile.Gemini, true, 2},
-		{"endless openai stream", hostile.EndlessStream(256 << 10), hostile.OpenAI, true, 1},
-		{"endless anthropic stream", hostile.EndlessStream(256 << 10), hostile.Anthropic, true, 1},
-		{"random tools", hostile.RandomTools(20), hostile.OpenAI, false, 20},
+		{"20000 calls", hostile.ToolCalls(20000, "get_weather"), hostile.OpenAI, false, 2, nil},
+		{"gemini calls for 1s", hostile.ToolCallStream("get_weather", time.Second), hostile.Gemini, true, 2, nil},
+		{"endless openai stream", hostile.EndlessStream(256 << 10), hostile.OpenAI, true, 1, nil},
+		{"endless anthropic stream", hostile.EndlessStream(256 << 10), hostile.Anthropic, true, 1, nil},
+		{"random tools", hostile.RandomTools(20), hostile.OpenAI, false, 20, nil},
+		{"endless MCP stream", nil, "", false, 2, hostile.MCPEndlessStream(256 << 10)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var requests atomic.Int64
+			h := c.h
+			if c.mcp != nil {
+				h = hostile.MCPServer(c.mcp)
+			}
 			target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				requests.Add(1)
-				c.h.ServeHTTP(w, r)
+				h.ServeHTTP(w, r)
 			}))
 			defer target.Close()
 			// Eight seconds of load: SIGTERM comes first.
-			path := writeScenario(t, string(hostile.DialectScenario(c.api, target.URL+"/v1", c.stream, c.rate, "8s", "10s", "")))
+			sc := hostile.DialectScenario(c.api, target.URL+"/v1", c.stream, c.rate, "8s", "10s", "")
+			if c.mcp != nil {
+				sc = hostile.MCPScenario("mock", target.URL+"/mcp", c.rate, "8s", "10s", "")
+			}
+			path := writeScenario(t, string(sc))
 			dir := filepath.Join(t.TempDir(), "run")
 			cmd := exec.Command(os.Args[0], "run", path, "--out", dir, "--progress", "off")
 			cmd.Env = append(os.Environ(), "MCPLOAD_TEST_MAIN=1", "HOSTILE_KEY=sk-hostile")
