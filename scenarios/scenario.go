@@ -181,6 +181,20 @@ type ToolMock struct {
 	// travel on the POST's event stream, so the server needs
 	// mock.response: sse.
 	Progress int `yaml:"progress,omitempty"`
+	// Content is the result's content blocks, of any type, instead of
+	// Result.
+	Content []MCPContent `yaml:"content,omitempty"`
+	// Log is the notifications/message the tool sends, the first at once
+	// and the rest spread over its latency (the client's logging/setLevel
+	// filters them).
+	Log []LogMessage `yaml:"log,omitempty"`
+	// Sampling makes the tool ask the client for a model answer before it
+	// answers; {{sampling}} in its content's text is the answer's text.
+	Sampling *SamplingMock `yaml:"sampling,omitempty"`
+	// Elicitation makes the tool ask the client for user input before it
+	// answers; {{elicitation}} in its content's text is the action and
+	// the content given.
+	Elicitation *ElicitationMock `yaml:"elicitation,omitempty"`
 }
 
 // Conversation is a tool-use conversation: a system prompt, then user turns.
