@@ -72,7 +72,8 @@ func (v *validator) resources(s *Scenario) {
 		case r.URITemplate != "":
 			up, uri = field(path, "uriTemplate"), r.URITemplate
 		}
-		if msg := checkResourceURI(uri); msg != "" {
+		// A template's {variables} are no part of a URI's syntax.
+		if msg := checkResourceURI(strings.NewReplacer("{", "", "}", "").Replace(uri)); msg != "" {
 			v.errorf(up, "%s", msg)
 		}
 		v.resourceFixture(path, r)
