@@ -201,6 +201,7 @@ func (s *Server) newMCPEndpoint(name string, mode scenarios.MCPServerMock, c mcp
 		caps.Prompts = &mcp.PromptCapabilities{}
 	}
 	if slices.ContainsFunc(c.tools, func(t *mockTool) bool { return len(t.def.Mock.Log) > 0 }) {
+		//lint:ignore SA1019 logging is deprecated in 2026-07-28, still served to the lanes before it
 		caps.Logging = &mcp.LoggingCapabilities{}
 	}
 	opts := &mcp.ServerOptions{
@@ -382,6 +383,7 @@ func (s *Server) work(ctx context.Context, wt *waiter, ss *mcp.ServerSession, d 
 			if level == "" {
 				level = scenarios.DefaultLogLevel
 			}
+			//lint:ignore SA1019 logging is deprecated in 2026-07-28, still served to the lanes before it
 			if err := ss.Log(ctx, &mcp.LoggingMessageParams{Level: mcp.LoggingLevel(level), Data: logs[l].Data}); err != nil {
 				return fmt.Errorf("log notification: %w", err)
 			}

@@ -29,23 +29,12 @@ func BenchmarkMCPToolsCallHandler(b *testing.B) {
 			}
 			defer s.Close()
 			h := s.Handler()
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				w := &discardWriter{h: http.Header{}}
-				for pb.Next() {
-					req := httptest.NewRequest(http.MethodPost, c.path, bytes.NewReader([]byte(body)))
-					req.Header["Content-Type"] = jsonContentType
-					req.Header["Accept"] = []string{"application/json, text/event-stream"}
-					req.Header["Mcp-Protocol-Version"] = []string{"2025-11-25"}
-					clear(w.h)
-					w.code = 0
-					h.ServeHTTP(w, req)
-					if w.code != 0 && w.code != http.StatusOK {
-						b.Errorf("status %d", w.code)
-						return
-					}
-				}
+			serveParallel(b, h, func() *http.Request {
+				req := httptest.NewRequest(http.MethodPost, c.path, bytes.NewReader([]byte(body)))
+				req.Header["Content-Type"] = jsonContentType
+				req.Header["Accept"] = []string{"application/json, text/event-stream"}
+				req.Header["Mcp-Protocol-Version"] = []string{"2025-11-25"}
+				return req
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
 		})

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the mock serves sampling and logging, deprecated in 2026-07-28 (SEP-2577) but still served and tested by MCP clients
+
 package mockprovider
 
 import (

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the mock serves sampling and logging, deprecated in 2026-07-28 (SEP-2577) but still served and tested by MCP clients
+
 package mockprovider
 
 import (
@@ -73,6 +75,8 @@ func (f *fixtureClient) options() *mcp.ClientOptions {
 	}
 }
 
+// connectWith connects the go-sdk client, with opts, to the mock's MCP
+// endpoint at url.
 func connectWith(t *testing.T, url string, opts *mcp.ClientOptions, so *mcp.ClientSessionOptions) *mcp.ClientSession {
 	t.Helper()
 	client := mcp.NewClient(&mcp.Implementation{Name: "mockprovider-test", Version: "1"}, opts)

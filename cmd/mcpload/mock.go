@@ -58,14 +58,7 @@ closes, as a local MCP server is launched by its client.`,
 // stdout: stdout carries JSON-RPC only, so what a person reads goes to
 // stderr.
 func serveMockStdio(scenario, server string, seed int64, stderr io.Writer) error {
-	sc, err := scenarios.Load(scenario)
-	if err != nil {
-		return invalid(err)
-	}
-	if seed != 0 {
-		sc.Seed = seed
-	}
-	m, err := mockprovider.New(sc, mockprovider.WithSeed(sc.Seed))
+	sc, m, err := newMock(scenario, seed)
 	if err != nil {
 		return err
 	}
@@ -84,17 +77,24 @@ func serveMockStdio(scenario, server string, seed int64, stderr io.Writer) error
 	return m.ServeStdio(ctx, server, os.Stdin, os.Stdout)
 }
 
-func serveMock(listen, scenario string, seed int64, stdout io.Writer) error {
+// newMock loads the scenario and builds its mock, drawing from seed when
+// it is set.
+func newMock(scenario string, seed int64, opts ...mockprovider.Option) (*scenarios.Scenario, *mockprovider.Server, error) {
 	sc, err := scenarios.Load(scenario)
 	if err != nil {
-		return invalid(err)
+		return nil, nil, invalid(err)
 	}
 	if seed != 0 {
 		sc.Seed = seed
 	}
+	m, err := mockprovider.New(sc, append([]mockprovider.Option{mockprovider.WithSeed(sc.Seed)}, opts...)...)
+	return sc, m, err
+}
+
+func serveMock(listen, scenario string, seed int64, stdout io.Writer) error {
 	// The admin API lets a client nobody here wrote be rehearsed: change
 	// the fault timeline and limits while the mock runs.
-	m, err := mockprovider.New(sc, mockprovider.WithSeed(sc.Seed), mockprovider.WithAdmin(true))
+	sc, m, err := newMock(scenario, seed, mockprovider.WithAdmin(true))
 	if err != nil {
 		return err
 	}
