@@ -83,6 +83,8 @@ func (v *validator) toolFixtures(s *Scenario) {
 				v.errorf(field(mp, f.name), "travels on the response's event stream; set mcp_servers.%s.mock.response: sse", t.Server)
 			case f.ask && srv.Mock.Stateless:
 				v.errorf(field(mp, f.name), "a request to the client needs a session to answer on; mcp_servers.%s.mock.stateless is true", t.Server)
+			case f.ask && srv.Mock.Protocol == MCPProtocolStateless:
+				v.errorf(field(mp, f.name), "a request to the client needs a session to answer on; mcp_servers.%s.mock.protocol 2026-07-28 has none", t.Server)
 			}
 		}
 	}

@@ -78,6 +78,8 @@ func TestMCPFixtureValidationErrors(t *testing.T) {
 				{at(lineExport, 22), "tools[1].mock.sampling", "needs a session to answer on"},
 				{at(lineExport, 35), "tools[1].mock.sampling.max_tokens", "must not be negative"},
 			}},
+		{"elicitation needs a session", []string{"extra_tools: 10}", "extra_tools: 10, protocol: 2026-07-28}", "mock: {progress: 3, latency: 10ms}", "mock: {elicitation: {message: hi, requestedSchema: {type: object}}}"},
+			[]want{{at(lineExport, 25), "tools[1].mock.elicitation", "protocol 2026-07-28 has none"}}},
 		{"elicitation needs sse and a form", []string{"mock: {response: sse, extra_tools: 10}", "mock: {response: json}", "mock: {progress: 3, latency: 10ms}", "mock: {elicitation: {message: hi, requestedSchema: {type: string}}}"},
 			[]want{
 				{at(lineExport, 25), "tools[1].mock.elicitation", "set mcp_servers.s.mock.response: sse"},
