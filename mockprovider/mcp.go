@@ -230,7 +230,7 @@ func (s *Server) newMCPEndpoint(name string, mode scenarios.MCPServerMock, c mcp
 	}
 	srv := mcp.NewServer(&mcp.Implementation{Name: impl, Version: implementationVersion}, opts)
 	for _, t := range c.tools {
-		if err := addTool(srv, t, s.toolHandler(t)); err != nil {
+		if err := addTool(srv, t, s.toolHandler(t, mode.SSERetry.D())); err != nil {
 			return nil, err
 		}
 	}
@@ -306,8 +306,9 @@ func addTool(srv *mcp.Server, t *mockTool, h mcp.ToolHandler) (err error) {
 // notifications along the way when the call asked for them, then answers
 // its scripted result, or the tool_error or jsonrpc_error the fault
 // middleware decided.
-func (s *Server) toolHandler(t *mockTool) mcp.ToolHandler {
+func (s *Server) toolHandler(t *mockTool, retry time.Duration) mcp.ToolHandler {
 	lat := t.def.Mock.Latency
+	closeStream := t.def.Mock.CloseStream
 	progress := t.def.Mock.Progress
 	logs := t.def.Mock.Log
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
@@ -323,6 +324,11 @@ func (s *Server) toolHandler(t *mockTool) mcp.ToolHandler {
 		var token any
 		if req.Params != nil {
 			token = req.Params.GetProgressToken()
+		}
+		if closeStream && req.Extra != nil && req.Extra.CloseSSEStream != nil {
+			// The answer goes to the event store; the client must come
+			// back for it with Last-Event-ID (SEP-1699 polling).
+			req.Extra.CloseSSEStream(mcp.CloseSSEStreamArgs{RetryAfter: retry})
 		}
 		wt := waiter{ctx: ctx, done: s.done, waiting: &s.waiting}
 		err := s.work(ctx, &wt, req.Session, d, progress, token, logs)
@@ -502,7 +508,10 @@ func (s *Server) handleMCP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if ep.retry != nil {
-		w = &retryWriter{ResponseWriter: w, field: ep.retry}
+		rw := &retryWriter{ResponseWriter: w, field: ep.retry}
+		ep.handler.ServeHTTP(rw, r)
+		rw.finish()
+		return
 	}
 	ep.handler.ServeHTTP(w, r)
 }

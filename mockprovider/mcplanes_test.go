@@ -170,3 +170,61 @@ func sseFields(ev string) map[string]string {
 	}
 	return f
 }
+
+// TestMCPCloseStream: a close_stream tool ends the POST's event stream
+// after the priming event, and its answer comes on the stream the client
+// resumes with Last-Event-ID (SEP-1699): the go-sdk client does so by
+// itself, and a raw client sees each step.
+func TestMCPCloseStream(t *testing.T) {
+	_, base := startMock(t, conformanceScenario(t))
+	url := base + "/mcp/conformance"
+	// The go-sdk client's transport reconnects (MaxRetries 0: its default).
+	client := mcp.NewClient(&mcp.Implementation{Name: "mockprovider-test", Version: "1"}, nil)
+	cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: url}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	res := callTool(t, cs, "test_reconnection", nil)
+	if got := textOf(t, res.Content[0]); got != "Reconnection test completed successfully." {
+		t.Errorf("go-sdk client: %q", got)
+	}
+
+	var resp *http.Response
+	accept := []string{"Accept", "application/json, text/event-stream"}
+	r := send(http.DefaultClient, url, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`, accept...)
+	wantStatus(t, r, 200)
+	sid := r.resp.Header.Get("Mcp-Session-Id")
+	hdr := append(accept, "Mcp-Session-Id", sid, "Mcp-Protocol-Version", "2025-11-25")
+	r = send(http.DefaultClient, url, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"test_reconnection","arguments":{}}}`, hdr...)
+	wantStatus(t, r, 200)
+	events := strings.Split(strings.TrimSpace(string(r.body)), "\n\n")
+	prime := sseFields(events[0])
+	if prime["id"] == "" || prime["retry"] != "1000" || strings.Contains(string(r.body), "Reconnection test completed") {
+		t.Fatalf("POST stream %q: want a priming event, then the stream closed before the answer", events)
+	}
+	if last := sseFields(events[len(events)-1]); last["retry"] != "1000" {
+		t.Errorf("last event %q: want the close event's retry: 1000", events[len(events)-1])
+	}
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	req.Header.Set("Last-Event-ID", prime["id"])
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err = http.DefaultClient.Do(req.WithContext(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	buf := make([]byte, 4096)
+	var got strings.Builder
+	for !strings.Contains(got.String(), "Reconnection test completed") {
+		n, err := resp.Body.Read(buf)
+		got.Write(buf[:n])
+		if err != nil && !strings.Contains(got.String(), "Reconnection test completed") {
+			t.Fatalf("resumed stream %q: %v", got.String(), err)
+		}
+	}
+}

@@ -35,6 +35,17 @@ func (w *retryWriter) Write(p []byte) (int, error) {
 	return w.ResponseWriter.Write(p)
 }
 
+// finish sends the retry: field, as an event of its own, on an event
+// stream that ends without one (one a tool closed before anything was
+// written): a client that must reconnect is told when.
+func (w *retryWriter) finish() {
+	if w.started || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/event-stream") {
+		return
+	}
+	w.started = true
+	w.ResponseWriter.Write(append(w.field, '\n'))
+}
+
 // Flush flushes each event as the SDK asks.
 func (w *retryWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {

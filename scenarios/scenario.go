@@ -195,6 +195,11 @@ type ToolMock struct {
 	// answers; {{elicitation}} in its content's text is the action and
 	// the content given.
 	Elicitation *ElicitationMock `yaml:"elicitation,omitempty"`
+	// CloseStream makes the tool close the POST's event stream as it
+	// starts, after the priming event, so that the client must resume
+	// with Last-Event-ID to get the answer (SEP-1699). It needs
+	// mock.sse_retry on the server.
+	CloseStream bool `yaml:"close_stream,omitempty"`
 }
 
 // Conversation is a tool-use conversation: a system prompt, then user turns.

@@ -72,6 +72,9 @@ func (v *validator) toolFixtures(s *Scenario) {
 		if srv == nil || !srv.IsMock() {
 			continue
 		}
+		if m.CloseStream && (srv.Mock.Response != MCPResponseSSE || srv.Mock.SSERetry == 0) {
+			v.errorf(field(mp, "close_stream"), "a closed stream is resumed from its priming event; set mcp_servers.%s.mock.response: sse and sse_retry", t.Server)
+		}
 		for _, f := range []struct {
 			name string
 			set  bool

@@ -80,6 +80,8 @@ func TestMCPFixtureValidationErrors(t *testing.T) {
 			}},
 		{"elicitation needs a session", []string{"extra_tools: 10}", "extra_tools: 10, protocol: 2026-07-28}", "mock: {progress: 3, latency: 10ms}", "mock: {elicitation: {message: hi, requestedSchema: {type: object}}}"},
 			[]want{{at(lineExport, 25), "tools[1].mock.elicitation", "protocol 2026-07-28 has none"}}},
+		{"close_stream needs sse_retry", []string{"mock: {progress: 3, latency: 10ms}", "mock: {close_stream: true}"},
+			[]want{{at(lineExport, 26), "tools[1].mock.close_stream", "set mcp_servers.s.mock.response: sse and sse_retry"}}},
 		{"elicitation needs sse and a form", []string{"mock: {response: sse, extra_tools: 10}", "mock: {response: json}", "mock: {progress: 3, latency: 10ms}", "mock: {elicitation: {message: hi, requestedSchema: {type: string}}}"},
 			[]want{
 				{at(lineExport, 25), "tools[1].mock.elicitation", "set mcp_servers.s.mock.response: sse"},
