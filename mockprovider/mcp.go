@@ -212,7 +212,7 @@ func (s *Server) newMCPEndpoint(name string, mode scenarios.MCPServerMock, c mcp
 		SupportedProtocolVersions: protocolVersions(mode.Protocol),
 		CompletionHandler:         completions(c.prompts),
 	}
-	if completions := opts.CompletionHandler; completions != nil {
+	if opts.CompletionHandler != nil {
 		caps.Completions = &mcp.CompletionCapabilities{}
 	}
 	if caps.Resources != nil && caps.Resources.Subscribe {
@@ -432,19 +432,22 @@ func (s *Server) resourceHandler(r *scenarios.Resource) (mcp.ResourceHandler, er
 		}
 		rc.Blob, rc.Text = b, ""
 	}
+	res := mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{&rc}}
 	return func(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
 		if err := s.contentLatency(ctx, req.Extra, key, r.Mock.Latency); err != nil {
 			return nil, fmt.Errorf("resource %q: %w", uri, err)
 		}
-		out := rc
-		if tmpl != nil {
-			vars := tmpl.match(req.Params.URI)
-			if vars == nil {
-				return nil, mcp.ResourceNotFoundError(req.Params.URI)
-			}
-			out.URI, out.Text = req.Params.URI, strings.NewReplacer(argPairs(vars)...).Replace(out.Text)
+		if tmpl == nil {
+			out := res // the contents are shared, never changed
+			return &out, nil
 		}
-		return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{&out}}, nil
+		vars := tmpl.match(req.Params.URI)
+		if vars == nil {
+			return nil, mcp.ResourceNotFoundError(req.Params.URI)
+		}
+		c := rc
+		c.URI, c.Text = req.Params.URI, strings.NewReplacer(argPairs(vars)...).Replace(c.Text)
+		return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{&c}}, nil
 	}, nil
 }
 
