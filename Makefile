@@ -12,7 +12,7 @@ SCENARIO  ?= quickstart
 STATICCHECK_VERSION := v0.8.2
 export GOTOOLCHAIN := local
 
-.PHONY: all build install man image run test test-short lint fuzz bench browser clean
+.PHONY: all build install man image run test test-short lint fuzz bench browser node clean
 
 all: build
 
@@ -38,10 +38,11 @@ run: $(MCPLOAD)
 	./$(MCPLOAD) run $(SCENARIO)
 
 # The whole suite, with the race detector. The browser test of report.html
-# must run here, not skip: Chromium is installed first.
-test: browser
+# and the MCP conformance suite must run here, not skip: Chromium and the
+# suite are installed first.
+test: browser node
 	$(GO) vet ./...
-	MCPLOAD_REQUIRE_BROWSER=1 $(GO) test -race -count=1 -timeout 9m ./...
+	MCPLOAD_REQUIRE_BROWSER=1 MCPLOAD_REQUIRE_NODE=1 $(GO) test -race -count=1 -timeout 9m ./...
 
 test-short:
 	$(GO) test -short -count=1 ./...
@@ -104,6 +105,18 @@ browser:
 		echo "make browser: apt failed (a lock?); retrying in 20 s"; sleep 20; \
 	done
 	@$(CHROMIUM) --version 2>/dev/null | grep -i chromium
+
+# The MCP conformance suite, for mockprovider's TestMCPConformanceSuite:
+# the version pinned here (the newest that runs on Node 20), from npm, in
+# .cache/node (gitignored). Needs node and npm.
+CONFORMANCE_VERSION := 0.1.10
+CONFORMANCE := .cache/node/node_modules/@modelcontextprotocol/conformance
+node: $(CONFORMANCE)/.installed-$(CONFORMANCE_VERSION)
+
+$(CONFORMANCE)/.installed-$(CONFORMANCE_VERSION):
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "make node: node and npm are needed for the MCP conformance suite"; exit 1; }
+	npm install --prefix .cache/node --save-exact --no-audit --no-fund @modelcontextprotocol/conformance@$(CONFORMANCE_VERSION)
+	touch $@
 
 clean:
 	rm -rf $(BIN) man
