@@ -59,7 +59,7 @@ lint:
 FUZZ_TARGETS := \
 	scenarios:FuzzParse scenarios:FuzzParseThreshold \
 	attacker:FuzzDialectJSON attacker:FuzzDialectStream attacker:FuzzChatStream \
-	attacker:FuzzSSEReader attacker:FuzzMCPResponse attacker:FuzzCredentials \
+	attacker:FuzzSSEReader attacker/mcp:FuzzMCPResponse attacker:FuzzCredentials \
 	mockprovider:FuzzAdminBodies \
 	report:FuzzRunFolder report:FuzzSummaryJSON report/pricing:FuzzParse
 FUZZ_SECONDS ?= 600

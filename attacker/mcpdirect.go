@@ -2,11 +2,11 @@ package attacker
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/mcp"
 	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
@@ -16,8 +16,8 @@ import (
 // (tools/call, tools/list, resources/read or prompts/get) drawn from the
 // scenario's weighted mix.
 type mcpDirectJob struct {
-	client  *mcpClient
-	pool    *sessionPool
+	client  mcp.Client
+	pool    *mcp.Pool
 	perCall bool
 	ops     []directOp
 	cum     []uint64 // cumulative weights, for the draw
@@ -29,22 +29,22 @@ type mcpDirectJob struct {
 
 // directOp is one entry of the mix, its request built once.
 type directOp struct {
-	req *mcpRequest
+	req *mcp.Request
 }
 
-func newMCPDirectJob(d *scenarios.MCPDirect, seed int64, client *mcpClient) (*mcpDirectJob, error) {
+func newMCPDirectJob(d *scenarios.MCPDirect, seed int64, client mcp.Client) (*mcpDirectJob, error) {
 	if len(d.Mix) == 0 {
 		return nil, fmt.Errorf("mcp_direct: the mix is empty")
 	}
 	j := &mcpDirectJob{
 		client:  client,
-		pool:    newSessionPool(client),
+		pool:    mcp.NewPool(client),
 		perCall: d.Session == scenarios.SessionPerCall,
 		seed:    uint64(seed),
 	}
 	var total uint64
 	for i := range d.Mix {
-		req, err := directRequest(&d.Mix[i], client.server)
+		req, err := mcp.OpRequest(&d.Mix[i], client.Server())
 		if err != nil {
 			return nil, fmt.Errorf("mcp_direct.mix[%d]: %w", i, err)
 		}
@@ -57,35 +57,6 @@ func newMCPDirectJob(d *scenarios.MCPDirect, seed int64, client *mcpClient) (*mc
 		j.cum = append(j.cum, total)
 	}
 	return j, nil
-}
-
-// directRequest builds the request of one mix entry on server.
-func directRequest(op *scenarios.MCPOp, server string) (*mcpRequest, error) {
-	var args []byte
-	if op.Arguments != nil {
-		b, err := json.Marshal(op.Arguments)
-		if err != nil {
-			return nil, fmt.Errorf("%s: marshalling arguments: %w", op.OpName(), err)
-		}
-		args = b
-	}
-	switch op.OpName() {
-	case scenarios.MCPOpToolsCall:
-		// ApplyDefaults sets progress for the tools whose mock sends it.
-		return toolCallRequest(op.Tool, args, op.Progress != nil && *op.Progress), nil
-	case scenarios.MCPOpToolsList:
-		return &mcpRequest{method: scenarios.MCPOpToolsList, key: record.ToolsListKey(server), kind: record.StepMCP, what: "tools/list"}, nil
-	case scenarios.MCPOpResourcesRead:
-		params := appendJSONString([]byte(`"uri":`), op.URI)
-		return &mcpRequest{method: scenarios.MCPOpResourcesRead, key: record.ResourceKey(op.URI), kind: record.StepMCP, params: params, what: "resource " + op.URI}, nil
-	case scenarios.MCPOpPromptsGet:
-		params := appendJSONString([]byte(`"name":`), op.Prompt)
-		if args != nil {
-			params = append(append(params, `,"arguments":`...), args...)
-		}
-		return &mcpRequest{method: scenarios.MCPOpPromptsGet, key: record.PromptKey(op.Prompt), kind: record.StepMCP, params: params, what: "prompt " + op.Prompt}, nil
-	}
-	return nil, fmt.Errorf("unknown op %q (want one of %v)", op.Op, scenarios.MCPOps())
 }
 
 // pick draws the operation of arrival seq. The draw hashes seq with the
@@ -115,31 +86,31 @@ func (j *mcpDirectJob) Do(ctx context.Context, seq uint64, slot int, sink Sink) 
 	op := j.pick(seq)
 	start := time.Now()
 	var (
-		sess *mcpSession
-		hs   mcpOutcome
+		sess mcp.Session
+		hs   mcp.Total
 		ttft time.Duration
 	)
 	if j.perCall {
-		sess, hs = j.client.initialize(ctx, seq, 0, sink)
+		sess, hs = j.client.Handshake(ctx, seq, 0, sink)
 	} else {
-		sess, hs = j.pool.get(ctx, slot, seq, 0, sink)
+		sess, hs = j.pool.Get(ctx, slot, seq, 0, sink)
 	}
-	res := JobResult{URL: j.client.url, BytesIn: uint64(hs.bytesIn), Code: uint16(hs.status)}
+	res := JobResult{URL: j.client.Target(), BytesIn: uint64(hs.BytesIn), Code: uint16(hs.Status)}
 	if sess == nil {
-		res.Outcome, res.Err = hs.outcome, "MCP server "+j.client.server+": "+hs.err
+		res.Outcome, res.Err = hs.Outcome, "MCP server "+j.client.Server()+": "+hs.Err
 	} else {
-		call := j.client.call(ctx, sess, seq, 0, op.req, sink)
-		res.BytesIn += uint64(call.bytesIn)
-		res.Code = uint16(call.status)
-		res.Outcome, res.Err = call.outcome, call.err
+		call := j.client.Call(ctx, sess, seq, 0, op.req, sink)
+		res.BytesIn += uint64(call.BytesIn)
+		res.Code = uint16(call.Status)
+		res.Outcome, res.Err = call.Outcome, call.Err
 		// A tool that reports progress: the step's time to first
 		// progress notification, from sending the call (the ttft level).
-		ttft = call.firstProgress
+		ttft = call.FirstProgress
 	}
 	sink.Step(StepRecord{
 		Conversation: seq,
 		Kind:         record.StepMCP,
-		Key:          op.req.key,
+		Key:          op.req.Key,
 		Start:        start,
 		Latency:      time.Since(start),
 		Outcome:      res.Outcome,
@@ -148,22 +119,22 @@ func (j *mcpDirectJob) Do(ctx context.Context, seq uint64, slot int, sink Sink) 
 	// A stopped run skips the DELETE: Do must return promptly, and a
 	// request on a cancelled context would only be a canceled attempt.
 	if j.perCall && sess != nil && ctx.Err() == nil {
-		ex := j.client.close(ctx, sess, seq, 0, sink)
-		res.BytesIn += uint64(ex.bytesIn)
+		ex := j.client.End(ctx, sess, seq, 0, sink)
+		res.BytesIn += uint64(ex.BytesIn)
 	}
 	if res.Outcome == record.OutcomeOK {
 		res.Err = ""
 	}
-	res.Err = j.client.redact.clip(res.Err)
+	res.Err = j.client.Clip(res.Err)
 	return res
 }
 
 // Release implements slotReleaser: it ends the per_vu session of slot.
-func (j *mcpDirectJob) Release(ctx context.Context, slot int) { j.pool.release(ctx, slot) }
+func (j *mcpDirectJob) Release(ctx context.Context, slot int) { j.pool.Release(ctx, slot) }
 
 // Close ends the per_vu sessions (DELETE, best effort). The scheduler calls
 // it once the run is over.
 func (j *mcpDirectJob) Close(ctx context.Context) error {
-	j.pool.closeAll(ctx)
+	j.pool.CloseAll(ctx)
 	return nil
 }

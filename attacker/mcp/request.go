@@ -1,0 +1,69 @@
+package mcp
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/mcpload/mcpload/attacker/httpx"
+	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/scenarios"
+)
+
+// Request is one MCP request of a step: its method and params, the key
+// its attempts are recorded under, and whether to ask for progress.
+type Request struct {
+	Method string
+	Key    string
+	// kind is the attempts' Kind: record.StepTool for tools/call,
+	// record.StepMCP for the other operations.
+	Kind string
+	// params is the inside of the params object, without its braces; ""
+	// for none.
+	Params []byte
+	// progress sends a progressToken (the request's id) in params._meta.
+	Progress bool
+	// what names the request's target in error text, as "tool x".
+	What string
+}
+
+// ToolCall is a tools/call of tool name with args (a JSON object).
+func ToolCall(name string, args []byte, progress bool) *Request {
+	if len(args) == 0 {
+		args = []byte("{}")
+	}
+	params := make([]byte, 0, 24+len(name)+len(args))
+	params = append(params, `"name":`...)
+	params = httpx.AppendJSONString(params, name)
+	params = append(params, `,"arguments":`...)
+	params = append(params, args...)
+	return &Request{Method: scenarios.MCPOpToolsCall, Key: record.ToolKey(name), Kind: record.StepTool, Params: params, Progress: progress, What: "tool " + name}
+}
+
+// OpRequest builds the request of op, an mcp_direct mix entry, on server.
+func OpRequest(op *scenarios.MCPOp, server string) (*Request, error) {
+	var args []byte
+	if op.Arguments != nil {
+		b, err := json.Marshal(op.Arguments)
+		if err != nil {
+			return nil, fmt.Errorf("%s: marshalling arguments: %w", op.OpName(), err)
+		}
+		args = b
+	}
+	switch op.OpName() {
+	case scenarios.MCPOpToolsCall:
+		// ApplyDefaults sets progress for the tools whose mock sends it.
+		return ToolCall(op.Tool, args, op.Progress != nil && *op.Progress), nil
+	case scenarios.MCPOpToolsList:
+		return &Request{Method: scenarios.MCPOpToolsList, Key: record.ToolsListKey(server), Kind: record.StepMCP, What: "tools/list"}, nil
+	case scenarios.MCPOpResourcesRead:
+		params := httpx.AppendJSONString([]byte(`"uri":`), op.URI)
+		return &Request{Method: scenarios.MCPOpResourcesRead, Key: record.ResourceKey(op.URI), Kind: record.StepMCP, Params: params, What: "resource " + op.URI}, nil
+	case scenarios.MCPOpPromptsGet:
+		params := httpx.AppendJSONString([]byte(`"name":`), op.Prompt)
+		if args != nil {
+			params = append(append(params, `,"arguments":`...), args...)
+		}
+		return &Request{Method: scenarios.MCPOpPromptsGet, Key: record.PromptKey(op.Prompt), Kind: record.StepMCP, Params: params, What: "prompt " + op.Prompt}, nil
+	}
+	return nil, fmt.Errorf("unknown op %q (want one of %v)", op.Op, scenarios.MCPOps())
+}
