@@ -29,7 +29,7 @@ type rpcError struct {
 // readResult reads the result of an ok response to req into call: the
 // text for the model, isError, a tool list's measure. A result that is not
 // what the method returns is a protocol failure.
-func (c *Streamable) readResult(req *Request, result json.RawMessage, call *Result) {
+func (c *conn) readResult(req *Request, result json.RawMessage, call *Result) {
 	fail := func(format string, args ...any) {
 		call.Outcome, call.Err = record.OutcomeProtocol, req.Method+": "+fmt.Sprintf(format, args...)
 	}

@@ -3,6 +3,7 @@ package mcp
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/record"
@@ -66,4 +67,46 @@ func OpRequest(op *scenarios.MCPOp, server string) (*Request, error) {
 		return &Request{Method: scenarios.MCPOpPromptsGet, Key: record.PromptKey(op.Prompt), Kind: record.StepMCP, Params: params, What: "prompt " + op.Prompt}, nil
 	}
 	return nil, fmt.Errorf("unknown op %q (want one of %v)", op.Op, scenarios.MCPOps())
+}
+
+// appendRequest appends the JSON-RPC request id of req, on one line.
+func appendRequest(body []byte, id int64, req *Request) []byte {
+	body = append(body, `{"jsonrpc":"2.0","id":`...)
+	body = strconv.AppendInt(body, id, 10)
+	body = append(body, `,"method":"`...)
+	body = append(body, req.Method...)
+	body = append(body, `","params":{`...)
+	if req.Progress {
+		body = append(body, `"_meta":{"progressToken":`...)
+		body = strconv.AppendInt(body, id, 10)
+		body = append(body, '}')
+		if len(req.Params) > 0 {
+			body = append(body, ',')
+		}
+	}
+	body = append(body, req.Params...)
+	return append(body, "}}"...)
+}
+
+// appendInitialize appends the initialize request with id, on one line.
+func appendInitialize(body []byte, id int64) []byte {
+	body = append(body, `{"jsonrpc":"2.0","id":`...)
+	body = strconv.AppendInt(body, id, 10)
+	return append(body, `,"method":"initialize","params":{"protocolVersion":"`+ProtocolVersion+
+		`","capabilities":{},"clientInfo":{"name":"`+mcpClientName+`","version":"`+mcpClientVersion+`"}}}`...)
+}
+
+// notifiedBody is the notifications/initialized notification.
+var notifiedBody = []byte(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+
+// initializeVersion returns the protocol version of an initialize
+// result, or why there is none.
+func initializeVersion(result json.RawMessage) (string, string) {
+	var ir struct {
+		ProtocolVersion string `json:"protocolVersion"`
+	}
+	if err := json.Unmarshal(result, &ir); err != nil || ir.ProtocolVersion == "" {
+		return "", "initialize: result has no protocolVersion: " + httpx.Snippet(result)
+	}
+	return ir.ProtocolVersion, ""
 }

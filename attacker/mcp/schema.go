@@ -15,7 +15,7 @@ import (
 // each API, which is what shipping the server's schema to a model costs in
 // input on every call. Lists are measured once each and cached by a hash
 // of their bytes; the record is shared and must not be changed.
-func (c *Streamable) measureTools(raw json.RawMessage) (*record.ToolsSchema, error) {
+func (c *conn) measureTools(raw json.RawMessage) (*record.ToolsSchema, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, fmt.Errorf("result has no tools")
 	}

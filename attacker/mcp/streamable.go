@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,46 +49,22 @@ var (
 // so that every HTTP exchange is one counted, timed attempt, with no hidden
 // reconnects or standalone GET streams.
 type Streamable struct {
-	http    *http.Client
-	url     string
-	server  string
-	timeout time.Duration
-	redact  Redactor
-	// retry retries tools/calls (client.Retry), nil for none; seed drives
-	// its jitter.
-	Retry *policy.Retry
-	Seed  uint64
-	// maxBytes bounds a response body (client.limits.max_response_bytes;
-	// 0 is the default).
-	MaxBytes int64
-	// redirects is client.follow_redirects: POSTs follow them hop by hop.
+	conn
+	http *http.Client
+	url  string
+	// Redirects is client.follow_redirects: POSTs follow them hop by hop.
 	Redirects httpx.Redirects
-
-	// Attempt keys of the handshake and of session teardown. The
-	// initialized notification is its own HTTP exchange, so it is its own
-	// attempt, under its own Key: folding it into initialize would hide a
-	// server that is slow to accept notifications.
-	initKey, notifiedKey, deleteKey string
-
-	nextID atomic.Int64
-	// schemas caches the measure of each distinct tool list tools/list
-	// returned, by a hash of its bytes: measuring translates every tool
-	// into three APIs, which is worth doing once, not per call.
-	schemas sync.Map // uint64 -> *record.ToolsSchema
+	// deleteKey is the attempt key of session teardown.
+	deleteKey string
 }
 
+// NewStreamable returns the client of MCP server server at url, over
+// Streamable HTTP in the initialize lane.
 func NewStreamable(hc *http.Client, server, url string, timeout time.Duration, rd Redactor) *Streamable {
 	prefix := "mcp:" + server + "/"
-	return &Streamable{
-		http:        hc,
-		url:         url,
-		server:      server,
-		timeout:     timeout,
-		redact:      rd,
-		initKey:     prefix + "initialize",
-		notifiedKey: prefix + "initialized",
-		deleteKey:   prefix + "delete",
-	}
+	c := &Streamable{http: hc, url: url, deleteKey: prefix + "delete"}
+	c.conn.init(c, server, timeout, rd)
+	return c
 }
 
 // httpSession is an initialized MCP session. It is safe for concurrent
@@ -109,24 +84,17 @@ type httpSession struct {
 func (c *Streamable) initialize(ctx context.Context, seq uint64, step int, sink Sink) (*httpSession, Total) {
 	var out Total
 	id := c.nextID.Add(1)
-	body := make([]byte, 0, 192)
-	body = append(body, `{"jsonrpc":"2.0","id":`...)
-	body = strconv.AppendInt(body, id, 10)
-	body = append(body, `,"method":"initialize","params":{"protocolVersion":"`+ProtocolVersion+
-		`","capabilities":{},"clientInfo":{"name":"`+mcpClientName+`","version":"`+mcpClientVersion+`"}}}`...)
+	body := appendInitialize(make([]byte, 0, 192), id)
 
 	start := time.Now()
 	var ex Exchange
 	result, hdr := c.rpc(ctx, nil, callTags{}, id, body, start, &ex)
 	sess := &httpSession{}
 	if ex.Outcome == record.OutcomeOK {
-		var ir struct {
-			ProtocolVersion string `json:"protocolVersion"`
-		}
-		if err := json.Unmarshal(result, &ir); err != nil || ir.ProtocolVersion == "" {
-			ex.Outcome, ex.Err = record.OutcomeProtocol, "initialize: result has no protocolVersion: "+httpx.Snippet(result)
+		if v, err := initializeVersion(result); err != "" {
+			ex.Outcome, ex.Err = record.OutcomeProtocol, err
 		} else {
-			sess.version = []string{ir.ProtocolVersion}
+			sess.version = []string{v}
 			if sid := hdr.Get(hdrSessionID); sid != "" {
 				sess.id = []string{sid}
 			}
@@ -140,7 +108,7 @@ func (c *Streamable) initialize(ctx context.Context, seq uint64, step int, sink 
 
 	start = time.Now()
 	ex = Exchange{}
-	c.post(ctx, sess, callTags{}, []byte(`{"jsonrpc":"2.0","method":"notifications/initialized"}`), &ex, nil)
+	c.post(ctx, sess, callTags{}, notifiedBody, &ex, nil)
 	c.record(sink, seq, step, record.KindSession, c.notifiedKey, start, &ex)
 	out.add(&ex)
 	if ex.Outcome != record.OutcomeOK {
@@ -149,51 +117,12 @@ func (c *Streamable) initialize(ctx context.Context, seq uint64, step int, sink 
 	return sess, out
 }
 
-// call sends req on sess, as step step of conversation seq, retrying as
-// client.Retry says (with the same per-attempt timeout as model requests,
-// and no fallback, breaker or cache). Each attempt is recorded. A JSON-RPC
-// error is classified by its code (see rpcOutcome), a tools/call result
-// with isError is a tool_error, a 404 an expired session.
-func (c *Streamable) call(ctx context.Context, sess *httpSession, seq uint64, step int, req *Request, sink Sink) Result {
-	st := &policy.Step{Conversation: seq, Index: step, Key: req.Key, Seed: c.Seed, Sink: sink}
-	ctx = policy.WithStep(ctx, st)
-	var (
-		call    Result
-		bytesIn int64
-	)
-	attempt := func() policy.Try {
-		call = c.callOnce(ctx, sess, st, req, sink)
-		bytesIn += call.BytesIn
-		return policy.Try{Outcome: call.Outcome, Header: call.Header}
-	}
-	if c.Retry == nil {
-		attempt()
-	} else if err := c.Retry.Do(ctx, attempt); err != nil {
-		call.Outcome, call.Err = policy.OutcomeOf(nil, err), c.redact.Clip(err.Error())
-	}
-	call.BytesIn = bytesIn
-	return call
-}
-
-// callOnce makes one attempt of req, and records it.
-func (c *Streamable) callOnce(ctx context.Context, sess *httpSession, st *policy.Step, req *Request, sink Sink) Result {
+// attempt makes one attempt of req on sess, and records it. A 404 marks
+// the session expired.
+func (c *Streamable) attempt(ctx context.Context, s Session, st *policy.Step, req *Request, sink Sink) Result {
+	sess := s.(*httpSession)
 	id := c.nextID.Add(1)
-	body := make([]byte, 0, 96+len(req.Params))
-	body = append(body, `{"jsonrpc":"2.0","id":`...)
-	body = strconv.AppendInt(body, id, 10)
-	body = append(body, `,"method":"`...)
-	body = append(body, req.Method...)
-	body = append(body, `","params":{`...)
-	if req.Progress {
-		body = append(body, `"_meta":{"progressToken":`...)
-		body = strconv.AppendInt(body, id, 10)
-		body = append(body, '}')
-		if len(req.Params) > 0 {
-			body = append(body, ',')
-		}
-	}
-	body = append(body, req.Params...)
-	body = append(body, "}}"...)
+	body := appendRequest(make([]byte, 0, 96+len(req.Params)), id, req)
 
 	n := st.NextAttempt()
 	start := time.Now()
@@ -251,29 +180,6 @@ func (c *Streamable) close(ctx context.Context, sess *httpSession, seq uint64, s
 		c.record(sink, seq, step, record.KindSession, c.deleteKey, start, &ex)
 	}
 	return ex
-}
-
-// record sends one session exchange to sink, as attempt 1.
-func (c *Streamable) record(sink Sink, seq uint64, step int, kind, key string, start time.Time, ex *Exchange) {
-	c.recordAttempt(sink, seq, step, kind, key, 1, start, ex)
-}
-
-// recordAttempt sends exchange n of a step to sink.
-func (c *Streamable) recordAttempt(sink Sink, seq uint64, step int, kind, key string, n int, start time.Time, ex *Exchange) {
-	ex.Err = c.redact.Clip(ex.Err)
-	base := record.Attempt{Conversation: seq, Step: step, Kind: kind, Key: key, Attempt: n}
-	for _, h := range ex.hops {
-		hop := base
-		hop.Start, hop.LatencyUS, hop.Status, hop.BytesIn = h.start, h.latency.Microseconds(), h.Status, h.BytesIn
-		hop.Outcome, hop.Error = record.OutcomeRedirect, "HTTP "+strconv.Itoa(h.Status)+" redirect followed"
-		sink.Attempt(&hop)
-		start = h.start.Add(h.latency)
-	}
-	a := base
-	a.Start, a.LatencyUS, a.Status, a.BytesIn = start, time.Since(start).Microseconds(), ex.Status, ex.BytesIn
-	a.Outcome, a.Error, a.RPCCode = ex.Outcome, ex.Err, ex.RPCCode
-	a.Progress, a.FirstProgressUS, a.ToolsSchema = ex.Progress, ex.FirstProgress.Microseconds(), ex.Schema
-	sink.Attempt(&a)
 }
 
 // rpc POSTs a JSON-RPC request sent at start and returns the result of
@@ -388,14 +294,8 @@ func (c *Streamable) post(ctx context.Context, sess *httpSession, tags callTags,
 // Expired implements Session.
 func (s *httpSession) Expired() bool { return s.expired.Load() }
 
-// Server implements Client.
-func (c *Streamable) Server() string { return c.server }
-
 // Target implements Client.
 func (c *Streamable) Target() string { return c.url }
-
-// Clip implements Client.
-func (c *Streamable) Clip(s string) string { return c.redact.Clip(s) }
 
 // Handshake implements Client: the initialize request, then the
 // notifications/initialized notification.
@@ -405,11 +305,6 @@ func (c *Streamable) Handshake(ctx context.Context, seq uint64, step int, sink S
 		return nil, out // no typed nil in the interface
 	}
 	return sess, out
-}
-
-// Call implements Client.
-func (c *Streamable) Call(ctx context.Context, sess Session, seq uint64, step int, req *Request, sink Sink) Result {
-	return c.call(ctx, sess.(*httpSession), seq, step, req, sink)
 }
 
 // End implements Client: a DELETE of the session.
