@@ -70,11 +70,12 @@ func (j *conversationJob) Do(ctx context.Context, seq uint64, slot int, sink Sin
 	return c.result()
 }
 
-// Close ends the job's pooled MCP sessions (DELETE, best effort). The
+// Close ends the job's pooled MCP sessions (DELETE, best effort) and
+// its MCP servers' processes. The
 // scheduler calls it once the run is over.
 func (j *conversationJob) Close(ctx context.Context) error {
 	for _, p := range j.pools {
-		p.CloseAll(ctx)
+		_ = p.Close(ctx)
 	}
 	return nil
 }

@@ -57,13 +57,10 @@ func newJob(sc *scenarios.Scenario, cfg jobConfig) (Job, error) {
 
 func newMCPDirect(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duration) (Job, error) {
 	d := sc.MCPDirect
-	url, err := serverURL(sc, d.Server, cfg)
+	client, err := newMCPClient(sc, d.Server, cfg, timeout, newRedactor(), toolRetryFactory(sc)())
 	if err != nil {
 		return nil, fmt.Errorf("mcp_direct: %w", err)
 	}
-	client := mcp.NewStreamable(cfg.HTTPClient, d.Server, url, timeout, newRedactor())
-	client.Redirects = httpx.Redirects{Max: sc.Client.FollowRedirects, AllowRemote: cfg.AllowRemote}
-	client.Retry, client.Seed, client.MaxBytes = toolRetryFactory(sc)(), uint64(sc.Seed), sc.Client.Limits.MaxResponseBytes
 	j, err := newMCPDirectJob(d, sc.Seed, client)
 	if err != nil {
 		return nil, err
@@ -195,13 +192,10 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 		}
 		ct := clients[server]
 		if ct == nil {
-			url, err := serverURL(sc, server, cfg)
+			c, err := newMCPClient(sc, server, cfg, timeout, rd, toolRetry())
 			if err != nil {
 				return nil, fmt.Errorf("tool %q: %w", t.Name, err)
 			}
-			c := mcp.NewStreamable(cfg.HTTPClient, server, url, timeout, rd)
-			c.Retry, c.Seed, c.MaxBytes = toolRetry(), uint64(sc.Seed), limits.MaxResponseBytes
-			c.Redirects = httpx.Redirects{Max: sc.Client.FollowRedirects, AllowRemote: cfg.AllowRemote}
 			ct = &convTool{client: c, pool: mcp.NewPool(c)}
 			clients[server] = ct
 		}

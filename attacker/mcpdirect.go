@@ -19,9 +19,11 @@ type mcpDirectJob struct {
 	client  mcp.Client
 	pool    *mcp.Pool
 	perCall bool
-	ops     []directOp
-	cum     []uint64 // cumulative weights, for the draw
-	seed    uint64
+	// shared: every slot uses slot 0's session.
+	shared bool
+	ops    []directOp
+	cum    []uint64 // cumulative weights, for the draw
+	seed   uint64
 	// opTimeout is client.conversation_timeout, which bounds an operation
 	// here (handshake, call and retries); 0 for none.
 	opTimeout time.Duration
@@ -40,6 +42,7 @@ func newMCPDirectJob(d *scenarios.MCPDirect, seed int64, client mcp.Client) (*mc
 		client:  client,
 		pool:    mcp.NewPool(client),
 		perCall: d.Session == scenarios.SessionPerCall,
+		shared:  d.Session == scenarios.SessionShared,
 		seed:    uint64(seed),
 	}
 	var total uint64
@@ -93,6 +96,9 @@ func (j *mcpDirectJob) Do(ctx context.Context, seq uint64, slot int, sink Sink) 
 	if j.perCall {
 		sess, hs = j.client.Handshake(ctx, seq, 0, sink)
 	} else {
+		if j.shared {
+			slot = 0
+		}
 		sess, hs = j.pool.Get(ctx, slot, seq, 0, sink)
 	}
 	res := JobResult{URL: j.client.Target(), BytesIn: uint64(hs.BytesIn), Code: uint16(hs.Status)}
@@ -116,11 +122,16 @@ func (j *mcpDirectJob) Do(ctx context.Context, seq uint64, slot int, sink Sink) 
 		Outcome:      res.Outcome,
 		TTFT:         ttft,
 	})
-	// A stopped run skips the DELETE: Do must return promptly, and a
-	// request on a cancelled context would only be a canceled attempt.
-	if j.perCall && sess != nil && ctx.Err() == nil {
-		ex := j.client.End(ctx, sess, seq, 0, sink)
-		res.BytesIn += uint64(ex.BytesIn)
+	// A stopped run does not record the teardown: Do must return
+	// promptly, and a DELETE on a cancelled context would only be a
+	// canceled attempt. A process is still killed.
+	if j.perCall && sess != nil {
+		if ctx.Err() == nil {
+			ex := j.client.End(ctx, sess, seq, 0, sink)
+			res.BytesIn += uint64(ex.BytesIn)
+		} else {
+			j.client.End(ctx, sess, seq, 0, nil) // a process must not outlive its call
+		}
 	}
 	if res.Outcome == record.OutcomeOK {
 		res.Err = ""
@@ -130,11 +141,15 @@ func (j *mcpDirectJob) Do(ctx context.Context, seq uint64, slot int, sink Sink) 
 }
 
 // Release implements slotReleaser: it ends the per_vu session of slot.
-func (j *mcpDirectJob) Release(ctx context.Context, slot int) { j.pool.Release(ctx, slot) }
+// The shared session outlives any slot.
+func (j *mcpDirectJob) Release(ctx context.Context, slot int) {
+	if !j.shared {
+		j.pool.Release(ctx, slot)
+	}
+}
 
-// Close ends the per_vu sessions (DELETE, best effort). The scheduler calls
-// it once the run is over.
+// Close ends the pooled sessions (DELETE, best effort) and kills any
+// process left. The scheduler calls it once the run is over.
 func (j *mcpDirectJob) Close(ctx context.Context) error {
-	j.pool.CloseAll(ctx)
-	return nil
+	return j.pool.Close(ctx)
 }

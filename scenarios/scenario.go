@@ -149,12 +149,27 @@ type ProviderMock struct {
 type MCPServer struct {
 	// URL is "mock" or the full endpoint URL, such as http://127.0.0.1:8080/mcp.
 	URL string `yaml:"url"`
+	// Command, instead of url, is the argv of a server that mcpload runs
+	// as a child process and speaks MCP to over its stdin and stdout (the
+	// stdio transport). mcp_direct.session says how many processes run.
+	Command []string `yaml:"command,omitempty"`
+	// Env adds variables to the environment the process inherits from
+	// mcpload (command only). Values are written to the resolved scenario:
+	// pass secrets through mcpload's own environment instead.
+	Env map[string]string `yaml:"env,omitempty"`
+	// Dir is the process's working directory (command only); default
+	// mcpload's.
+	Dir string `yaml:"dir,omitempty"`
 	// Mock is how the built-in mock serves this server (url: mock only).
 	Mock MCPServerMock `yaml:"mock,omitempty"`
 }
 
 // IsMock reports whether the server is the built-in mock's MCP server.
 func (m *MCPServer) IsMock() bool { return m.URL == MockURL }
+
+// IsStdio reports whether the server is a child process spoken to over
+// stdio (command).
+func (m *MCPServer) IsStdio() bool { return len(m.Command) > 0 }
 
 // Tool is an MCP tool definition in MCP's own format, plus the mock's
 // behaviour when it runs the tool.
@@ -235,8 +250,10 @@ type MCPDirect struct {
 	// entry when there is exactly one.
 	Server string `yaml:"server"`
 	// Session is "per_vu" (each in-flight slot keeps one MCP session and
-	// reuses it) or "per_call" (every operation initializes a new session).
-	// Default per_vu.
+	// reuses it), "shared" (one session for the whole run, its requests
+	// multiplexed) or "per_call" (every operation initializes a new
+	// session). For a command server the session is a process: one per
+	// slot, one in all, or one per operation (cold starts). Default per_vu.
 	Session string  `yaml:"session"`
 	Mix     []MCPOp `yaml:"mix"`
 }
@@ -244,6 +261,7 @@ type MCPDirect struct {
 // Session modes of MCPDirect.
 const (
 	SessionPerVU   = "per_vu"
+	SessionShared  = "shared"
 	SessionPerCall = "per_call"
 )
 

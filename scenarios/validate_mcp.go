@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -22,6 +23,36 @@ func (v *validator) mcpServerMock(path string, m *MCPServer) {
 	}
 	if n := m.Mock.ExtraTools; n < 0 || n > MaxExtraTools {
 		v.errorf(field(mp, "extra_tools"), "must be from 0 to %d, got %d", MaxExtraTools, n)
+	}
+}
+
+// mcpServerCommand checks a stdio server: an argv, and no url beside it.
+func (v *validator) mcpServerCommand(path string, m *MCPServer) {
+	cp := field(path, "command")
+	if m.URL != "" {
+		v.errorf(cp, "set url or command, not both: command runs the server as a child process over stdio")
+	}
+	switch {
+	case len(m.Command) == 0:
+		v.errorf(cp, "empty; give the server's argv, as [npx, -y, some-server, stdio]")
+	case strings.TrimSpace(m.Command[0]) == "":
+		v.errorf(index(cp, 0), "empty; the first element is the program to run")
+	}
+	for _, k := range slices.Sorted(maps.Keys(m.Env)) {
+		if k == "" || strings.ContainsAny(k, "=\x00") {
+			v.errorf(field(path, "env"), "variable name %q: must be non-empty, without '=' or NUL", k)
+		}
+	}
+}
+
+// mcpServerProcessOnly refuses env and dir on a server that is not a
+// child process: they would silently do nothing.
+func (v *validator) mcpServerProcessOnly(path string, m *MCPServer) {
+	if m.Env != nil {
+		v.errorf(field(path, "env"), "only applies to a command (stdio) server")
+	}
+	if m.Dir != "" {
+		v.errorf(field(path, "dir"), "only applies to a command (stdio) server")
 	}
 }
 

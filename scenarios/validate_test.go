@@ -141,7 +141,7 @@ func TestValidationErrors(t *testing.T) {
 		{"mcp_direct server undefined", mcpDirect("  server: nope\n  mix: [{tool: search_docs}]\n"),
 			[]want{{"24:11", "mcp_direct.server", `MCP server "nope" is not defined in mcp_servers (defined: s)`}}},
 		{"mcp_direct session", mcpDirect("  session: sometimes\n  mix: [{tool: search_docs}]\n"),
-			[]want{{"24:12", "mcp_direct.session", `expected "per_vu" or "per_call", got "sometimes"`}}},
+			[]want{{"24:12", "mcp_direct.session", `unknown session mode "sometimes"; expected one of: per_vu, shared, per_call`}}},
 		{"mcp_direct mix empty", mcpDirect("  session: per_call\n"),
 			[]want{{"24:3", "mcp_direct.mix", "at least one tool"}}},
 		{"mcp_direct mix", mcpDirect("  mix:\n    - {tool: nope}\n    - {tool: search_docs, weight: -1}\n    - {tool: get_weather, arguments: {location: [x]}}\n"),

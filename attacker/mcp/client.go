@@ -28,6 +28,9 @@ type Client interface {
 	End(ctx context.Context, sess Session, seq uint64, step int, sink Sink) Exchange
 	// Clip redacts and cuts text a target controls.
 	Clip(s string) string
+	// Close releases what the client holds outside its sessions' pools:
+	// a stdio client kills every process it started and still runs.
+	Close() error
 }
 
 // Session is an open MCP session, safe for concurrent calls.

@@ -19,6 +19,8 @@ type rpcResponse struct {
 	Method string          `json:"method"`
 	Result json.RawMessage `json:"result"`
 	Error  *rpcError       `json:"error"`
+	// size is the message's bytes, on stdio.
+	size int64
 }
 
 type rpcError struct {

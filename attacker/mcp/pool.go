@@ -80,3 +80,10 @@ func (p *Pool) CloseAll(ctx context.Context) {
 	})
 	wg.Wait()
 }
+
+// Close ends every live session, then closes the client (see
+// Client.Close).
+func (p *Pool) Close(ctx context.Context) error {
+	p.CloseAll(ctx)
+	return p.c.Close()
+}

@@ -323,3 +323,6 @@ func (s *httpSession) ID() string {
 	}
 	return s.id[0]
 }
+
+// Close implements Client: HTTP sessions are ended through their pool.
+func (c *Streamable) Close() error { return nil }

@@ -1,0 +1,557 @@
+package mcp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mcpload/mcpload/attacker/httpx"
+	"github.com/mcpload/mcpload/attacker/policy"
+	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/scenarios"
+)
+
+// Bounds of a stdio server's side channels.
+const (
+	// MaxStderrBytes caps each process's stderr log in the run folder:
+	// a chatty server must not fill the disk in a soak.
+	MaxStderrBytes = 1 << 20
+	// exitGrace is how long a process has to exit once its stdin is
+	// closed, before its process group is killed.
+	exitGrace = 2 * time.Second
+)
+
+// Stdio speaks MCP over the stdin and stdout of child processes it
+// spawns, one per session, as the MCP stdio transport says: one JSON-RPC
+// message per line. Requests on one process are multiplexed by id, so a
+// session may be shared by many slots. Every process it started is killed
+// by Close, and dies with mcpload on Linux.
+type Stdio struct {
+	conn
+	argv []string
+	env  []string
+	dir  string
+	// stderrDir receives each process's stderr as NAME-N.log, capped at
+	// MaxStderrBytes; "" discards it.
+	stderrDir string
+
+	spawnKey, exitKey string
+	procs             atomic.Int64 // processes started, for log names
+	live              sync.Map     // *stdioSession -> struct{}
+}
+
+// NewStdio returns the client of MCP server server, run as argv with env
+// added to mcpload's environment, in dir ("" for mcpload's). stderrDir is
+// where stderr logs go ("" discards them).
+func NewStdio(server string, argv []string, env map[string]string, dir, stderrDir string, timeout time.Duration, rd Redactor) *Stdio {
+	c := &Stdio{argv: argv, dir: dir, stderrDir: stderrDir}
+	c.conn.init(c, server, timeout, rd)
+	prefix := "mcp:" + server + "/"
+	c.spawnKey, c.exitKey = prefix+"spawn", prefix+"exit"
+	if len(env) > 0 {
+		c.env = os.Environ()
+		for k, v := range env {
+			c.env = append(c.env, k+"="+v)
+		}
+	}
+	return c
+}
+
+// Target implements Client. It names the server, never its argv, which
+// may carry a token.
+func (c *Stdio) Target() string { return "stdio://" + c.server }
+
+// stdioSession is one child process and its initialized MCP session.
+type stdioSession struct {
+	c       *Stdio
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	version string
+
+	wmu sync.Mutex // one line written at a time
+
+	mu      sync.Mutex
+	pending map[int64]*stdioCall
+	// failure, once set, is why the process can take no more requests
+	// (it exited, or wrote something that is not JSON-RPC).
+	failure string
+	done    chan struct{} // closed when the reader stops
+	ended   atomic.Bool
+	// exited is closed once the process is reaped, waitErr set before.
+	exited  chan struct{}
+	waitErr error
+}
+
+// stdioCall is a request waiting for its response.
+type stdioCall struct {
+	reply chan *rpcResponse // buffered: the reader never blocks
+	start time.Time
+	// progress and firstProgress are written by the reader only, and
+	// read after reply.
+	progress      atomic.Int32
+	firstProgress atomic.Int64 // ns after start
+}
+
+// Expired implements Session: a process that died or misbehaved is
+// replaced by its pool.
+func (s *stdioSession) Expired() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return s.ended.Load()
+	}
+}
+
+// Version implements Session.
+func (s *stdioSession) Version() string { return s.version }
+
+// Handshake implements Client: it starts a process (attempt key
+// mcp:NAME/spawn), then runs initialize and notifications/initialized
+// over its stdio.
+func (c *Stdio) Handshake(ctx context.Context, seq uint64, step int, sink Sink) (Session, Total) {
+	var out Total
+	start := time.Now()
+	var ex Exchange
+	sess, err := c.spawn()
+	if err != nil {
+		ex.Outcome, ex.Err = spawnOutcome(err), "starting "+c.server+": "+err.Error()
+	} else {
+		ex.Outcome = record.OutcomeOK
+	}
+	c.record(sink, seq, step, record.KindSession, c.spawnKey, start, &ex)
+	out.add(&ex)
+	if sess == nil {
+		return nil, out
+	}
+
+	start = time.Now()
+	ex = Exchange{}
+	id := c.nextID.Add(1)
+	msg := sess.roundTrip(ctx, id, appendInitialize(make([]byte, 0, 192), id), c.timeout, &ex, false)
+	if msg != nil {
+		if v, why := initializeVersion(msg.Result); why != "" {
+			ex.Outcome, ex.Err = record.OutcomeProtocol, why
+		} else {
+			sess.version = v
+		}
+	}
+	c.record(sink, seq, step, record.KindSession, c.initKey, start, &ex)
+	out.add(&ex)
+	if ex.Outcome == record.OutcomeOK {
+		start = time.Now()
+		ex = Exchange{}
+		if err := sess.write(notifiedBody); err != nil {
+			ex.Outcome, ex.Err = record.OutcomeConnection, "writing notifications/initialized: "+err.Error()
+		} else {
+			ex.Outcome = record.OutcomeOK
+		}
+		c.record(sink, seq, step, record.KindSession, c.notifiedKey, start, &ex)
+		out.add(&ex)
+	}
+	if ex.Outcome != record.OutcomeOK {
+		sess.kill()
+		return nil, out
+	}
+	return sess, out
+}
+
+// spawnOutcome classifies a failure to start the process: a harness out
+// of descriptors or processes is local, anything else (no such program,
+// not executable) is the target's connection failure.
+func spawnOutcome(err error) string {
+	if policy.IsLocal(err) {
+		return record.OutcomeLocal
+	}
+	return record.OutcomeConnection
+}
+
+// spawn starts one process in its own process group, with its reader.
+func (c *Stdio) spawn() (*stdioSession, error) {
+	cmd := exec.Command(c.argv[0], c.argv[1:]...)
+	cmd.Env, cmd.Dir = c.env, c.dir
+	setProcessGroup(cmd)
+	// Wait must not hang on a grandchild that keeps stderr open.
+	cmd.WaitDelay = exitGrace
+	n := c.procs.Add(1)
+	var stderrLog *os.File
+	closeLog := func() {
+		if stderrLog != nil {
+			stderrLog.Close()
+		}
+	}
+	if c.stderrDir != "" {
+		if err := os.MkdirAll(c.stderrDir, 0o755); err != nil {
+			return nil, fmt.Errorf("stderr folder: %w", err)
+		}
+		f, err := os.Create(filepath.Join(c.stderrDir, c.server+"-"+strconv.FormatInt(n, 10)+".log"))
+		if err != nil {
+			return nil, fmt.Errorf("stderr log: %w", err)
+		}
+		cmd.Stderr = &cappedWriter{w: f, left: MaxStderrBytes}
+		stderrLog = f
+	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		closeLog()
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		closeLog()
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		closeLog()
+		return nil, err
+	}
+	s := &stdioSession{c: c, cmd: cmd, stdin: stdin, pending: map[int64]*stdioCall{}, done: make(chan struct{}), exited: make(chan struct{})}
+	c.live.Store(s, struct{}{})
+	go s.read(stdout)
+	go func() {
+		// Wait reaps the process and ends the stderr copy; the log is
+		// closed after it.
+		s.waitErr = cmd.Wait()
+		close(s.exited)
+		closeLog()
+	}()
+	return s, nil
+}
+
+// attempt implements attempter: one request line, and the wait for its
+// response.
+func (c *Stdio) attempt(ctx context.Context, s Session, st *policy.Step, req *Request, sink Sink) Result {
+	sess := s.(*stdioSession)
+	id := c.nextID.Add(1)
+	body := appendRequest(make([]byte, 0, 96+len(req.Params)), id, req)
+	n := st.NextAttempt()
+	start := time.Now()
+	var call Result
+	msg := sess.roundTrip(ctx, id, body, st.AttemptTimeout(c.timeout), &call.Exchange, req.Method != scenarios.MCPOpToolsList)
+	switch {
+	case msg != nil:
+		c.readResult(req, msg.Result, &call)
+	case call.RPCCode != 0:
+		call.Text = call.Err // the model is told what the server said
+	}
+	c.recordAttempt(sink, st.Conversation, st.Index, req.Kind, req.Key, n, start, &call.Exchange)
+	return call
+}
+
+// roundTrip writes the request id (body, one line) and waits for its
+// response within timeout. It returns the response when it is a result;
+// anything else is classified into ex.
+func (s *stdioSession) roundTrip(ctx context.Context, id int64, body []byte, timeout time.Duration, ex *Exchange, call bool) *rpcResponse {
+	if timeout <= 0 {
+		timeout = s.c.timeout
+	}
+	pc := &stdioCall{reply: make(chan *rpcResponse, 1), start: time.Now()}
+	s.mu.Lock()
+	if s.failure != "" {
+		why := s.failure
+		s.mu.Unlock()
+		ex.Outcome, ex.Err = record.OutcomeConnection, why
+		return nil
+	}
+	s.pending[id] = pc
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.pending, id)
+		s.mu.Unlock()
+	}()
+	body = compactLine(body)
+	if err := s.write(body); err != nil {
+		ex.Outcome, ex.Err = record.OutcomeConnection, "writing to the server's stdin: "+err.Error()
+		return nil
+	}
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	var msg *rpcResponse
+	select {
+	case msg = <-pc.reply:
+	case <-s.done:
+		select {
+		case msg = <-pc.reply: // it came just before the end
+		default:
+			s.mu.Lock()
+			ex.Outcome, ex.Err = record.OutcomeProtocol, s.failure
+			s.mu.Unlock()
+			return nil
+		}
+	case <-timer.C:
+		ex.Outcome, ex.Err = record.OutcomeTimeout, "no response within "+timeout.String()
+		return nil
+	case <-ctx.Done():
+		ex.Outcome, ex.Err = policy.StopOutcome(ctx), "run stopped"
+		if ex.Outcome == record.OutcomeTimeout {
+			ex.Err = context.Cause(ctx).Error()
+		}
+		return nil
+	}
+	ex.Progress = int(pc.progress.Load())
+	ex.FirstProgress = time.Duration(pc.firstProgress.Load())
+	ex.BytesIn = msg.size
+	if msg.Error != nil {
+		ex.RPCCode = msg.Error.Code
+		ex.Outcome = rpcOutcome(msg.Error.Code, call)
+		ex.Err = "jsonrpc " + strconv.Itoa(msg.Error.Code) + ": " + httpx.Truncate(msg.Error.Message, httpx.MaxErrorDetail)
+		return nil
+	}
+	if len(msg.Result) == 0 {
+		ex.Outcome, ex.Err = record.OutcomeProtocol, "jsonrpc response has neither result nor error"
+		return nil
+	}
+	ex.Outcome = record.OutcomeOK
+	return msg
+}
+
+// compactLine returns body without line breaks, which would end the
+// message early on stdio: arguments a model wrote may be pretty-printed.
+func compactLine(body []byte) []byte {
+	if bytes.IndexByte(body, '\n') < 0 && bytes.IndexByte(body, '\r') < 0 {
+		return body
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, body) != nil {
+		return body
+	}
+	return b.Bytes()
+}
+
+// write sends one message and its newline.
+func (s *stdioSession) write(body []byte) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if _, err := s.stdin.Write(body); err != nil {
+		return err
+	}
+	_, err := s.stdin.Write(newline)
+	return err
+}
+
+var newline = []byte{'\n'}
+
+// read reads the server's stdout, one message a line, until it ends or
+// misbehaves: responses go to their callers, progress notifications are
+// counted, requests from the server are answered (ping) or refused. A
+// line that is not JSON-RPC, or longer than the response bound, ends the
+// session: the stream can no longer be trusted.
+func (s *stdioSession) read(stdout io.Reader) {
+	defer close(s.done)
+	limit := s.c.MaxBytes
+	if limit <= 0 {
+		limit = scenarios.DefaultMaxResponseBytes
+	}
+	br := bufio.NewReaderSize(stdout, 64<<10)
+	var line []byte
+	for {
+		line = line[:0]
+		var err error
+		for {
+			var chunk []byte
+			chunk, err = br.ReadSlice('\n')
+			line = append(line, chunk...)
+			if int64(len(line)) > limit {
+				s.fail(fmt.Sprintf("server wrote a line over client.limits.max_response_bytes (%d bytes)", limit))
+				return
+			}
+			if err != bufio.ErrBufferFull {
+				break
+			}
+		}
+		if t := bytes.TrimSpace(line); len(t) > 0 {
+			if !s.dispatch(t) {
+				return
+			}
+		}
+		if err != nil {
+			s.fail(s.exitText(err))
+			return
+		}
+	}
+}
+
+// dispatch handles one message line; false ends the session.
+func (s *stdioSession) dispatch(line []byte) bool {
+	var msg stdioMessage
+	if err := json.Unmarshal(line, &msg); err != nil || msg.JSONRPC != "2.0" {
+		s.fail("server wrote a line that is not JSON-RPC: " + httpx.Snippet(line))
+		return false
+	}
+	switch {
+	case msg.Method != "" && len(msg.ID) > 0:
+		s.answer(&msg)
+	case msg.Method == "notifications/progress":
+		s.progress(&msg)
+	case msg.Method != "":
+		// Another notification (a log message, a list change): nothing to do.
+	default:
+		id, err := strconv.ParseInt(string(bytes.TrimSpace(msg.ID)), 10, 64)
+		if err != nil {
+			return true // not an id we sent
+		}
+		s.mu.Lock()
+		pc := s.pending[id]
+		s.mu.Unlock()
+		if pc != nil { // else a late answer to a call that timed out
+			msg.rpcResponse.size = int64(len(line) + 1)
+			select {
+			case pc.reply <- &msg.rpcResponse:
+			default:
+			}
+		}
+	}
+	return true
+}
+
+// stdioMessage is any message from the server.
+type stdioMessage struct {
+	JSONRPC string `json:"jsonrpc"`
+	rpcResponse
+	Params struct {
+		ProgressToken json.RawMessage `json:"progressToken"`
+	} `json:"params"`
+}
+
+// answer answers a request from the server: a ping is answered, anything
+// else refused as a method mcpload does not serve, never left waiting.
+func (s *stdioSession) answer(msg *stdioMessage) {
+	b := make([]byte, 0, 128)
+	b = append(b, `{"jsonrpc":"2.0","id":`...)
+	b = append(b, msg.ID...)
+	if msg.Method == "ping" {
+		b = append(b, `,"result":{}}`...)
+	} else {
+		b = append(b, `,"error":{"code":-32601,"message":`...)
+		b = httpx.AppendJSONString(b, "mcpload does not serve "+msg.Method)
+		b = append(b, "}}"...)
+	}
+	_ = s.write(b)
+}
+
+// progress counts a progress notification against the call whose id is
+// its token (the client sends its request id as the token).
+func (s *stdioSession) progress(msg *stdioMessage) {
+	id, err := strconv.ParseInt(string(bytes.TrimSpace(msg.Params.ProgressToken)), 10, 64)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	pc := s.pending[id]
+	s.mu.Unlock()
+	if pc != nil && pc.progress.Add(1) == 1 {
+		pc.firstProgress.Store(int64(time.Since(pc.start)))
+	}
+}
+
+// fail ends the session for why: the calls waiting see why, the process
+// is killed.
+func (s *stdioSession) fail(why string) {
+	s.mu.Lock()
+	if s.failure == "" {
+		s.failure = why
+	}
+	s.mu.Unlock()
+	s.kill()
+}
+
+// exitText says why stdout ended: the process's exit status when it has
+// one by now.
+func (s *stdioSession) exitText(err error) string {
+	if err != io.EOF {
+		return "reading the server's stdout: " + err.Error()
+	}
+	if s.ended.Load() {
+		return "session ended"
+	}
+	select {
+	case <-s.exited:
+		if s.waitErr != nil {
+			return "server process exited: " + s.waitErr.Error()
+		}
+		return "server process exited"
+	case <-time.After(exitGrace):
+		return "server closed its stdout"
+	}
+}
+
+// kill ends the process group, once.
+func (s *stdioSession) kill() {
+	if s.ended.Swap(true) {
+		return
+	}
+	killProcessGroup(s.cmd)
+	s.stdin.Close()
+	s.c.live.Delete(s)
+}
+
+// End implements Client: stdin is closed, as the stdio transport's
+// shutdown says, and the process group is killed if it has not exited
+// within a grace period. With a sink it is recorded (mcp:NAME/exit).
+func (c *Stdio) End(ctx context.Context, sess Session, seq uint64, step int, sink Sink) Exchange {
+	ex := Exchange{Outcome: record.OutcomeOK}
+	s, _ := sess.(*stdioSession)
+	if s == nil {
+		return ex
+	}
+	start := time.Now()
+	s.stdin.Close()
+	t := time.NewTimer(exitGrace)
+	select {
+	case <-s.done:
+	case <-t.C:
+		ex.Outcome, ex.Err = record.OutcomeTimeout, "server did not exit within "+exitGrace.String()+" of its stdin closing; killed"
+	case <-ctx.Done():
+	}
+	t.Stop()
+	s.kill()
+	if sink != nil {
+		c.record(sink, seq, step, record.KindSession, c.exitKey, start, &ex)
+	}
+	return ex
+}
+
+// Close implements Client: it kills every process still running.
+func (c *Stdio) Close() error {
+	c.live.Range(func(k, _ any) bool {
+		k.(*stdioSession).kill()
+		return true
+	})
+	return nil
+}
+
+// cappedWriter writes up to left bytes and drops the rest, reporting
+// success so that the process never blocks on its stderr.
+type cappedWriter struct {
+	w    io.Writer
+	left int64
+	mu   sync.Mutex
+}
+
+func (c *cappedWriter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.left > 0 {
+		b := p
+		if int64(len(b)) > c.left {
+			b = b[:c.left]
+		}
+		n, err := c.w.Write(b)
+		c.left -= int64(n)
+		if err != nil {
+			c.left = 0
+		}
+	}
+	return len(p), nil
+}
