@@ -32,5 +32,8 @@ func newMCPClient(sc *scenarios.Scenario, name string, cfg jobConfig, timeout ti
 	c := mcp.NewStreamable(cfg.HTTPClient, name, url, timeout, rd)
 	c.Retry, c.Seed, c.MaxBytes = retry, uint64(sc.Seed), sc.Client.Limits.MaxResponseBytes
 	c.Redirects = httpx.Redirects{Max: sc.Client.FollowRedirects, AllowRemote: cfg.AllowRemote}
+	if s := sc.MCPServers[name]; s != nil {
+		c.Protocol, c.Discover = s.Protocol, s.Discover
+	}
 	return c, nil
 }

@@ -160,12 +160,34 @@ type MCPServer struct {
 	// Dir is the process's working directory (command only); default
 	// mcpload's.
 	Dir string `yaml:"dir,omitempty"`
+	// Protocol is the MCP revision and lane (url only): a revision up to
+	// 2025-11-25 opens sessions with the initialize handshake; 2026-07-28
+	// is the stateless lane (no session; version, client info and
+	// capabilities in each request's _meta; Mcp-Method and Mcp-Name
+	// headers); auto asks server/discover and falls back to initialize, as
+	// the official SDKs do. Default 2025-11-25.
+	Protocol string `yaml:"protocol,omitempty"`
+	// Discover sends server/discover as each session's handshake in the
+	// 2026-07-28 lane (auto always does).
+	Discover bool `yaml:"discover,omitempty"`
 	// Mock is how the built-in mock serves this server (url: mock only).
 	Mock MCPServerMock `yaml:"mock,omitempty"`
 }
 
 // IsMock reports whether the server is the built-in mock's MCP server.
 func (m *MCPServer) IsMock() bool { return m.URL == MockURL }
+
+// MCP protocol revisions mcp_servers.NAME.protocol accepts, newest first.
+const (
+	MCPProtocolAuto      = "auto"
+	MCPProtocolStateless = "2026-07-28"
+	MCPProtocolDefault   = "2025-11-25"
+)
+
+// MCPProtocols are the values of mcp_servers.NAME.protocol.
+func MCPProtocols() []string {
+	return []string{MCPProtocolAuto, MCPProtocolStateless, MCPProtocolDefault, "2025-06-18", "2025-03-26"}
+}
 
 // IsStdio reports whether the server is a child process spoken to over
 // stdio (command).

@@ -219,6 +219,7 @@ func (v *validator) mcpServer(path, name string, m *MCPServer) {
 		}
 		v.mcpServerProcessOnly(path, m)
 	}
+	v.mcpServerProtocol(path, m)
 	v.mcpServerMock(path, m)
 }
 

@@ -45,6 +45,20 @@ func (v *validator) mcpServerCommand(path string, m *MCPServer) {
 	}
 }
 
+// mcpServerProtocol checks protocol and discover.
+func (v *validator) mcpServerProtocol(path string, m *MCPServer) {
+	pp := field(path, "protocol")
+	if m.Protocol != "" && !slices.Contains(MCPProtocols(), m.Protocol) {
+		v.errorf(pp, "%s", unknownValue("protocol", m.Protocol, MCPProtocols()))
+	}
+	if m.IsStdio() && (m.Protocol == MCPProtocolAuto || m.Protocol == MCPProtocolStateless) {
+		v.errorf(pp, "%s is not supported over stdio yet; use %s", m.Protocol, MCPProtocolDefault)
+	}
+	if m.Discover && m.Protocol != MCPProtocolStateless {
+		v.errorf(field(path, "discover"), "only applies to protocol: %s (auto always discovers)", MCPProtocolStateless)
+	}
+}
+
 // mcpServerProcessOnly refuses env and dir on a server that is not a
 // child process: they would silently do nothing.
 func (v *validator) mcpServerProcessOnly(path string, m *MCPServer) {

@@ -162,6 +162,12 @@ func TestMCPDepthValidationErrors(t *testing.T) {
 			}},
 		{"session unknown", []string{"mcp_direct:\n", "mcp_direct:\n  session: sharde\n"},
 			[]want{{at(lineMix-1, 12), "mcp_direct.session", `unknown session mode "sharde"; did you mean "shared"?`}}},
+		{"protocol unknown", []string{"    url: mock\n", "    url: mock\n    protocol: 2026-07-29\n"},
+			[]want{{at(lineMock, 15), "mcp_servers.s.protocol", `unknown protocol "2026-07-29"; did you mean "2026-07-28"?`}}},
+		{"discover without the stateless lane", []string{"    url: mock\n", "    url: mock\n    protocol: auto\n    discover: true\n"},
+			[]want{{at(lineMock+1, 15), "mcp_servers.s.discover", "only applies to protocol: 2026-07-28 (auto always discovers)"}}},
+		{"stateless lane over stdio", []string{"    url: mock\n    mock: {response: sse, extra_tools: 10}\n", "    command: [srv]\n    protocol: auto\n"},
+			[]want{{at(lineMock, 15), "mcp_servers.s.protocol", "auto is not supported over stdio yet; use 2025-11-25"}}},
 		{"mock on a real server", []string{"url: mock", "url: http://127.0.0.1:9/mcp"},
 			[]want{{at(lineMock, 11), "mcp_servers.s.mock", "only applies to url: mock"}}},
 		{"resource duplicate", []string{"resources:\n", "resources:\n  - uri: docs://a\n"},
@@ -255,5 +261,22 @@ func TestMCPStdioServerParses(t *testing.T) {
 	m := s.MCPServers["s"]
 	if !m.IsStdio() || m.IsMock() || m.Command[1] != "--stdio" || m.Env["LOG_LEVEL"] != "debug" || m.Dir != "/tmp" || s.MCPDirect.Session != SessionShared {
 		t.Fatalf("server %+v, session %q", m, s.MCPDirect.Session)
+	}
+}
+
+// TestMCPProtocolParses: each lane parses and keeps its fields.
+func TestMCPProtocolParses(t *testing.T) {
+	for _, p := range MCPProtocols() {
+		extra := ""
+		if p == MCPProtocolStateless {
+			extra = "    discover: true\n"
+		}
+		s, err := Parse("t.yaml", []byte(mcpEdit(t, "    url: mock\n", "    url: mock\n    protocol: \""+p+"\"\n"+extra)))
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if m := s.MCPServers["s"]; m.Protocol != p || m.Discover != (extra != "") {
+			t.Fatalf("%s: %+v", p, m)
+		}
 	}
 }

@@ -23,6 +23,9 @@ type Request struct {
 	Params []byte
 	// progress sends a progressToken (the request's id) in params._meta.
 	Progress bool
+	// Name is what the request acts on (a tool, a resource's URI, a
+	// prompt), the Mcp-Name header of the 2026-07-28 lane; "" for none.
+	Name string
 	// what names the request's target in error text, as "tool x".
 	What string
 }
@@ -37,7 +40,7 @@ func ToolCall(name string, args []byte, progress bool) *Request {
 	params = httpx.AppendJSONString(params, name)
 	params = append(params, `,"arguments":`...)
 	params = append(params, args...)
-	return &Request{Method: scenarios.MCPOpToolsCall, Key: record.ToolKey(name), Kind: record.StepTool, Params: params, Progress: progress, What: "tool " + name}
+	return &Request{Method: scenarios.MCPOpToolsCall, Key: record.ToolKey(name), Kind: record.StepTool, Params: params, Progress: progress, Name: name, What: "tool " + name}
 }
 
 // OpRequest builds the request of op, an mcp_direct mix entry, on server.
@@ -58,27 +61,39 @@ func OpRequest(op *scenarios.MCPOp, server string) (*Request, error) {
 		return &Request{Method: scenarios.MCPOpToolsList, Key: record.ToolsListKey(server), Kind: record.StepMCP, What: "tools/list"}, nil
 	case scenarios.MCPOpResourcesRead:
 		params := httpx.AppendJSONString([]byte(`"uri":`), op.URI)
-		return &Request{Method: scenarios.MCPOpResourcesRead, Key: record.ResourceKey(op.URI), Kind: record.StepMCP, Params: params, What: "resource " + op.URI}, nil
+		return &Request{Method: scenarios.MCPOpResourcesRead, Key: record.ResourceKey(op.URI), Kind: record.StepMCP, Params: params, Name: op.URI, What: "resource " + op.URI}, nil
 	case scenarios.MCPOpPromptsGet:
 		params := httpx.AppendJSONString([]byte(`"name":`), op.Prompt)
 		if args != nil {
 			params = append(append(params, `,"arguments":`...), args...)
 		}
-		return &Request{Method: scenarios.MCPOpPromptsGet, Key: record.PromptKey(op.Prompt), Kind: record.StepMCP, Params: params, What: "prompt " + op.Prompt}, nil
+		return &Request{Method: scenarios.MCPOpPromptsGet, Key: record.PromptKey(op.Prompt), Kind: record.StepMCP, Params: params, Name: op.Prompt, What: "prompt " + op.Prompt}, nil
 	}
 	return nil, fmt.Errorf("unknown op %q (want one of %v)", op.Op, scenarios.MCPOps())
 }
 
 // appendRequest appends the JSON-RPC request id of req, on one line.
-func appendRequest(body []byte, id int64, req *Request) []byte {
+// With stateless, params._meta carries what the 2026-07-28 lane sends on
+// every request (SEP-2575): the protocol version, the client's info and
+// its capabilities.
+func appendRequest(body []byte, id int64, req *Request, stateless bool) []byte {
 	body = append(body, `{"jsonrpc":"2.0","id":`...)
 	body = strconv.AppendInt(body, id, 10)
 	body = append(body, `,"method":"`...)
 	body = append(body, req.Method...)
 	body = append(body, `","params":{`...)
-	if req.Progress {
-		body = append(body, `"_meta":{"progressToken":`...)
-		body = strconv.AppendInt(body, id, 10)
+	if req.Progress || stateless {
+		body = append(body, `"_meta":{`...)
+		if stateless {
+			body = append(body, statelessMeta...)
+		}
+		if req.Progress {
+			if stateless {
+				body = append(body, ',')
+			}
+			body = append(body, `"progressToken":`...)
+			body = strconv.AppendInt(body, id, 10)
+		}
 		body = append(body, '}')
 		if len(req.Params) > 0 {
 			body = append(body, ',')
@@ -88,12 +103,27 @@ func appendRequest(body []byte, id int64, req *Request) []byte {
 	return append(body, "}}"...)
 }
 
-// appendInitialize appends the initialize request with id, on one line.
-func appendInitialize(body []byte, id int64) []byte {
+// statelessMeta is the inside of the _meta object of every request in the
+// 2026-07-28 lane.
+const statelessMeta = `"io.modelcontextprotocol/protocolVersion":"` + ProtocolStateless +
+	`","io.modelcontextprotocol/clientInfo":{"name":"` + mcpClientName + `","version":"` + mcpClientVersion +
+	`"},"io.modelcontextprotocol/clientCapabilities":{}`
+
+// discoverRequest is server/discover, the optional handshake of the
+// 2026-07-28 lane.
+var discoverRequest = &Request{Method: "server/discover", What: "server/discover"}
+
+// appendInitialize appends the initialize request with id, asking for
+// version ("" for ProtocolVersion), on one line.
+func appendInitialize(body []byte, id int64, version string) []byte {
+	if version == "" || version == ProtocolAuto || version == ProtocolStateless {
+		version = ProtocolVersion
+	}
 	body = append(body, `{"jsonrpc":"2.0","id":`...)
 	body = strconv.AppendInt(body, id, 10)
-	return append(body, `,"method":"initialize","params":{"protocolVersion":"`+ProtocolVersion+
-		`","capabilities":{},"clientInfo":{"name":"`+mcpClientName+`","version":"`+mcpClientVersion+`"}}}`...)
+	body = append(body, `,"method":"initialize","params":{"protocolVersion":"`...)
+	body = append(body, version...)
+	return append(body, `","capabilities":{},"clientInfo":{"name":"`+mcpClientName+`","version":"`+mcpClientVersion+`"}}}`...)
 }
 
 // notifiedBody is the notifications/initialized notification.

@@ -138,7 +138,7 @@ func (c *Stdio) Handshake(ctx context.Context, seq uint64, step int, sink Sink) 
 	start = time.Now()
 	ex = Exchange{}
 	id := c.nextID.Add(1)
-	msg := sess.roundTrip(ctx, id, appendInitialize(make([]byte, 0, 192), id), c.timeout, &ex, false)
+	msg := sess.roundTrip(ctx, id, appendInitialize(make([]byte, 0, 192), id, ""), c.timeout, &ex, false)
 	if msg != nil {
 		if v, why := initializeVersion(msg.Result); why != "" {
 			ex.Outcome, ex.Err = record.OutcomeProtocol, why
@@ -233,7 +233,7 @@ func (c *Stdio) spawn() (*stdioSession, error) {
 func (c *Stdio) attempt(ctx context.Context, s Session, st *policy.Step, req *Request, sink Sink) Result {
 	sess := s.(*stdioSession)
 	id := c.nextID.Add(1)
-	body := appendRequest(make([]byte, 0, 96+len(req.Params)), id, req)
+	body := appendRequest(make([]byte, 0, 96+len(req.Params)), id, req, false)
 	n := st.NextAttempt()
 	start := time.Now()
 	var call Result

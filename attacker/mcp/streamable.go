@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -17,18 +19,40 @@ import (
 	"github.com/mcpload/mcpload/scenarios"
 )
 
-// MCP Streamable HTTP constants. ProtocolVersion is the newest version
-// the official Go SDK (v1.8.0) still negotiates through the initialize
-// handshake; 2026-07-28 replaces that handshake with server/discover and
-// sessionless requests, which this client does not speak.
+// MCP constants. ProtocolVersion is the newest version the official Go SDK
+// (v1.8.0) negotiates through the initialize handshake; ProtocolStateless
+// replaces that handshake with an optional server/discover and sessionless
+// requests that carry their version, client info and capabilities in
+// _meta. ProtocolAuto negotiates as the SDK does: server/discover first,
+// initialize when the server refuses it.
 const (
-	ProtocolVersion  = "2025-11-25"
+	ProtocolVersion   = scenarios.MCPProtocolDefault
+	ProtocolStateless = scenarios.MCPProtocolStateless
+	ProtocolAuto      = scenarios.MCPProtocolAuto
+
 	mcpClientName    = "mcpload"
 	mcpClientVersion = "0.1.0"
 
 	hdrSessionID       = "Mcp-Session-Id"       // canonical form of Mcp-Session-Id
 	hdrProtocolVersion = "Mcp-Protocol-Version" // canonical form of MCP-Protocol-Version
+	// The routing headers of the 2026-07-28 lane (SEP-2243).
+	hdrMethod = "Mcp-Method"
+	hdrName   = "Mcp-Name"
+
+	// rpcUnsupportedVersion is the SDK's refusal of a protocol version
+	// (CodeUnsupportedProtocolVersion): a stateful server's answer to
+	// server/discover.
+	rpcUnsupportedVersion = -32022
 )
+
+// Mcp-Method values, shared so that a request allocates none.
+var hdrMethods = map[string][]string{}
+
+func init() {
+	for _, m := range append(scenarios.MCPOps(), discoverRequest.Method) {
+		hdrMethods[m] = []string{m}
+	}
+}
 
 // callTags is the attempt a request belongs to: its step, for the
 // Mcpload-* headers, its timeout (0: the client's), and whether it is an
@@ -38,6 +62,8 @@ type callTags struct {
 	attempt int
 	timeout time.Duration
 	call    bool
+	// req routes a request of the stateless lane (Mcp-Method, Mcp-Name).
+	req *Request
 }
 
 var (
@@ -54,15 +80,26 @@ type Streamable struct {
 	url  string
 	// Redirects is client.follow_redirects: POSTs follow them hop by hop.
 	Redirects httpx.Redirects
-	// deleteKey is the attempt key of session teardown.
-	deleteKey string
+	// Protocol is the lane: "" or a revision up to ProtocolVersion for the
+	// initialize handshake, ProtocolStateless, or ProtocolAuto.
+	Protocol string
+	// Discover sends server/discover as the handshake of each session in
+	// the stateless lane (under auto it always is).
+	Discover bool
+	// deleteKey is the attempt key of session teardown, discoverKey of
+	// server/discover.
+	deleteKey, discoverKey string
 }
+
+// statelessVersion is the MCP-Protocol-Version of the 2026-07-28 lane,
+// which every request carries.
+var statelessVersion = []string{ProtocolStateless}
 
 // NewStreamable returns the client of MCP server server at url, over
 // Streamable HTTP in the initialize lane.
 func NewStreamable(hc *http.Client, server, url string, timeout time.Duration, rd Redactor) *Streamable {
 	prefix := "mcp:" + server + "/"
-	c := &Streamable{http: hc, url: url, deleteKey: prefix + "delete"}
+	c := &Streamable{http: hc, url: url, deleteKey: prefix + "delete", discoverKey: prefix + "discover"}
 	c.conn.init(c, server, timeout, rd)
 	return c
 }
@@ -76,6 +113,9 @@ type httpSession struct {
 	// expired is set when the server answered 404 to the session, so that
 	// its pool initializes a new one.
 	expired atomic.Bool
+	// stateless is the 2026-07-28 lane: _meta and routing headers on every
+	// request, no session id.
+	stateless bool
 }
 
 // initialize opens a session: the initialize request, then the
@@ -84,7 +124,7 @@ type httpSession struct {
 func (c *Streamable) initialize(ctx context.Context, seq uint64, step int, sink Sink) (*httpSession, Total) {
 	var out Total
 	id := c.nextID.Add(1)
-	body := appendInitialize(make([]byte, 0, 192), id)
+	body := appendInitialize(make([]byte, 0, 192), id, c.Protocol)
 
 	start := time.Now()
 	var ex Exchange
@@ -122,12 +162,12 @@ func (c *Streamable) initialize(ctx context.Context, seq uint64, step int, sink 
 func (c *Streamable) attempt(ctx context.Context, s Session, st *policy.Step, req *Request, sink Sink) Result {
 	sess := s.(*httpSession)
 	id := c.nextID.Add(1)
-	body := appendRequest(make([]byte, 0, 96+len(req.Params)), id, req)
+	body := appendRequest(make([]byte, 0, 96+len(req.Params)+len(statelessMeta)), id, req, sess.stateless)
 
 	n := st.NextAttempt()
 	start := time.Now()
 	var call Result
-	tags := callTags{st: st, attempt: n, timeout: st.AttemptTimeout(c.timeout), call: req.Method != scenarios.MCPOpToolsList}
+	tags := callTags{st: st, attempt: n, timeout: st.AttemptTimeout(c.timeout), call: req.Method != scenarios.MCPOpToolsList, req: req}
 	result, hdr := c.rpc(ctx, sess, tags, id, body, start, &call.Exchange)
 	call.Header = hdr
 	switch {
@@ -246,6 +286,12 @@ func (c *Streamable) post(ctx context.Context, sess *httpSession, tags callTags,
 				req.Header[hdrSessionID] = sess.id
 			}
 			req.Header[hdrProtocolVersion] = sess.version
+			if sess.stateless && tags.req != nil {
+				req.Header[hdrMethod] = hdrMethods[tags.req.Method]
+				if tags.req.Name != "" {
+					req.Header[hdrName] = []string{tags.req.Name}
+				}
+			}
 		}
 		httpx.AttemptTags(req.Header, tags.st, tags.attempt)
 		if hop != nil {
@@ -300,6 +346,17 @@ func (c *Streamable) Target() string { return c.url }
 // Handshake implements Client: the initialize request, then the
 // notifications/initialized notification.
 func (c *Streamable) Handshake(ctx context.Context, seq uint64, step int, sink Sink) (Session, Total) {
+	switch {
+	case c.Protocol == ProtocolStateless && !c.Discover:
+		return &httpSession{version: statelessVersion, stateless: true}, Total{Outcome: record.OutcomeOK}
+	case c.Protocol == ProtocolStateless, c.Protocol == ProtocolAuto:
+		sess, out, refused := c.discover(ctx, seq, step, sink)
+		if sess != nil || !refused || c.Protocol == ProtocolStateless {
+			return sessionOrNil(sess), out
+		}
+		// An older server: the initialize handshake, as the SDKs fall
+		// back to it.
+	}
 	sess, out := c.initialize(ctx, seq, step, sink)
 	if sess == nil {
 		return nil, out // no typed nil in the interface
@@ -326,3 +383,57 @@ func (s *httpSession) ID() string {
 
 // Close implements Client: HTTP sessions are ended through their pool.
 func (c *Streamable) Close() error { return nil }
+
+// sessionOrNil keeps a nil *httpSession out of the Session interface.
+func sessionOrNil(s *httpSession) Session {
+	if s == nil {
+		return nil
+	}
+	return s
+}
+
+// discover sends server/discover (attempt key mcp:NAME/discover, kind
+// session). The session is stateless when the server supports
+// 2026-07-28. refused is set when the server answered but does not speak
+// that lane (an unsupported-version error, an unknown method, HTTP 4xx):
+// the exchange is then recorded as ok, a negotiation that went as it
+// should, with its code.
+func (c *Streamable) discover(ctx context.Context, seq uint64, step int, sink Sink) (*httpSession, Total, bool) {
+	var out Total
+	id := c.nextID.Add(1)
+	body := appendRequest(make([]byte, 0, 64+len(statelessMeta)), id, discoverRequest, true)
+	sess := &httpSession{version: statelessVersion, stateless: true}
+	start := time.Now()
+	var ex Exchange
+	result, _ := c.rpc(ctx, sess, callTags{req: discoverRequest}, id, body, start, &ex)
+	refused := false
+	switch {
+	case ex.Outcome == record.OutcomeOK:
+		var dr struct {
+			SupportedVersions []string `json:"supportedVersions"`
+		}
+		if err := json.Unmarshal(result, &dr); err != nil || dr.SupportedVersions == nil {
+			ex.Outcome, ex.Err = record.OutcomeProtocol, "server/discover: result has no supportedVersions: "+httpx.Snippet(result)
+		} else if !slices.Contains(dr.SupportedVersions, ProtocolStateless) {
+			refused = true
+			ex.Err = "server/discover: the server supports " + strings.Join(dr.SupportedVersions, ", ")
+		}
+	case ex.RPCCode == rpcUnsupportedVersion || ex.RPCCode == record.RPCMethodNotFound ||
+		ex.Outcome == record.Outcome4xx && ex.Status != http.StatusUnauthorized && ex.Status != http.StatusForbidden:
+		refused = true
+	}
+	if refused && c.Protocol == ProtocolAuto {
+		ex.Outcome = record.OutcomeOK // negotiated: the initialize lane follows
+	} else if refused {
+		ex.Outcome = record.OutcomeProtocol
+		if ex.Err == "" {
+			ex.Err = "server/discover refused: the server does not speak " + ProtocolStateless
+		}
+	}
+	c.record(sink, seq, step, record.KindSession, c.discoverKey, start, &ex)
+	out.add(&ex)
+	if refused || ex.Outcome != record.OutcomeOK {
+		return nil, out, refused
+	}
+	return sess, out, false
+}
