@@ -14,7 +14,8 @@ import (
 const stderrFolder = "stderr"
 
 // newMCPClient builds the client of MCP server name: a child process over
-// stdio for a command, Streamable HTTP otherwise.
+// stdio for a command, the legacy HTTP+SSE transport for transport: sse,
+// Streamable HTTP otherwise.
 func newMCPClient(sc *scenarios.Scenario, name string, cfg jobConfig, timeout time.Duration, rd *redactor, retry *policy.Retry) (mcp.Client, error) {
 	if s := sc.MCPServers[name]; s != nil && s.IsStdio() {
 		dir := ""
@@ -28,6 +29,11 @@ func newMCPClient(sc *scenarios.Scenario, name string, cfg jobConfig, timeout ti
 	url, err := serverURL(sc, name, cfg)
 	if err != nil {
 		return nil, err
+	}
+	if s := sc.MCPServers[name]; s != nil && s.Transport == scenarios.MCPTransportSSE {
+		c := mcp.NewLegacySSE(cfg.HTTPClient, name, url, timeout, rd)
+		c.Retry, c.Seed, c.MaxBytes = retry, uint64(sc.Seed), sc.Client.Limits.MaxResponseBytes
+		return c, nil
 	}
 	c := mcp.NewStreamable(cfg.HTTPClient, name, url, timeout, rd)
 	c.Retry, c.Seed, c.MaxBytes = retry, uint64(sc.Seed), sc.Client.Limits.MaxResponseBytes

@@ -167,6 +167,10 @@ type MCPServer struct {
 	// headers); auto asks server/discover and falls back to initialize, as
 	// the official SDKs do. Default 2025-11-25.
 	Protocol string `yaml:"protocol,omitempty"`
+	// Transport is how a url server is spoken to: "streamable" (Streamable
+	// HTTP, the default) or "sse", the HTTP+SSE transport of 2024-11-05 (a
+	// GET event stream, requests POSTed to the endpoint it names).
+	Transport string `yaml:"transport,omitempty"`
 	// Discover sends server/discover as each session's handshake in the
 	// 2026-07-28 lane (auto always does).
 	Discover bool `yaml:"discover,omitempty"`
@@ -182,6 +186,12 @@ const (
 	MCPProtocolAuto      = "auto"
 	MCPProtocolStateless = "2026-07-28"
 	MCPProtocolDefault   = "2025-11-25"
+)
+
+// Transports of mcp_servers.NAME.transport.
+const (
+	MCPTransportStreamable = "streamable"
+	MCPTransportSSE        = "sse"
 )
 
 // MCPProtocols are the values of mcp_servers.NAME.protocol.

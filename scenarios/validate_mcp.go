@@ -45,10 +45,25 @@ func (v *validator) mcpServerCommand(path string, m *MCPServer) {
 	}
 }
 
-// mcpServerProtocol checks protocol and discover.
+// mcpServerProtocol checks transport, protocol and discover.
 func (v *validator) mcpServerProtocol(path string, m *MCPServer) {
+	tp := field(path, "transport")
+	switch m.Transport {
+	case "", MCPTransportStreamable:
+	case MCPTransportSSE:
+		switch {
+		case m.IsStdio():
+			v.errorf(tp, "sse is an HTTP transport; a command server speaks stdio")
+		case m.IsMock():
+			v.errorf(tp, "the mock serves Streamable HTTP only")
+		case m.Protocol != "" && m.Protocol != "2024-11-05":
+			v.errorf(field(path, "protocol"), "transport: sse speaks 2024-11-05 only")
+		}
+	default:
+		v.errorf(tp, "%s", unknownValue("transport", m.Transport, []string{MCPTransportStreamable, MCPTransportSSE}))
+	}
 	pp := field(path, "protocol")
-	if m.Protocol != "" && !slices.Contains(MCPProtocols(), m.Protocol) {
+	if m.Protocol != "" && !slices.Contains(MCPProtocols(), m.Protocol) && m.Transport != MCPTransportSSE {
 		v.errorf(pp, "%s", unknownValue("protocol", m.Protocol, MCPProtocols()))
 	}
 	if m.IsStdio() && (m.Protocol == MCPProtocolAuto || m.Protocol == MCPProtocolStateless) {

@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
@@ -78,28 +77,12 @@ type stdioSession struct {
 	stdin   io.WriteCloser
 	version string
 
-	wmu sync.Mutex // one line written at a time
-
-	mu      sync.Mutex
-	pending map[int64]*stdioCall
-	// failure, once set, is why the process can take no more requests
-	// (it exited, or wrote something that is not JSON-RPC).
-	failure string
-	done    chan struct{} // closed when the reader stops
-	ended   atomic.Bool
+	mux
+	wmu   sync.Mutex // one line written at a time
+	ended atomic.Bool
 	// exited is closed once the process is reaped, waitErr set before.
 	exited  chan struct{}
 	waitErr error
-}
-
-// stdioCall is a request waiting for its response.
-type stdioCall struct {
-	reply chan *rpcResponse // buffered: the reader never blocks
-	start time.Time
-	// progress and firstProgress are written by the reader only, and
-	// read after reply.
-	progress      atomic.Int32
-	firstProgress atomic.Int64 // ns after start
 }
 
 // Expired implements Session: a process that died or misbehaved is
@@ -215,7 +198,8 @@ func (c *Stdio) spawn() (*stdioSession, error) {
 		closeLog()
 		return nil, err
 	}
-	s := &stdioSession{c: c, cmd: cmd, stdin: stdin, pending: map[int64]*stdioCall{}, done: make(chan struct{}), exited: make(chan struct{})}
+	s := &stdioSession{c: c, cmd: cmd, stdin: stdin, exited: make(chan struct{})}
+	s.mux = newMux(s.write, s.kill, c.timeout)
 	c.live.Store(s, struct{}{})
 	go s.read(stdout)
 	go func() {
@@ -246,74 +230,6 @@ func (c *Stdio) attempt(ctx context.Context, s Session, st *policy.Step, req *Re
 	}
 	c.recordAttempt(sink, st.Conversation, st.Index, req.Kind, req.Key, n, start, &call.Exchange)
 	return call
-}
-
-// roundTrip writes the request id (body, one line) and waits for its
-// response within timeout. It returns the response when it is a result;
-// anything else is classified into ex.
-func (s *stdioSession) roundTrip(ctx context.Context, id int64, body []byte, timeout time.Duration, ex *Exchange, call bool) *rpcResponse {
-	if timeout <= 0 {
-		timeout = s.c.timeout
-	}
-	pc := &stdioCall{reply: make(chan *rpcResponse, 1), start: time.Now()}
-	s.mu.Lock()
-	if s.failure != "" {
-		why := s.failure
-		s.mu.Unlock()
-		ex.Outcome, ex.Err = record.OutcomeConnection, why
-		return nil
-	}
-	s.pending[id] = pc
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.pending, id)
-		s.mu.Unlock()
-	}()
-	body = compactLine(body)
-	if err := s.write(body); err != nil {
-		ex.Outcome, ex.Err = record.OutcomeConnection, "writing to the server's stdin: "+err.Error()
-		return nil
-	}
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	var msg *rpcResponse
-	select {
-	case msg = <-pc.reply:
-	case <-s.done:
-		select {
-		case msg = <-pc.reply: // it came just before the end
-		default:
-			s.mu.Lock()
-			ex.Outcome, ex.Err = record.OutcomeProtocol, s.failure
-			s.mu.Unlock()
-			return nil
-		}
-	case <-timer.C:
-		ex.Outcome, ex.Err = record.OutcomeTimeout, "no response within "+timeout.String()
-		return nil
-	case <-ctx.Done():
-		ex.Outcome, ex.Err = policy.StopOutcome(ctx), "run stopped"
-		if ex.Outcome == record.OutcomeTimeout {
-			ex.Err = context.Cause(ctx).Error()
-		}
-		return nil
-	}
-	ex.Progress = int(pc.progress.Load())
-	ex.FirstProgress = time.Duration(pc.firstProgress.Load())
-	ex.BytesIn = msg.size
-	if msg.Error != nil {
-		ex.RPCCode = msg.Error.Code
-		ex.Outcome = rpcOutcome(msg.Error.Code, call)
-		ex.Err = "jsonrpc " + strconv.Itoa(msg.Error.Code) + ": " + httpx.Truncate(msg.Error.Message, httpx.MaxErrorDetail)
-		return nil
-	}
-	if len(msg.Result) == 0 {
-		ex.Outcome, ex.Err = record.OutcomeProtocol, "jsonrpc response has neither result nor error"
-		return nil
-	}
-	ex.Outcome = record.OutcomeOK
-	return msg
 }
 
 // compactLine returns body without line breaks, which would end the
@@ -380,90 +296,6 @@ func (s *stdioSession) read(stdout io.Reader) {
 			return
 		}
 	}
-}
-
-// dispatch handles one message line; false ends the session.
-func (s *stdioSession) dispatch(line []byte) bool {
-	var msg stdioMessage
-	if err := json.Unmarshal(line, &msg); err != nil || msg.JSONRPC != "2.0" {
-		s.fail("server wrote a line that is not JSON-RPC: " + httpx.Snippet(line))
-		return false
-	}
-	switch {
-	case msg.Method != "" && len(msg.ID) > 0:
-		s.answer(&msg)
-	case msg.Method == "notifications/progress":
-		s.progress(&msg)
-	case msg.Method != "":
-		// Another notification (a log message, a list change): nothing to do.
-	default:
-		id, err := strconv.ParseInt(string(bytes.TrimSpace(msg.ID)), 10, 64)
-		if err != nil {
-			return true // not an id we sent
-		}
-		s.mu.Lock()
-		pc := s.pending[id]
-		s.mu.Unlock()
-		if pc != nil { // else a late answer to a call that timed out
-			msg.rpcResponse.size = int64(len(line) + 1)
-			select {
-			case pc.reply <- &msg.rpcResponse:
-			default:
-			}
-		}
-	}
-	return true
-}
-
-// stdioMessage is any message from the server.
-type stdioMessage struct {
-	JSONRPC string `json:"jsonrpc"`
-	rpcResponse
-	Params struct {
-		ProgressToken json.RawMessage `json:"progressToken"`
-	} `json:"params"`
-}
-
-// answer answers a request from the server: a ping is answered, anything
-// else refused as a method mcpload does not serve, never left waiting.
-func (s *stdioSession) answer(msg *stdioMessage) {
-	b := make([]byte, 0, 128)
-	b = append(b, `{"jsonrpc":"2.0","id":`...)
-	b = append(b, msg.ID...)
-	if msg.Method == "ping" {
-		b = append(b, `,"result":{}}`...)
-	} else {
-		b = append(b, `,"error":{"code":-32601,"message":`...)
-		b = httpx.AppendJSONString(b, "mcpload does not serve "+msg.Method)
-		b = append(b, "}}"...)
-	}
-	_ = s.write(b)
-}
-
-// progress counts a progress notification against the call whose id is
-// its token (the client sends its request id as the token).
-func (s *stdioSession) progress(msg *stdioMessage) {
-	id, err := strconv.ParseInt(string(bytes.TrimSpace(msg.Params.ProgressToken)), 10, 64)
-	if err != nil {
-		return
-	}
-	s.mu.Lock()
-	pc := s.pending[id]
-	s.mu.Unlock()
-	if pc != nil && pc.progress.Add(1) == 1 {
-		pc.firstProgress.Store(int64(time.Since(pc.start)))
-	}
-}
-
-// fail ends the session for why: the calls waiting see why, the process
-// is killed.
-func (s *stdioSession) fail(why string) {
-	s.mu.Lock()
-	if s.failure == "" {
-		s.failure = why
-	}
-	s.mu.Unlock()
-	s.kill()
 }
 
 // exitText says why stdout ended: the process's exit status when it has

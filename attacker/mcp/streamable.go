@@ -358,6 +358,9 @@ func (c *Streamable) Handshake(ctx context.Context, seq uint64, step int, sink S
 		// back to it.
 	}
 	sess, out := c.initialize(ctx, seq, step, sink)
+	if sess == nil && out.Outcome == record.Outcome4xx && c.isLegacySSE(ctx) {
+		out.Err += "; the server answers GET with an event stream: a legacy HTTP+SSE (2024-11-05) server, set transport: sse"
+	}
 	if sess == nil {
 		return nil, out // no typed nil in the interface
 	}
@@ -436,4 +439,18 @@ func (c *Streamable) discover(ctx context.Context, seq uint64, step int, sink Si
 		return nil, out, refused
 	}
 	return sess, out, false
+}
+
+// isLegacySSE reports whether the server answers a GET with an event
+// stream whose first event is not JSON: the endpoint event of the
+// 2024-11-05 HTTP+SSE transport. It runs only after a failed handshake.
+func (c *Streamable) isLegacySSE(ctx context.Context) bool {
+	probe := NewLegacySSE(c.http, c.server, c.url, c.timeout, c.redact)
+	var ex Exchange
+	s := probe.connect(ctx, &ex)
+	if s == nil {
+		return false
+	}
+	s.end()
+	return true
 }
