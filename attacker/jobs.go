@@ -56,12 +56,10 @@ func newJob(sc *scenarios.Scenario, cfg jobConfig) (Job, error) {
 }
 
 func newMCPDirect(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duration) (Job, error) {
-	d := sc.MCPDirect
-	client, err := newMCPClient(sc, d.Server, cfg, timeout, newRedactor(), toolRetryFactory(sc)())
-	if err != nil {
-		return nil, fmt.Errorf("mcp_direct: %w", err)
-	}
-	j, err := newMCPDirectJob(d, sc.Seed, client)
+	retry, rd := toolRetryFactory(sc), newRedactor()
+	j, err := newMCPDirectJob(sc, func(server string) (mcp.Client, error) {
+		return newMCPClient(sc, server, cfg, timeout, rd, retry())
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -174,11 +174,11 @@ func TestMCPDepthOpsAgainstSDKServer(t *testing.T) {
 			ctx := context.Background()
 			// One of each op, in mix order, whatever the draw.
 			for i, op := range j.ops {
-				sess, hs := j.pool.Get(ctx, 0, uint64(i), 0, sink)
+				sess, hs := op.lane.pool.Get(ctx, 0, uint64(i), 0, sink)
 				if sess == nil {
 					t.Fatalf("session: %+v", hs)
 				}
-				call := j.client.Call(ctx, sess, uint64(i), 0, op.req, sink)
+				call := op.lane.client.Call(ctx, sess, uint64(i), 0, op.req, sink)
 				if call.Outcome != record.OutcomeOK || call.RPCCode != 0 {
 					t.Errorf("%s: %s %q", op.req.Key, call.Outcome, call.Err)
 				}

@@ -317,6 +317,9 @@ type MCPOp struct {
 	// server may report progress. Absent: sent when the tool's mock
 	// sends progress.
 	Progress *bool `yaml:"progress,omitempty"`
+	// Session overrides mcp_direct.session for this entry, so that one run
+	// compares session modes side by side.
+	Session string `yaml:"session,omitempty"`
 }
 
 // LoadShape is the open-model arrival schedule, the scenario's "load"

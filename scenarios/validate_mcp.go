@@ -197,6 +197,11 @@ func (v *validator) mcpOp(s *Scenario, path string, op *MCPOp) {
 		v.errorf(field(path, "op"), "%s", unknownValue("op", op.Op, MCPOps()))
 		return
 	}
+	switch op.Session {
+	case "", SessionPerVU, SessionShared, SessionPerCall:
+	default:
+		v.errorf(field(path, "session"), "%s", unknownValue("session mode", op.Session, []string{SessionPerVU, SessionShared, SessionPerCall}))
+	}
 	// Fields of other ops are mistakes, not details to ignore.
 	takes := map[string][]string{
 		MCPOpToolsCall:     {"tool", "arguments", "progress"},
@@ -214,10 +219,9 @@ func (v *validator) mcpOp(s *Scenario, path string, op *MCPOp) {
 	}
 	switch name {
 	case MCPOpToolsCall:
-		t := v.toolRef(s, field(path, "tool"), field(path, "arguments"), op.Tool, op.Arguments)
-		if t != nil && server != nil && t.Server != "" && t.Server != m.Server {
-			v.errorf(field(path, "tool"), "tool %q runs on MCP server %q, not on mcp_direct.server %q", t.Name, t.Server, m.Server)
-		}
+		// The call runs on the tool's own server, which may be another
+		// than mcp_direct.server: lanes side by side in one run.
+		v.toolRef(s, field(path, "tool"), field(path, "arguments"), op.Tool, op.Arguments)
 	case MCPOpResourcesRead:
 		up := field(path, "uri")
 		if op.URI == "" {
