@@ -162,7 +162,11 @@ func (c *Streamable) initialize(ctx context.Context, seq uint64, step int, sink 
 func (c *Streamable) attempt(ctx context.Context, s Session, st *policy.Step, req *Request, sink Sink) Result {
 	sess := s.(*httpSession)
 	id := c.nextID.Add(1)
-	body := appendRequest(make([]byte, 0, 96+len(req.Params)+len(statelessMeta)), id, req, sess.stateless)
+	size := 96 + len(req.Params)
+	if sess.stateless {
+		size += len(statelessMeta)
+	}
+	body := appendRequest(make([]byte, 0, size), id, req, sess.stateless)
 
 	n := st.NextAttempt()
 	start := time.Now()
