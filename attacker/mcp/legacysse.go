@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/scenarios"
 )
 
 // LegacySSE speaks the HTTP+SSE transport of MCP 2024-11-05: a session is
@@ -46,17 +44,6 @@ type sseSession struct {
 	endpoint string
 	version  string
 	cancel   context.CancelFunc
-	ended    atomic.Bool
-}
-
-// Expired implements Session.
-func (s *sseSession) Expired() bool {
-	select {
-	case <-s.done:
-		return true
-	default:
-		return s.ended.Load()
-	}
 }
 
 // Version implements Session.
@@ -74,30 +61,7 @@ func (c *LegacySSE) Handshake(ctx context.Context, seq uint64, step int, sink Si
 	if s == nil {
 		return nil, out
 	}
-	start = time.Now()
-	ex = Exchange{}
-	id := c.nextID.Add(1)
-	if msg := s.roundTrip(ctx, id, appendInitialize(make([]byte, 0, 192), id, "2024-11-05"), c.timeout, &ex, false); msg != nil {
-		if v, why := initializeVersion(msg.Result); why != "" {
-			ex.Outcome, ex.Err = record.OutcomeProtocol, why
-		} else {
-			s.version = v
-		}
-	}
-	c.record(sink, seq, step, record.KindSession, c.initKey, start, &ex)
-	out.add(&ex)
-	if ex.Outcome == record.OutcomeOK {
-		start = time.Now()
-		ex = Exchange{}
-		if err := s.post(ctx, notifiedBody); err != nil {
-			ex.Outcome, ex.Err = record.OutcomeConnection, "notifications/initialized: "+err.Error()
-		} else {
-			ex.Outcome = record.OutcomeOK
-		}
-		c.record(sink, seq, step, record.KindSession, c.notifiedKey, start, &ex)
-		out.add(&ex)
-	}
-	if ex.Outcome != record.OutcomeOK {
+	if s.version = c.initializeOver(ctx, &s.mux, "2024-11-05", seq, step, sink, &out); s.version == "" {
 		s.stop()
 		return nil, out
 	}
@@ -230,21 +194,7 @@ func (s *sseSession) end() {
 
 // attempt implements attempter.
 func (c *LegacySSE) attempt(ctx context.Context, sess Session, st *policy.Step, req *Request, sink Sink) Result {
-	s := sess.(*sseSession)
-	id := c.nextID.Add(1)
-	body := appendRequest(make([]byte, 0, 96+len(req.Params)), id, req, false)
-	n := st.NextAttempt()
-	start := time.Now()
-	var call Result
-	msg := s.roundTrip(ctx, id, body, st.AttemptTimeout(c.timeout), &call.Exchange, req.Method != scenarios.MCPOpToolsList)
-	switch {
-	case msg != nil:
-		c.readResult(req, msg.Result, &call)
-	case call.RPCCode != 0:
-		call.Text = call.Err
-	}
-	c.recordAttempt(sink, st.Conversation, st.Index, req.Kind, req.Key, n, start, &call.Exchange)
-	return call
+	return c.attemptOver(ctx, &sess.(*sseSession).mux, st, req, sink)
 }
 
 // End implements Client: the stream is closed.

@@ -13,6 +13,7 @@ import (
 	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/scenarios"
 )
 
 // mux matches a transport's incoming JSON-RPC messages to the requests
@@ -34,6 +35,19 @@ type mux struct {
 	// (the process exited, the stream ended, a message was not JSON-RPC).
 	failure string
 	done    chan struct{} // closed when the reader stops
+	// ended is set once the transport is being shut down.
+	ended atomic.Bool
+}
+
+// Expired implements Session: a transport that ended, or failed, is
+// replaced by its pool.
+func (m *mux) Expired() bool {
+	select {
+	case <-m.done:
+		return true
+	default:
+		return m.ended.Load()
+	}
 }
 
 func newMux(send func([]byte) error, stop func(), timeout time.Duration) mux {
@@ -205,4 +219,56 @@ func (m *mux) fail(why string) {
 	}
 	m.mu.Unlock()
 	m.stop()
+}
+
+// initializeOver runs initialize (asking for version; "" for
+// ProtocolVersion) and notifications/initialized over m, each recorded as
+// an attempt and added to out. It returns the negotiated version, "" when
+// the handshake failed.
+func (c *conn) initializeOver(ctx context.Context, m *mux, version string, seq uint64, step int, sink Sink, out *Total) string {
+	start := time.Now()
+	var ex Exchange
+	id := c.nextID.Add(1)
+	negotiated := ""
+	if msg := m.roundTrip(ctx, id, appendInitialize(make([]byte, 0, 192), id, version), c.timeout, &ex, false); msg != nil {
+		v, why := initializeVersion(msg.Result)
+		if why != "" {
+			ex.Outcome, ex.Err = record.OutcomeProtocol, why
+		}
+		negotiated = v
+	}
+	c.record(sink, seq, step, record.KindSession, c.initKey, start, &ex)
+	out.add(&ex)
+	if ex.Outcome != record.OutcomeOK {
+		return ""
+	}
+	start = time.Now()
+	ex = Exchange{Outcome: record.OutcomeOK}
+	if err := m.send(notifiedBody); err != nil {
+		ex.Outcome, ex.Err = record.OutcomeConnection, "notifications/initialized: "+err.Error()
+	}
+	c.record(sink, seq, step, record.KindSession, c.notifiedKey, start, &ex)
+	out.add(&ex)
+	if ex.Outcome != record.OutcomeOK {
+		return ""
+	}
+	return negotiated
+}
+
+// attemptOver makes one attempt of req over m, and records it.
+func (c *conn) attemptOver(ctx context.Context, m *mux, st *policy.Step, req *Request, sink Sink) Result {
+	id := c.nextID.Add(1)
+	body := appendRequest(make([]byte, 0, 96+len(req.Params)), id, req, false)
+	n := st.NextAttempt()
+	start := time.Now()
+	var call Result
+	msg := m.roundTrip(ctx, id, body, st.AttemptTimeout(c.timeout), &call.Exchange, req.Method != scenarios.MCPOpToolsList)
+	switch {
+	case msg != nil:
+		c.readResult(req, msg.Result, &call)
+	case call.RPCCode != 0:
+		call.Text = call.Err // the model is told what the server said
+	}
+	c.recordAttempt(sink, st.Conversation, st.Index, req.Kind, req.Key, n, start, &call.Exchange)
+	return call
 }

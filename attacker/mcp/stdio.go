@@ -78,22 +78,10 @@ type stdioSession struct {
 	version string
 
 	mux
-	wmu   sync.Mutex // one line written at a time
-	ended atomic.Bool
+	wmu sync.Mutex // one line written at a time
 	// exited is closed once the process is reaped, waitErr set before.
 	exited  chan struct{}
 	waitErr error
-}
-
-// Expired implements Session: a process that died or misbehaved is
-// replaced by its pool.
-func (s *stdioSession) Expired() bool {
-	select {
-	case <-s.done:
-		return true
-	default:
-		return s.ended.Load()
-	}
 }
 
 // Version implements Session.
@@ -118,31 +106,7 @@ func (c *Stdio) Handshake(ctx context.Context, seq uint64, step int, sink Sink) 
 		return nil, out
 	}
 
-	start = time.Now()
-	ex = Exchange{}
-	id := c.nextID.Add(1)
-	msg := sess.roundTrip(ctx, id, appendInitialize(make([]byte, 0, 192), id, ""), c.timeout, &ex, false)
-	if msg != nil {
-		if v, why := initializeVersion(msg.Result); why != "" {
-			ex.Outcome, ex.Err = record.OutcomeProtocol, why
-		} else {
-			sess.version = v
-		}
-	}
-	c.record(sink, seq, step, record.KindSession, c.initKey, start, &ex)
-	out.add(&ex)
-	if ex.Outcome == record.OutcomeOK {
-		start = time.Now()
-		ex = Exchange{}
-		if err := sess.write(notifiedBody); err != nil {
-			ex.Outcome, ex.Err = record.OutcomeConnection, "writing notifications/initialized: "+err.Error()
-		} else {
-			ex.Outcome = record.OutcomeOK
-		}
-		c.record(sink, seq, step, record.KindSession, c.notifiedKey, start, &ex)
-		out.add(&ex)
-	}
-	if ex.Outcome != record.OutcomeOK {
+	if sess.version = c.initializeOver(ctx, &sess.mux, "", seq, step, sink, &out); sess.version == "" {
 		sess.kill()
 		return nil, out
 	}
@@ -215,21 +179,7 @@ func (c *Stdio) spawn() (*stdioSession, error) {
 // attempt implements attempter: one request line, and the wait for its
 // response.
 func (c *Stdio) attempt(ctx context.Context, s Session, st *policy.Step, req *Request, sink Sink) Result {
-	sess := s.(*stdioSession)
-	id := c.nextID.Add(1)
-	body := appendRequest(make([]byte, 0, 96+len(req.Params)), id, req, false)
-	n := st.NextAttempt()
-	start := time.Now()
-	var call Result
-	msg := sess.roundTrip(ctx, id, body, st.AttemptTimeout(c.timeout), &call.Exchange, req.Method != scenarios.MCPOpToolsList)
-	switch {
-	case msg != nil:
-		c.readResult(req, msg.Result, &call)
-	case call.RPCCode != 0:
-		call.Text = call.Err // the model is told what the server said
-	}
-	c.recordAttempt(sink, st.Conversation, st.Index, req.Kind, req.Key, n, start, &call.Exchange)
-	return call
+	return c.attemptOver(ctx, &s.(*stdioSession).mux, st, req, sink)
 }
 
 // compactLine returns body without line breaks, which would end the
