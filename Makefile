@@ -12,7 +12,7 @@ SCENARIO  ?= quickstart
 STATICCHECK_VERSION := v0.8.2
 export GOTOOLCHAIN := local
 
-.PHONY: all build install man image run test test-short lint fuzz bench browser clean
+.PHONY: all build install man image run test test-short lint fuzz bench browser mcp-everything clean
 
 all: build
 
@@ -39,9 +39,9 @@ run: $(MCPLOAD)
 
 # The whole suite, with the race detector. The browser test of report.html
 # must run here, not skip: Chromium is installed first.
-test: browser
+test: browser mcp-everything
 	$(GO) vet ./...
-	MCPLOAD_REQUIRE_BROWSER=1 $(GO) test -race -count=1 -timeout 9m ./...
+	MCPLOAD_REQUIRE_BROWSER=1 MCPLOAD_REQUIRE_EVERYTHING=1 $(GO) test -race -count=1 -timeout 9m ./...
 
 test-short:
 	$(GO) test -short -count=1 ./...
@@ -104,6 +104,14 @@ browser:
 		echo "make browser: apt failed (a lock?); retrying in 20 s"; sleep 20; \
 	done
 	@$(CHROMIUM) --version 2>/dev/null | grep -i chromium
+
+# The MCP reference server (@modelcontextprotocol/server-everything), for
+# the stdio test against it (attacker/mcp/everything_test.go), installed
+# with npm into a folder of the test's own, at a pinned version.
+EVERYTHING := attacker/mcp/testdata/npm
+mcp-everything:
+	@test -x $(EVERYTHING)/node_modules/.bin/mcp-server-everything || \
+		npm install --prefix $(EVERYTHING) --no-save --no-audit --no-fund @modelcontextprotocol/server-everything@2026.8.31
 
 clean:
 	rm -rf $(BIN) man
