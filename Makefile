@@ -12,7 +12,7 @@ SCENARIO  ?= quickstart
 STATICCHECK_VERSION := v0.8.2
 export GOTOOLCHAIN := local
 
-.PHONY: all build install man image run test test-short lint fuzz bench browser mcp-everything clean
+.PHONY: all build install man image run test test-short lint fuzz bench browser node clean
 
 all: build
 
@@ -38,10 +38,11 @@ run: $(MCPLOAD)
 	./$(MCPLOAD) run $(SCENARIO)
 
 # The whole suite, with the race detector. The browser test of report.html
-# must run here, not skip: Chromium is installed first.
-test: browser mcp-everything
+# and the MCP conformance suite must run here, not skip: Chromium and the
+# suite are installed first.
+test: browser node
 	$(GO) vet ./...
-	MCPLOAD_REQUIRE_BROWSER=1 MCPLOAD_REQUIRE_EVERYTHING=1 $(GO) test -race -count=1 -timeout 9m ./...
+	MCPLOAD_REQUIRE_BROWSER=1 MCPLOAD_REQUIRE_NODE=1 $(GO) test -race -count=1 -timeout 9m ./...
 
 test-short:
 	$(GO) test -short -count=1 ./...
@@ -59,7 +60,7 @@ lint:
 FUZZ_TARGETS := \
 	scenarios:FuzzParse scenarios:FuzzParseThreshold \
 	attacker:FuzzDialectJSON attacker:FuzzDialectStream attacker:FuzzChatStream \
-	attacker:FuzzSSEReader attacker/mcp:FuzzMCPResponse attacker:FuzzCredentials \
+	attacker:FuzzSSEReader attacker:FuzzMCPResponse attacker:FuzzCredentials \
 	mockprovider:FuzzAdminBodies \
 	report:FuzzRunFolder report:FuzzSummaryJSON report/pricing:FuzzParse
 FUZZ_SECONDS ?= 600
@@ -105,13 +106,20 @@ browser:
 	done
 	@$(CHROMIUM) --version 2>/dev/null | grep -i chromium
 
-# The MCP reference server (@modelcontextprotocol/server-everything), for
-# the stdio test against it (attacker/mcp/everything_test.go), installed
-# with npm into a folder of the test's own, at a pinned version.
-EVERYTHING := attacker/mcp/testdata/npm
-mcp-everything:
-	@test -x $(EVERYTHING)/node_modules/.bin/mcp-server-everything || \
-		npm install --prefix $(EVERYTHING) --no-save --no-audit --no-fund @modelcontextprotocol/server-everything@2026.8.31
+# The MCP conformance suite, for mockprovider's TestMCPConformanceSuite:
+# the version pinned here (the newest that runs on Node 20), from npm, in
+# .cache/node (gitignored). Needs node and npm.
+# The MCP reference server (@modelcontextprotocol/server-everything) too,
+# for the stdio test against it (attacker/mcp/everything_test.go).
+CONFORMANCE_VERSION := 0.1.10
+EVERYTHING_VERSION := 2026.8.31
+CONFORMANCE := .cache/node/node_modules/@modelcontextprotocol/conformance
+node: $(CONFORMANCE)/.installed-$(CONFORMANCE_VERSION)-$(EVERYTHING_VERSION)
+
+$(CONFORMANCE)/.installed-$(CONFORMANCE_VERSION)-$(EVERYTHING_VERSION):
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "make node: node and npm are needed for the MCP conformance suite"; exit 1; }
+	npm install --prefix .cache/node --save-exact --no-audit --no-fund @modelcontextprotocol/conformance@$(CONFORMANCE_VERSION) @modelcontextprotocol/server-everything@$(EVERYTHING_VERSION)
+	touch $@
 
 clean:
 	rm -rf $(BIN) man

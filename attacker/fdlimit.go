@@ -99,7 +99,8 @@ func plannedArrivals(p any, planned time.Duration) (float64, bool) {
 // connsPerHost returns, per target host, the connections one conversation
 // may hold to it at once. Model steps and tool calls come one after the
 // other, so a host that serves both needs the larger of the two; distinct
-// hosts keep pools of their own, and add up.
+// hosts keep pools of their own, and add up. A scripted answer's tool
+// calls count up to client.limits.max_mcp_in_flight_per_conversation.
 func connsPerHost(sc *scenarios.Scenario) map[string]int {
 	peak := map[string]int{}
 	need := func(host string, conns int) { peak[host] = max(peak[host], conns) }
@@ -135,6 +136,11 @@ func connsPerHost(sc *scenarios.Scenario) map[string]int {
 					calls[toolServer[c.Name]]++
 				}
 				for host, k := range calls {
+					// The calls past the conversation's MCP bound wait
+					// for a slot rather than open a connection.
+					if b := sc.Client.Limits.MaxMCPInFlightPerConversation; b > 0 {
+						k = min(k, b)
+					}
 					need(host, k)
 				}
 			}

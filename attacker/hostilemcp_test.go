@@ -40,7 +40,7 @@ func TestHostileMCPServer(t *testing.T) {
 			// The mock plays the model at a URL of its own, as a real
 			// provider with a key: the key mcpload must keep.
 			scenario := func(base string) *scenarios.Scenario {
-				sc, err := scenarios.Parse("hostile-mcp.yaml", hostile.MCPScenario(base, srv.URL+"/mcp", 4, "1s", "1s",
+				sc, err := scenarios.Parse("hostile-mcp.yaml", hostile.MCPScenario(base, srv.URL+"/mcp", 4, "1s", "5s",
 					"  limits: {max_response_bytes: 1048576}\n"))
 				if err != nil {
 					t.Fatal(err)
@@ -63,7 +63,7 @@ func TestHostileMCPServer(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Run: %v", err)
 			}
-			// Four conversations over 1 s, each bounded by the 1 s timeout.
+			// Four conversations over 1 s, each bounded by the 5 s timeout.
 			if took := time.Since(start); run.Status != record.StatusComplete || run.Conversations.Started != 4 || took > 30*time.Second {
 				t.Fatalf("run %s, %d conversations started, %v", run.Status, run.Conversations.Started, took)
 			}

@@ -100,25 +100,33 @@ func BenchmarkChatCompletionsHandler(b *testing.B) {
 			if c.stream {
 				body = append(body[:len(body)-1], `,"stream":true,"stream_options":{"include_usage":true}}`...)
 			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				w := &discardWriter{h: http.Header{}}
-				for pb.Next() {
-					req := httptest.NewRequest(http.MethodPost, "/providers/primary/v1/chat/completions", bytes.NewReader(body))
-					clear(w.h)
-					w.code = 0
-					h.ServeHTTP(w, req)
-					if w.code != 0 && w.code != http.StatusOK {
-						b.Errorf("status %d", w.code)
-						return
-					}
-				}
+			serveParallel(b, h, func() *http.Request {
+				return httptest.NewRequest(http.MethodPost, "/providers/primary/v1/chat/completions", bytes.NewReader(body))
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "completions/s")
 			b.ReportMetric(float64(runtime.GOMAXPROCS(0)), "procs")
 		})
 	}
+}
+
+// serveParallel runs h on the requests newReq makes, in parallel, into
+// discardWriters, and fails on a status other than 200.
+func serveParallel(b *testing.B, h http.Handler, newReq func() *http.Request) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		w := &discardWriter{h: http.Header{}}
+		for pb.Next() {
+			req := newReq()
+			clear(w.h)
+			w.code = 0
+			h.ServeHTTP(w, req)
+			if w.code != 0 && w.code != http.StatusOK {
+				b.Errorf("status %d", w.code)
+				return
+			}
+		}
+	})
 }
 
 // idleFaultsScenario has a fault timeline on chat that never fires for

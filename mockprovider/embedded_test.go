@@ -3,6 +3,7 @@ package mockprovider
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -53,6 +54,9 @@ func TestEmbeddedScenarios(t *testing.T) {
 					t.Errorf("%s: %d tools listed, %d defined", name, len(list.Tools), len(s.mcps[name].tools))
 				}
 				for _, tool := range list.Tools {
+					if i := slices.IndexFunc(sc.Tools, func(t *scenarios.Tool) bool { return t.Name == tool.Name }); i >= 0 && sc.Tools[i].Mock.CloseStream {
+						continue // needs a client that reconnects: TestMCPCloseStream
+					}
 					if _, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: tool.Name, Arguments: map[string]any{}}); err != nil {
 						t.Errorf("%s: call %s: %v", name, tool.Name, err)
 					}

@@ -2,10 +2,10 @@ package mockprovider
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -27,6 +27,8 @@ type mcpEndpoint struct {
 	tools   []*mockTool
 	// sse is set when POSTs are answered with an event stream.
 	sse bool
+	// retry is the retry: field event streams start with, or nil.
+	retry []byte
 }
 
 // mockTool is a scenario tool with its result encoded once.
@@ -34,6 +36,9 @@ type mockTool struct {
 	def    *scenarios.Tool
 	key    uint64
 	result mcp.CallToolResult
+	// filled is set when the result has placeholders to fill in per call,
+	// or the tool asks the client something first.
+	filled bool
 }
 
 // mcpContent is what one endpoint serves besides its tools.
@@ -69,7 +74,9 @@ func (s *Server) initMCP(sc *scenarios.Scenario) error {
 	prompts := slices.DeleteFunc(slices.Clone(sc.Prompts), func(p *scenarios.Prompt) bool { return p == nil })
 
 	s.mcps = make(map[string]*mcpEndpoint)
-	for name, m := range sc.MCPServers {
+	var extras []*mockTool
+	for _, name := range sortedKeys(sc.MCPServers) {
+		m := sc.MCPServers[name]
 		if m == nil || !m.IsMock() {
 			continue
 		}
@@ -84,6 +91,7 @@ func (s *Server) initMCP(sc *scenarios.Scenario) error {
 			return fmt.Errorf("mcp_servers %q: %w", name, err)
 		}
 		mine.tools = append(mine.tools, extra...)
+		extras = append(extras, extra...)
 		for _, r := range resources {
 			if r.Server == name {
 				mine.resources = append(mine.resources, r)
@@ -102,7 +110,7 @@ func (s *Server) initMCP(sc *scenarios.Scenario) error {
 	}
 	var all mcpContent
 	seen := make(map[string]bool)
-	for _, t := range tools {
+	for _, t := range append(slices.Clip(tools), extras...) {
 		if !seen[t.def.Name] {
 			seen[t.def.Name] = true
 			all.tools = append(all.tools, t)
@@ -120,7 +128,7 @@ func (s *Server) initMCP(sc *scenarios.Scenario) error {
 			all.prompts = append(all.prompts, p)
 		}
 	}
-	ep, err := s.newMCPEndpoint("", scenarios.MCPServerMock{}, all)
+	ep, err := s.newMCPEndpoint("", aggregateMode(sc.MCPServers), all)
 	if err != nil {
 		return fmt.Errorf("all-tools MCP server: %w", err)
 	}
@@ -137,9 +145,27 @@ func newMockTool(t *scenarios.Tool) (*mockTool, error) {
 	}
 	mt := &mockTool{def: t, key: endpointKey("tool", t.Name)}
 	mt.result.IsError = t.Mock.IsError
+	content := t.Mock.Content
+	if len(content) == 0 && t.Mock.Result == nil {
+		// A tool that asks the client answers with what it was told.
+		var parts []string
+		if t.Mock.Sampling != nil {
+			parts = append(parts, "LLM response: "+samplingPlaceholder)
+		}
+		if t.Mock.Elicitation != nil {
+			parts = append(parts, "User response: "+elicitationPlaceholder)
+		}
+		if len(parts) > 0 {
+			content = []scenarios.MCPContent{{Type: scenarios.ContentText, Text: strings.Join(parts, "; ")}}
+		}
+	}
 	switch v := t.Mock.Result.(type) {
 	case nil:
-		mt.result.Content = []mcp.Content{}
+		c, err := mcpContents(content)
+		if err != nil {
+			return nil, fmt.Errorf("mock.%w", err)
+		}
+		mt.result.Content = c
 	case string:
 		mt.result.Content = []mcp.Content{&mcp.TextContent{Text: v}}
 	default:
@@ -150,6 +176,9 @@ func newMockTool(t *scenarios.Tool) (*mockTool, error) {
 		mt.result.Content = []mcp.Content{&mcp.TextContent{Text: string(b)}}
 		mt.result.StructuredContent = json.RawMessage(b)
 	}
+	// A structured result is sent as it is: only text has placeholders.
+	_, structured := mt.result.StructuredContent.(json.RawMessage)
+	mt.filled = t.Mock.Sampling != nil || t.Mock.Elicitation != nil || (!structured && slices.ContainsFunc(mt.result.Content, placeholder))
 	return mt, nil
 }
 
@@ -162,34 +191,71 @@ func (s *Server) newMCPEndpoint(name string, mode scenarios.MCPServerMock, c mcp
 		impl += "/" + name
 	}
 	quiet := slog.New(minLevel{s.log.Handler(), slog.LevelWarn})
-	// No logging capability, no list_changed: the lists never change.
+	// No list_changed: the lists never change. Logging only where a tool
+	// logs.
 	caps := &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}}
 	if len(c.resources) > 0 {
-		caps.Resources = &mcp.ResourceCapabilities{}
+		caps.Resources = &mcp.ResourceCapabilities{Subscribe: subscribable(c.resources)}
 	}
 	if len(c.prompts) > 0 {
 		caps.Prompts = &mcp.PromptCapabilities{}
 	}
-	srv := mcp.NewServer(&mcp.Implementation{Name: impl, Version: implementationVersion}, &mcp.ServerOptions{
+	if slices.ContainsFunc(c.tools, func(t *mockTool) bool { return len(t.def.Mock.Log) > 0 }) {
+		//lint:ignore SA1019 logging is deprecated in 2026-07-28, still served to the lanes before it
+		caps.Logging = &mcp.LoggingCapabilities{}
+	}
+	opts := &mcp.ServerOptions{
 		Logger:       quiet,
 		Capabilities: caps,
 		// One page: a tools/list of a large list is one exchange to time.
-		PageSize: max(mcp.DefaultPageSize, len(c.tools), len(c.resources), len(c.prompts)),
-	})
+		PageSize:                  max(mcp.DefaultPageSize, len(c.tools), len(c.resources), len(c.prompts)),
+		SupportedProtocolVersions: protocolVersions(mode.Protocol),
+		CompletionHandler:         completions(c.prompts),
+	}
+	if opts.CompletionHandler != nil {
+		caps.Completions = &mcp.CompletionCapabilities{}
+	}
+	if caps.Resources != nil && caps.Resources.Subscribe {
+		known := map[string]bool{}
+		for _, r := range c.resources {
+			known[r.URI] = r.URI != ""
+		}
+		opts.SubscribeHandler = func(_ context.Context, req *mcp.SubscribeRequest) error {
+			if !known[req.Params.URI] {
+				return mcp.ResourceNotFoundError(req.Params.URI)
+			}
+			return nil
+		}
+		opts.UnsubscribeHandler = func(context.Context, *mcp.UnsubscribeRequest) error { return nil }
+	}
+	srv := mcp.NewServer(&mcp.Implementation{Name: impl, Version: implementationVersion}, opts)
 	for _, t := range c.tools {
-		if err := addTool(srv, t, s.toolHandler(t)); err != nil {
+		if err := addTool(srv, t, s.toolHandler(t, mode.SSERetry.D())); err != nil {
 			return nil, err
 		}
 	}
 	for _, r := range c.resources {
-		srv.AddResource(&mcp.Resource{URI: r.URI, Name: r.Name, Description: r.Description, MIMEType: r.MIMEType}, s.resourceHandler(r))
+		h, err := s.resourceHandler(r)
+		if err != nil {
+			return nil, err
+		}
+		if r.URITemplate != "" {
+			srv.AddResourceTemplate(&mcp.ResourceTemplate{URITemplate: r.URITemplate, Name: r.Name, Description: r.Description, MIMEType: r.MIMEType}, h)
+			continue
+		}
+		srv.AddResource(&mcp.Resource{URI: r.URI, Name: r.Name, Description: r.Description, MIMEType: r.MIMEType}, h)
 	}
+	s.watchResources(srv, c.resources)
 	for _, p := range c.prompts {
 		mp := &mcp.Prompt{Name: p.Name, Description: p.Description}
 		for _, a := range p.Arguments {
 			mp.Arguments = append(mp.Arguments, &mcp.PromptArgument{Name: a.Name, Description: a.Description, Required: a.Required})
 		}
-		srv.AddPrompt(mp, s.promptHandler(p))
+		h, err := s.promptHandler(p)
+		if err != nil {
+			return nil, err
+		}
+		srv.AddPrompt(mp, h)
 	}
 	sse := s.mcpSSE
 	switch mode.Response {
@@ -198,16 +264,26 @@ func (s *Server) newMCPEndpoint(name string, mode scenarios.MCPServerMock, c mcp
 	case scenarios.MCPResponseSSE:
 		sse = true
 	}
-	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{
+	hopts := &mcp.StreamableHTTPOptions{
 		// JSON answers a POST with one body: no SSE framing or flushes per
 		// call, and the response ends when the result is written, which is
 		// what a latency measurement wants. SSE can carry progress.
-		JSONResponse:   !sse,
-		Stateless:      mode.Stateless,
+		JSONResponse: !sse,
+		// The 2026-07-28 lane has no sessions: over HTTP the SDK serves it
+		// from a stateless handler only.
+		Stateless:      mode.Stateless || mode.Protocol == scenarios.MCPProtocolStateless,
 		SessionTimeout: s.sessionTimeout,
 		Logger:         quiet,
-	})
-	return &mcpEndpoint{server: srv, handler: h, tools: c.tools, sse: sse}, nil
+	}
+	ep := &mcpEndpoint{server: srv, tools: c.tools, sse: sse}
+	if d := mode.SSERetry.D(); d > 0 && sse {
+		// Priming events and Last-Event-ID resumption need the events
+		// kept; the SDK's store is bounded (10 MiB).
+		hopts.EventStore = mcp.NewMemoryEventStore(nil)
+		ep.retry = retryField(d)
+	}
+	ep.handler = mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, hopts)
+	return ep, nil
 }
 
 // addTool registers t with its schema exactly as the scenario wrote it.
@@ -230,9 +306,11 @@ func addTool(srv *mcp.Server, t *mockTool, h mcp.ToolHandler) (err error) {
 // notifications along the way when the call asked for them, then answers
 // its scripted result, or the tool_error or jsonrpc_error the fault
 // middleware decided.
-func (s *Server) toolHandler(t *mockTool) mcp.ToolHandler {
+func (s *Server) toolHandler(t *mockTool, retry time.Duration) mcp.ToolHandler {
 	lat := t.def.Mock.Latency
+	closeStream := t.def.Mock.CloseStream
 	progress := t.def.Mock.Progress
+	logs := t.def.Mock.Log
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		var h http.Header
 		if req.Extra != nil {
@@ -247,8 +325,13 @@ func (s *Server) toolHandler(t *mockTool) mcp.ToolHandler {
 		if req.Params != nil {
 			token = req.Params.GetProgressToken()
 		}
+		if closeStream && req.Extra != nil && req.Extra.CloseSSEStream != nil {
+			// The answer goes to the event store; the client must come
+			// back for it with Last-Event-ID (SEP-1699 polling).
+			req.Extra.CloseSSEStream(mcp.CloseSSEStreamArgs{RetryAfter: retry})
+		}
 		wt := waiter{ctx: ctx, done: s.done, waiting: &s.waiting}
-		err := s.work(ctx, &wt, req.Session, d, progress, token)
+		err := s.work(ctx, &wt, req.Session, d, progress, token, logs)
 		wt.stop()
 		if err != nil {
 			return nil, fmt.Errorf("tool %q: %w", t.def.Name, err)
@@ -257,68 +340,145 @@ func (s *Server) toolHandler(t *mockTool) mcp.ToolHandler {
 			return toolFaultResult(t.def.Name, v[0])
 		}
 		res := t.result // the SDK may set fields of the result it sends
+		if t.filled {
+			args := callArgs(req)
+			asked, refused := askClient(ctx, req.Session, &t.def.Mock, args)
+			if refused != nil {
+				return refused, nil
+			}
+			res.Content = fillContent(res.Content, strings.NewReplacer(argPairs(args, asked...)...))
+		}
 		return &res, nil
 	}
 }
 
-// work waits d, sending n progress notifications for token along the way
-// when token is set: the first at once, the others evenly spread, so that
-// time to first progress measures the path from the server to the client
-// and the rest show the work going on. A failed notification (the client
-// went away) ends the wait.
-func (s *Server) work(ctx context.Context, wt *waiter, ss *mcp.ServerSession, d time.Duration, n int, token any) error {
-	if n <= 0 || token == nil || ss == nil {
+// work waits d, sending along the way n progress notifications for token
+// (when the call carries one) and the log messages: each kind the first
+// at once and the others evenly spread, so that time to first progress
+// measures the path from the server to the client and the rest show the
+// work going on. A failed notification (the client went away) ends the
+// wait.
+func (s *Server) work(ctx context.Context, wt *waiter, ss *mcp.ServerSession, d time.Duration, n int, token any, logs []scenarios.LogMessage) error {
+	if token == nil || ss == nil {
+		n = 0
+	}
+	if ss == nil {
+		logs = nil
+	}
+	if n <= 0 && len(logs) == 0 {
 		return wt.wait(d)
 	}
-	gap := d / time.Duration(n)
-	for k := range n {
-		if k > 0 {
-			if err := wt.wait(gap); err != nil {
-				return err
-			}
+	var elapsed time.Duration
+	for p, l := 0, 0; p < n || l < len(logs); {
+		// The next event is the earlier of the next progress and the next
+		// log message; progress first when they fall together.
+		var at time.Duration
+		isLog := p >= n
+		if !isLog {
+			at = spread(d, p, n)
 		}
-		p := &mcp.ProgressNotificationParams{ProgressToken: token, Progress: float64(k + 1), Total: float64(n), Message: "step " + strconv.Itoa(k+1) + " of " + strconv.Itoa(n)}
-		if err := ss.NotifyProgress(ctx, p); err != nil {
+		if l < len(logs) && (isLog || spread(d, l, len(logs)) < at) {
+			at, isLog = spread(d, l, len(logs)), true
+		}
+		if err := wt.wait(at - elapsed); err != nil {
+			return err
+		}
+		elapsed = at
+		if isLog {
+			level := logs[l].Level
+			if level == "" {
+				level = scenarios.DefaultLogLevel
+			}
+			//lint:ignore SA1019 logging is deprecated in 2026-07-28, still served to the lanes before it
+			if err := ss.Log(ctx, &mcp.LoggingMessageParams{Level: mcp.LoggingLevel(level), Data: logs[l].Data}); err != nil {
+				return fmt.Errorf("log notification: %w", err)
+			}
+			l++
+			continue
+		}
+		msg := &mcp.ProgressNotificationParams{ProgressToken: token, Progress: float64(p + 1), Total: float64(n), Message: "step " + strconv.Itoa(p+1) + " of " + strconv.Itoa(n)}
+		if err := ss.NotifyProgress(ctx, msg); err != nil {
 			return fmt.Errorf("progress notification: %w", err)
 		}
+		p++
 	}
-	return wt.wait(d - gap*time.Duration(n-1))
+	return wt.wait(d - elapsed)
 }
 
-// resourceHandler reads r: waits its latency, then answers its text.
-func (s *Server) resourceHandler(r *scenarios.Resource) mcp.ResourceHandler {
-	key := endpointKey("resource", r.URI)
-	res := mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{{URI: r.URI, MIMEType: r.MIMEType, Text: r.Mock.Text}}}
+// spread is when the k-th of n events falls in d: the first at once, the
+// others every d/n.
+func spread(d time.Duration, k, n int) time.Duration {
+	return d / time.Duration(n) * time.Duration(k)
+}
+
+// resourceHandler reads r: waits its latency, then answers its text or
+// blob; a template's text has each {{variable}} replaced by the URI's.
+func (s *Server) resourceHandler(r *scenarios.Resource) (mcp.ResourceHandler, error) {
+	uri := r.URI
+	var tmpl *uriTemplate
+	if r.URITemplate != "" {
+		uri = r.URITemplate
+		var err error
+		if tmpl, err = newURITemplate(r.URITemplate); err != nil {
+			return nil, err
+		}
+	}
+	key := endpointKey("resource", uri)
+	rc := mcp.ResourceContents{URI: r.URI, MIMEType: r.MIMEType, Text: r.Mock.Text}
+	if r.Mock.Blob != "" {
+		b, err := base64.StdEncoding.DecodeString(r.Mock.Blob)
+		if err != nil {
+			return nil, fmt.Errorf("resource %q: mock.blob: %w", uri, err)
+		}
+		rc.Blob, rc.Text = b, ""
+	}
+	res := mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{&rc}}
 	return func(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
 		if err := s.contentLatency(ctx, req.Extra, key, r.Mock.Latency); err != nil {
-			return nil, fmt.Errorf("resource %q: %w", r.URI, err)
+			return nil, fmt.Errorf("resource %q: %w", uri, err)
 		}
-		out := res
-		return &out, nil
-	}
+		if tmpl == nil {
+			out := res // the contents are shared, never changed
+			return &out, nil
+		}
+		vars := tmpl.match(req.Params.URI)
+		if vars == nil {
+			return nil, mcp.ResourceNotFoundError(req.Params.URI)
+		}
+		c := rc
+		c.URI, c.Text = req.Params.URI, strings.NewReplacer(argPairs(vars)...).Replace(c.Text)
+		return &mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{&c}}, nil
+	}, nil
 }
 
-// promptHandler gets p: waits its latency, then answers one user message,
-// its text with each {{argument}} replaced by the request's value.
-func (s *Server) promptHandler(p *scenarios.Prompt) mcp.PromptHandler {
+// promptHandler gets p: waits its latency, then answers one user message
+// per content block (its text is one), with each {{argument}} replaced by
+// the request's value.
+func (s *Server) promptHandler(p *scenarios.Prompt) (mcp.PromptHandler, error) {
 	key := endpointKey("prompt", p.Name)
+	blocks := p.Mock.Content
+	if len(blocks) == 0 {
+		blocks = []scenarios.MCPContent{{Type: scenarios.ContentText, Text: p.Mock.Text}}
+	}
+	content, err := mcpContents(blocks)
+	if err != nil {
+		return nil, fmt.Errorf("prompt %q: mock.%w", p.Name, err)
+	}
+	filled := slices.ContainsFunc(content, placeholder)
 	return func(ctx context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
 		if err := s.contentLatency(ctx, req.Extra, key, p.Mock.Latency); err != nil {
 			return nil, fmt.Errorf("prompt %q: %w", p.Name, err)
 		}
-		text := p.Mock.Text
-		if req.Params != nil && len(req.Params.Arguments) > 0 && strings.Contains(text, "{{") {
-			pairs := make([]string, 0, 2*len(req.Params.Arguments))
-			for _, k := range slices.Sorted(maps.Keys(req.Params.Arguments)) {
-				pairs = append(pairs, "{{"+k+"}}", req.Params.Arguments[k])
-			}
-			text = strings.NewReplacer(pairs...).Replace(text)
+		c := content
+		if filled && req.Params != nil && len(req.Params.Arguments) > 0 {
+			c = fillContent(content, strings.NewReplacer(argPairs(req.Params.Arguments)...))
 		}
-		return &mcp.GetPromptResult{
-			Description: p.Description,
-			Messages:    []*mcp.PromptMessage{{Role: "user", Content: &mcp.TextContent{Text: text}}},
-		}, nil
-	}
+		res := &mcp.GetPromptResult{Description: p.Description, Messages: make([]*mcp.PromptMessage, len(c))}
+		for i, b := range c {
+			res.Messages[i] = &mcp.PromptMessage{Role: "user", Content: b}
+		}
+		return res, nil
+	}, nil
 }
 
 // contentLatency waits out the latency of a resource or prompt, drawn for
@@ -350,7 +510,58 @@ func (s *Server) handleMCP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if ep.retry != nil {
+		rw := &retryWriter{ResponseWriter: w, field: ep.retry}
+		ep.handler.ServeHTTP(rw, r)
+		rw.finish()
+		return
+	}
 	ep.handler.ServeHTTP(w, r)
+}
+
+// protocolVersions is what a server of the lane p negotiates: nil (every
+// version the SDK knows) for both lanes.
+func protocolVersions(p string) []string {
+	switch p {
+	case scenarios.MCPProtocolInitialize:
+		return slices.DeleteFunc(mcp.SupportedProtocolVersions(), func(v string) bool { return v > scenarios.MCPProtocolInitialize })
+	case scenarios.MCPProtocolStateless:
+		return []string{scenarios.MCPProtocolStateless}
+	}
+	return nil
+}
+
+// aggregateMode is how /mcp, which serves every server's tools, answers:
+// as the servers do when they agree; where they differ, with the setting
+// that carries the most (sse over json, sessions over none, both lanes,
+// the longest sse_retry).
+func aggregateMode(servers map[string]*scenarios.MCPServer) scenarios.MCPServerMock {
+	var agg scenarios.MCPServerMock
+	first := true
+	allJSON := true
+	for _, name := range sortedKeys(servers) {
+		m := servers[name]
+		if m == nil || !m.IsMock() {
+			continue
+		}
+		mm := m.Mock
+		if first {
+			agg.Stateless, agg.Protocol, first = mm.Stateless, mm.Protocol, false
+		}
+		if mm.Response == scenarios.MCPResponseSSE {
+			agg.Response = scenarios.MCPResponseSSE
+		}
+		allJSON = allJSON && mm.Response == scenarios.MCPResponseJSON
+		agg.Stateless = agg.Stateless && mm.Stateless
+		if agg.Protocol != mm.Protocol {
+			agg.Protocol = scenarios.MCPProtocolBoth
+		}
+		agg.SSERetry = max(agg.SSERetry, mm.SSERetry)
+	}
+	if allJSON && !first {
+		agg.Response = scenarios.MCPResponseJSON
+	}
+	return agg
 }
 
 // closeSessions ends every session of the endpoint.

@@ -53,6 +53,16 @@ type MCPServerMock struct {
 	// tool list can be measured. They can be listed and called, but the
 	// mix calls only the scenario's tools.
 	ExtraTools int `yaml:"extra_tools,omitempty"`
+	// Protocol is the lane served: "2025-11-25" (the initialize
+	// handshake, and the versions before it), "2026-07-28" (stateless:
+	// server/discover and _meta, no initialize) or "both", the default.
+	Protocol string `yaml:"protocol,omitempty"`
+	// SSERetry, when set, makes event-stream answers resumable: each
+	// stream opens with a priming event (an id and empty data) carrying
+	// retry: SSERetry in milliseconds, and a client that lost it can
+	// resume with Last-Event-ID. It needs response: sse. The 2026-07-28
+	// lane has no resumption, so there only the retry: field is sent.
+	SSERetry Duration `yaml:"sse_retry,omitempty"`
 }
 
 // IsZero reports whether m sets nothing, so that a resolved scenario
@@ -62,7 +72,11 @@ func (m MCPServerMock) IsZero() bool { return m == MCPServerMock{} }
 // Resource is an MCP resource the mock serves, in MCP's own fields, plus
 // the mock's behaviour when it is read.
 type Resource struct {
-	URI string `yaml:"uri"`
+	URI string `yaml:"uri,omitempty"`
+	// URITemplate, instead of URI, makes a resource template (RFC 6570
+	// level 1, such as test://items/{id}); its text's {{id}} is replaced
+	// by the value read.
+	URITemplate string `yaml:"uriTemplate,omitempty"`
 	// Name defaults to the URI.
 	Name        string `yaml:"name"`
 	Description string `yaml:"description,omitempty"`
@@ -91,6 +105,9 @@ type PromptArgument struct {
 	Name        string `yaml:"name"`
 	Description string `yaml:"description,omitempty"`
 	Required    bool   `yaml:"required,omitempty"`
+	// Completions are the values completion/complete offers for the
+	// argument: those that start with what the user typed.
+	Completions []string `yaml:"completions,omitempty"`
 }
 
 // ContentMock is how the mock answers a resources/read or a prompts/get:
@@ -99,6 +116,15 @@ type PromptArgument struct {
 type ContentMock struct {
 	Latency Latency `yaml:"latency,omitempty"`
 	Text    string  `yaml:"text,omitempty"`
+	// Blob is a resource's binary content, base64, instead of Text.
+	Blob string `yaml:"blob,omitempty"`
+	// Content is a prompt's messages instead of Text: one user message
+	// per block.
+	Content []MCPContent `yaml:"content,omitempty"`
+	// UpdateEvery makes a resource subscribable: every UpdateEvery the
+	// mock sends notifications/resources/updated to the sessions that
+	// subscribed to it.
+	UpdateEvery Duration `yaml:"update_every,omitempty"`
 }
 
 // DefaultResourceMIMEType is a resource's mimeType when none is given.
@@ -122,6 +148,9 @@ func (s *Scenario) applyMCPDefaults() {
 		}
 		if r.Name == "" {
 			r.Name = r.URI
+			if r.Name == "" {
+				r.Name = r.URITemplate
+			}
 		}
 		if r.MIMEType == "" {
 			r.MIMEType = DefaultResourceMIMEType

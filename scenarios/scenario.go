@@ -181,22 +181,20 @@ type MCPServer struct {
 // IsMock reports whether the server is the built-in mock's MCP server.
 func (m *MCPServer) IsMock() bool { return m.URL == MockURL }
 
-// MCP protocol revisions mcp_servers.NAME.protocol accepts, newest first.
-const (
-	MCPProtocolAuto      = "auto"
-	MCPProtocolStateless = "2026-07-28"
-	MCPProtocolDefault   = "2025-11-25"
-)
-
 // Transports of mcp_servers.NAME.transport.
 const (
 	MCPTransportStreamable = "streamable"
 	MCPTransportSSE        = "sse"
 )
 
-// MCPProtocols are the values of mcp_servers.NAME.protocol.
-func MCPProtocols() []string {
-	return []string{MCPProtocolAuto, MCPProtocolStateless, MCPProtocolDefault, "2025-06-18", "2025-03-26"}
+// MCPProtocolAuto is mcp_servers.NAME.protocol's negotiation: server/discover
+// first, initialize when the server refuses it, as the official SDKs do.
+const MCPProtocolAuto = "auto"
+
+// MCPClientProtocols are the values of mcp_servers.NAME.protocol: how
+// mcpload speaks to the server (MCPProtocols are the mock's lanes).
+func MCPClientProtocols() []string {
+	return []string{MCPProtocolAuto, MCPProtocolStateless, MCPProtocolInitialize, "2025-06-18", "2025-03-26"}
 }
 
 // IsStdio reports whether the server is a child process spoken to over
@@ -228,6 +226,25 @@ type ToolMock struct {
 	// travel on the POST's event stream, so the server needs
 	// mock.response: sse.
 	Progress int `yaml:"progress,omitempty"`
+	// Content is the result's content blocks, of any type, instead of
+	// Result.
+	Content []MCPContent `yaml:"content,omitempty"`
+	// Log is the notifications/message the tool sends, the first at once
+	// and the rest spread over its latency (the client's logging/setLevel
+	// filters them).
+	Log []LogMessage `yaml:"log,omitempty"`
+	// Sampling makes the tool ask the client for a model answer before it
+	// answers; {{sampling}} in its content's text is the answer's text.
+	Sampling *SamplingMock `yaml:"sampling,omitempty"`
+	// Elicitation makes the tool ask the client for user input before it
+	// answers; {{elicitation}} in its content's text is the action and
+	// the content given.
+	Elicitation *ElicitationMock `yaml:"elicitation,omitempty"`
+	// CloseStream makes the tool close the POST's event stream as it
+	// starts, after the priming event, so that the client must resume
+	// with Last-Event-ID to get the answer (SEP-1699). It needs
+	// mock.sse_retry on the server.
+	CloseStream bool `yaml:"close_stream,omitempty"`
 }
 
 // Conversation is a tool-use conversation: a system prompt, then user turns.

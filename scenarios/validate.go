@@ -127,6 +127,7 @@ func (v *validator) scenario(s *Scenario) {
 	}
 	v.tools(s)
 	v.toolsProgress(s)
+	v.toolFixtures(s)
 	v.resources(s)
 	v.prompts(s)
 	for _, name := range slices.Sorted(maps.Keys(s.Providers)) {

@@ -24,6 +24,7 @@ func (v *validator) mcpServerMock(path string, m *MCPServer) {
 	if n := m.Mock.ExtraTools; n < 0 || n > MaxExtraTools {
 		v.errorf(field(mp, "extra_tools"), "must be from 0 to %d, got %d", MaxExtraTools, n)
 	}
+	v.mcpServerLane(mp, m.Mock)
 }
 
 // mcpServerCommand checks a stdio server: an argv, and no url beside it.
@@ -63,11 +64,11 @@ func (v *validator) mcpServerProtocol(path string, m *MCPServer) {
 		v.errorf(tp, "%s", unknownValue("transport", m.Transport, []string{MCPTransportStreamable, MCPTransportSSE}))
 	}
 	pp := field(path, "protocol")
-	if m.Protocol != "" && !slices.Contains(MCPProtocols(), m.Protocol) && m.Transport != MCPTransportSSE {
-		v.errorf(pp, "%s", unknownValue("protocol", m.Protocol, MCPProtocols()))
+	if m.Protocol != "" && !slices.Contains(MCPClientProtocols(), m.Protocol) && m.Transport != MCPTransportSSE {
+		v.errorf(pp, "%s", unknownValue("protocol", m.Protocol, MCPClientProtocols()))
 	}
 	if m.IsStdio() && (m.Protocol == MCPProtocolAuto || m.Protocol == MCPProtocolStateless) {
-		v.errorf(pp, "%s is not supported over stdio yet; use %s", m.Protocol, MCPProtocolDefault)
+		v.errorf(pp, "%s is not supported over stdio yet; use %s", m.Protocol, MCPProtocolInitialize)
 	}
 	if m.Discover && m.Protocol != MCPProtocolStateless {
 		v.errorf(field(path, "discover"), "only applies to protocol: %s (auto always discovers)", MCPProtocolStateless)
@@ -124,12 +125,21 @@ func (v *validator) resources(s *Scenario) {
 			continue
 		}
 		up := field(path, "uri")
-		if msg := checkResourceURI(r.URI); msg != "" {
+		uri := r.URI
+		switch {
+		case r.URI != "" && r.URITemplate != "":
+			v.errorf(field(path, "uriTemplate"), "give either uri or uriTemplate, not both")
+		case r.URITemplate != "":
+			up, uri = field(path, "uriTemplate"), r.URITemplate
+		}
+		// A template's {variables} are no part of a URI's syntax.
+		if msg := checkResourceURI(strings.NewReplacer("{", "", "}", "").Replace(uri)); msg != "" {
 			v.errorf(up, "%s", msg)
 		}
-		key := r.Server + "\x00" + r.URI
-		if j, dup := first[key]; dup && r.URI != "" {
-			v.errorf(up, "resource %q is defined twice on server %q (also resources[%d])", r.URI, r.Server, j)
+		v.resourceFixture(path, r)
+		key := r.Server + "\x00" + uri
+		if j, dup := first[key]; dup && uri != "" {
+			v.errorf(up, "resource %q is defined twice on server %q (also resources[%d])", uri, r.Server, j)
 		} else {
 			first[key] = i
 		}
@@ -182,6 +192,7 @@ func (v *validator) prompts(s *Scenario) {
 			}
 			seen[a.Name] = true
 		}
+		v.promptFixture(path, p)
 		v.serverRef(s, field(path, "server"), p.Server, "prompt")
 		v.latency(field(path, "mock.latency"), p.Mock.Latency)
 	}

@@ -273,7 +273,7 @@ func TestMCPStdioServerParses(t *testing.T) {
 
 // TestMCPProtocolParses: each lane parses and keeps its fields.
 func TestMCPProtocolParses(t *testing.T) {
-	for _, p := range MCPProtocols() {
+	for _, p := range MCPClientProtocols() {
 		extra := ""
 		if p == MCPProtocolStateless {
 			extra = "    discover: true\n"

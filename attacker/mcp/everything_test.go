@@ -12,21 +12,21 @@ import (
 )
 
 // requireEverythingEnv makes a missing server-everything a failure, not a
-// skip: `make test` sets it, after `make mcp-everything` installs it.
-const requireEverythingEnv = "MCPLOAD_REQUIRE_EVERYTHING"
+// skip: `make test` sets it, after `make node` installs it.
+const requireEverythingEnv = "MCPLOAD_REQUIRE_NODE"
 
-// everythingBin is where `make mcp-everything` installs the reference
-// MCP server, @modelcontextprotocol/server-everything.
-var everythingBin = filepath.Join("testdata", "npm", "node_modules", ".bin", "mcp-server-everything")
+// everythingBin is where `make node` installs the reference MCP server,
+// @modelcontextprotocol/server-everything.
+var everythingBin = filepath.Join("..", "..", ".cache", "node", "node_modules", ".bin", "mcp-server-everything")
 
 // TestStdioServerEverything runs the MCP reference server (TypeScript SDK)
 // over stdio: a handshake, its tool list measured, a call of echo.
 func TestStdioServerEverything(t *testing.T) {
 	if _, err := os.Stat(everythingBin); err != nil {
 		if os.Getenv(requireEverythingEnv) == "1" {
-			t.Fatalf("%s=1 but %s is missing (make mcp-everything installs it): %v", requireEverythingEnv, everythingBin, err)
+			t.Fatalf("%s=1 but %s is missing (make node installs it): %v", requireEverythingEnv, everythingBin, err)
 		}
-		t.Skipf("no %s (make mcp-everything installs it)", everythingBin)
+		t.Skipf("no %s (make node installs it)", everythingBin)
 	}
 	bin, _ := filepath.Abs(everythingBin)
 	c := NewStdio("everything", []string{bin, "stdio"}, nil, "", t.TempDir(), 30*time.Second, nopRedactor{})

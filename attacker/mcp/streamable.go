@@ -26,7 +26,7 @@ import (
 // _meta. ProtocolAuto negotiates as the SDK does: server/discover first,
 // initialize when the server refuses it.
 const (
-	ProtocolVersion   = scenarios.MCPProtocolDefault
+	ProtocolVersion   = scenarios.MCPProtocolInitialize
 	ProtocolStateless = scenarios.MCPProtocolStateless
 	ProtocolAuto      = scenarios.MCPProtocolAuto
 

@@ -14,14 +14,18 @@ import (
 	"github.com/mcpload/mcpload/scenarios"
 )
 
-// slowQuickstart writes the quickstart with every provider's mock latency
-// scaled by factor: the same conversation against a slower model.
+// slowQuickstart writes the quickstart, without its thresholds, with every
+// provider's mock latency scaled by factor: the same conversation against
+// a slower model (1: the same model).
 func slowQuickstart(t *testing.T, factor float64) string {
 	t.Helper()
 	sc, err := scenarios.Load("quickstart")
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The comparison is the test, not the quickstart's gates: on a loaded
+	// machine its p99 can miss them, and compare then exits 3 for it.
+	sc.Thresholds = nil
 	scale := func(d *scenarios.Duration) { *d = scenarios.Duration(float64(*d) * factor) }
 	for _, p := range sc.Providers {
 		l := &p.Mock.Latency
@@ -36,18 +40,20 @@ func slowQuickstart(t *testing.T, factor float64) string {
 	return writeScenario(t, string(b))
 }
 
-// TestCompareRuns runs the quickstart twice with different seeds, and once
-// against a model 2.5x slower, at the same time so that they share the
-// machine's load: the first two differ by noise only, the third regressed.
+// TestCompareRuns runs the quickstart twice with different seeds, and
+// against a model 2.5x and 1.3x slower, at the same time so that they share
+// the machine's load: the first two differ by noise only, the third
+// regressed, and the fourth passes a 99% tolerance.
 func TestCompareRuns(t *testing.T) {
 	root := t.TempDir()
-	slow := slowQuickstart(t, 2.5)
+	quick, slow, mild := slowQuickstart(t, 1), slowQuickstart(t, 2.5), slowQuickstart(t, 1.3)
 	runs := []struct {
 		scenario, seed, dir string
 	}{
-		{"quickstart", "1", filepath.Join(root, "base")},
-		{"quickstart", "2", filepath.Join(root, "again")},
+		{quick, "1", filepath.Join(root, "base")},
+		{quick, "2", filepath.Join(root, "again")},
 		{slow, "3", filepath.Join(root, "slow")},
+		{mild, "4", filepath.Join(root, "mild")},
 	}
 	var wg sync.WaitGroup
 	codes := make([]int, len(runs))
@@ -107,11 +113,11 @@ func TestCompareRuns(t *testing.T) {
 	}
 
 	// The other way round it is an improvement, and passes; a tolerance
-	// wider than the slowdown lets the slower run pass too.
+	// wider than a 1.3x slowdown lets that run pass.
 	if code, stdout, _ := mcpload(t, "compare", slower, base); code != exitPass || !strings.Contains(stdout, "improved") {
 		t.Errorf("faster model: exit %d\n%s", code, stdout)
 	}
-	if code, stdout, _ := mcpload(t, "compare", base, slower, "--tolerance", "99%"); code != exitPass {
+	if code, stdout, _ := mcpload(t, "compare", base, runs[3].dir, "--tolerance", "99%"); code != exitPass {
 		t.Errorf("--tolerance 99%%: exit %d\n%s", code, stdout)
 	}
 }

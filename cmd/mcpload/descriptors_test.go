@@ -109,7 +109,7 @@ func TestRunFullDescriptorTableIsLocal(t *testing.T) {
 	if code != exitPass {
 		t.Fatalf("exit %d, want %d:\n%s\n%s", code, exitPass, stdout, stderr)
 	}
-	for _, name := range []string{record.RunFile, record.SummaryFile, record.AttemptsFile, record.ResultsFile,
+	for _, name := range []string{record.RunFile, record.SummaryFile, record.AttemptsFile + record.GzipSuffix, record.ResultsFile,
 		record.HistogramsFile, "conversation.hgrm", "report.html", "junit.xml"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("missing %s: %v", name, err)
@@ -127,14 +127,14 @@ func TestRunFullDescriptorTableIsLocal(t *testing.T) {
 	if c.ByOutcome[record.OutcomeLocal] == 0 {
 		t.Errorf("no conversation failed local: the table never filled (%+v)", c)
 	}
-	attempts, err := os.ReadFile(filepath.Join(dir, record.AttemptsFile))
-	if err != nil {
+	var attempts strings.Builder
+	if _, err := record.EachLine(dir, record.AttemptsFile, func(line []byte) { attempts.Write(line) }); err != nil {
 		t.Fatal(err)
 	}
 	if run.Attempts.ByOutcome[record.OutcomeConnection] != 0 || c.ByOutcome[record.OutcomeConnection] != 0 {
 		t.Errorf("run.json blames the target's connection: attempts %v, conversations %v", run.Attempts.ByOutcome, c.ByOutcome)
 	}
-	for _, text := range []string{string(attempts), stdout} {
+	for _, text := range []string{attempts.String(), stdout} {
 		if strings.Contains(text, `"connection"`) || strings.Contains(text, "connection ") {
 			t.Errorf("an exchange is blamed on the target's connection:\n%.2000s", text)
 		}
@@ -158,7 +158,7 @@ func TestRunWideAnswerIsLocal(t *testing.T) {
 		"        - tool_calls: [{name: get_weather, arguments: {location: Hanoi}}]\n",
 		"        - tool_calls:\n"+calls.String(), 1)
 	body = strings.Replace(body, "{rate: 250, duration: 2s}]\n  max_in_flight: 500", "{rate: 1, duration: 1s}]\n  max_in_flight: 1", 1)
-	body = strings.Replace(body, "timeout: 30s", "timeout: 5s", 1)
+	body = strings.Replace(body, "timeout: 30s", "timeout: 5s\n  limits: {max_tool_calls: 400, max_mcp_in_flight_per_conversation: 400}", 1)
 	sc := writeScenario(t, body)
 
 	dir := filepath.Join(t.TempDir(), "refused")

@@ -72,6 +72,10 @@ func TestThresholdFilterOnUnfilteredLevel(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(runDir, record.ScenarioFile), []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A run folder: report reads its scenario.yaml first.
+	if err := os.WriteFile(filepath.Join(runDir, record.RunFile), []byte(`{"scenario":"quickstart","status":"complete"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	// The error points at the '{', 13 bytes into the expression at column 5.
 	where := ":" + strconv.Itoa(line) + ":18: thresholds[1]: conversation takes no tag filter"
 	for _, tc := range []struct {
@@ -139,7 +143,7 @@ func TestReportFIFOInRunFolder(t *testing.T) {
 	if code, _, stderr := mcpload(t, "run", "quickstart", "--duration", "1s", "--out", dir, "--progress", "off"); code != exitPass {
 		t.Fatalf("run: exit %d\n%s", code, stderr)
 	}
-	attempts := filepath.Join(dir, record.AttemptsFile)
+	attempts := filepath.Join(dir, record.AttemptsFile+record.GzipSuffix)
 	if err := os.Remove(attempts); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -60,7 +61,22 @@ func reportDir(dir string, stdout io.Writer) error {
 		return err
 	}
 	printPaths(stdout, dir)
-	return thresholdsVerdict(s, dir)
+	return reportVerdict(s, dir)
+}
+
+// reportVerdict gates a re-rendered run as run gates it: a failed
+// threshold, or a stop by one, exits 3. A run still being written, or
+// interrupted, is rendered but not judged: its figures cover part of it.
+func reportVerdict(s *report.Summary, dir string) error {
+	switch s.Status {
+	case record.StatusComplete:
+		return thresholdsVerdict(s, dir)
+	case record.StatusAborted:
+		if strings.HasPrefix(s.StopReason, report.StopThreshold) {
+			return &exitError{exitThresholds, fmt.Errorf("aborted: %s; in %s", s.StopReason, dir)}
+		}
+	}
+	return nil
 }
 
 // policyRuns reads which policies a comparison folder holds, in the order
