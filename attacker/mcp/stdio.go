@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,9 +24,11 @@ import (
 
 // Bounds of a stdio server's side channels.
 const (
-	// MaxStderrBytes caps each process's stderr log in the run folder:
-	// a chatty server must not fill the disk in a soak.
+	// MaxStderrBytes caps each process's stderr log in the run folder,
+	// and MaxStderrLogs the logs of one client (per_call starts a process
+	// per operation): a chatty server must not fill the disk in a soak.
 	MaxStderrBytes = 1 << 20
+	MaxStderrLogs  = 100
 	// exitGrace is how long a process has to exit once its stdin is
 	// closed, before its process group is killed.
 	exitGrace = 2 * time.Second
@@ -137,13 +141,23 @@ func (c *Stdio) spawn() (*stdioSession, error) {
 			stderrLog.Close()
 		}
 	}
-	if c.stderrDir != "" {
+	if c.stderrDir != "" && n <= MaxStderrLogs {
 		if err := os.MkdirAll(c.stderrDir, 0o755); err != nil {
 			return nil, fmt.Errorf("stderr folder: %w", err)
 		}
-		f, err := os.Create(filepath.Join(c.stderrDir, c.server+"-"+strconv.FormatInt(n, 10)+".log"))
-		if err != nil {
-			return nil, fmt.Errorf("stderr log: %w", err)
+		// Other clients of the server (lanes of one run) number their
+		// logs too: a name taken is skipped, never overwritten.
+		var f *os.File
+		for {
+			var err error
+			f, err = os.OpenFile(filepath.Join(c.stderrDir, c.server+"-"+strconv.FormatInt(n, 10)+".log"), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, fs.ErrExist) {
+				return nil, fmt.Errorf("stderr log: %w", err)
+			}
+			n = c.procs.Add(1)
 		}
 		cmd.Stderr = &cappedWriter{w: f, left: MaxStderrBytes}
 		stderrLog = f

@@ -260,3 +260,30 @@ func TestStdioCloseKillsProcesses(t *testing.T) {
 		waitGone(t, pid)
 	}
 }
+
+// TestStdioStderrLogsOfLanes: two clients of one server (two lanes of a
+// run) writing into one folder keep a log each, neither overwritten.
+func TestStdioStderrLogsOfLanes(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	for range 2 {
+		c := testStdio(t, dir)
+		s, hs := c.Handshake(ctx, 1, 0, &testSink{})
+		if s == nil {
+			t.Fatalf("handshake: %+v", hs)
+		}
+		if r := c.Call(ctx, s, 1, 1, ToolCall("shout", nil, false), &testSink{}); r.Outcome != record.OutcomeOK {
+			t.Fatalf("shout: %s %q", r.Outcome, r.Err)
+		}
+		c.End(ctx, s, 1, 2, nil)
+	}
+	logs, _ := filepath.Glob(filepath.Join(dir, "sdk-*.log"))
+	if len(logs) != 2 {
+		t.Fatalf("logs %v, want 2", logs)
+	}
+	for _, l := range logs {
+		if st, err := os.Stat(l); err != nil || st.Size() != MaxStderrBytes {
+			t.Fatalf("%s: %v %v", l, err, st)
+		}
+	}
+}
