@@ -109,13 +109,16 @@ browser:
 # The MCP conformance suite, for mockprovider's TestMCPConformanceSuite:
 # the version pinned here (the newest that runs on Node 20), from npm, in
 # .cache/node (gitignored). Needs node and npm.
+# The MCP reference server (@modelcontextprotocol/server-everything) too,
+# for the stdio test against it (attacker/mcp/everything_test.go).
 CONFORMANCE_VERSION := 0.1.10
+EVERYTHING_VERSION := 2026.8.31
 CONFORMANCE := .cache/node/node_modules/@modelcontextprotocol/conformance
-node: $(CONFORMANCE)/.installed-$(CONFORMANCE_VERSION)
+node: $(CONFORMANCE)/.installed-$(CONFORMANCE_VERSION)-$(EVERYTHING_VERSION)
 
-$(CONFORMANCE)/.installed-$(CONFORMANCE_VERSION):
+$(CONFORMANCE)/.installed-$(CONFORMANCE_VERSION)-$(EVERYTHING_VERSION):
 	@command -v node >/dev/null && command -v npm >/dev/null || { echo "make node: node and npm are needed for the MCP conformance suite"; exit 1; }
-	npm install --prefix .cache/node --save-exact --no-audit --no-fund @modelcontextprotocol/conformance@$(CONFORMANCE_VERSION)
+	npm install --prefix .cache/node --save-exact --no-audit --no-fund @modelcontextprotocol/conformance@$(CONFORMANCE_VERSION) @modelcontextprotocol/server-everything@$(EVERYTHING_VERSION)
 	touch $@
 
 clean:

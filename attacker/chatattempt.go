@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
@@ -51,20 +52,6 @@ func stepStateFrom(ctx context.Context) *stepState {
 	return ss
 }
 
-// attemptTags sets the Mcpload-Seq, -Step and -Attempt headers of attempt n
-// of st into h. The mock derives its latency and fault draws from them, so
-// that a run is reproducible whatever order requests arrive in; other
-// servers ignore them.
-func attemptTags(h http.Header, st *policy.Step, n int) {
-	if st == nil {
-		return
-	}
-	// One array for the three values: this runs for every request.
-	v := [...]string{strconv.FormatUint(st.Conversation, 10), strconv.Itoa(st.Index), strconv.Itoa(n)}
-	vs := v[:]
-	h[hdrSeq], h[hdrStep], h[hdrAttempt] = vs[0:1:1], vs[1:2:2], vs[2:3:3]
-}
-
 // chatAttempt is the innermost RoundTripper of one provider: it sends one
 // HTTP request, reads the whole answer (a stream to its [DONE], under the
 // stream timers), classifies it and records it as an attempt of the step
@@ -87,7 +74,7 @@ type chatAttempt struct {
 	// Stream timers (client.stream), for streaming providers only.
 	ttft, idle, total time.Duration
 	redact            *redactor
-	redirects         redirects
+	redirects         httpx.Redirects
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -120,16 +107,16 @@ func (a *chatAttempt) RoundTrip(req *http.Request) (*http.Response, error) {
 // attempt per hop, each with outcome redirect and the attempt's number.
 func (a *chatAttempt) attempt(parent context.Context, tmpl *http.Request, body []byte, st *policy.Step, sink Sink) (chatResult, *http.Response) {
 	n := st.NextAttempt()
-	var hop *redirectHop
+	var hop *httpx.Hop
 	var hopBytes int64
 	for {
 		r := chatResult{start: time.Now()}
 		resp := a.exchange(parent, tmpl, body, st, n, hop, &r)
 		r.latency = time.Since(r.start)
-		var next *redirectHop
+		var next *httpx.Hop
 		if r.outcome == record.OutcomeRedirect {
 			var why error
-			if next, why = a.redirects.next(resp, hop); why != nil {
+			if next, why = a.redirects.Next(resp, hop); why != nil {
 				r.err = "HTTP " + strconv.Itoa(r.status) + " redirect " + why.Error()
 			} else {
 				r.err = "HTTP " + strconv.Itoa(r.status) + " redirect followed"
@@ -181,7 +168,7 @@ func (a *chatAttempt) record(r *chatResult, n int, st *policy.Step, sink Sink) {
 // exchange does the HTTP work of an attempt, filling r. It returns the
 // response (its body drained and closed) when r's outcome is ok or the
 // class of its HTTP status, else nil.
-func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body []byte, st *policy.Step, n int, hop *redirectHop, r *chatResult) *http.Response {
+func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body []byte, st *policy.Step, n int, hop *httpx.Hop, r *chatResult) *http.Response {
 	actx, cancel := context.WithTimeout(parent, st.AttemptTimeout(a.timeout))
 	defer cancel()
 	var w *streamWatch
@@ -200,16 +187,16 @@ func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body 
 	}
 	resp, err := a.hc.Do(out)
 	if err != nil {
-		r.outcome, r.err = classifyTransportErr(parent, actx, err), bodyErrText(actx, err)
+		r.outcome, r.err = httpx.ClassifyTransportErr(parent, actx, err), bodyErrText(actx, err)
 		return nil
 	}
-	cb := &countingBody{r: resp.Body, limit: a.maxBytes}
+	cb := &httpx.CountingBody{R: resp.Body, Limit: a.maxBytes}
 	defer func() {
-		r.bytesIn = cb.drainClose(!r.broken)
+		r.bytesIn = cb.DrainClose(!r.broken)
 	}()
 	r.status = resp.StatusCode
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		r.outcome = classifyStatus(resp.StatusCode)
+		r.outcome = httpx.ClassifyStatus(resp.StatusCode)
 		r.err = a.ep.dialect.errorText(resp, cb)
 		if r.outcome == record.OutcomeProtocol {
 			return nil // a 1xx left over: no answer to act on
@@ -217,7 +204,7 @@ func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body 
 		return resp
 	}
 	var got chatResult
-	if a.ep.stream && isEventStream(resp.Header.Get("Content-Type")) {
+	if a.ep.stream && httpx.IsEventStream(resp.Header.Get("Content-Type")) {
 		got = a.ep.dialect.readStream(parent, actx, cb, r.start, w, a.callLimit())
 	} else {
 		w.firstDelta() // a whole answer at once: no first token to wait for
@@ -245,7 +232,7 @@ func (a *chatAttempt) callLimit() int {
 }
 
 // request builds the HTTP request of attempt n (see attempt).
-func (a *chatAttempt) request(actx context.Context, tmpl *http.Request, body []byte, st *policy.Step, n int, hop *redirectHop) (*http.Request, error) {
+func (a *chatAttempt) request(actx context.Context, tmpl *http.Request, body []byte, st *policy.Step, n int, hop *httpx.Hop) (*http.Request, error) {
 	if tmpl == nil {
 		out, err := http.NewRequestWithContext(actx, http.MethodPost, a.ep.url, bytes.NewReader(body))
 		if err != nil {
@@ -254,9 +241,9 @@ func (a *chatAttempt) request(actx context.Context, tmpl *http.Request, body []b
 		out.Header["Content-Type"] = hdrJSON
 		out.Header["Accept"] = a.ep.accept()
 		a.ep.setHeaders(out.Header)
-		attemptTags(out.Header, st, n)
+		httpx.AttemptTags(out.Header, st, n)
 		if hop != nil {
-			hop.apply(out)
+			hop.Apply(out)
 		}
 		return out, nil
 	}
@@ -265,7 +252,7 @@ func (a *chatAttempt) request(actx context.Context, tmpl *http.Request, body []b
 	for k, v := range tmpl.Header {
 		out.Header[k] = v
 	}
-	attemptTags(out.Header, st, n)
+	httpx.AttemptTags(out.Header, st, n)
 	if tmpl.GetBody != nil {
 		b, err := tmpl.GetBody()
 		if err != nil {
@@ -274,7 +261,7 @@ func (a *chatAttempt) request(actx context.Context, tmpl *http.Request, body []b
 		out.Body = b
 	}
 	if hop != nil {
-		hop.apply(out)
+		hop.Apply(out)
 	}
 	return out, nil
 }
@@ -307,6 +294,10 @@ type streamTimeout struct {
 	timer string // ttft, idle or total
 	d     time.Duration
 }
+
+// Timeout reports that a stream timer, not the peer, ended the attempt
+// (see httpx.IsTimeout).
+func (e *streamTimeout) Timeout() bool { return true }
 
 func (e *streamTimeout) Error() string {
 	switch e.timer {

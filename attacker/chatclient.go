@@ -1,38 +1,21 @@
 package attacker
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
-	"unicode/utf8"
 
+	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 	"github.com/mcpload/mcpload/wire/openaichat"
-)
-
-// Limits on what one attempt reads, so that a misbehaving peer costs bounded
-// memory. drainLimit bounds what is read from a body nobody needs (errors,
-// leftovers after [DONE]): small bodies are read to the end so that the
-// connection goes back to the pool, big ones are cut and the connection is
-// dropped. A whole body, streamed or not, is bounded by
-// client.limits.max_response_bytes (countingBody).
-const (
-	drainLimit = 64 << 10
-	maxSSELine = 16 << 20
-	// maxErrorDetail bounds a target's text quoted in an error before it
-	// is redacted; redactor.clip cuts it to its final length after.
-	maxErrorDetail = maxRawDetail
 )
 
 // Header values shared by every request. They are assigned into the header
@@ -309,12 +292,12 @@ func (c *chatClient) result(ctx context.Context, resp *http.Response, err error)
 // readJSONBody reads a whole response body into a pooled buffer and
 // decodes it into v. On failure it records the outcome in r and returns
 // false. The caller puts buf back when done: error texts quote it. The
-// body's size is bounded by the countingBody it comes through, and what
+// body's size is bounded by the httpx.CountingBody it comes through, and what
 // it decodes into by arrayBound over arrays, for maxCalls.
 func readJSONBody(ctx, actx context.Context, body io.Reader, v any, r *chatResult, maxCalls int, arrays []jsonPath) (buf *bytes.Buffer, ok bool) {
-	buf = getBuffer()
+	buf = httpx.GetBuffer()
 	if _, err := buf.ReadFrom(body); err != nil {
-		r.outcome, r.err, r.broken = classifyBodyErr(ctx, actx, err), "reading response: "+bodyErrText(actx, err), true
+		r.outcome, r.err, r.broken = httpx.ClassifyBodyErr(ctx, actx, err), "reading response: "+bodyErrText(actx, err), true
 		return buf, false
 	}
 	if e := arrayBound(buf.Bytes(), maxCalls, arrays); e != "" {
@@ -322,7 +305,7 @@ func readJSONBody(ctx, actx context.Context, body io.Reader, v any, r *chatResul
 		return buf, false
 	}
 	if err := json.Unmarshal(buf.Bytes(), v); err != nil {
-		r.outcome, r.err = decodeOutcome(err), "decoding response: "+err.Error()+": "+snippet(buf.Bytes())
+		r.outcome, r.err = decodeOutcome(err), "decoding response: "+err.Error()+": "+httpx.Snippet(buf.Bytes())
 		return buf, false
 	}
 	return buf, true
@@ -333,12 +316,12 @@ func readJSONBody(ctx, actx context.Context, body io.Reader, v any, r *chatResul
 func readChatJSON(ctx, actx context.Context, body io.Reader, r *chatResult, maxCalls int) {
 	var resp chatResponse
 	buf, ok := readJSONBody(ctx, actx, body, &resp, r, maxCalls, openAIArrays)
-	defer putBuffer(buf)
+	defer httpx.PutBuffer(buf)
 	if !ok {
 		return
 	}
 	if len(resp.Choices) == 0 {
-		r.outcome, r.err = record.OutcomeProtocol, "response has no choices: "+snippet(buf.Bytes())
+		r.outcome, r.err = record.OutcomeProtocol, "response has no choices: "+httpx.Snippet(buf.Bytes())
 		return
 	}
 	ch := resp.Choices[0]
@@ -388,8 +371,8 @@ type toolCallAcc struct {
 // ends the reading: the answer has too many calls.
 func readChatStream(ctx, actx context.Context, body io.Reader, r *chatResult, w *streamWatch, maxCalls int) {
 	r.stream.start = r.start
-	sr := newSSEReader(body)
-	defer sr.release()
+	sr := httpx.NewSSEReader(body)
+	defer sr.Release()
 	defer func() { r.broken = r.outcome != record.OutcomeOK }()
 	var (
 		content    []byte
@@ -398,12 +381,12 @@ func readChatStream(ctx, actx context.Context, body io.Reader, r *chatResult, w 
 		done       bool
 	)
 	for !done {
-		data, err := sr.next()
+		data, err := sr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			r.outcome, r.err = classifyBodyErr(ctx, actx, err), "reading stream: "+bodyErrText(actx, err)
+			r.outcome, r.err = httpx.ClassifyBodyErr(ctx, actx, err), "reading stream: "+bodyErrText(actx, err)
 			return
 		}
 		w.event()
@@ -417,11 +400,11 @@ func readChatStream(ctx, actx context.Context, body io.Reader, r *chatResult, w 
 		}
 		var ch streamChunk
 		if err := json.Unmarshal(data, &ch); err != nil {
-			r.outcome, r.err = decodeOutcome(err), "decoding stream chunk: "+err.Error()+": "+snippet(data)
+			r.outcome, r.err = decodeOutcome(err), "decoding stream chunk: "+err.Error()+": "+httpx.Snippet(data)
 			return
 		}
 		if ch.Error != nil {
-			r.outcome, r.err = record.OutcomeProtocol, "error in stream: "+truncate(ch.Error.Message, maxErrorDetail)
+			r.outcome, r.err = record.OutcomeProtocol, "error in stream: "+httpx.Truncate(ch.Error.Message, httpx.MaxErrorDetail)
 			return
 		}
 		if ch.Usage != nil {
@@ -510,54 +493,6 @@ func readChatStream(ctx, actx context.Context, body io.Reader, r *chatResult, w 
 	r.outcome = record.OutcomeOK
 }
 
-// classifyStatus maps a non-2xx HTTP status to an outcome class.
-func classifyStatus(code int) string { return policy.StatusOutcome(code) }
-
-// classifyTransportErr classifies an error from Client.Do, before any
-// response: the step being cut short (the run stopping: canceled; the
-// conversation's deadline: timeout) beats the harness running out of its
-// own resources (local), which beats the attempt's own timeout, which
-// beats a network failure (policy.TransportOutcome).
-func classifyTransportErr(parent, attempt context.Context, err error) string {
-	if o := policy.StopOutcome(parent); o != "" {
-		return o
-	}
-	if !policy.IsLocal(err) && isTimeout(attempt, err) {
-		return record.OutcomeTimeout
-	}
-	return policy.TransportOutcome(err)
-}
-
-// classifyBodyErr classifies an error while reading a response body. The
-// response had started, so anything that is neither the step being cut
-// short nor a timeout is a truncated, unusable reply: a protocol failure.
-func classifyBodyErr(parent, attempt context.Context, err error) string {
-	if o := policy.StopOutcome(parent); o != "" {
-		return o
-	}
-	if policy.IsLocal(err) {
-		return record.OutcomeLocal
-	}
-	if isTimeout(attempt, err) {
-		return record.OutcomeTimeout
-	}
-	return record.OutcomeProtocol
-}
-
-// isTimeout reports whether the attempt ended by a timer: its deadline, a
-// stream timer, or a network timeout.
-func isTimeout(attempt context.Context, err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(attempt.Err(), context.DeadlineExceeded) {
-		return true
-	}
-	var tt *streamTimeout
-	if errors.As(context.Cause(attempt), &tt) {
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
 // bodyErrText describes an error while reading a body: the stream timer
 // that fired, if one did, says more than "context canceled".
 func bodyErrText(attempt context.Context, err error) string {
@@ -566,203 +501,6 @@ func bodyErrText(attempt context.Context, err error) string {
 		return tt.Error()
 	}
 	return err.Error()
-}
-
-// httpErrorText describes a failed response: the status and, when the body
-// is OpenAI's error shape, its message; otherwise the start of the body.
-func httpErrorText(code int, body io.Reader) string {
-	buf := getBuffer()
-	defer putBuffer(buf)
-	_, _ = buf.ReadFrom(io.LimitReader(body, drainLimit))
-	data := buf.Bytes()
-	msg := ""
-	var eb openaichat.ErrorBody
-	if json.Unmarshal(data, &eb) == nil && eb.Error.Message != "" {
-		msg = truncate(eb.Error.Message, maxErrorDetail)
-	} else {
-		msg = snippet(data)
-	}
-	if msg == "" {
-		return "HTTP " + strconv.Itoa(code)
-	}
-	return "HTTP " + strconv.Itoa(code) + ": " + msg
-}
-
-// snippet returns the start of a body for an error message.
-func snippet(b []byte) string {
-	return truncate(string(bytes.TrimSpace(b)), maxErrorDetail)
-}
-
-// truncate cuts s to at most n bytes on a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
-
-func isEventStream(contentType string) bool {
-	return len(contentType) >= len("text/event-stream") && contentType[:len("text/event-stream")] == "text/event-stream"
-}
-
-// countingBody counts the bytes read from a response body and bounds
-// them: past limit (client.limits.max_response_bytes; 0 is the default),
-// Read fails with a *bodyTooLarge, streamed or not, so that no target can
-// make an attempt read without end.
-type countingBody struct {
-	r     io.ReadCloser
-	n     int64
-	limit int64
-}
-
-func (c *countingBody) Read(p []byte) (int, error) {
-	limit := c.limit
-	if limit <= 0 {
-		limit = scenarios.DefaultMaxResponseBytes
-	}
-	// One byte past the limit tells a body of exactly limit bytes from a
-	// longer one.
-	if left := limit + 1 - c.n; left <= 0 {
-		return 0, &bodyTooLarge{limit}
-	} else if int64(len(p)) > left {
-		p = p[:left]
-	}
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	if c.n > limit {
-		return n - int(c.n-limit), &bodyTooLarge{limit}
-	}
-	return n, err
-}
-
-// bodyTooLarge is the error of a body longer than
-// client.limits.max_response_bytes: a protocol failure of the target.
-type bodyTooLarge struct{ limit int64 }
-
-func (e *bodyTooLarge) Error() string {
-	return "response exceeds client.limits.max_response_bytes (" + strconv.FormatInt(e.limit, 10) + " bytes)"
-}
-
-// drainClose closes the body and returns the bytes read. With drain, it
-// first reads a bounded remainder, so that the connection goes back to the
-// pool instead of being torn down.
-func (c *countingBody) drainClose(drain bool) int64 {
-	if drain {
-		n, _ := io.CopyN(io.Discard, c.r, drainLimit)
-		c.n += n
-	}
-	c.r.Close()
-	return c.n
-}
-
-var bufferPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-func getBuffer() *bytes.Buffer { return bufferPool.Get().(*bytes.Buffer) }
-
-func putBuffer(b *bytes.Buffer) {
-	if b.Cap() > 1<<20 {
-		return // let an outsized buffer go rather than pin it
-	}
-	b.Reset()
-	bufferPool.Put(b)
-}
-
-// sseReader reads Server-Sent Events and returns the data of each event
-// (data lines joined by "\n"); other fields and comments are ignored.
-type sseReader struct {
-	br   *bufio.Reader
-	line []byte
-	data []byte
-}
-
-var bufioPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 16<<10) }}
-
-func newSSEReader(r io.Reader) *sseReader {
-	br := bufioPool.Get().(*bufio.Reader)
-	br.Reset(r)
-	return &sseReader{br: br}
-}
-
-// release returns the reader's buffer to the pool. The reader must not be
-// used afterwards.
-func (s *sseReader) release() {
-	s.br.Reset(nil)
-	bufioPool.Put(s.br)
-	s.br = nil
-}
-
-// next returns the data of the next event, valid until the following call,
-// or io.EOF. An event cut off by the end of the body is still returned: a
-// cut stream then fails in its parser instead of vanishing silently.
-func (s *sseReader) next() ([]byte, error) {
-	s.data = s.data[:0]
-	inEvent := false
-	for {
-		line, err := s.readLine()
-		if err == io.EOF {
-			if inEvent {
-				return s.data, nil
-			}
-			return nil, io.EOF
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(line) == 0 {
-			if inEvent {
-				return s.data, nil
-			}
-			continue
-		}
-		if line[0] == ':' {
-			continue
-		}
-		field, value := line, []byte(nil)
-		if i := bytes.IndexByte(line, ':'); i >= 0 {
-			field, value = line[:i], line[i+1:]
-			if len(value) > 0 && value[0] == ' ' {
-				value = value[1:]
-			}
-		}
-		if string(field) != "data" {
-			continue
-		}
-		if inEvent {
-			s.data = append(s.data, '\n')
-		}
-		s.data = append(s.data, value...)
-		inEvent = true
-	}
-}
-
-// readLine returns one line without its line ending. A last line with no
-// line ending is returned before io.EOF.
-func (s *sseReader) readLine() ([]byte, error) {
-	s.line = s.line[:0]
-	for {
-		chunk, err := s.br.ReadSlice('\n')
-		s.line = append(s.line, chunk...)
-		if len(s.line) > maxSSELine {
-			return nil, fmt.Errorf("SSE line exceeds %d bytes", maxSSELine)
-		}
-		if err == bufio.ErrBufferFull {
-			continue
-		}
-		if err != nil && (err != io.EOF || len(s.line) == 0) {
-			return nil, err
-		}
-		line := s.line
-		if n := len(line); n > 0 && line[n-1] == '\n' {
-			line = line[:n-1]
-		}
-		if n := len(line); n > 0 && line[n-1] == '\r' {
-			line = line[:n-1]
-		}
-		return line, nil
-	}
 }
 
 // appendMessages appends msgs as a JSON array. It writes what
@@ -776,12 +514,12 @@ func appendMessages(b []byte, msgs []openaichat.Message) []byte {
 		}
 		m := &msgs[i]
 		b = append(b, `{"role":`...)
-		b = appendJSONString(b, m.Role)
+		b = httpx.AppendJSONString(b, m.Role)
 		b = append(b, `,"content":`...)
 		if m.Content == nil {
 			b = append(b, "null"...)
 		} else {
-			b = appendJSONString(b, *m.Content)
+			b = httpx.AppendJSONString(b, *m.Content)
 		}
 		if len(m.ToolCalls) > 0 {
 			b = append(b, `,"tool_calls":[`...)
@@ -791,83 +529,30 @@ func appendMessages(b []byte, msgs []openaichat.Message) []byte {
 					b = append(b, ',')
 				}
 				b = append(b, `{"id":`...)
-				b = appendJSONString(b, tc.ID)
+				b = httpx.AppendJSONString(b, tc.ID)
 				typ := tc.Type
 				if typ == "" {
 					typ = "function"
 				}
 				b = append(b, `,"type":`...)
-				b = appendJSONString(b, typ)
+				b = httpx.AppendJSONString(b, typ)
 				b = append(b, `,"function":{"name":`...)
-				b = appendJSONString(b, tc.Function.Name)
+				b = httpx.AppendJSONString(b, tc.Function.Name)
 				b = append(b, `,"arguments":`...)
-				b = appendJSONString(b, tc.Function.Arguments)
+				b = httpx.AppendJSONString(b, tc.Function.Arguments)
 				b = append(b, "}}"...)
 			}
 			b = append(b, ']')
 		}
 		if m.ToolCallID != "" {
 			b = append(b, `,"tool_call_id":`...)
-			b = appendJSONString(b, m.ToolCallID)
+			b = httpx.AppendJSONString(b, m.ToolCallID)
 		}
 		if m.Name != "" {
 			b = append(b, `,"name":`...)
-			b = appendJSONString(b, m.Name)
+			b = httpx.AppendJSONString(b, m.Name)
 		}
 		b = append(b, '}')
 	}
 	return append(b, ']')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string, escaped as encoding/json
-// does (without HTML escaping): invalid UTF-8 becomes U+FFFD, and U+2028
-// and U+2029 are escaped so that the output is also valid JavaScript.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

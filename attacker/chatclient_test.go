@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 	"github.com/mcpload/mcpload/wire/openaichat"
@@ -452,17 +453,17 @@ func FuzzChatStream(f *testing.F) {
 
 func TestSSEReaderLongLines(t *testing.T) {
 	long := strings.Repeat("x", 100<<10) // longer than the bufio buffer
-	sr := newSSEReader(strings.NewReader("data: " + long + "\ndata: second\n\ndata: last"))
-	defer sr.release()
-	d, err := sr.next()
+	sr := httpx.NewSSEReader(strings.NewReader("data: " + long + "\ndata: second\n\ndata: last"))
+	defer sr.Release()
+	d, err := sr.Next()
 	if err != nil || string(d) != long+"\nsecond" {
 		t.Fatalf("event 1: %d bytes, %v", len(d), err)
 	}
-	d, err = sr.next()
+	d, err = sr.Next()
 	if err != nil || string(d) != "last" {
 		t.Fatalf("event 2: %q, %v", d, err)
 	}
-	if _, err = sr.next(); err != io.EOF {
+	if _, err = sr.Next(); err != io.EOF {
 		t.Fatalf("want EOF, got %v", err)
 	}
 }

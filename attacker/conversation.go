@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/mcp"
 	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/wire/openaichat"
@@ -34,7 +35,7 @@ type conversationJob struct {
 	tools    map[string]*convTool
 	args     *argValidator
 	redact   *redactor
-	pools    []*sessionPool
+	pools    []*mcp.Pool
 	// mcp bounds the run's MCP calls in flight; mcpPerConv those of one
 	// conversation (client.limits).
 	mcp        mcpSlots
@@ -45,8 +46,8 @@ type conversationJob struct {
 
 // convTool is where a tool runs.
 type convTool struct {
-	client *mcpClient
-	pool   *sessionPool
+	client mcp.Client
+	pool   *mcp.Pool
 }
 
 // Do runs conversation seq. slot picks the MCP sessions it uses.
@@ -69,11 +70,12 @@ func (j *conversationJob) Do(ctx context.Context, seq uint64, slot int, sink Sin
 	return c.result()
 }
 
-// Close ends the job's pooled MCP sessions (DELETE, best effort). The
+// Close ends the job's pooled MCP sessions (DELETE, best effort) and
+// its MCP servers' processes. The
 // scheduler calls it once the run is over.
 func (j *conversationJob) Close(ctx context.Context) error {
 	for _, p := range j.pools {
-		p.closeAll(ctx)
+		_ = p.Close(ctx)
 	}
 	return nil
 }
@@ -81,7 +83,7 @@ func (j *conversationJob) Close(ctx context.Context) error {
 // Release implements slotReleaser: it ends the MCP sessions of slot.
 func (j *conversationJob) Release(ctx context.Context, slot int) {
 	for _, p := range j.pools {
-		p.release(ctx, slot)
+		p.Release(ctx, slot)
 	}
 }
 
@@ -243,21 +245,21 @@ func (c *conversation) callTool(step int, name, args string) (outcome, errText, 
 		return o, stopText(c.ctx), "error: " + stopText(c.ctx)
 	}
 	defer c.mcp.release()
-	sess, hs := t.pool.get(c.ctx, c.slot, c.seq, step, c.sink)
-	c.bytesIn.Add(hs.bytesIn)
+	sess, hs := t.pool.Get(c.ctx, c.slot, c.seq, step, c.sink)
+	c.bytesIn.Add(hs.BytesIn)
 	if sess == nil {
-		msg := "MCP server " + t.client.server + ": " + hs.err
-		return hs.outcome, msg, "error: " + msg
+		msg := "MCP server " + t.client.Server() + ": " + hs.Err
+		return hs.Outcome, msg, "error: " + msg
 	}
-	call := t.client.callTool(c.ctx, sess, c.seq, step, name, body, c.sink)
-	c.bytesIn.Add(call.bytesIn)
-	switch call.outcome {
+	call := t.client.Call(c.ctx, sess, c.seq, step, mcp.ToolCall(name, body, false), c.sink)
+	c.bytesIn.Add(call.BytesIn)
+	switch call.Outcome {
 	case record.OutcomeOK:
-		return call.outcome, "", call.text
+		return call.Outcome, "", call.Text
 	case record.OutcomeToolError:
-		return call.outcome, call.err, call.text // the tool's own error message
+		return call.Outcome, call.Err, call.Text // the tool's own error message
 	default:
-		return call.outcome, call.err, "error: " + call.err
+		return call.Outcome, call.Err, "error: " + call.Err
 	}
 }
 

@@ -6,13 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 
+	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 )
@@ -157,7 +156,7 @@ const redactedText = "[REDACTED]"
 // first could leave the start of a key at the cut, where no whole key is
 // left to find.
 const (
-	maxRawDetail = 4 << 10
+	maxRawDetail = httpx.MaxErrorDetail
 	maxErrorText = 320
 )
 
@@ -220,10 +219,13 @@ func containsFold(s, w string) bool {
 	return false
 }
 
+// Clip is clip, for the MCP client (mcp.Redactor).
+func (r *redactor) Clip(s string) string { return r.clip(s) }
+
 // clip redacts s, then cuts it to maxErrorText bytes: the order that
 // leaves no part of a key at the cut.
 func (r *redactor) clip(s string) string {
-	return truncate(r.redact(s), maxErrorText)
+	return httpx.Truncate(r.redact(s), maxErrorText)
 }
 
 // redactKey replaces in s each occurrence of key, and each run that starts
@@ -249,36 +251,4 @@ func redactKey(s, key string) string {
 	}
 	b.WriteString(s)
 	return b.String()
-}
-
-// checkTarget refuses a non-loopback target unless allowRemote is set:
-// a provider on the internet bills every request, so pointing a load test at
-// one must be a deliberate act, not a typo in base_url.
-func checkTarget(rawURL string, allowRemote bool) error {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return fmt.Errorf("target %q: %w", rawURL, err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("target %q: scheme must be http or https", rawURL)
-	}
-	host := u.Hostname()
-	if host == "" {
-		return fmt.Errorf("target %q: no host", rawURL)
-	}
-	if isLoopbackHost(host) || allowRemote {
-		return nil
-	}
-	return fmt.Errorf("target %s is not on loopback: real targets spend real money, so pass --allow-remote to load it", u.Redacted())
-}
-
-// isLoopbackHost reports whether host is localhost or a loopback IP. Names
-// other than localhost are not resolved: DNS can change between the check
-// and the run, so only a literal counts.
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -113,20 +114,20 @@ func TestNewJobWrapsKeyErrorWithProvider(t *testing.T) {
 
 func TestCheckTarget(t *testing.T) {
 	for _, u := range []string{"http://127.0.0.1:8080/v1", "http://127.3.4.5/mcp", "http://[::1]:9/x", "http://localhost:1234", "https://LOCALHOST/v1"} {
-		if err := checkTarget(u, false); err != nil {
-			t.Errorf("checkTarget(%q) = %v, want nil", u, err)
+		if err := httpx.CheckTarget(u, false); err != nil {
+			t.Errorf("httpx.CheckTarget(%q) = %v, want nil", u, err)
 		}
 	}
 	for _, u := range []string{"https://api.openai.com/v1", "http://10.0.0.1/v1", "http://localhost.evil.com/v1", "http://[::2]/"} {
-		err := checkTarget(u, false)
+		err := httpx.CheckTarget(u, false)
 		if err == nil || !strings.Contains(err.Error(), "--allow-remote") || !strings.Contains(err.Error(), "real money") {
-			t.Errorf("checkTarget(%q) = %v, want a refusal naming --allow-remote", u, err)
+			t.Errorf("httpx.CheckTarget(%q) = %v, want a refusal naming --allow-remote", u, err)
 		}
-		if err := checkTarget(u, true); err != nil {
-			t.Errorf("checkTarget(%q, allowRemote) = %v", u, err)
+		if err := httpx.CheckTarget(u, true); err != nil {
+			t.Errorf("httpx.CheckTarget(%q, allowRemote) = %v", u, err)
 		}
 	}
-	if err := checkTarget("ftp://127.0.0.1/", true); err == nil {
+	if err := httpx.CheckTarget("ftp://127.0.0.1/", true); err == nil {
 		t.Error("ftp scheme accepted")
 	}
 }

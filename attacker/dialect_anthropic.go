@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
@@ -43,7 +44,7 @@ func (anthropicDialect) headers(key string) []header {
 // prefix is the body up to the system prompt: model, max_tokens, stream
 // and the tools, each MCP inputSchema as its input_schema.
 func (anthropicDialect) prefix(p *scenarios.Provider, tools []*scenarios.Tool) ([]byte, error) {
-	b := append([]byte(`{"model":`), appendJSONString(nil, p.Model)...)
+	b := append([]byte(`{"model":`), httpx.AppendJSONString(nil, p.Model)...)
 	b = append(b, `,"max_tokens":`...)
 	// The API requires max_tokens; a provider built in Go rather than
 	// loaded has no defaults applied.
@@ -97,7 +98,7 @@ func appendAnthropicToolChoice(b []byte, p *scenarios.Provider) []byte {
 	b = append(b, '"')
 	if typ == "tool" {
 		b = append(b, `,"name":`...)
-		b = appendJSONString(b, p.ToolChoice)
+		b = httpx.AppendJSONString(b, p.ToolChoice)
 	}
 	if serial {
 		b = append(b, `,"disable_parallel_tool_use":true`...)
@@ -128,7 +129,7 @@ func (anthropicDialect) appendBody(b []byte, msgs []openaichat.Message) []byte {
 	}
 	if len(system) > 0 {
 		b = append(b, `"system":`...)
-		b = appendJSONString(b, strings.Join(system, "\n\n"))
+		b = httpx.AppendJSONString(b, strings.Join(system, "\n\n"))
 		b = append(b, ',')
 	}
 	b = append(b, `"messages":[`...)
@@ -153,10 +154,10 @@ func (anthropicDialect) appendBody(b []byte, msgs []openaichat.Message) []byte {
 					b = append(b, ',')
 				}
 				b = append(b, `{"type":"tool_result","tool_use_id":`...)
-				b = appendJSONString(b, msgs[j].ToolCallID)
+				b = httpx.AppendJSONString(b, msgs[j].ToolCallID)
 				if text := msgs[j].Text(); text != "" { // the API takes no empty content
 					b = append(b, `,"content":`...)
-					b = appendJSONString(b, text)
+					b = httpx.AppendJSONString(b, text)
 				}
 				if msgs[j].IsError {
 					b = append(b, `,"is_error":true`...)
@@ -169,14 +170,14 @@ func (anthropicDialect) appendBody(b []byte, msgs []openaichat.Message) []byte {
 			sep()
 			b = append(b, `{"role":"assistant","content":`...)
 			if len(m.ToolCalls) == 0 {
-				b = appendJSONString(b, m.Text())
+				b = httpx.AppendJSONString(b, m.Text())
 				b = append(b, '}')
 				continue
 			}
 			b = append(b, '[')
 			if text := m.Text(); text != "" {
 				b = append(b, `{"type":"text","text":`...)
-				b = appendJSONString(b, text)
+				b = httpx.AppendJSONString(b, text)
 				b = append(b, "},"...)
 			}
 			for j := range m.ToolCalls {
@@ -185,9 +186,9 @@ func (anthropicDialect) appendBody(b []byte, msgs []openaichat.Message) []byte {
 					b = append(b, ',')
 				}
 				b = append(b, `{"type":"tool_use","id":`...)
-				b = appendJSONString(b, tc.ID)
+				b = httpx.AppendJSONString(b, tc.ID)
 				b = append(b, `,"name":`...)
-				b = appendJSONString(b, tc.Function.Name)
+				b = httpx.AppendJSONString(b, tc.Function.Name)
 				b = append(b, `,"input":`...)
 				b = append(b, argsObject(tc.Function.Arguments)...)
 				b = append(b, '}')
@@ -196,7 +197,7 @@ func (anthropicDialect) appendBody(b []byte, msgs []openaichat.Message) []byte {
 		default: // user
 			sep()
 			b = append(b, `{"role":"user","content":`...)
-			b = appendJSONString(b, m.Text())
+			b = httpx.AppendJSONString(b, m.Text())
 			b = append(b, '}')
 		}
 	}
@@ -226,12 +227,12 @@ type anthropicResponse struct {
 func (anthropicDialect) readJSON(ctx, actx context.Context, body io.Reader, maxCalls int) (r chatResult) {
 	var resp anthropicResponse
 	buf, ok := readJSONBody(ctx, actx, body, &resp, &r, maxCalls, anthropicArrays)
-	defer putBuffer(buf)
+	defer httpx.PutBuffer(buf)
 	if !ok {
 		return
 	}
 	if resp.Type != "message" || resp.StopReason == nil {
-		r.outcome, r.err = record.OutcomeProtocol, "response is not a whole message: "+snippet(buf.Bytes())
+		r.outcome, r.err = record.OutcomeProtocol, "response is not a whole message: "+httpx.Snippet(buf.Bytes())
 		return
 	}
 	var text []byte
@@ -323,8 +324,8 @@ type anthropicBlock struct {
 // none. A tool_use block's content_block_stop completes its arguments.
 func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch, maxCalls int) (r chatResult) {
 	r.start, r.stream.start = start, start
-	sr := newSSEReader(body)
-	defer sr.release()
+	sr := httpx.NewSSEReader(body)
+	defer sr.Release()
 	defer func() { r.broken = r.outcome != record.OutcomeOK }()
 	var (
 		blocks []anthropicBlock
@@ -334,12 +335,12 @@ func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, st
 		done   bool
 	)
 	for !done {
-		data, err := sr.next()
+		data, err := sr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			r.outcome, r.err = classifyBodyErr(ctx, actx, err), "reading stream: "+bodyErrText(actx, err)
+			r.outcome, r.err = httpx.ClassifyBodyErr(ctx, actx, err), "reading stream: "+bodyErrText(actx, err)
 			return
 		}
 		w.event()
@@ -349,7 +350,7 @@ func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, st
 		}
 		var ev anthropic.StreamEvent
 		if err := json.Unmarshal(data, &ev); err != nil {
-			r.outcome, r.err = decodeOutcome(err), "decoding stream event: "+err.Error()+": "+snippet(data)
+			r.outcome, r.err = decodeOutcome(err), "decoding stream event: "+err.Error()+": "+httpx.Snippet(data)
 			return
 		}
 		block := func() *anthropicBlock {
@@ -365,7 +366,7 @@ func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, st
 			}
 		case anthropic.EventContentBlockStart:
 			if ev.Index == nil || *ev.Index != len(blocks) || ev.ContentBlock == nil {
-				r.outcome, r.err = record.OutcomeProtocol, "stream: content_block_start out of order: "+snippet(data)
+				r.outcome, r.err = record.OutcomeProtocol, "stream: content_block_start out of order: "+httpx.Snippet(data)
 				return
 			}
 			cb := ev.ContentBlock
@@ -392,7 +393,7 @@ func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, st
 		case anthropic.EventContentBlockDelta:
 			b := block()
 			if b == nil || ev.Delta == nil {
-				r.outcome, r.err = record.OutcomeProtocol, "stream: content_block_delta for no block: "+snippet(data)
+				r.outcome, r.err = record.OutcomeProtocol, "stream: content_block_delta for no block: "+httpx.Snippet(data)
 				return
 			}
 			switch ev.Delta.Type {
@@ -485,7 +486,7 @@ func streamErrorOutcome(status int, typ, msg string) (outcome, text string) {
 	if typ != "" {
 		text += typ + ": "
 	}
-	text += truncate(msg, maxErrorDetail)
+	text += httpx.Truncate(msg, httpx.MaxErrorDetail)
 	if status == 0 {
 		return record.OutcomeProtocol, text
 	}
@@ -496,5 +497,5 @@ func streamErrorOutcome(status int, typ, msg string) (outcome, text string) {
 }
 
 func (anthropicDialect) errorText(resp *http.Response, body io.Reader) string {
-	return httpErrorText(resp.StatusCode, body)
+	return httpx.ErrorText(resp.StatusCode, body)
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 	"github.com/mcpload/mcpload/wire/gemini"
@@ -82,7 +83,7 @@ func (geminiDialect) prefix(p *scenarios.Provider, tools []*scenarios.Tool) ([]b
 		b = append(b, `,"toolConfig":{"functionCallingConfig":{"mode":"ANY"}}`...)
 	default:
 		b = append(b, `,"toolConfig":{"functionCallingConfig":{"mode":"ANY","allowedFunctionNames":[`...)
-		b = append(appendJSONString(b, c), "]}}"...)
+		b = append(httpx.AppendJSONString(b, c), "]}}"...)
 	}
 	return append(b, ','), nil
 }
@@ -98,7 +99,7 @@ func (geminiDialect) appendBody(b []byte, msgs []openaichat.Message) []byte {
 	}
 	if len(system) > 0 {
 		b = append(b, `"systemInstruction":{"parts":[{"text":`...)
-		b = appendJSONString(b, strings.Join(system, "\n\n"))
+		b = httpx.AppendJSONString(b, strings.Join(system, "\n\n"))
 		b = append(b, "}]},"...)
 	}
 	b = append(b, `"contents":[`...)
@@ -126,17 +127,17 @@ func (geminiDialect) appendBody(b []byte, msgs []openaichat.Message) []byte {
 				b = append(b, `{"functionResponse":{`...)
 				if t.ToolCallID != "" && !strings.HasPrefix(t.ToolCallID, geminiLocalID) {
 					b = append(b, `"id":`...)
-					b = appendJSONString(b, t.ToolCallID)
+					b = httpx.AppendJSONString(b, t.ToolCallID)
 					b = append(b, ',')
 				}
 				b = append(b, `"name":`...)
-				b = appendJSONString(b, callName(msgs[:i], t.ToolCallID))
+				b = httpx.AppendJSONString(b, callName(msgs[:i], t.ToolCallID))
 				if t.IsError {
 					b = append(b, `,"response":{"error":`...)
 				} else {
 					b = append(b, `,"response":{"output":`...)
 				}
-				b = appendJSONString(b, t.Text())
+				b = httpx.AppendJSONString(b, t.Text())
 				b = append(b, "}}}"...)
 				i = j
 			}
@@ -147,7 +148,7 @@ func (geminiDialect) appendBody(b []byte, msgs []openaichat.Message) []byte {
 			text := m.Text()
 			if text != "" || len(m.ToolCalls) == 0 {
 				b = append(b, `{"text":`...)
-				b = appendJSONString(b, text)
+				b = httpx.AppendJSONString(b, text)
 				b = append(b, '}')
 			}
 			for j := range m.ToolCalls {
@@ -158,17 +159,17 @@ func (geminiDialect) appendBody(b []byte, msgs []openaichat.Message) []byte {
 				b = append(b, `{"functionCall":{`...)
 				if tc.ID != "" && !strings.HasPrefix(tc.ID, geminiLocalID) {
 					b = append(b, `"id":`...)
-					b = appendJSONString(b, tc.ID)
+					b = httpx.AppendJSONString(b, tc.ID)
 					b = append(b, ',')
 				}
 				b = append(b, `"name":`...)
-				b = appendJSONString(b, tc.Function.Name)
+				b = httpx.AppendJSONString(b, tc.Function.Name)
 				b = append(b, `,"args":`...)
 				b = append(b, argsObject(tc.Function.Arguments)...)
 				b = append(b, '}')
 				if tc.Signature != "" {
 					b = append(b, `,"thoughtSignature":`...)
-					b = appendJSONString(b, tc.Signature)
+					b = httpx.AppendJSONString(b, tc.Signature)
 				}
 				b = append(b, '}')
 			}
@@ -176,7 +177,7 @@ func (geminiDialect) appendBody(b []byte, msgs []openaichat.Message) []byte {
 		default: // user
 			sep()
 			b = append(b, `{"role":"user","parts":[{"text":`...)
-			b = appendJSONString(b, m.Text())
+			b = httpx.AppendJSONString(b, m.Text())
 			b = append(b, "}]}"...)
 		}
 	}
@@ -308,12 +309,12 @@ func geminiFinish(reason string, calls bool) string {
 func (geminiDialect) readJSON(ctx, actx context.Context, body io.Reader, maxCalls int) (r chatResult) {
 	var resp gemini.Response
 	buf, ok := readJSONBody(ctx, actx, body, &resp, &r, maxCalls, geminiArrays)
-	defer putBuffer(buf)
+	defer httpx.PutBuffer(buf)
 	if !ok {
 		return
 	}
 	if len(resp.Candidates) == 0 {
-		r.outcome, r.err = record.OutcomeProtocol, "response has no candidates: "+snippet(buf.Bytes())
+		r.outcome, r.err = record.OutcomeProtocol, "response has no candidates: "+httpx.Snippet(buf.Bytes())
 		return
 	}
 	a := geminiAnswer{maxCalls: maxCalls}
@@ -335,17 +336,17 @@ func (geminiDialect) readJSON(ctx, actx context.Context, body io.Reader, maxCall
 // arguments.
 func (geminiDialect) readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch, maxCalls int) (r chatResult) {
 	r.start, r.stream.start = start, start
-	sr := newSSEReader(body)
-	defer sr.release()
+	sr := httpx.NewSSEReader(body)
+	defer sr.Release()
 	defer func() { r.broken = r.outcome != record.OutcomeOK }()
 	a := geminiAnswer{maxCalls: maxCalls}
 	for {
-		data, err := sr.next()
+		data, err := sr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			r.outcome, r.err = classifyBodyErr(ctx, actx, err), "reading stream: "+bodyErrText(actx, err)
+			r.outcome, r.err = httpx.ClassifyBodyErr(ctx, actx, err), "reading stream: "+bodyErrText(actx, err)
 			return
 		}
 		w.event()
@@ -355,7 +356,7 @@ func (geminiDialect) readStream(ctx, actx context.Context, body io.Reader, start
 		}
 		var resp gemini.Response
 		if err := json.Unmarshal(data, &resp); err != nil {
-			r.outcome, r.err = decodeOutcome(err), "decoding stream event: "+err.Error()+": "+snippet(data)
+			r.outcome, r.err = decodeOutcome(err), "decoding stream event: "+err.Error()+": "+httpx.Snippet(data)
 			return
 		}
 		if e := resp.Error; e != nil {
@@ -387,13 +388,13 @@ func (geminiDialect) readStream(ctx, actx context.Context, body io.Reader, start
 // 429 says when to retry in a RetryInfo detail, which is copied into the
 // response's Retry-After-Ms header for the policies to read.
 func (geminiDialect) errorText(resp *http.Response, body io.Reader) string {
-	buf := getBuffer()
-	defer putBuffer(buf)
-	_, _ = buf.ReadFrom(io.LimitReader(body, drainLimit))
+	buf := httpx.GetBuffer()
+	defer httpx.PutBuffer(buf)
+	_, _ = buf.ReadFrom(io.LimitReader(body, httpx.DrainLimit))
 	data := buf.Bytes()
 	var eb gemini.ErrorBody
 	if json.Unmarshal(data, &eb) != nil || eb.Error.Message == "" {
-		return httpErrorText(resp.StatusCode, bytes.NewReader(data))
+		return httpx.ErrorText(resp.StatusCode, bytes.NewReader(data))
 	}
 	if d, ok := geminiRetryDelay(eb.Error.Details); ok && resp.Header.Get("Retry-After") == "" && resp.Header.Get("Retry-After-Ms") == "" {
 		if resp.Header == nil {
@@ -405,7 +406,7 @@ func (geminiDialect) errorText(resp *http.Response, body io.Reader) string {
 	if eb.Error.Status != "" {
 		msg += eb.Error.Status + ": "
 	}
-	return msg + truncate(eb.Error.Message, maxErrorDetail)
+	return msg + httpx.Truncate(eb.Error.Message, httpx.MaxErrorDetail)
 }
 
 // geminiRetryDelay finds the RetryInfo among an error's details.

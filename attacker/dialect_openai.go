@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/scenarios"
 	"github.com/mcpload/mcpload/wire/openaichat"
 )
@@ -37,7 +38,7 @@ func (openAIDialect) prefix(p *scenarios.Provider, tools []*scenarios.Tool) ([]b
 	if err != nil {
 		return nil, err
 	}
-	b := append([]byte(`{"model":`), appendJSONString(nil, p.Model)...)
+	b := append([]byte(`{"model":`), httpx.AppendJSONString(nil, p.Model)...)
 	if p.Stream {
 		b = append(b, `,"stream":true,"stream_options":{"include_usage":true}`...)
 	}
@@ -53,10 +54,10 @@ func (openAIDialect) prefix(p *scenarios.Provider, tools []*scenarios.Tool) ([]b
 		case "", scenarios.ToolChoiceAuto:
 		case scenarios.ToolChoiceNone, scenarios.ToolChoiceRequired:
 			b = append(b, `,"tool_choice":`...)
-			b = appendJSONString(b, c)
+			b = httpx.AppendJSONString(b, c)
 		default:
 			b = append(b, `,"tool_choice":{"type":"function","function":{"name":`...)
-			b = append(appendJSONString(b, c), "}}"...)
+			b = append(httpx.AppendJSONString(b, c), "}}"...)
 		}
 		if p.ParallelToolCalls != nil {
 			b = append(b, `,"parallel_tool_calls":`...)
@@ -82,5 +83,5 @@ func (openAIDialect) readStream(ctx, actx context.Context, body io.Reader, start
 }
 
 func (openAIDialect) errorText(resp *http.Response, body io.Reader) string {
-	return httpErrorText(resp.StatusCode, body)
+	return httpx.ErrorText(resp.StatusCode, body)
 }

@@ -3,17 +3,15 @@ package attacker
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
@@ -130,7 +128,7 @@ func checkChatResult(t *testing.T, api string, body []byte, r chatResult) {
 	default:
 		t.Fatalf("%s: outcome %q for an in-memory body %q", api, r.outcome, body)
 	}
-	if len(r.err) > 2*maxErrorDetail+len("decoding stream chunk: ")+1024 {
+	if len(r.err) > 2*httpx.MaxErrorDetail+len("decoding stream chunk: ")+1024 {
 		t.Fatalf("%s: error text of %d bytes: unbounded", api, len(r.err))
 	}
 }
@@ -184,16 +182,16 @@ func FuzzSSEReader(f *testing.F) {
 	}
 	f.Add([]byte("data\ndata:\ndata: x\r\n\r\n:comment\nevent: e\n\ndata: last"))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		sr := newSSEReader(bytes.NewReader(body))
-		defer sr.release()
+		sr := httpx.NewSSEReader(bytes.NewReader(body))
+		defer sr.Release()
 		events, total := 0, 0
 		for {
-			data, err := sr.next()
+			data, err := sr.Next()
 			if err == io.EOF {
 				break
 			}
 			if err != nil {
-				if len(body) <= maxSSELine {
+				if len(body) <= httpx.MaxSSELine {
 					t.Fatalf("error %v on a body of %d bytes", err, len(body))
 				}
 				break
@@ -202,72 +200,6 @@ func FuzzSSEReader(f *testing.F) {
 			total += len(data)
 			if events > bytes.Count(body, []byte("\n"))+1 || total > len(body) {
 				t.Fatalf("%d events, %d bytes of data from a body of %d bytes", events, total, len(body))
-			}
-		}
-	})
-}
-
-// rpcIDRE finds the id of a JSON-RPC response, in JSON or an event stream.
-var rpcIDRE = regexp.MustCompile(`"id":\s*(\d+)`)
-
-// FuzzMCPResponse feeds bodies to the MCP client's JSON-RPC readers, JSON
-// and SSE, and the result of an accepted response to its reader for each
-// operation: a response either is the one asked for, or is an error that
-// classifies as a protocol failure.
-func FuzzMCPResponse(f *testing.F) {
-	for _, ex := range mockTranscript(f, scenarios.APIOpenAI, false) {
-		if !strings.HasPrefix(ex.path, "/mcp/") || len(ex.body) == 0 {
-			continue
-		}
-		var id int64
-		if m := rpcIDRE.FindSubmatch(ex.body); m != nil {
-			id, _ = strconv.ParseInt(string(m[1]), 10, 64)
-		}
-		sse := strings.HasPrefix(ex.contentType, "text/event-stream")
-		f.Add(sse, id, ex.body)
-		if !sse { // the same response as an event stream, after a progress notification
-			f.Add(true, id, append([]byte("event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{\"progress\":1}}\n\nevent: message\ndata: "), append(bytes.TrimSpace(ex.body), "\n\n"...)...))
-		}
-	}
-	f.Add(false, int64(1), []byte(`{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"bad"}}`))
-	f.Add(false, int64(2), []byte(`{"jsonrpc":"2.0","id":2,"result":{"tools":[{"name":"t","inputSchema":{"type":"object"}}]}}`))
-	f.Add(false, int64(3), []byte(`{"jsonrpc":"2.0","id":3,"result":{"contents":[{"uri":"u","text":"x"}],"messages":[{"content":{"text":"y"}}]}}`))
-	c := newMCPClient(http.DefaultClient, "tools", "http://127.0.0.1:1/mcp", time.Second, newRedactor())
-	f.Fuzz(func(t *testing.T, sse bool, id int64, body []byte) {
-		wantID := strconv.AppendInt(nil, id, 10)
-		var (
-			msg      *rpcResponse
-			err      error
-			progress int
-		)
-		if sse {
-			msg, err = readSSEResponse(bytes.NewReader(body), wantID, func() { progress++ })
-		} else {
-			msg, err = readJSONResponse(bytes.NewReader(body), wantID)
-		}
-		if err != nil {
-			var pe protocolError
-			if msg != nil || !errors.As(err, &pe) && len(body) <= maxSSELine {
-				t.Fatalf("response %v with error %T %v", msg, err, err)
-			}
-			return
-		}
-		if !bytes.Equal(bytes.TrimSpace(msg.ID), wantID) || msg.Method != "" {
-			t.Fatalf("accepted id %s method %q, want id %s", msg.ID, msg.Method, wantID)
-		}
-		if progress > bytes.Count(body, []byte("notifications/progress")) {
-			t.Fatalf("%d progress notifications counted", progress)
-		}
-		for _, op := range scenarios.MCPOps() {
-			var call mcpCall
-			c.readResult(&mcpRequest{method: op, what: "tool t"}, msg.Result, &call)
-			switch call.outcome {
-			case "", record.OutcomeProtocol, record.OutcomeToolError:
-			default:
-				t.Fatalf("%s: outcome %q", op, call.outcome)
-			}
-			if call.outcome != "" && call.err == "" {
-				t.Fatalf("%s: outcome %s without an error text", op, call.outcome)
 			}
 		}
 	})

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/internal/hostile"
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
@@ -213,7 +214,7 @@ func TestHostileMCPInFlight(t *testing.T) {
 				next.ServeHTTP(w, r)
 				return
 			}
-			seq := r.Header.Get(hdrSeq)
+			seq := r.Header.Get(httpx.HdrSeq)
 			mu.Lock()
 			inFlight++
 			perConv[seq]++

@@ -80,4 +80,7 @@ type jobConfig struct {
 	// (--allow-remote). Without it newJob refuses them: a real target spends
 	// real money, so loading one must be an explicit opt-in.
 	AllowRemote bool
+	// RunDir is the run folder, where stdio servers' stderr logs go;
+	// "" discards them.
+	RunDir string
 }

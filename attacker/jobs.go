@@ -7,6 +7,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/httpx"
+	"github.com/mcpload/mcpload/attacker/mcp"
 	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
@@ -39,7 +41,7 @@ func newJob(sc *scenarios.Scenario, cfg jobConfig) (Job, error) {
 		cfg.HTTPClient = http.DefaultClient
 	}
 	// Redirects are the attempts' to follow, hop by hop, or not at all.
-	cfg.HTTPClient = noRedirects(cfg.HTTPClient)
+	cfg.HTTPClient = httpx.NoRedirects(cfg.HTTPClient)
 	if cfg.Getenv == nil {
 		cfg.Getenv = os.Getenv
 	}
@@ -54,15 +56,10 @@ func newJob(sc *scenarios.Scenario, cfg jobConfig) (Job, error) {
 }
 
 func newMCPDirect(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duration) (Job, error) {
-	d := sc.MCPDirect
-	url, err := serverURL(sc, d.Server, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("mcp_direct: %w", err)
-	}
-	client := newMCPClient(cfg.HTTPClient, d.Server, url, timeout, newRedactor())
-	client.redirects = redirects{max: sc.Client.FollowRedirects, allowRemote: cfg.AllowRemote}
-	client.retry, client.seed, client.maxBytes = toolRetryFactory(sc)(), uint64(sc.Seed), sc.Client.Limits.MaxResponseBytes
-	j, err := newMCPDirectJob(d, sc.Seed, client)
+	retry, rd := toolRetryFactory(sc), newRedactor()
+	j, err := newMCPDirectJob(sc, func(server string) (mcp.Client, error) {
+		return newMCPClient(sc, server, cfg, timeout, rd, retry())
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +85,7 @@ func resolveProvider(sc *scenarios.Scenario, name string, cfg jobConfig) (*scena
 			return nil, nil, "", "", fmt.Errorf("provider %q uses the mock, but no mock is running", name)
 		}
 		base = cfg.MockURL + "/providers/" + name + d.basePath()
-	} else if err := checkTarget(base, cfg.AllowRemote); err != nil {
+	} else if err := httpx.CheckTarget(base, cfg.AllowRemote); err != nil {
 		return nil, nil, "", "", fmt.Errorf("provider %q: %w", name, err)
 	}
 	key, err := resolveKey(p, cfg.Getenv)
@@ -168,7 +165,7 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 			idle:      sc.Client.Stream.Idle.D(),
 			total:     sc.Client.Stream.Total.D(),
 			redact:    rd,
-			redirects: redirects{max: sc.Client.FollowRedirects, allowRemote: cfg.AllowRemote},
+			redirects: httpx.Redirects{Max: sc.Client.FollowRedirects, AllowRemote: cfg.AllowRemote},
 		}
 		if n != name {
 			others[n] = ep
@@ -193,14 +190,11 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 		}
 		ct := clients[server]
 		if ct == nil {
-			url, err := serverURL(sc, server, cfg)
+			c, err := newMCPClient(sc, server, cfg, timeout, rd, toolRetry())
 			if err != nil {
 				return nil, fmt.Errorf("tool %q: %w", t.Name, err)
 			}
-			c := newMCPClient(cfg.HTTPClient, server, url, timeout, rd)
-			c.retry, c.seed, c.maxBytes = toolRetry(), uint64(sc.Seed), limits.MaxResponseBytes
-			c.redirects = redirects{max: sc.Client.FollowRedirects, allowRemote: cfg.AllowRemote}
-			ct = &convTool{client: c, pool: newSessionPool(c)}
+			ct = &convTool{client: c, pool: mcp.NewPool(c)}
 			clients[server] = ct
 		}
 		tools[t.Name] = ct
@@ -250,7 +244,7 @@ func serverURL(sc *scenarios.Scenario, name string, cfg jobConfig) (string, erro
 		}
 		return cfg.MockURL + "/mcp/" + name, nil
 	}
-	if err := checkTarget(s.URL, cfg.AllowRemote); err != nil {
+	if err := httpx.CheckTarget(s.URL, cfg.AllowRemote); err != nil {
 		return "", fmt.Errorf("mcp server %q: %w", name, err)
 	}
 	return s.URL, nil

@@ -172,7 +172,7 @@ func jobsNewJob(t testing.TB, sc *scenarios.Scenario, cfg jobConfig) Job {
 // TestJobsEmbeddedScenarios runs the embedded scenarios' jobs, loaded and
 // defaulted as `mcpload run` loads them, against the mock.
 func TestJobsEmbeddedScenarios(t *testing.T) {
-	for _, name := range []string{"quickstart", "quickstart-stream", "mcp-direct"} {
+	for _, name := range []string{"quickstart", "quickstart-stream", "mcp-direct", "mcp-lanes"} {
 		t.Run(name, func(t *testing.T) {
 			sc, err := scenarios.Load(name)
 			if err != nil {

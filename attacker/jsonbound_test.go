@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/record"
 )
 
@@ -58,7 +59,7 @@ func TestJSONAnswerOfEmptyElements(t *testing.T) {
 			runtime.GC()
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			r := c.d.readJSON(context.Background(), context.Background(), &countingBody{r: io.NopCloser(bytes.NewReader(body))}, 128)
+			r := c.d.readJSON(context.Background(), context.Background(), &httpx.CountingBody{R: io.NopCloser(bytes.NewReader(body))}, 128)
 			runtime.ReadMemStats(&after)
 			alloc := after.TotalAlloc - before.TotalAlloc
 			if r.outcome != record.OutcomeProtocol || !strings.Contains(r.err, "client.limits.max_tool_calls") {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	mcpc "github.com/mcpload/mcpload/attacker/mcp"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 )
@@ -95,19 +96,19 @@ func TestMCPClientAgainstSDKServer(t *testing.T) {
 	for _, jsonResponse := range []bool{true, false} {
 		t.Run(fmt.Sprintf("JSONResponse=%v", jsonResponse), func(t *testing.T) {
 			srv := jobsStartMCPServer(t, jsonResponse)
-			c := newMCPClient(jobsHTTPClient(t), "sdk", srv.url, 5*time.Second, newRedactor())
+			c := mcpc.NewStreamable(jobsHTTPClient(t), "sdk", srv.url, 5*time.Second, newRedactor())
 			sink := &jobsSink{}
 			ctx := context.Background()
 
-			sess, hs := c.initialize(ctx, 7, 0, sink)
+			sess, hs := c.Handshake(ctx, 7, 0, sink)
 			if sess == nil {
-				t.Fatalf("initialize: %s: %s", hs.outcome, hs.err)
+				t.Fatalf("initialize: %s: %s", hs.Outcome, hs.Err)
 			}
-			if sess.id == nil || sess.id[0] == "" {
+			if sess.(interface{ ID() string }).ID() == "" {
 				t.Fatal("no Mcp-Session-Id from a stateful server")
 			}
-			if sess.version[0] != mcpProtocolVersion {
-				t.Fatalf("negotiated %q, want %q", sess.version[0], mcpProtocolVersion)
+			if sess.Version() != mcpc.ProtocolVersion {
+				t.Fatalf("negotiated %q, want %q", sess.Version(), mcpc.ProtocolVersion)
 			}
 			if n := sink.countAttempts(record.KindSession, "mcp:sdk/initialize"); n != 1 {
 				t.Fatalf("initialize attempts = %d", n)
@@ -116,24 +117,24 @@ func TestMCPClientAgainstSDKServer(t *testing.T) {
 				t.Fatalf("initialized attempts = %d", n)
 			}
 
-			call := c.callTool(ctx, sess, 7, 1, "echo", []byte(`{"text":"hi"}`), sink)
-			if call.outcome != record.OutcomeOK || call.text != "echo: hi" {
-				t.Fatalf("echo: outcome %s, text %q, err %q", call.outcome, call.text, call.err)
+			call := c.Call(ctx, sess, 7, 1, mcpc.ToolCall("echo", []byte(`{"text":"hi"}`), false), sink)
+			if call.Outcome != record.OutcomeOK || call.Text != "echo: hi" {
+				t.Fatalf("echo: outcome %s, text %q, err %q", call.Outcome, call.Text, call.Err)
 			}
-			if call.status != http.StatusOK || call.bytesIn == 0 {
-				t.Fatalf("echo: status %d, bytes %d", call.status, call.bytesIn)
+			if call.Status != http.StatusOK || call.BytesIn == 0 {
+				t.Fatalf("echo: status %d, bytes %d", call.Status, call.BytesIn)
 			}
 
-			call = c.callTool(ctx, sess, 7, 2, "broken", []byte(`{"text":"x"}`), sink)
-			if call.outcome != record.OutcomeToolError || !strings.Contains(call.text, "disk on fire") {
-				t.Fatalf("broken: outcome %s, text %q", call.outcome, call.text)
+			call = c.Call(ctx, sess, 7, 2, mcpc.ToolCall("broken", []byte(`{"text":"x"}`), false), sink)
+			if call.Outcome != record.OutcomeToolError || !strings.Contains(call.Text, "disk on fire") {
+				t.Fatalf("broken: outcome %s, text %q", call.Outcome, call.Text)
 			}
 
 			// The SDK answers an unknown tool with invalid params: the
 			// call was refused, a tool error, with its code recorded.
-			call = c.callTool(ctx, sess, 7, 3, "no_such_tool", nil, sink)
-			if call.outcome != record.OutcomeToolError || call.rpcCode != record.RPCInvalidParams || !strings.Contains(call.err, "jsonrpc -32602") || call.text != call.err {
-				t.Fatalf("unknown tool: outcome %s, code %d, err %q, text %q", call.outcome, call.rpcCode, call.err, call.text)
+			call = c.Call(ctx, sess, 7, 3, mcpc.ToolCall("no_such_tool", nil, false), sink)
+			if call.Outcome != record.OutcomeToolError || call.RPCCode != record.RPCInvalidParams || !strings.Contains(call.Err, "jsonrpc -32602") || call.Text != call.Err {
+				t.Fatalf("unknown tool: outcome %s, code %d, err %q, text %q", call.Outcome, call.RPCCode, call.Err, call.Text)
 			}
 
 			attempts, _, _ := sink.snapshot()
@@ -146,16 +147,16 @@ func TestMCPClientAgainstSDKServer(t *testing.T) {
 				t.Fatalf("echo attempts = %d", n)
 			}
 
-			if ex := c.close(ctx, sess, 7, 4, sink); ex.outcome != record.OutcomeOK {
-				t.Fatalf("DELETE: %s %s", ex.outcome, ex.err)
+			if ex := c.End(ctx, sess, 7, 4, sink); ex.Outcome != record.OutcomeOK {
+				t.Fatalf("DELETE: %s %s", ex.Outcome, ex.Err)
 			}
 			if srv.deletes.Load() != 1 {
 				t.Fatalf("server saw %d DELETEs", srv.deletes.Load())
 			}
 			// The session is gone: the server answers 404, which marks it expired.
-			call = c.callTool(ctx, sess, 7, 5, "echo", []byte(`{"text":"hi"}`), sink)
-			if call.outcome != record.OutcomeProtocol || !sess.expired.Load() || !strings.Contains(call.err, "session expired") {
-				t.Fatalf("after DELETE: outcome %s, expired %v, err %q", call.outcome, sess.expired.Load(), call.err)
+			call = c.Call(ctx, sess, 7, 5, mcpc.ToolCall("echo", []byte(`{"text":"hi"}`), false), sink)
+			if call.Outcome != record.OutcomeProtocol || !sess.Expired() || !strings.Contains(call.Err, "session expired") {
+				t.Fatalf("after DELETE: outcome %s, expired %v, err %q", call.Outcome, sess.Expired(), call.Err)
 			}
 		})
 	}
@@ -272,7 +273,7 @@ func TestMCPDirectPerCallAndMix(t *testing.T) {
 	j2 := jobsNewJob(t, sc, jobConfig{Slots: 1}).(*mcpDirectJob)
 	j1 := j.(*mcpDirectJob)
 	for seq := range uint64(200) {
-		if j1.pick(seq).req.key != j2.pick(seq).req.key {
+		if j1.pick(seq).req.Key != j2.pick(seq).req.Key {
 			t.Fatalf("seq %d: picks differ between jobs with one seed", seq)
 		}
 	}
@@ -280,7 +281,7 @@ func TestMCPDirectPerCallAndMix(t *testing.T) {
 	j3 := jobsNewJob(t, sc, jobConfig{Slots: 1}).(*mcpDirectJob)
 	same := 0
 	for seq := range uint64(200) {
-		if j1.pick(seq).req.key == j3.pick(seq).req.key {
+		if j1.pick(seq).req.Key == j3.pick(seq).req.Key {
 			same++
 		}
 	}
@@ -303,63 +304,5 @@ func TestMCPDirectServerDown(t *testing.T) {
 	_, steps, _ := sink.snapshot()
 	if len(steps) != 1 || steps[0].Outcome != record.OutcomeConnection {
 		t.Fatalf("steps %+v", steps)
-	}
-}
-
-func TestMCPClientSSESkipsNotifications(t *testing.T) {
-	// A hand-written server whose event stream carries a notification and
-	// a response to another id before the one the client waits for.
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/event-stream")
-		io.WriteString(w, ": keep-alive\n\n")
-		io.WriteString(w, "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\",\"params\":{}}\n\n")
-		io.WriteString(w, "data: {\"jsonrpc\":\"2.0\",\"id\":999,\"result\":{}}\n\n")
-		body, _ := io.ReadAll(r.Body)
-		id := bytes.TrimPrefix(body, []byte(`{"jsonrpc":"2.0","id":`))
-		id = id[:bytes.IndexByte(id, ',')]
-		fmt.Fprintf(w, "id: 1\ndata: {\"jsonrpc\":\"2.0\",\"id\":%s,\n", id)
-		io.WriteString(w, "data:  \"result\":{\"content\":[{\"type\":\"text\",\"text\":\"a\"},{\"type\":\"image\",\"data\":\"x\"},{\"type\":\"text\",\"text\":\"b\"}]}}\n\n")
-	}))
-	defer ts.Close()
-	c := newMCPClient(jobsHTTPClient(t), "hand", ts.URL, 5*time.Second, newRedactor())
-	sess := &mcpSession{version: []string{mcpProtocolVersion}}
-	call := c.callTool(context.Background(), sess, 1, 0, "x", nil, &jobsSink{})
-	if call.outcome != record.OutcomeOK || call.text != "a\nb" {
-		t.Fatalf("outcome %s, text %q, err %q", call.outcome, call.text, call.err)
-	}
-}
-
-func TestMCPClientMalformedResponses(t *testing.T) {
-	for _, tc := range []struct {
-		name, ctype, body string
-		status            int
-		want              string
-	}{
-		{"not json", "application/json", "{oops", 200, record.OutcomeProtocol},
-		{"wrong id", "application/json", `{"jsonrpc":"2.0","id":123456,"result":{}}`, 200, record.OutcomeProtocol},
-		{"no result", "application/json", `{"jsonrpc":"2.0","id":ID}`, 200, record.OutcomeProtocol},
-		{"stream without response", "text/event-stream", "data: {\"jsonrpc\":\"2.0\",\"method\":\"x\"}\n\n", 200, record.OutcomeProtocol},
-		{"stream junk", "text/event-stream", "data: [[[\n\n", 200, record.OutcomeProtocol},
-		{"rate limited", "text/plain", "slow down", 429, record.Outcome429},
-		{"server error", "text/plain", "boom", 502, record.Outcome5xx},
-		{"bad request", "text/plain", "nope", 400, record.Outcome4xx},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				body, _ := io.ReadAll(r.Body)
-				id := bytes.TrimPrefix(body, []byte(`{"jsonrpc":"2.0","id":`))
-				id = id[:bytes.IndexByte(id, ',')]
-				w.Header().Set("Content-Type", tc.ctype)
-				w.WriteHeader(tc.status)
-				io.WriteString(w, strings.ReplaceAll(tc.body, "ID", string(id)))
-			}))
-			defer ts.Close()
-			c := newMCPClient(jobsHTTPClient(t), "hand", ts.URL, 5*time.Second, newRedactor())
-			sess := &mcpSession{version: []string{mcpProtocolVersion}}
-			call := c.callTool(context.Background(), sess, 1, 0, "x", nil, &jobsSink{})
-			if call.outcome != tc.want || call.err == "" {
-				t.Fatalf("outcome %q (err %q), want %q", call.outcome, call.err, tc.want)
-			}
-		})
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	mcpc "github.com/mcpload/mcpload/attacker/mcp"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 )
@@ -122,7 +123,7 @@ func (d *depthServer) checkHeaders(t *testing.T) (inits, sessions int) {
 			}
 			continue
 		}
-		if !d.issued[r.sid] || r.proto != mcpProtocolVersion {
+		if !d.issued[r.sid] || r.proto != mcpc.ProtocolVersion {
 			t.Errorf("%s: Mcp-Session-Id %q (issued: %v), MCP-Protocol-Version %q", r.method, r.sid, d.issued[r.sid], r.proto)
 		}
 		used[r.sid] = true
@@ -173,13 +174,13 @@ func TestMCPDepthOpsAgainstSDKServer(t *testing.T) {
 			ctx := context.Background()
 			// One of each op, in mix order, whatever the draw.
 			for i, op := range j.ops {
-				sess, hs := j.pool.get(ctx, 0, uint64(i), 0, sink)
+				sess, hs := op.lane.pool.Get(ctx, 0, uint64(i), 0, sink)
 				if sess == nil {
 					t.Fatalf("session: %+v", hs)
 				}
-				call := j.client.call(ctx, sess, uint64(i), 0, op.req, sink)
-				if call.outcome != record.OutcomeOK || call.rpcCode != 0 {
-					t.Errorf("%s: %s %q", op.req.key, call.outcome, call.err)
+				call := op.lane.client.Call(ctx, sess, uint64(i), 0, op.req, sink)
+				if call.Outcome != record.OutcomeOK || call.RPCCode != 0 {
+					t.Errorf("%s: %s %q", op.req.Key, call.Outcome, call.Err)
 				}
 			}
 			attempts, _, _ := sink.snapshot()
@@ -239,32 +240,32 @@ func TestMCPDepthOpsAgainstSDKServer(t *testing.T) {
 // -32004 as any other code) and for an unknown tool and method.
 func TestMCPRPCCodesClassified(t *testing.T) {
 	d := startDepthServer(t, false)
-	c := newMCPClient(jobsHTTPClient(t), "sdk", d.url, 5*time.Second, newRedactor())
+	c := mcpc.NewStreamable(jobsHTTPClient(t), "sdk", d.url, 5*time.Second, newRedactor())
 	sink := &jobsSink{}
 	ctx := context.Background()
-	sess, hs := c.initialize(ctx, 1, 0, sink)
+	sess, hs := c.Handshake(ctx, 1, 0, sink)
 	if sess == nil {
 		t.Fatalf("initialize: %+v", hs)
 	}
 	for _, tc := range []struct {
-		req     *mcpRequest
+		req     *mcpc.Request
 		code    int
 		outcome string
 	}{
-		{toolCallRequest("fail_32001", nil, false), -32001, record.OutcomeToolError},
-		{toolCallRequest("fail_32002", nil, false), -32002, record.OutcomeToolError},
-		{toolCallRequest("fail_32003", nil, false), -32003, record.OutcomeTimeout},
-		{toolCallRequest("fail_32004", nil, false), -32004, record.Outcome429},
-		{toolCallRequest("fail_32601", nil, false), -32601, record.OutcomeProtocol},
-		{toolCallRequest("fail_32603", nil, false), -32603, record.OutcomeProtocol},
-		{toolCallRequest("fail_32700", nil, false), -32700, record.OutcomeProtocol},
-		{toolCallRequest("nope", nil, false), -32602, record.OutcomeToolError},
-		{&mcpRequest{method: scenarios.MCPOpResourcesRead, key: "resource:docs://nope", kind: record.StepMCP, params: []byte(`"uri":"docs://nope"`)}, -32602, record.OutcomeToolError},
-		{&mcpRequest{method: scenarios.MCPOpPromptsGet, key: "prompt:nope", kind: record.StepMCP, params: []byte(`"name":"nope"`)}, -32602, record.OutcomeToolError},
+		{mcpc.ToolCall("fail_32001", nil, false), -32001, record.OutcomeToolError},
+		{mcpc.ToolCall("fail_32002", nil, false), -32002, record.OutcomeToolError},
+		{mcpc.ToolCall("fail_32003", nil, false), -32003, record.OutcomeTimeout},
+		{mcpc.ToolCall("fail_32004", nil, false), -32004, record.Outcome429},
+		{mcpc.ToolCall("fail_32601", nil, false), -32601, record.OutcomeProtocol},
+		{mcpc.ToolCall("fail_32603", nil, false), -32603, record.OutcomeProtocol},
+		{mcpc.ToolCall("fail_32700", nil, false), -32700, record.OutcomeProtocol},
+		{mcpc.ToolCall("nope", nil, false), -32602, record.OutcomeToolError},
+		{&mcpc.Request{Method: scenarios.MCPOpResourcesRead, Key: "resource:docs://nope", Kind: record.StepMCP, Params: []byte(`"uri":"docs://nope"`)}, -32602, record.OutcomeToolError},
+		{&mcpc.Request{Method: scenarios.MCPOpPromptsGet, Key: "prompt:nope", Kind: record.StepMCP, Params: []byte(`"name":"nope"`)}, -32602, record.OutcomeToolError},
 	} {
-		call := c.call(ctx, sess, 1, 1, tc.req, sink)
-		if call.rpcCode != tc.code || call.outcome != tc.outcome || !strings.HasPrefix(call.err, fmt.Sprintf("jsonrpc %d: ", tc.code)) {
-			t.Errorf("%s: code %d outcome %s err %q; want %d %s", tc.req.key, call.rpcCode, call.outcome, call.err, tc.code, tc.outcome)
+		call := c.Call(ctx, sess, 1, 1, tc.req, sink)
+		if call.RPCCode != tc.code || call.Outcome != tc.outcome || !strings.HasPrefix(call.Err, fmt.Sprintf("jsonrpc %d: ", tc.code)) {
+			t.Errorf("%s: code %d outcome %s err %q; want %d %s", tc.req.Key, call.RPCCode, call.Outcome, call.Err, tc.code, tc.outcome)
 		}
 	}
 	attempts, _, _ := sink.snapshot()
@@ -275,16 +276,9 @@ func TestMCPRPCCodesClassified(t *testing.T) {
 	}
 	// The SDK answers a method it does not know with HTTP 400, before
 	// JSON-RPC: a 4xx, with no code.
-	call := c.call(ctx, sess, 1, 2, &mcpRequest{method: "tools/nope", key: "mcp:sdk/tools/nope", kind: record.StepMCP}, sink)
-	if call.outcome != record.Outcome4xx || call.rpcCode != 0 || call.status != http.StatusBadRequest {
-		t.Errorf("unknown method: %s %d %d %q", call.outcome, call.rpcCode, call.status, call.err)
-	}
-	// A tools/list that fails is a protocol failure whatever its code.
-	if got := rpcOutcome(record.RPCInvalidParams, false); got != record.OutcomeProtocol {
-		t.Errorf("-32602 on tools/list: %s", got)
-	}
-	if got := rpcOutcome(record.RPCRateLimited, false); got != record.Outcome429 {
-		t.Errorf("-32004 on tools/list: %s", got)
+	call := c.Call(ctx, sess, 1, 2, &mcpc.Request{Method: "tools/nope", Key: "mcp:sdk/tools/nope", Kind: record.StepMCP}, sink)
+	if call.Outcome != record.Outcome4xx || call.RPCCode != 0 || call.Status != http.StatusBadRequest {
+		t.Errorf("unknown method: %s %d %d %q", call.Outcome, call.RPCCode, call.Status, call.Err)
 	}
 }
 

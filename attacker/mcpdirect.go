@@ -2,90 +2,95 @@ package attacker
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/mcp"
 	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
-// mcpDirectJob loads an MCP server with no model: each Do is one operation
+// mcpDirectJob loads MCP servers with no model: each Do is one operation
 // (tools/call, tools/list, resources/read or prompts/get) drawn from the
-// scenario's weighted mix.
+// scenario's weighted mix, on its lane.
 type mcpDirectJob struct {
-	client  *mcpClient
-	pool    *sessionPool
-	perCall bool
-	ops     []directOp
-	cum     []uint64 // cumulative weights, for the draw
-	seed    uint64
+	lanes []*directLane
+	ops   []directOp
+	cum   []uint64 // cumulative weights, for the draw
+	seed  uint64
 	// opTimeout is client.conversation_timeout, which bounds an operation
 	// here (handshake, call and retries); 0 for none.
 	opTimeout time.Duration
 }
 
-// directOp is one entry of the mix, its request built once.
-type directOp struct {
-	req *mcpRequest
+// directLane is a server and a session mode: its client and its sessions.
+// Mix entries on one server in one mode share a lane, so that lanes side
+// by side in one run (a session per slot, churn, stateless) each keep
+// their own sessions.
+type directLane struct {
+	client  mcp.Client
+	pool    *mcp.Pool
+	perCall bool
+	// shared: every slot uses slot 0's session.
+	shared bool
 }
 
-func newMCPDirectJob(d *scenarios.MCPDirect, seed int64, client *mcpClient) (*mcpDirectJob, error) {
+// directOp is one entry of the mix, its request built once.
+type directOp struct {
+	req  *mcp.Request
+	lane *directLane
+}
+
+// newMCPDirectJob builds the job of d; newClient builds the client of an
+// MCP server. A tools/call runs on its tool's server (tools[].server),
+// anything else on mcp_direct.server; mix[].session overrides
+// mcp_direct.session.
+func newMCPDirectJob(sc *scenarios.Scenario, newClient func(server string) (mcp.Client, error)) (*mcpDirectJob, error) {
+	d := sc.MCPDirect
 	if len(d.Mix) == 0 {
 		return nil, fmt.Errorf("mcp_direct: the mix is empty")
 	}
-	j := &mcpDirectJob{
-		client:  client,
-		pool:    newSessionPool(client),
-		perCall: d.Session == scenarios.SessionPerCall,
-		seed:    uint64(seed),
-	}
+	j := &mcpDirectJob{seed: uint64(sc.Seed)}
+	lanes := map[[2]string]*directLane{}
 	var total uint64
 	for i := range d.Mix {
-		req, err := directRequest(&d.Mix[i], client.server)
+		op := &d.Mix[i]
+		server, session := d.Server, d.Session
+		if op.OpName() == scenarios.MCPOpToolsCall {
+			for _, t := range sc.Tools {
+				if t != nil && t.Name == op.Tool && t.Server != "" {
+					server = t.Server
+				}
+			}
+		}
+		if op.Session != "" {
+			session = op.Session
+		}
+		ln := lanes[[2]string{server, session}]
+		if ln == nil {
+			c, err := newClient(server)
+			if err != nil {
+				return nil, fmt.Errorf("mcp_direct: %w", err)
+			}
+			ln = &directLane{client: c, pool: mcp.NewPool(c), perCall: session == scenarios.SessionPerCall, shared: session == scenarios.SessionShared}
+			lanes[[2]string{server, session}] = ln
+			j.lanes = append(j.lanes, ln)
+		}
+		req, err := mcp.OpRequest(op, server)
 		if err != nil {
 			return nil, fmt.Errorf("mcp_direct.mix[%d]: %w", i, err)
 		}
-		w := d.Mix[i].Weight
+		w := op.Weight
 		if w <= 0 {
 			w = 1
 		}
 		total += uint64(w)
-		j.ops = append(j.ops, directOp{req: req})
+		j.ops = append(j.ops, directOp{req: req, lane: ln})
 		j.cum = append(j.cum, total)
 	}
 	return j, nil
-}
-
-// directRequest builds the request of one mix entry on server.
-func directRequest(op *scenarios.MCPOp, server string) (*mcpRequest, error) {
-	var args []byte
-	if op.Arguments != nil {
-		b, err := json.Marshal(op.Arguments)
-		if err != nil {
-			return nil, fmt.Errorf("%s: marshalling arguments: %w", op.OpName(), err)
-		}
-		args = b
-	}
-	switch op.OpName() {
-	case scenarios.MCPOpToolsCall:
-		// ApplyDefaults sets progress for the tools whose mock sends it.
-		return toolCallRequest(op.Tool, args, op.Progress != nil && *op.Progress), nil
-	case scenarios.MCPOpToolsList:
-		return &mcpRequest{method: scenarios.MCPOpToolsList, key: record.ToolsListKey(server), kind: record.StepMCP, what: "tools/list"}, nil
-	case scenarios.MCPOpResourcesRead:
-		params := appendJSONString([]byte(`"uri":`), op.URI)
-		return &mcpRequest{method: scenarios.MCPOpResourcesRead, key: record.ResourceKey(op.URI), kind: record.StepMCP, params: params, what: "resource " + op.URI}, nil
-	case scenarios.MCPOpPromptsGet:
-		params := appendJSONString([]byte(`"name":`), op.Prompt)
-		if args != nil {
-			params = append(append(params, `,"arguments":`...), args...)
-		}
-		return &mcpRequest{method: scenarios.MCPOpPromptsGet, key: record.PromptKey(op.Prompt), kind: record.StepMCP, params: params, what: "prompt " + op.Prompt}, nil
-	}
-	return nil, fmt.Errorf("unknown op %q (want one of %v)", op.Op, scenarios.MCPOps())
 }
 
 // pick draws the operation of arrival seq. The draw hashes seq with the
@@ -115,55 +120,73 @@ func (j *mcpDirectJob) Do(ctx context.Context, seq uint64, slot int, sink Sink) 
 	op := j.pick(seq)
 	start := time.Now()
 	var (
-		sess *mcpSession
-		hs   mcpOutcome
+		sess mcp.Session
+		hs   mcp.Total
 		ttft time.Duration
 	)
-	if j.perCall {
-		sess, hs = j.client.initialize(ctx, seq, 0, sink)
+	ln := op.lane
+	if ln.perCall {
+		sess, hs = ln.client.Handshake(ctx, seq, 0, sink)
 	} else {
-		sess, hs = j.pool.get(ctx, slot, seq, 0, sink)
+		if ln.shared {
+			slot = 0
+		}
+		sess, hs = ln.pool.Get(ctx, slot, seq, 0, sink)
 	}
-	res := JobResult{URL: j.client.url, BytesIn: uint64(hs.bytesIn), Code: uint16(hs.status)}
+	res := JobResult{URL: ln.client.Target(), BytesIn: uint64(hs.BytesIn), Code: uint16(hs.Status)}
 	if sess == nil {
-		res.Outcome, res.Err = hs.outcome, "MCP server "+j.client.server+": "+hs.err
+		res.Outcome, res.Err = hs.Outcome, "MCP server "+ln.client.Server()+": "+hs.Err
 	} else {
-		call := j.client.call(ctx, sess, seq, 0, op.req, sink)
-		res.BytesIn += uint64(call.bytesIn)
-		res.Code = uint16(call.status)
-		res.Outcome, res.Err = call.outcome, call.err
+		call := ln.client.Call(ctx, sess, seq, 0, op.req, sink)
+		res.BytesIn += uint64(call.BytesIn)
+		res.Code = uint16(call.Status)
+		res.Outcome, res.Err = call.Outcome, call.Err
 		// A tool that reports progress: the step's time to first
 		// progress notification, from sending the call (the ttft level).
-		ttft = call.firstProgress
+		ttft = call.FirstProgress
 	}
 	sink.Step(StepRecord{
 		Conversation: seq,
 		Kind:         record.StepMCP,
-		Key:          op.req.key,
+		Key:          op.req.Key,
 		Start:        start,
 		Latency:      time.Since(start),
 		Outcome:      res.Outcome,
 		TTFT:         ttft,
 	})
-	// A stopped run skips the DELETE: Do must return promptly, and a
-	// request on a cancelled context would only be a canceled attempt.
-	if j.perCall && sess != nil && ctx.Err() == nil {
-		ex := j.client.close(ctx, sess, seq, 0, sink)
-		res.BytesIn += uint64(ex.bytesIn)
+	// A stopped run does not record the teardown: Do must return
+	// promptly, and a DELETE on a cancelled context would only be a
+	// canceled attempt. A process is still killed.
+	if ln.perCall && sess != nil {
+		if ctx.Err() == nil {
+			ex := ln.client.End(ctx, sess, seq, 0, sink)
+			res.BytesIn += uint64(ex.BytesIn)
+		} else {
+			ln.client.End(ctx, sess, seq, 0, nil) // a process must not outlive its call
+		}
 	}
 	if res.Outcome == record.OutcomeOK {
 		res.Err = ""
 	}
-	res.Err = j.client.redact.clip(res.Err)
+	res.Err = ln.client.Clip(res.Err)
 	return res
 }
 
 // Release implements slotReleaser: it ends the per_vu session of slot.
-func (j *mcpDirectJob) Release(ctx context.Context, slot int) { j.pool.release(ctx, slot) }
+// The shared session outlives any slot.
+func (j *mcpDirectJob) Release(ctx context.Context, slot int) {
+	for _, ln := range j.lanes {
+		if !ln.shared {
+			ln.pool.Release(ctx, slot)
+		}
+	}
+}
 
-// Close ends the per_vu sessions (DELETE, best effort). The scheduler calls
-// it once the run is over.
+// Close ends the pooled sessions (DELETE, best effort) and kills any
+// process left. The scheduler calls it once the run is over.
 func (j *mcpDirectJob) Close(ctx context.Context) error {
-	j.pool.closeAll(ctx)
+	for _, ln := range j.lanes {
+		_ = ln.pool.Close(ctx)
+	}
 	return nil
 }

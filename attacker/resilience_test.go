@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 	"github.com/mcpload/mcpload/wire/openaichat"
@@ -28,7 +29,7 @@ func sd(d time.Duration) scenarios.Duration { return scenarios.Duration(d) }
 
 // attemptOf returns the Mcpload-Attempt of r, 0 when absent.
 func attemptOf(r *http.Request) int {
-	n, _ := strconv.Atoi(r.Header.Get(hdrAttempt))
+	n, _ := strconv.Atoi(r.Header.Get(httpx.HdrAttempt))
 	return n
 }
 
@@ -486,7 +487,7 @@ func TestAttemptHeaders(t *testing.T) {
 	handler := func(fail bool) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
-			seen = append(seen, fmt.Sprintf("%s/%s/%s %s", r.Header.Get(hdrSeq), r.Header.Get(hdrStep), r.Header.Get(hdrAttempt), r.Header.Get("Authorization")))
+			seen = append(seen, fmt.Sprintf("%s/%s/%s %s", r.Header.Get(httpx.HdrSeq), r.Header.Get(httpx.HdrStep), r.Header.Get(httpx.HdrAttempt), r.Header.Get("Authorization")))
 			mu.Unlock()
 			if fail {
 				io.Copy(io.Discard, r.Body)

@@ -138,6 +138,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 			Getenv:      o.getenv,
 			Slots:       slots,
 			AllowRemote: o.allowRemote,
+			RunDir:      outDir,
 		})
 		if err != nil {
 			return nil, &ConfigError{Scenario: sc.Name, Err: err}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/jsonschema-go/jsonschema"
 
+	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -52,7 +53,7 @@ func (v *argValidator) check(tool, args string) ([]byte, error) {
 	}
 	var obj map[string]any
 	if err := json.Unmarshal(b, &obj); err != nil || obj == nil {
-		return nil, fmt.Errorf("arguments of %s are not a JSON object: %s", tool, truncate(args, maxErrorDetail))
+		return nil, fmt.Errorf("arguments of %s are not a JSON object: %s", tool, httpx.Truncate(args, httpx.MaxErrorDetail))
 	}
 	if rs := v.schemas[tool]; rs != nil {
 		if err := rs.Validate(obj); err != nil {

@@ -149,12 +149,57 @@ type ProviderMock struct {
 type MCPServer struct {
 	// URL is "mock" or the full endpoint URL, such as http://127.0.0.1:8080/mcp.
 	URL string `yaml:"url"`
+	// Command, instead of url, is the argv of a server that mcpload runs
+	// as a child process and speaks MCP to over its stdin and stdout (the
+	// stdio transport). mcp_direct.session says how many processes run.
+	Command []string `yaml:"command,omitempty"`
+	// Env adds variables to the environment the process inherits from
+	// mcpload (command only). Values are written to the resolved scenario:
+	// pass secrets through mcpload's own environment instead.
+	Env map[string]string `yaml:"env,omitempty"`
+	// Dir is the process's working directory (command only); default
+	// mcpload's.
+	Dir string `yaml:"dir,omitempty"`
+	// Protocol is the MCP revision and lane (url only): a revision up to
+	// 2025-11-25 opens sessions with the initialize handshake; 2026-07-28
+	// is the stateless lane (no session; version, client info and
+	// capabilities in each request's _meta; Mcp-Method and Mcp-Name
+	// headers); auto asks server/discover and falls back to initialize, as
+	// the official SDKs do. Default 2025-11-25.
+	Protocol string `yaml:"protocol,omitempty"`
+	// Transport is how a url server is spoken to: "streamable" (Streamable
+	// HTTP, the default) or "sse", the HTTP+SSE transport of 2024-11-05 (a
+	// GET event stream, requests POSTed to the endpoint it names).
+	Transport string `yaml:"transport,omitempty"`
+	// Discover sends server/discover as each session's handshake in the
+	// 2026-07-28 lane (auto always does).
+	Discover bool `yaml:"discover,omitempty"`
 	// Mock is how the built-in mock serves this server (url: mock only).
 	Mock MCPServerMock `yaml:"mock,omitempty"`
 }
 
 // IsMock reports whether the server is the built-in mock's MCP server.
 func (m *MCPServer) IsMock() bool { return m.URL == MockURL }
+
+// Transports of mcp_servers.NAME.transport.
+const (
+	MCPTransportStreamable = "streamable"
+	MCPTransportSSE        = "sse"
+)
+
+// MCPProtocolAuto is mcp_servers.NAME.protocol's negotiation: server/discover
+// first, initialize when the server refuses it, as the official SDKs do.
+const MCPProtocolAuto = "auto"
+
+// MCPClientProtocols are the values of mcp_servers.NAME.protocol: how
+// mcpload speaks to the server (MCPProtocols are the mock's lanes).
+func MCPClientProtocols() []string {
+	return []string{MCPProtocolAuto, MCPProtocolStateless, MCPProtocolInitialize, "2025-06-18", "2025-03-26"}
+}
+
+// IsStdio reports whether the server is a child process spoken to over
+// stdio (command).
+func (m *MCPServer) IsStdio() bool { return len(m.Command) > 0 }
 
 // Tool is an MCP tool definition in MCP's own format, plus the mock's
 // behaviour when it runs the tool.
@@ -254,8 +299,10 @@ type MCPDirect struct {
 	// entry when there is exactly one.
 	Server string `yaml:"server"`
 	// Session is "per_vu" (each in-flight slot keeps one MCP session and
-	// reuses it) or "per_call" (every operation initializes a new session).
-	// Default per_vu.
+	// reuses it), "shared" (one session for the whole run, its requests
+	// multiplexed) or "per_call" (every operation initializes a new
+	// session). For a command server the session is a process: one per
+	// slot, one in all, or one per operation (cold starts). Default per_vu.
 	Session string  `yaml:"session"`
 	Mix     []MCPOp `yaml:"mix"`
 }
@@ -263,6 +310,7 @@ type MCPDirect struct {
 // Session modes of MCPDirect.
 const (
 	SessionPerVU   = "per_vu"
+	SessionShared  = "shared"
 	SessionPerCall = "per_call"
 )
 
@@ -286,6 +334,9 @@ type MCPOp struct {
 	// server may report progress. Absent: sent when the tool's mock
 	// sends progress.
 	Progress *bool `yaml:"progress,omitempty"`
+	// Session overrides mcp_direct.session for this entry, so that one run
+	// compares session modes side by side.
+	Session string `yaml:"session,omitempty"`
 }
 
 // LoadShape is the open-model arrival schedule, the scenario's "load"

@@ -212,9 +212,15 @@ func (v *validator) mcpServer(path, name string, m *MCPServer) {
 		v.errorf(path, "expected a mapping with a url, got null")
 		return
 	}
-	if msg := checkURL(m.URL); msg != "" {
-		v.errorf(field(path, "url"), "%s", msg)
+	if m.IsStdio() || m.Command != nil {
+		v.mcpServerCommand(path, m)
+	} else {
+		if msg := checkURL(m.URL); msg != "" {
+			v.errorf(field(path, "url"), "%s", msg)
+		}
+		v.mcpServerProcessOnly(path, m)
 	}
+	v.mcpServerProtocol(path, m)
 	v.mcpServerMock(path, m)
 }
 
@@ -441,8 +447,10 @@ func (v *validator) mcpDirect(s *Scenario) {
 	case s.MCPServers[m.Server] == nil:
 		v.errorf("mcp_direct.server", "MCP server %q is not defined in mcp_servers (defined: %s)", m.Server, names(s.MCPServers))
 	}
-	if m.Session != SessionPerVU && m.Session != SessionPerCall {
-		v.errorf("mcp_direct.session", "expected %q or %q, got %q", SessionPerVU, SessionPerCall, m.Session)
+	switch m.Session {
+	case SessionPerVU, SessionShared, SessionPerCall:
+	default:
+		v.errorf("mcp_direct.session", "%s", unknownValue("session mode", m.Session, []string{SessionPerVU, SessionShared, SessionPerCall}))
 	}
 	if len(m.Mix) == 0 {
 		v.errorf("mcp_direct.mix", "missing; list at least one tool to call, or another operation (tools/list, resources/read, prompts/get)")

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -24,6 +25,65 @@ func (v *validator) mcpServerMock(path string, m *MCPServer) {
 		v.errorf(field(mp, "extra_tools"), "must be from 0 to %d, got %d", MaxExtraTools, n)
 	}
 	v.mcpServerLane(mp, m.Mock)
+}
+
+// mcpServerCommand checks a stdio server: an argv, and no url beside it.
+func (v *validator) mcpServerCommand(path string, m *MCPServer) {
+	cp := field(path, "command")
+	if m.URL != "" {
+		v.errorf(cp, "set url or command, not both: command runs the server as a child process over stdio")
+	}
+	switch {
+	case len(m.Command) == 0:
+		v.errorf(cp, "empty; give the server's argv, as [npx, -y, some-server, stdio]")
+	case strings.TrimSpace(m.Command[0]) == "":
+		v.errorf(index(cp, 0), "empty; the first element is the program to run")
+	}
+	for _, k := range slices.Sorted(maps.Keys(m.Env)) {
+		if k == "" || strings.ContainsAny(k, "=\x00") {
+			v.errorf(field(path, "env"), "variable name %q: must be non-empty, without '=' or NUL", k)
+		}
+	}
+}
+
+// mcpServerProtocol checks transport, protocol and discover.
+func (v *validator) mcpServerProtocol(path string, m *MCPServer) {
+	tp := field(path, "transport")
+	switch m.Transport {
+	case "", MCPTransportStreamable:
+	case MCPTransportSSE:
+		switch {
+		case m.IsStdio():
+			v.errorf(tp, "sse is an HTTP transport; a command server speaks stdio")
+		case m.IsMock():
+			v.errorf(tp, "the mock serves Streamable HTTP only")
+		case m.Protocol != "" && m.Protocol != "2024-11-05":
+			v.errorf(field(path, "protocol"), "transport: sse speaks 2024-11-05 only")
+		}
+	default:
+		v.errorf(tp, "%s", unknownValue("transport", m.Transport, []string{MCPTransportStreamable, MCPTransportSSE}))
+	}
+	pp := field(path, "protocol")
+	if m.Protocol != "" && !slices.Contains(MCPClientProtocols(), m.Protocol) && m.Transport != MCPTransportSSE {
+		v.errorf(pp, "%s", unknownValue("protocol", m.Protocol, MCPClientProtocols()))
+	}
+	if m.IsStdio() && (m.Protocol == MCPProtocolAuto || m.Protocol == MCPProtocolStateless) {
+		v.errorf(pp, "%s is not supported over stdio yet; use %s", m.Protocol, MCPProtocolInitialize)
+	}
+	if m.Discover && m.Protocol != MCPProtocolStateless {
+		v.errorf(field(path, "discover"), "only applies to protocol: %s (auto always discovers)", MCPProtocolStateless)
+	}
+}
+
+// mcpServerProcessOnly refuses env and dir on a server that is not a
+// child process: they would silently do nothing.
+func (v *validator) mcpServerProcessOnly(path string, m *MCPServer) {
+	if m.Env != nil {
+		v.errorf(field(path, "env"), "only applies to a command (stdio) server")
+	}
+	if m.Dir != "" {
+		v.errorf(field(path, "dir"), "only applies to a command (stdio) server")
+	}
 }
 
 // toolsProgress checks each tool's mock.progress: a count, and a server
@@ -148,6 +208,11 @@ func (v *validator) mcpOp(s *Scenario, path string, op *MCPOp) {
 		v.errorf(field(path, "op"), "%s", unknownValue("op", op.Op, MCPOps()))
 		return
 	}
+	switch op.Session {
+	case "", SessionPerVU, SessionShared, SessionPerCall:
+	default:
+		v.errorf(field(path, "session"), "%s", unknownValue("session mode", op.Session, []string{SessionPerVU, SessionShared, SessionPerCall}))
+	}
 	// Fields of other ops are mistakes, not details to ignore.
 	takes := map[string][]string{
 		MCPOpToolsCall:     {"tool", "arguments", "progress"},
@@ -165,10 +230,9 @@ func (v *validator) mcpOp(s *Scenario, path string, op *MCPOp) {
 	}
 	switch name {
 	case MCPOpToolsCall:
-		t := v.toolRef(s, field(path, "tool"), field(path, "arguments"), op.Tool, op.Arguments)
-		if t != nil && server != nil && t.Server != "" && t.Server != m.Server {
-			v.errorf(field(path, "tool"), "tool %q runs on MCP server %q, not on mcp_direct.server %q", t.Name, t.Server, m.Server)
-		}
+		// The call runs on the tool's own server, which may be another
+		// than mcp_direct.server: lanes side by side in one run.
+		v.toolRef(s, field(path, "tool"), field(path, "arguments"), op.Tool, op.Arguments)
 	case MCPOpResourcesRead:
 		up := field(path, "uri")
 		if op.URI == "" {

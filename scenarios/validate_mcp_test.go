@@ -149,6 +149,32 @@ func TestMCPDepthValidationErrors(t *testing.T) {
 			}},
 		{"extra_tools out of range", []string{"extra_tools: 10}", "extra_tools: 100000}"},
 			[]want{{at(lineMock, 40), "mcp_servers.s.mock.extra_tools", "must be from 0 to 5000, got 100000"}}},
+		{"url and command", []string{"    url: mock\n", "    url: mock\n    command: [srv]\n"},
+			[]want{{at(lineMock, 14), "mcp_servers.s.command", "set url or command, not both"}}},
+		{"command without a program", []string{"    url: mock\n    mock: {response: sse, extra_tools: 10}\n", "    command: [\"\", x]\n    dir: /tmp\n"},
+			[]want{{at(lineMock-1, 15), "mcp_servers.s.command[0]", "empty; the first element is the program to run"}}},
+		{"env name with =", []string{"    url: mock\n    mock: {response: sse, extra_tools: 10}\n", "    command: [srv]\n    env: {\"A=B\": c}\n"},
+			[]want{{at(lineMock, 10), "mcp_servers.s.env", `variable name "A=B": must be non-empty, without '=' or NUL`}}},
+		{"env and dir on a url server", []string{"    url: mock\n", "    url: mock\n    env: {A: b}\n    dir: /tmp\n"},
+			[]want{
+				{at(lineMock, 10), "mcp_servers.s.env", "only applies to a command (stdio) server"},
+				{at(lineMock+1, 10), "mcp_servers.s.dir", "only applies to a command (stdio) server"},
+			}},
+		{"session unknown", []string{"mcp_direct:\n", "mcp_direct:\n  session: sharde\n"},
+			[]want{{at(lineMix-1, 12), "mcp_direct.session", `unknown session mode "sharde"; did you mean "shared"?`}}},
+		{"protocol unknown", []string{"    url: mock\n", "    url: mock\n    protocol: 2026-07-29\n"},
+			[]want{{at(lineMock, 15), "mcp_servers.s.protocol", `unknown protocol "2026-07-29"; did you mean "2026-07-28"?`}}},
+		{"discover without the stateless lane", []string{"    url: mock\n", "    url: mock\n    protocol: auto\n    discover: true\n"},
+			[]want{{at(lineMock+1, 15), "mcp_servers.s.discover", "only applies to protocol: 2026-07-28 (auto always discovers)"}}},
+		{"stateless lane over stdio", []string{"    url: mock\n    mock: {response: sse, extra_tools: 10}\n", "    command: [srv]\n    protocol: auto\n"},
+			[]want{{at(lineMock, 15), "mcp_servers.s.protocol", "auto is not supported over stdio yet; use 2025-11-25"}}},
+		{"transport unknown", []string{"    url: mock\n", "    url: http://127.0.0.1:9/sse\n    transport: ssse\n"},
+			[]want{
+				{at(lineMock, 16), "mcp_servers.s.transport", `unknown transport "ssse"; did you mean "sse"?`},
+				{at(lineMock+1, 11), "mcp_servers.s.mock", "only applies to url: mock"},
+			}},
+		{"sse on the mock", []string{"    url: mock\n", "    url: mock\n    transport: sse\n"},
+			[]want{{at(lineMock, 16), "mcp_servers.s.transport", "the mock serves Streamable HTTP only"}}},
 		{"mock on a real server", []string{"url: mock", "url: http://127.0.0.1:9/mcp"},
 			[]want{{at(lineMock, 11), "mcp_servers.s.mock", "only applies to url: mock"}}},
 		{"resource duplicate", []string{"resources:\n", "resources:\n  - uri: docs://a\n"},
@@ -226,5 +252,38 @@ func TestToolsBytes(t *testing.T) {
 	}
 	if empty, _ := ToolsBytes(nil); empty[APIOpenAI] != 0 || len(empty) != 3 {
 		t.Errorf("no tools: %v", empty)
+	}
+}
+
+// TestMCPStdioServerParses: a command server with env and dir, loaded
+// with mcp_direct.session: shared, validates and keeps its fields.
+func TestMCPStdioServerParses(t *testing.T) {
+	src := mcpEdit(t, "    url: mock\n    mock: {response: sse, extra_tools: 10}\n",
+		"    command: [go-mcp-server, --stdio]\n    env: {LOG_LEVEL: debug}\n    dir: /tmp\n",
+		"mcp_direct:\n", "mcp_direct:\n  session: shared\n")
+	s, err := Parse("t.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := s.MCPServers["s"]
+	if !m.IsStdio() || m.IsMock() || m.Command[1] != "--stdio" || m.Env["LOG_LEVEL"] != "debug" || m.Dir != "/tmp" || s.MCPDirect.Session != SessionShared {
+		t.Fatalf("server %+v, session %q", m, s.MCPDirect.Session)
+	}
+}
+
+// TestMCPProtocolParses: each lane parses and keeps its fields.
+func TestMCPProtocolParses(t *testing.T) {
+	for _, p := range MCPClientProtocols() {
+		extra := ""
+		if p == MCPProtocolStateless {
+			extra = "    discover: true\n"
+		}
+		s, err := Parse("t.yaml", []byte(mcpEdit(t, "    url: mock\n", "    url: mock\n    protocol: \""+p+"\"\n"+extra)))
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if m := s.MCPServers["s"]; m.Protocol != p || m.Discover != (extra != "") {
+			t.Fatalf("%s: %+v", p, m)
+		}
 	}
 }

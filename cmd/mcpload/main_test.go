@@ -24,6 +24,10 @@ import (
 // TestMain lets a test re-run this binary as the mcpload command, so that
 // signal handling is tested on a real process.
 func TestMain(m *testing.M) {
+	if os.Getenv(stdioServerEnv) != "" {
+		runStdioServer() // a stdio MCP server for stdio_test.go
+		return
+	}
 	if os.Getenv("MCPLOAD_TEST_MAIN") == "1" {
 		os.Exit(guard(os.Stderr, func() int {
 			if os.Getenv("MCPLOAD_TEST_PANIC") != "" { // an injected bug

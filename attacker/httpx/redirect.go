@@ -1,4 +1,4 @@
-package attacker
+package httpx
 
 import (
 	"errors"
@@ -8,32 +8,32 @@ import (
 	"strings"
 )
 
-// keyHeaders are the request headers that carry a provider's key: OpenAI's
+// KeyHeaders are the request headers that carry a provider's key: OpenAI's
 // Authorization, Anthropic's x-api-key, Gemini's x-goog-api-key (and what
 // a transport may have added). Once a redirect leaves a host, no hop
 // carries them.
-var keyHeaders = []string{"Authorization", "X-Api-Key", "X-Goog-Api-Key", "Proxy-Authorization", "Cookie"}
+var KeyHeaders = []string{"Authorization", "X-Api-Key", "X-Goog-Api-Key", "Proxy-Authorization", "Cookie"}
 
-// noRedirects returns a copy of c that follows no redirect: the 3xx comes
+// NoRedirects returns a copy of c that follows no redirect: the 3xx comes
 // back as the response, so that the attempt records it (outcome redirect)
 // or follows it itself, as one recorded attempt per hop. net/http would
 // follow up to ten hops inside one Do, with every custom header (the keys
 // among them) sent on to wherever the Location points.
-func noRedirects(c *http.Client) *http.Client {
+func NoRedirects(c *http.Client) *http.Client {
 	cc := *c
 	cc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &cc
 }
 
-// redirects is client.follow_redirects for one client: how many hops a
+// Redirects is client.follow_redirects for one client: how many hops a
 // request may follow, and whether a hop may leave loopback.
-type redirects struct {
-	max         int
-	allowRemote bool
+type Redirects struct {
+	Max         int
+	AllowRemote bool
 }
 
-// redirectHop is the next request of a redirected one.
-type redirectHop struct {
+// Hop is the next request of a redirected one.
+type Hop struct {
 	url *url.URL
 	// n counts the hops made, this one included.
 	n int
@@ -50,13 +50,13 @@ var errNoLocation = errors.New("no Location to follow")
 // was the first (prev nil) or hop prev, or why it is not followed. The
 // error's text is the attempt's error: it names the setting to change,
 // never the Location, which the target wrote.
-func (p redirects) next(resp *http.Response, prev *redirectHop) (*redirectHop, error) {
+func (p Redirects) Next(resp *http.Response, prev *Hop) (*Hop, error) {
 	n := 1
 	if prev != nil {
 		n = prev.n + 1
 	}
-	if n > p.max {
-		return nil, errors.New("not followed: client.follow_redirects is " + strconv.Itoa(p.max))
+	if n > p.Max {
+		return nil, errors.New("not followed: client.follow_redirects is " + strconv.Itoa(p.Max))
 	}
 	if resp == nil || resp.Request == nil {
 		return nil, errNoLocation
@@ -69,10 +69,10 @@ func (p redirects) next(resp *http.Response, prev *redirectHop) (*redirectHop, e
 	if err != nil {
 		return nil, errNoLocation
 	}
-	if err := checkTarget(u.String(), p.allowRemote); err != nil {
+	if err := CheckTarget(u.String(), p.AllowRemote); err != nil {
 		return nil, errors.New("not followed: the Location is not on loopback, and --allow-remote is not set")
 	}
-	hop := &redirectHop{url: u, n: n, crossHost: !strings.EqualFold(u.Host, resp.Request.URL.Host)}
+	hop := &Hop{url: u, n: n, crossHost: !strings.EqualFold(u.Host, resp.Request.URL.Host)}
 	if prev != nil && prev.crossHost {
 		hop.crossHost = true
 	}
@@ -82,10 +82,10 @@ func (p redirects) next(resp *http.Response, prev *redirectHop) (*redirectHop, e
 // apply points out, a copy of the first request, at the hop, without its
 // key headers once the hop has left the first host. out's header map must
 // be out's own.
-func (h *redirectHop) apply(out *http.Request) {
+func (h *Hop) Apply(out *http.Request) {
 	out.URL, out.Host = h.url, h.url.Host
 	if h.crossHost {
-		for _, k := range keyHeaders {
+		for _, k := range KeyHeaders {
 			delete(out.Header, k)
 		}
 	}

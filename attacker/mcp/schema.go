@@ -1,10 +1,11 @@
-package attacker
+package mcp
 
 import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
 
+	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 )
@@ -14,7 +15,7 @@ import (
 // each API, which is what shipping the server's schema to a model costs in
 // input on every call. Lists are measured once each and cached by a hash
 // of their bytes; the record is shared and must not be changed.
-func (c *mcpClient) measureTools(raw json.RawMessage) (*record.ToolsSchema, error) {
+func (c *conn) measureTools(raw json.RawMessage) (*record.ToolsSchema, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, fmt.Errorf("result has no tools")
 	}
@@ -30,7 +31,7 @@ func (c *mcpClient) measureTools(raw json.RawMessage) (*record.ToolsSchema, erro
 		InputSchema map[string]any `json:"inputSchema"`
 	}
 	if err := json.Unmarshal(raw, &listed); err != nil {
-		return nil, fmt.Errorf("decoding tools: %v: %s", err, snippet(raw))
+		return nil, fmt.Errorf("decoding tools: %v: %s", err, httpx.Snippet(raw))
 	}
 	tools := make([]*scenarios.Tool, len(listed))
 	for i, t := range listed {
