@@ -32,6 +32,7 @@ type options struct {
 	version  string
 
 	allowRemote bool
+	self        string
 	// locked: the caller holds the run folder's lock (WithRunLock).
 	locked bool
 
@@ -66,6 +67,11 @@ func WithInterval(d time.Duration) Option { return func(o *options) { o.interval
 // (--allow-remote). Without it, Run refuses them before any load starts:
 // a real target spends real money.
 func WithAllowRemote(allow bool) Option { return func(o *options) { o.allowRemote = allow } }
+
+// WithSelf sets the binary that a stdio server's command "mcpload" runs
+// (scenarios.SelfCommand); the default is the running executable, which
+// is right for the mcpload command itself.
+func WithSelf(path string) Option { return func(o *options) { o.self = path } }
 
 // WithVersion sets the mcpload version recorded in run.json.
 func WithVersion(v string) Option { return func(o *options) { o.version = v } }
@@ -139,6 +145,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 			Slots:       slots,
 			AllowRemote: o.allowRemote,
 			RunDir:      outDir,
+			Self:        o.self,
 		})
 		if err != nil {
 			return nil, &ConfigError{Scenario: sc.Name, Err: err}

@@ -192,6 +192,11 @@ type Attempt struct {
 	FirstProgressUS int64 `json:"first_progress_us,omitempty"`
 	// ToolsSchema measures the tool list of an ok tools/list attempt.
 	ToolsSchema *ToolsSchema `json:"tools_schema,omitempty"`
+	// MCPProtocol is the MCP revision an MCP exchange spoke: the lane
+	// chosen (2026-07-28 for the stateless lane, the negotiated version
+	// of an initialize session, 2024-11-05 for HTTP+SSE). Empty for model
+	// exchanges and for a handshake that failed before a lane was known.
+	MCPProtocol string `json:"mcp_protocol,omitempty"`
 }
 
 // ToolsSchema is the size of a tool list: as an MCP server lists it, and

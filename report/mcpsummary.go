@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -33,6 +34,17 @@ type MCP struct {
 	// conversation sends with every model request), and the list of each
 	// tools/list operation.
 	ToolsSchema []ToolsSchemaCost `json:"tools_schema,omitempty"`
+	// Lanes counts the MCP attempts by key and by the protocol revision
+	// they spoke (attempts' mcp_protocol): the lane each server's
+	// sessions were opened in, which protocol: auto negotiates.
+	Lanes []MCPLane `json:"lanes,omitempty"`
+}
+
+// MCPLane is the attempts of one key in one protocol revision.
+type MCPLane struct {
+	Key      string `json:"key"`
+	Protocol string `json:"protocol"`
+	Attempts uint64 `json:"attempts"`
 }
 
 // RPCErrorCount is the attempts answered with one JSON-RPC error code.
@@ -101,17 +113,18 @@ type mcpScan struct {
 	progress              MCPProgress
 	firstSumUS, firstMaxU int64
 	lists                 map[string]*ToolsSchemaCost
+	lanes                 map[MCPLane]uint64 // Attempts left 0
 }
 
 // mcpMarkers are the fields that make a line of attempts.jsonl worth
 // decoding here; the scan skips the rest without parsing them.
-var mcpMarkers = [][]byte{[]byte(`"rpc_code"`), []byte(`"progress"`), []byte(`"tools_schema"`)}
+var mcpMarkers = [][]byte{[]byte(`"rpc_code"`), []byte(`"progress"`), []byte(`"tools_schema"`), []byte(`"mcp_protocol"`)}
 
 // summarizeMCP builds the mcp section of the run in dir, and the
 // attempts' counts by JSON-RPC code (keyed by the code in decimal). sc may
 // be nil; cat prices the tool lists (nil: the list prices).
 func summarizeMCP(dir string, sc *scenarios.Scenario, cat *pricing.Catalog) (*MCP, map[string]uint64, error) {
-	scan := &mcpScan{byCode: map[int]*RPCErrorCount{}, lists: map[string]*ToolsSchemaCost{}}
+	scan := &mcpScan{byCode: map[int]*RPCErrorCount{}, lists: map[string]*ToolsSchemaCost{}, lanes: map[MCPLane]uint64{}}
 	if err := scan.read(dir); err != nil {
 		return nil, nil, err
 	}
@@ -147,7 +160,13 @@ func summarizeMCP(dir string, sc *scenarios.Scenario, cat *pricing.Catalog) (*MC
 	for i := range m.ToolsSchema {
 		m.ToolsSchema[i].price(models)
 	}
-	if m.RPCErrors == nil && m.Progress == nil && m.ToolsSchema == nil {
+	for _, l := range slices.SortedFunc(maps.Keys(scan.lanes), func(a, b MCPLane) int {
+		return cmp.Or(strings.Compare(a.Key, b.Key), strings.Compare(a.Protocol, b.Protocol))
+	}) {
+		l.Attempts = scan.lanes[l]
+		m.Lanes = append(m.Lanes, l)
+	}
+	if m.RPCErrors == nil && m.Progress == nil && m.ToolsSchema == nil && m.Lanes == nil {
 		return nil, byCode, nil
 	}
 	return m, byCode, nil
@@ -170,6 +189,9 @@ func (s *mcpScan) read(dir string) error {
 }
 
 func (s *mcpScan) add(a *record.Attempt) {
+	if a.MCPProtocol != "" {
+		s.lanes[MCPLane{Key: a.Key, Protocol: a.MCPProtocol}]++
+	}
 	if a.RPCCode != 0 {
 		rc := s.byCode[a.RPCCode]
 		if rc == nil {

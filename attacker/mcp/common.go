@@ -111,5 +111,6 @@ func (c *conn) recordAttempt(sink Sink, seq uint64, step int, kind, key string, 
 	a.Start, a.LatencyUS, a.Status, a.BytesIn = start, time.Since(start).Microseconds(), ex.Status, ex.BytesIn
 	a.Outcome, a.Error, a.RPCCode = ex.Outcome, ex.Err, ex.RPCCode
 	a.Progress, a.FirstProgressUS, a.ToolsSchema = ex.Progress, ex.FirstProgress.Microseconds(), ex.Schema
+	a.MCPProtocol = ex.Protocol
 	sink.Attempt(&a)
 }
