@@ -180,6 +180,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 		return nil, err
 	}
 	rec.redact = runRedactor(sc, o.getenv)
+	self, err := startSampler(outDir, rec, began, o.interval, slots)
+	if err != nil {
+		_, cerr := rec.Close(record.StatusFailed)
+		return nil, errors.Join(err, cerr)
+	}
 	mon := &monitor{
 		rec:      rec,
 		pacer:    pacer,
@@ -190,10 +195,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	}
 	mon.start()
 
-	s := &scheduler{pacer: pacer, planned: planned, job: job, rec: rec, slots: slots, drop: drop}
+	s := &scheduler{pacer: pacer, planned: planned, job: job, rec: rec, slots: slots, drop: drop, stages: newStageIndex(sc.Load.Stages)}
 	s.run(ctx, began)
 
-	flushErr := mon.stop()
+	selfErr := self.stop()
+	flushErr := errors.Join(mon.stop(), selfErr)
 	status, reason := record.StatusComplete, ""
 	if ctx.Err() != nil {
 		status = record.StatusInterrupted
