@@ -117,6 +117,9 @@ func startSampler(dir string, rec *Recorder, began time.Time, interval time.Dura
 		s.samples[i].Name = name
 	}
 	s.agg.Cores, s.agg.Slots = s.cores, slots
+	// The live heap is as of the last GC: one now, before any arrival,
+	// makes the baseline of memory per conversation in flight current.
+	runtime.GC()
 	s.sample(time.Now(), true)
 	go s.loop()
 	return s, nil
