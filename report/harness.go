@@ -191,19 +191,19 @@ func harnessWarnings(h *Harness, slotsLate bool) []string {
 		case slotsLate:
 			msg += slots + ": raise load.max_in_flight, or set on_cap: drop to count such arrivals as dropped rather than queue them."
 		case h.CPU.Saturated:
-			msg += cpu + ": it is CPU-bound. Run fewer arrivals per process (shards), or give it more cores."
+			msg += cpu + ": it is CPU-bound. Split the rate across processes or machines, or give mcpload more cores."
 		default:
 			msg += fmt.Sprintf("Neither its slots nor its cores were full, so the process was slow to wake (its longest GC pause was %s; other processes may have held the machine's cores). Rerun on a quieter machine, or with fewer arrivals per process.",
 				USText(h.GCPause.MaxUS))
 		}
 		out = append(out, msg)
 		if slotsLate && h.CPU.Saturated {
-			out = append(out, "The generator is saturated: "+cpu+". Run fewer arrivals per process (shards), or give it more cores.")
+			out = append(out, "The generator is saturated: "+cpu+". Split the rate across processes or machines, or give mcpload more cores.")
 		}
 		return out
 	}
 	if h.CPU.Saturated {
-		out = append(out, "The generator is saturated: "+cpu+", so its timings may drift and latencies may include its own delays. Run fewer arrivals per process (shards), or give it more cores.")
+		out = append(out, "The generator is saturated: "+cpu+", so its timings may drift and latencies may include its own delays. Split the rate across processes or machines, or give mcpload more cores.")
 	}
 	if slotsLate {
 		out = append(out, "The generator ran out of slots: "+slots+", so their latencies include that wait. Raise load.max_in_flight, or set on_cap: drop.")
