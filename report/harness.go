@@ -118,7 +118,6 @@ func harnessOf(run *record.Run, hs Histograms) *Harness {
 		Slots:         r.Slots,
 		Queued:        r.Queued,
 		QueuedLate:    r.QueuedLate,
-		Warnings:      []string{},
 		GCPause: GCPause{
 			Count: r.GCPauses, P99US: r.GCPauseP99US, MaxUS: r.GCPauseMaxUS,
 			TotalMS: round3(float64(r.GCPauseTotalUS) / usPerMs),
@@ -179,7 +178,7 @@ func lagStats(h *hdrhistogram.Histogram) *LagStats {
 // harnessWarnings says when the generator, not the target, shows in the
 // figures: what it means, and what to do.
 func harnessWarnings(h *Harness, slotsLate bool) []string {
-	var out []string
+	out := []string{}
 	cpu := fmt.Sprintf("mcpload's process used %.1f of its %d cores on average, and 90%% or more of them in %.0f%% of the run",
 		h.CPU.MeanCores, h.CPU.Cores, h.CPU.BusyPercent)
 	slots := fmt.Sprintf("%d of %d arrivals waited more than 1 ms for a free slot because load.max_in_flight (%d) was full",
