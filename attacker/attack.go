@@ -62,7 +62,7 @@ func (s *scheduler) run(ctx context.Context, began time.Time) {
 		job:     s.job,
 		rec:     s.rec,
 		ctx:     ctx,
-		lagKeys: stageKeys(len(s.stages.ends)),
+		lag:     newLagHists(s.rec, len(s.stages.ends)),
 	}
 	defer p.close()
 
@@ -147,8 +147,8 @@ type pool struct {
 	job Job
 	rec *Recorder
 	ctx context.Context
-	// lagKeys are the stages' schedule-lag keys (stageKeys).
-	lagKeys []string
+	// lag holds the run's schedule-lag histograms.
+	lag lagHists
 }
 
 // worker is one slot's goroutine.
@@ -257,7 +257,7 @@ func (p *pool) work(w *worker) {
 func (p *pool) do(slot int, h hit) {
 	start := time.Now()
 	p.rec.started(start)
-	p.rec.scheduleLag(h, start, p.lagKeys)
+	p.rec.scheduleLag(h, start, p.lag)
 	res := doJob(p.ctx, p.job, h.seq, slot, p.rec)
 	end := time.Now()
 	p.rec.finished()

@@ -49,17 +49,23 @@ func (s *stageIndex) at(d time.Duration) int {
 	return s.i + 1
 }
 
-// stageKeys returns the histogram keys of n stages, made once so that
-// recording a lag builds no string; nil for fewer than two.
-func stageKeys(n int) []string {
-	if n < 2 {
-		return nil
+// lagHists are the schedule-lag histograms of a run, looked up once so
+// that recording a lag is one histogram update per histogram.
+type lagHists struct {
+	all *tagHist
+	// stages holds each stage's, from stage 1; nil for a single stage.
+	stages []*tagHist
+}
+
+func newLagHists(rec *Recorder, stages int) lagHists {
+	l := lagHists{all: rec.hists.single(record.LevelScheduleLag, "")}
+	if stages > 1 {
+		l.stages = make([]*tagHist, stages)
+		for i := range l.stages {
+			l.stages[i] = rec.hists.single(record.LevelScheduleLag, record.StageKey(i+1))
+		}
 	}
-	keys := make([]string, n)
-	for i := range keys {
-		keys[i] = record.StageKey(i + 1)
-	}
-	return keys
+	return l
 }
 
 // lagCounts counts the arrivals that waited for a slot.
@@ -67,17 +73,19 @@ type lagCounts struct {
 	queued, queuedLate atomic.Uint64
 }
 
-// scheduleLag records the lag of h, which a worker started at start. keys
-// are the stages' histogram keys (stageKeys). Arrivals of a rate-0 stage
-// have no intended start and are not recorded.
-func (r *Recorder) scheduleLag(h hit, start time.Time, keys []string) {
+// scheduleLag records the lag of h, which a worker started at start, in
+// lag. Arrivals of a rate-0 stage have no intended start and are not
+// recorded.
+func (r *Recorder) scheduleLag(h hit, start time.Time, lag lagHists) {
 	if h.intended.IsZero() {
 		return
 	}
 	us := start.Sub(h.intended).Microseconds()
-	r.hists.single(record.LevelScheduleLag, "").record(us)
-	if h.stage > 0 && h.stage <= len(keys) {
-		r.hists.single(record.LevelScheduleLag, keys[h.stage-1]).record(us)
+	if lag.all != nil {
+		lag.all.record(us)
+	}
+	if h.stage > 0 && h.stage <= len(lag.stages) {
+		lag.stages[h.stage-1].record(us)
 	}
 	if h.queued {
 		r.lag.queued.Add(1)

@@ -131,3 +131,22 @@ func TestScheduleLagQueuedBehindSlots(t *testing.T) {
 		t.Errorf("schedule lag p99 %d µs: the wait for the slot is not in it", p99)
 	}
 }
+
+// BenchmarkScheduleLag is the hot path's cost of the harness's check:
+// recording one arrival's lag, from many workers at once.
+func BenchmarkScheduleLag(b *testing.B) {
+	rec, err := NewRecorder(b.TempDir(), record.Run{Scenario: "lag", Started: time.Now()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rec.Close(record.StatusComplete)
+	lag := newLagHists(rec, 3)
+	h := hit{intended: time.Now(), stage: 2}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rec.scheduleLag(h, time.Now(), lag)
+		}
+	})
+}
