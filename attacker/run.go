@@ -166,6 +166,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	if err := writeScenario(sc, filepath.Join(outDir, record.ScenarioFile)); err != nil {
 		return nil, err
 	}
+	self, err := newSampler(outDir, o.interval, slots)
+	if err != nil {
+		return nil, err
+	}
 	began := time.Now()
 	rec, err := NewRecorder(outDir, record.Run{
 		Scenario: sc.Name,
@@ -177,14 +181,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 		Rate:     record.RunRate{Target: meanRate(pacer, planned)},
 	})
 	if err != nil {
+		self.abort()
 		return nil, err
 	}
 	rec.redact = runRedactor(sc, o.getenv)
-	self, err := startSampler(outDir, rec, began, o.interval, slots)
-	if err != nil {
-		_, cerr := rec.Close(record.StatusFailed)
-		return nil, errors.Join(err, cerr)
-	}
+	self.start(rec, began)
 	mon := &monitor{
 		rec:      rec,
 		pacer:    pacer,

@@ -95,16 +95,15 @@ type sampler struct {
 	stopc, done chan struct{}
 }
 
-// startSampler takes the baseline sample, writing harness.jsonl in dir,
-// and samples every interval until stop.
-func startSampler(dir string, rec *Recorder, began time.Time, interval time.Duration, slots int) (*sampler, error) {
+// newSampler creates harness.jsonl in dir, and readies a sampler for a
+// run of slots slots, sampled every interval once started. Its GC is
+// forced here, before the run's start, so that it delays no arrival.
+func newSampler(dir string, interval time.Duration, slots int) (*sampler, error) {
 	out, err := os.Create(filepath.Join(dir, record.HarnessFile))
 	if err != nil {
 		return nil, fmt.Errorf("creating %s: %w", record.HarnessFile, err)
 	}
 	s := &sampler{
-		rec:      rec,
-		began:    began,
 		interval: interval,
 		out:      out,
 		rss:      openRSS(),
@@ -120,9 +119,21 @@ func startSampler(dir string, rec *Recorder, began time.Time, interval time.Dura
 	// The live heap is as of the last GC: one now, before any arrival,
 	// makes the baseline of memory per conversation in flight current.
 	runtime.GC()
+	return s, nil
+}
+
+// start takes the baseline sample of the run rec records, which began at
+// began, and samples every interval until stop.
+func (s *sampler) start(rec *Recorder, began time.Time) {
+	s.rec, s.began = rec, began
 	s.sample(time.Now(), true)
 	go s.loop()
-	return s, nil
+}
+
+// abort closes the files of a sampler never started.
+func (s *sampler) abort() {
+	s.rss.close()
+	s.out.Close()
 }
 
 func (s *sampler) loop() {
