@@ -173,6 +173,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	if err := writeScenario(sc, filepath.Join(outDir, record.ScenarioFile)); err != nil {
 		return nil, err
 	}
+	self, err := newSampler(outDir, o.interval, slots)
+	if err != nil {
+		return nil, err
+	}
 	began := time.Now()
 	rec, err := NewRecorder(outDir, record.Run{
 		Scenario: sc.Name,
@@ -184,9 +188,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 		Rate:     record.RunRate{Target: meanRate(pacer, planned)},
 	})
 	if err != nil {
+		self.abort()
 		return nil, err
 	}
 	rec.redact = runRedactor(sc, o.getenv)
+	self.start(rec, began)
 	mon := &monitor{
 		rec:      rec,
 		pacer:    pacer,
@@ -197,10 +203,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	}
 	mon.start()
 
-	s := &scheduler{pacer: pacer, planned: planned, job: job, rec: rec, slots: slots, drop: drop}
+	s := &scheduler{pacer: pacer, planned: planned, job: job, rec: rec, slots: slots, drop: drop, stages: newStageIndex(sc.Load.Stages)}
 	s.run(ctx, began)
 
-	flushErr := mon.stop()
+	selfErr := self.stop()
+	flushErr := errors.Join(mon.stop(), selfErr)
 	status, reason := record.StatusComplete, ""
 	if ctx.Err() != nil {
 		status = record.StatusInterrupted

@@ -304,6 +304,10 @@ type Run struct {
 	// output rate can be measured (those with a TPOT), for output tokens
 	// per second as a ratio of sums.
 	Streams map[string]StreamTotals `json:"streams,omitempty"`
+
+	// Harness is the harness's check of itself (harness.go); absent from
+	// runs that predate it.
+	Harness *Harness `json:"harness,omitempty"`
 }
 
 // StreamTotals sums the ok streamed attempts of one attempt key that have a
