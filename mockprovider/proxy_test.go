@@ -478,15 +478,64 @@ func TestProxyMCP(t *testing.T) {
 		t.Errorf("tools/list after the faults: %v", err)
 	}
 
-	t.Run("http level", func(t *testing.T) {
-		sc := faultScenario(scenarios.Fault{Target: "tool:get_time", Kind: scenarios.FaultHTTPError, Status: 503})
-		sc.MCPServers["weather"].Upstream = upBase + "/mcp/weather"
-		_, base := startMock(t, sc)
-		rc := newRPCClient(t, newClient(5*time.Second), base+"/mcp/weather")
-		r := rc.call("get_time")
-		wantStatus(t, r, 503)
-		if out := decodeRPC(t, rc.call("get_weather")); out.Error != nil || out.Result.IsError {
-			t.Errorf("get_weather beside the fault: %+v", out)
-		}
-	})
+	// Every tool fault kind, with a raw client: the HTTP-level ones as
+	// the mock answers them, the call beside them served by the upstream.
+	for _, tc := range []struct {
+		f      scenarios.Fault
+		status int // 0: no answer
+		check  func(t *testing.T, r result)
+	}{
+		{scenarios.Fault{Kind: scenarios.FaultLatency, Latency: fixed(time.Millisecond)}, 200, wantTime},
+		{scenarios.Fault{Kind: scenarios.FaultSlowHeaders, Latency: fixed(time.Millisecond)}, 200, wantTime},
+		{scenarios.Fault{Kind: scenarios.FaultHang}, 0, nil},
+		{scenarios.Fault{Kind: scenarios.FaultReset}, 0, nil},
+		{scenarios.Fault{Kind: scenarios.FaultHTTPError, Status: 503}, 503, nil},
+		{scenarios.Fault{Kind: scenarios.FaultRateLimit}, 429, nil},
+		{scenarios.Fault{Kind: scenarios.FaultMalformed}, 200, func(t *testing.T, r result) {
+			if json.Valid(r.body) {
+				t.Errorf("malformed answer is valid JSON: %s", r.body)
+			}
+		}},
+		{scenarios.Fault{Kind: scenarios.FaultToolError}, 200, func(t *testing.T, r result) {
+			if out := decodeRPC(t, r); !out.Result.IsError || out.ID != 7 {
+				t.Errorf("tool_error: %+v", out)
+			}
+		}},
+		{scenarios.Fault{Kind: scenarios.FaultJSONRPCError, Code: -32004}, 200, func(t *testing.T, r result) {
+			if out := decodeRPC(t, r); out.Error == nil || out.Error.Code != -32004 || out.ID != 7 {
+				t.Errorf("jsonrpc_error: %+v", out)
+			}
+		}},
+	} {
+		t.Run(tc.f.Kind, func(t *testing.T) {
+			tc.f.Target = "tool:get_time"
+			sc := faultScenario(tc.f)
+			sc.MCPServers["weather"].Upstream = upBase + "/mcp/weather"
+			_, base := startMock(t, sc)
+			rc := newRPCClient(t, newClient(2*time.Second), base+"/mcp/weather")
+			r := rc.call("get_time")
+			if tc.status == 0 {
+				if r.err == nil {
+					t.Fatalf("got %d %s, want no answer", r.resp.StatusCode, r.body)
+				}
+			} else {
+				wantStatus(t, r, tc.status)
+			}
+			if tc.check != nil {
+				tc.check(t, r)
+			}
+			if out := decodeRPC(t, rc.call("get_weather")); out.Error != nil || out.Result.IsError {
+				t.Errorf("get_weather beside the fault: %+v", out)
+			}
+		})
+	}
+}
+
+// wantTime checks that get_time's answer is the upstream's result.
+func wantTime(t *testing.T, r result) {
+	t.Helper()
+	out := decodeRPC(t, r)
+	if out.Error != nil || len(out.Result.Content) == 0 || out.Result.Content[0].(*mcp.TextContent).Text != testTimeResult {
+		t.Errorf("get_time: %+v, want the upstream's %q", out, testTimeResult)
+	}
 }
