@@ -400,13 +400,5 @@ func (s *Server) Upstream() string {
 	if s.proxy == nil || s.proxy.root == nil {
 		return ""
 	}
-	return redactURL(s.proxy.root.base)
-}
-
-// redactURL is u for people to read: without its password or query,
-// which may hold keys.
-func redactURL(u *url.URL) string {
-	c := *u
-	c.RawQuery = ""
-	return c.Redacted()
+	return scenarios.RedactURL(s.proxy.root.base.String())
 }

@@ -2,7 +2,6 @@ package report
 
 import (
 	"maps"
-	"net/url"
 	"slices"
 
 	"github.com/mcpload/mcpload/scenarios"
@@ -14,7 +13,8 @@ import (
 type Proxied struct {
 	// Target is "provider:NAME" or "mcp_server:NAME".
 	Target string `json:"target"`
-	// Upstream is where the proxy forwarded, without a password or query.
+	// Upstream is where the proxy forwarded, without a password; a query
+	// (it may hold a key) shows as "…".
 	Upstream string `json:"upstream"`
 }
 
@@ -26,22 +26,13 @@ func proxiedTargets(sc *scenarios.Scenario) []Proxied {
 	var out []Proxied
 	for _, name := range slices.Sorted(maps.Keys(sc.Providers)) {
 		if p := sc.Providers[name]; p != nil && p.IsProxied() {
-			out = append(out, Proxied{Target: scenarios.TargetProvider + name, Upstream: redactUpstream(p.Upstream)})
+			out = append(out, Proxied{Target: scenarios.TargetProvider + name, Upstream: scenarios.RedactURL(p.Upstream)})
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(sc.MCPServers)) {
 		if m := sc.MCPServers[name]; m != nil && m.IsProxied() {
-			out = append(out, Proxied{Target: "mcp_server:" + name, Upstream: redactUpstream(m.Upstream)})
+			out = append(out, Proxied{Target: "mcp_server:" + name, Upstream: scenarios.RedactURL(m.Upstream)})
 		}
 	}
 	return out
-}
-
-func redactUpstream(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ""
-	}
-	u.RawQuery = ""
-	return u.Redacted()
 }

@@ -43,10 +43,10 @@ func (v *validator) providerUpstream(path string, p *Provider) {
 	mp := field(path, "mock")
 	if !p.IsMock() {
 		if p.Upstream != "" {
-			v.errorf(field(path, "upstream"), "only applies with base_url: mock, which puts the mock's fault proxy in front of the upstream; base_url is %s", redactedURL(p.BaseURL))
+			v.errorf(field(path, "upstream"), "only applies with base_url: mock, which puts the mock's fault proxy in front of the upstream; base_url is %s", RedactURL(p.BaseURL))
 		}
 		if p.Mock != (ProviderMock{}) && checkURL(p.BaseURL) == "" {
-			v.errorf(mp, "only applies to base_url: mock; the provider at %s answers as it answers (to put rate limits or faults in front of it, set base_url: mock and upstream: %s)", redactedURL(p.BaseURL), redactedURL(p.BaseURL))
+			v.errorf(mp, "only applies to base_url: mock; the provider at %s answers as it answers (to put rate limits or faults in front of it, set base_url: mock and upstream: %s)", RedactURL(p.BaseURL), RedactURL(p.BaseURL))
 		}
 		return
 	}
@@ -84,7 +84,7 @@ func (v *validator) faultReaches(s *Scenario, path, prefix, name string) {
 	switch prefix {
 	case TargetProvider:
 		if p := s.Providers[name]; p != nil && !p.IsMock() {
-			v.errorf(path, "provider %q is at %s, which mcpload neither mocks nor proxies, "+fix, name, redactedURL(p.BaseURL), "base_url", redactedURL(p.BaseURL))
+			v.errorf(path, "provider %q is at %s, which mcpload neither mocks nor proxies, "+fix, name, RedactURL(p.BaseURL), "base_url", RedactURL(p.BaseURL))
 		}
 	case TargetModel:
 		var real []string
@@ -114,7 +114,7 @@ func (v *validator) faultReaches(s *Scenario, path, prefix, name string) {
 			v.errorf(path, "tool %q runs on MCP server %q, a child process over stdio, which mcpload neither mocks nor proxies, so the fault would never fire (the fault proxy speaks HTTP)", name, s.Tools[i].Server)
 			return
 		}
-		v.errorf(path, "tool %q runs on MCP server %q at %s, which mcpload neither mocks nor proxies, "+fix, name, s.Tools[i].Server, redactedURL(m.URL), "url", redactedURL(m.URL))
+		v.errorf(path, "tool %q runs on MCP server %q at %s, which mcpload neither mocks nor proxies, "+fix, name, s.Tools[i].Server, RedactURL(m.URL), "url", RedactURL(m.URL))
 	}
 }
 
@@ -123,12 +123,12 @@ func mcpWhere(m *MCPServer) string {
 	if m.IsStdio() {
 		return "a child process over stdio"
 	}
-	return "at " + redactedURL(m.URL)
+	return "at " + RedactURL(m.URL)
 }
 
-// redactedURL is raw for messages: without a password, and without its
-// query, which may hold a key.
-func redactedURL(raw string) string {
+// RedactURL is raw for people to read, in messages and results: without
+// a password, and without its query, which may hold a key.
+func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return redact(raw)
