@@ -395,7 +395,8 @@ type bufferPool struct{ p sync.Pool }
 func (b *bufferPool) Get() []byte  { return *b.p.Get().(*[]byte) }
 func (b *bufferPool) Put(x []byte) { b.p.Put(&x) }
 
-// Upstream is the WithUpstream URL, without a password or query, or "".
+// Upstream is the WithUpstream URL for people to read (scenarios.RedactURL),
+// or "" without one.
 func (s *Server) Upstream() string {
 	if s.proxy == nil || s.proxy.root == nil {
 		return ""
