@@ -21,12 +21,13 @@ const maxCredentialsBytes = 1 << 20
 
 // resolveKey finds the API key of provider p: the environment variable named
 // by api_key_env wins when it is set and non-empty, else the first key in
-// credentials_file. Mock providers need no key and get "".
+// credentials_file. Mock providers need no key and get ""; a proxied one
+// (base_url: mock with an upstream) needs its upstream's.
 //
 // The error says every place that was looked at, because "no API key" alone
 // leaves the user guessing which variable or file mcpload wanted.
 func resolveKey(p *scenarios.Provider, getenv func(string) string) (string, error) {
-	if p.IsMock() {
+	if p.IsMock() && !p.IsProxied() {
 		return "", nil
 	}
 	var looked []string

@@ -85,6 +85,9 @@ func resolveProvider(sc *scenarios.Scenario, name string, cfg jobConfig) (*scena
 			return nil, nil, "", "", fmt.Errorf("provider %q uses the mock, but no mock is running", name)
 		}
 		base = cfg.MockURL + "/providers/" + name + d.basePath()
+		if err := checkUpstream(p.Upstream, cfg.AllowRemote); err != nil {
+			return nil, nil, "", "", fmt.Errorf("provider %q: %w", name, err)
+		}
 	} else if err := httpx.CheckTarget(base, cfg.AllowRemote); err != nil {
 		return nil, nil, "", "", fmt.Errorf("provider %q: %w", name, err)
 	}
@@ -241,6 +244,9 @@ func serverURL(sc *scenarios.Scenario, name string, cfg jobConfig) (string, erro
 	if s.IsMock() {
 		if cfg.MockURL == "" {
 			return "", fmt.Errorf("mcp server %q uses the mock, but no mock is running", name)
+		}
+		if err := checkUpstream(s.Upstream, cfg.AllowRemote); err != nil {
+			return "", fmt.Errorf("mcp server %q: %w", name, err)
 		}
 		return cfg.MockURL + "/mcp/" + name, nil
 	}

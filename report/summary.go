@@ -73,6 +73,8 @@ type Summary struct {
 	// Damaged is present when the run folder had damage that was skipped:
 	// see Damaged.
 	Damaged *Damaged `json:"damaged,omitempty"`
+	// Proxied lists the targets the mock's fault proxy stood in front of.
+	Proxied []Proxied `json:"proxied,omitempty"`
 
 	// analysis is the resilience analysis, kept even when Resilience is
 	// left out, for policy comparisons and timeseries.json.
@@ -359,6 +361,7 @@ func SummarizeWith(dir string, o CostOptions) (*Summary, Histograms, error) {
 	if s.MCP, s.Attempts.ByRPCCode, err = summarizeMCP(dir, sc, o.Catalog); err != nil {
 		return nil, nil, err
 	}
+	s.Proxied = proxiedTargets(sc)
 	return s, hs, nil
 }
 

@@ -127,6 +127,9 @@ type Provider struct {
 	MaxTokens int `yaml:"max_tokens,omitempty"`
 	// Mock is how the built-in mock answers for this provider.
 	Mock ProviderMock `yaml:"mock,omitempty"`
+	// Upstream, with base_url: mock, makes the mock a fault proxy in front
+	// of this base URL (see upstream.go).
+	Upstream string `yaml:"upstream,omitempty"`
 }
 
 // IsMock reports whether the provider is served by the built-in mock.
@@ -176,6 +179,9 @@ type MCPServer struct {
 	Discover bool `yaml:"discover,omitempty"`
 	// Mock is how the built-in mock serves this server (url: mock only).
 	Mock MCPServerMock `yaml:"mock,omitempty"`
+	// Upstream, with url: mock, makes the mock a fault proxy in front of
+	// this MCP endpoint (see upstream.go).
+	Upstream string `yaml:"upstream,omitempty"`
 }
 
 // IsMock reports whether the server is the built-in mock's MCP server.

@@ -146,6 +146,7 @@ func (v *validator) scenario(s *Scenario) {
 	v.load(&s.Load)
 	v.client(s, "client", &s.Client, conversationProvider(s))
 	v.faults(s)
+	v.upstreams(s)
 	v.policies(s)
 	v.thresholds(s)
 	v.claims(s)
