@@ -299,6 +299,10 @@ type Run struct {
 	// output rate can be measured (those with a TPOT), for output tokens
 	// per second as a ratio of sums.
 	Streams map[string]StreamTotals `json:"streams,omitempty"`
+
+	// Warnings are what the run said loudly at its start, such as a
+	// target whose certificate is not verified.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // StreamTotals sums the ok streamed attempts of one attempt key that have a

@@ -70,6 +70,8 @@ type Summary struct {
 	// Damaged is present when the run folder had damage that was skipped:
 	// see Damaged.
 	Damaged *Damaged `json:"damaged,omitempty"`
+	// Warnings are what the run said loudly at its start (record.Run).
+	Warnings []string `json:"warnings,omitempty"`
 
 	// analysis is the resilience analysis, kept even when Resilience is
 	// left out, for policy comparisons and timeseries.json.
@@ -369,6 +371,7 @@ func NewSummary(run *record.Run, hs Histograms) *Summary {
 		Version:       run.Version,
 		Status:        run.Status,
 		StopReason:    run.StopReason,
+		Warnings:      run.Warnings,
 		Started:       run.Started,
 		Ended:         run.Ended,
 		PlannedS:      run.Planned.Seconds(),
