@@ -68,6 +68,10 @@ func (v *validator) headers(path string, h map[string]string, keyFrom string) {
 		if strings.ContainsAny(h[name], "\r\n\x00") {
 			v.errorf(at, "a header value must be one line")
 		}
+		if credentialName(canon) && !strings.Contains(h[name], "${") {
+			// The resolved scenario.yaml keeps header values as written.
+			v.errorf(at, "%s carries a credential: take it from the environment, as in \"Bearer ${TOKEN}\", so that it stays out of the scenario and the run folder", canon)
+		}
 	}
 }
 
@@ -95,4 +99,16 @@ func (v *validator) mcpAuth(path string, m *MCPServer) {
 	}
 	v.headers(field(path, "headers"), m.Headers, keyFrom)
 	v.tls(field(path, "tls"), m.URL, m.TLS)
+}
+
+// credentialName reports whether a header's name says it carries a
+// credential.
+func credentialName(canon string) bool {
+	lower := strings.ToLower(canon)
+	for _, w := range []string{"auth", "key", "token", "secret", "cookie", "password", "credential"} {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
 }

@@ -103,9 +103,9 @@ func ParseWith(file string, data []byte, o Options) (*Scenario, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	vars, errs := interpolate(root, file, o, written)
+	vars, errs, failed := interpolate(root, file, o, written)
 	d := newDecoder(file)
-	d.errs = errs
+	d.errs, d.failed = errs, failed
 	var s Scenario
 	d.decode(root, reflect.ValueOf(&s).Elem(), "", 0)
 	s.File, s.Variables, s.Sets = file, vars, sets

@@ -107,6 +107,7 @@ type interpolator struct {
 	// checkHeaders: see Options.CheckHeaderVars.
 	checkHeaders bool
 	errs         Errors
+	failed       []string
 	names        []string
 	seen         map[*yaml.Node]bool
 }
@@ -114,11 +115,11 @@ type interpolator struct {
 // interpolate expands references in root in place and returns the names
 // of the variables used, sorted, each once.
 // Nodes in skip (written by --set) are taken literally.
-func interpolate(root *yaml.Node, file string, o Options, skip map[*yaml.Node]bool) ([]string, Errors) {
+func interpolate(root *yaml.Node, file string, o Options, skip map[*yaml.Node]bool) (names []string, errs Errors, failed []string) {
 	in := &interpolator{file: file, lookup: o.lookup(), checkHeaders: o.CheckHeaderVars, seen: skip}
 	in.walk(root, "", 0)
 	slices.Sort(in.names)
-	return slices.Compact(in.names), in.errs
+	return slices.Compact(in.names), in.errs, in.failed
 }
 
 func (in *interpolator) walk(n *yaml.Node, path string, depth int) {
@@ -160,6 +161,10 @@ func (in *interpolator) scalar(n *yaml.Node, path string) {
 			e.Column += utf8.RuneCountInString(n.Value[:ve.Offset])
 		}
 		in.errs = append(in.errs, e)
+		in.failed = append(in.failed, path)
+		// Decoded as absent, so that the decoder does not add a second
+		// error about the same text.
+		n.Tag, n.Value, n.Style = "!!null", "", 0
 		return
 	}
 	if header {
