@@ -2,6 +2,7 @@ package attacker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -85,9 +86,8 @@ func resolveProvider(sc *scenarios.Scenario, name string, cfg jobConfig) (*scena
 			return nil, nil, "", "", fmt.Errorf("provider %q uses the mock, but no mock is running", name)
 		}
 		base = cfg.MockURL + "/providers/" + name + d.basePath()
-	} else if err := httpx.CheckTarget(base, cfg.AllowRemote); err != nil {
-		return nil, nil, "", "", fmt.Errorf("provider %q: %w", name, err)
-	} else if err := httpx.CheckProxy(cfg.Proxy, base); err != nil {
+	} else if err := errors.Join(httpx.CheckTarget(base, cfg.AllowRemote), httpx.CheckProxy(cfg.Proxy, base)); err != nil {
+		// Both, when both are off loopback: --allow-remote allows both.
 		return nil, nil, "", "", fmt.Errorf("provider %q: %w", name, err)
 	}
 	key, err := resolveKey(p, cfg.Getenv)
@@ -255,10 +255,7 @@ func serverURL(sc *scenarios.Scenario, name string, cfg jobConfig) (string, erro
 		}
 		return cfg.MockURL + "/mcp/" + name, nil
 	}
-	if err := httpx.CheckTarget(s.URL, cfg.AllowRemote); err != nil {
-		return "", fmt.Errorf("mcp server %q: %w", name, err)
-	}
-	if err := httpx.CheckProxy(cfg.Proxy, s.URL); err != nil {
+	if err := errors.Join(httpx.CheckTarget(s.URL, cfg.AllowRemote), httpx.CheckProxy(cfg.Proxy, s.URL)); err != nil {
 		return "", fmt.Errorf("mcp server %q: %w", name, err)
 	}
 	return s.URL, nil
