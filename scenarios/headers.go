@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // reservedHeaders are set by mcpload itself on every request: the body's
@@ -111,4 +113,26 @@ func credentialName(canon string) bool {
 		}
 	}
 	return false
+}
+
+// bearerVars reports each bearer_token_env whose variable lookup does not
+// find, at its line: like a header's ${VAR}, it is needed to run.
+func bearerVars(s *Scenario, file string, lookup func(string) (string, bool), nodes map[string]*yaml.Node) Errors {
+	var errs Errors
+	for _, name := range slices.Sorted(maps.Keys(s.MCPServers)) {
+		m := s.MCPServers[name]
+		if m == nil || m.BearerTokenEnv == "" || !envName.MatchString(m.BearerTokenEnv) {
+			continue
+		}
+		if v, ok := lookup(m.BearerTokenEnv); ok && strings.TrimSpace(v) != "" {
+			continue
+		}
+		at := field(mapKey("mcp_servers", name), "bearer_token_env")
+		e := &FieldError{File: file, Field: at, Msg: "variable " + m.BearerTokenEnv + " is not set: it holds the server's bearer token"}
+		if n := nodes[at]; n != nil {
+			e.Line, e.Column = n.Line, n.Column
+		}
+		errs = append(errs, e)
+	}
+	return errs
 }

@@ -114,6 +114,9 @@ func ParseWith(file string, data []byte, o Options) (*Scenario, error) {
 	// problem; the validator stays quiet around fields that failed.
 	v := &validator{file: file, nodes: d.nodes, keys: d.keys, failed: d.failed}
 	v.scenario(&s)
+	if o.CheckHeaderVars {
+		v.errs = append(v.errs, bearerVars(&s, file, o.lookup(), d.nodes)...)
+	}
 	if err := append(d.errs, v.errs...).sorted(); err != nil {
 		return nil, err
 	}

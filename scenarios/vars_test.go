@@ -81,6 +81,9 @@ func TestVariablesErrors(t *testing.T) {
 		want{"27:13", "conversation.turns[0].user", `"1BAD" is not a variable name`},
 		want{"39:12", "client.timeout", "unterminated ${"},
 	)
+	// Nor may a bearer token's.
+	_, es = parseWith(t, edit(t, "    url: mock\n", "    url: mock\n    bearer_token_env: TOK\n"), Options{Lookup: lookupIn(nil), CheckHeaderVars: true})
+	checkErrors(t, es, want{"12:23", "mcp_servers.s.bearer_token_env", "variable TOK is not set"})
 	// Reading a run's scenario.yaml does not ask for header variables.
 	_, es = parseWith(t, edit(t, "    model: m\n", "    model: m\n    headers: {X-A: \"${HDR}\"}\n"), Options{Lookup: lookupIn(nil)})
 	if es != nil {
