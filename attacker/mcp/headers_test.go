@@ -53,44 +53,53 @@ var authHeaders = http.Header{"Authorization": {"Bearer t0ken"}, "X-Tenant": {"a
 // handshake, the calls, the legacy stream's GET and the session's DELETE.
 func TestHeadersOnEveryExchange(t *testing.T) {
 	ctx := context.Background()
-	t.Run("streamable", func(t *testing.T) {
-		s := echoServer()
-		g := &authGate{next: sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return s }, nil), seen: map[string]int{}}
-		ts := httptest.NewServer(g)
-		defer ts.Close()
-		c := NewStreamable(testHTTPClient(t), "auth", ts.URL, 5*time.Second, nopRedactor{})
-		c.Headers = authHeaders
-		sink := &testSink{}
-		sess, hs := c.Handshake(ctx, 1, 0, sink)
-		if sess == nil {
-			t.Fatalf("handshake: %+v", hs)
-		}
-		if r := c.Call(ctx, sess, 1, 1, ToolCall("echo", []byte(`{"text":"x"}`), false), sink); r.Outcome != record.OutcomeOK {
-			t.Fatalf("call: %s %q", r.Outcome, r.Err)
-		}
-		c.End(ctx, sess, 1, 2, sink)
-		if g.count(http.MethodPost) < 3 || g.count(http.MethodDelete) != 1 {
-			t.Errorf("requests let through: %v; want the handshake, the call and the DELETE", g.seen)
-		}
-	})
-	t.Run("legacy sse", func(t *testing.T) {
-		s := echoServer()
-		g := &authGate{next: sdk.NewSSEHandler(func(*http.Request) *sdk.Server { return s }, nil), seen: map[string]int{}}
-		ts := httptest.NewServer(g)
-		defer ts.Close()
-		c := NewLegacySSE(testHTTPClient(t), "auth", ts.URL, 5*time.Second, nopRedactor{})
-		c.Headers = authHeaders
-		sink := &testSink{}
-		sess, hs := c.Handshake(ctx, 1, 0, sink)
-		if sess == nil {
-			t.Fatalf("handshake: %+v", hs)
-		}
-		if r := c.Call(ctx, sess, 1, 1, ToolCall("echo", []byte(`{"text":"x"}`), false), sink); r.Outcome != record.OutcomeOK {
-			t.Fatalf("call: %s %q", r.Outcome, r.Err)
-		}
-		c.End(ctx, sess, 1, 2, sink)
-		if g.count(http.MethodGet) != 1 || g.count(http.MethodPost) < 3 {
-			t.Errorf("requests let through: %v; want the stream's GET and the POSTs", g.seen)
-		}
-	})
+	for _, c := range []struct {
+		name    string
+		handler func(func(*http.Request) *sdk.Server) http.Handler
+		client  func(hc *http.Client, url string) Client
+		want    map[string]int // the least requests of each method
+	}{
+		{
+			"streamable",
+			func(f func(*http.Request) *sdk.Server) http.Handler { return sdk.NewStreamableHTTPHandler(f, nil) },
+			func(hc *http.Client, url string) Client {
+				c := NewStreamable(hc, "auth", url, 5*time.Second, nopRedactor{})
+				c.Headers = authHeaders
+				return c
+			},
+			map[string]int{http.MethodPost: 3, http.MethodDelete: 1},
+		},
+		{
+			"legacy sse",
+			func(f func(*http.Request) *sdk.Server) http.Handler { return sdk.NewSSEHandler(f, nil) },
+			func(hc *http.Client, url string) Client {
+				c := NewLegacySSE(hc, "auth", url, 5*time.Second, nopRedactor{})
+				c.Headers = authHeaders
+				return c
+			},
+			map[string]int{http.MethodGet: 1, http.MethodPost: 3},
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := echoServer()
+			g := &authGate{next: c.handler(func(*http.Request) *sdk.Server { return s }), seen: map[string]int{}}
+			ts := httptest.NewServer(g)
+			defer ts.Close()
+			cl := c.client(testHTTPClient(t), ts.URL)
+			sink := &testSink{}
+			sess, hs := cl.Handshake(ctx, 1, 0, sink)
+			if sess == nil {
+				t.Fatalf("handshake: %+v", hs)
+			}
+			if r := cl.Call(ctx, sess, 1, 1, ToolCall("echo", []byte(`{"text":"x"}`), false), sink); r.Outcome != record.OutcomeOK {
+				t.Fatalf("call: %s %q", r.Outcome, r.Err)
+			}
+			cl.End(ctx, sess, 1, 2, sink)
+			for m, n := range c.want {
+				if got := g.count(m); got < n {
+					t.Errorf("%d %s requests let through, want %d or more", got, m, n)
+				}
+			}
+		})
+	}
 }

@@ -126,19 +126,9 @@ func TestHeadersReachTargetsAndStayOutOfOutputs(t *testing.T) {
 		t.Errorf("MCP requests by session %v: want the handshake and the session's requests", methods)
 	}
 
+	outputs := map[string]string{"run stdout": out1, "run stderr": err1, "report stdout": out2, "report stderr": err2}
 	for _, secret := range []string{gatewaySecret, tenantSecret, mcpToken} {
-		for name, s := range map[string]string{"run stdout": out1, "run stderr": err1, "report stdout": out2, "report stderr": err2} {
-			if l := hostile.KeyIn(s, secret); l != "" {
-				t.Errorf("%s holds a secret: %q", name, l)
-			}
-		}
-		leaks, _, err := hostile.KeyInFiles(dir, secret)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, l := range leaks {
-			t.Errorf("a secret leaked: %s", l)
-		}
+		noSecretIn(t, secret, dir, outputs)
 	}
 	if leaks, _, _ := hostile.KeyInFiles(dir, "denied: auth"); len(leaks) == 0 {
 		t.Errorf("the server's error, secrets redacted, is not in the run folder")
@@ -183,4 +173,24 @@ func TestSetFlag(t *testing.T) {
 	if code != exitInvalid || !strings.Contains(stderr, `--set: load.stages[0].rat: unknown field "rat"; did you mean "rate"?`) {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr)
 	}
+}
+
+// noSecretIn fails t where secret (its first 8 characters or more) is in
+// one of outputs, or in a file or file name of the run folder dir, and
+// returns how many files it read.
+func noSecretIn(t *testing.T, secret, dir string, outputs map[string]string) int {
+	t.Helper()
+	for name, s := range outputs {
+		if l := hostile.KeyIn(s, secret); l != "" {
+			t.Errorf("%s holds a secret: %q", name, l)
+		}
+	}
+	leaks, files, err := hostile.KeyInFiles(dir, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range leaks {
+		t.Errorf("a secret leaked: %s", l)
+	}
+	return files
 }
