@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/mcpload/mcpload/attacker/httpx"
@@ -176,7 +178,7 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 			idle:      sc.Client.Stream.Idle.D(),
 			total:     sc.Client.Stream.Total.D(),
 			redact:    rd,
-			redirects: httpx.Redirects{Max: sc.Client.FollowRedirects, AllowRemote: cfg.AllowRemote},
+			redirects: httpx.Redirects{Max: sc.Client.FollowRedirects, AllowRemote: cfg.AllowRemote, Drop: slices.Collect(maps.Keys(extra))},
 		}
 		if n != name {
 			others[n] = ep

@@ -2,8 +2,10 @@ package attacker
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/mcpload/mcpload/attacker/httpx"
@@ -50,7 +52,7 @@ func newMCPClient(sc *scenarios.Scenario, name string, cfg jobConfig, timeout ti
 	c := mcp.NewStreamable(hc, name, url, timeout, rd)
 	c.Retry, c.Seed, c.MaxBytes = retry, uint64(sc.Seed), sc.Client.Limits.MaxResponseBytes
 	c.Headers = hdrs
-	c.Redirects = httpx.Redirects{Max: sc.Client.FollowRedirects, AllowRemote: cfg.AllowRemote}
+	c.Redirects = httpx.Redirects{Max: sc.Client.FollowRedirects, AllowRemote: cfg.AllowRemote, Drop: slices.Collect(maps.Keys(hdrs))}
 	if s := sc.MCPServers[name]; s != nil {
 		c.Protocol, c.Discover = s.Protocol, s.Discover
 	}
