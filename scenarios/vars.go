@@ -112,10 +112,14 @@ type interpolator struct {
 	seen         map[*yaml.Node]bool
 }
 
-// interpolate expands references in root in place and returns the names
-// of the variables used, sorted, each once.
-// Nodes in skip (written by --set) are taken literally.
+// interpolate expands references in root in place. It returns the names
+// of the variables used (sorted, each once), the errors, and the paths
+// that failed, which the decoder then leaves alone. Nodes in skip
+// (written by --set) are taken literally.
 func interpolate(root *yaml.Node, file string, o Options, skip map[*yaml.Node]bool) (names []string, errs Errors, failed []string) {
+	if skip == nil {
+		skip = map[*yaml.Node]bool{}
+	}
 	in := &interpolator{file: file, lookup: o.lookup(), checkHeaders: o.CheckHeaderVars, seen: skip}
 	in.walk(root, "", 0)
 	slices.Sort(in.names)
