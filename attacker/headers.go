@@ -111,5 +111,21 @@ func targetClient(cfg jobConfig, t *scenarios.TLS) (*http.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return httpx.WithTLS(cfg.HTTPClient, conf)
+	c, err := httpx.WithTLS(cfg.HTTPClient, conf)
+	if err == nil && cfg.Clones != nil {
+		cfg.Clones.list = append(cfg.Clones.list, c)
+	}
+	return c, err
+}
+
+// clientClones are the clients targetClient made for a run, whose idle
+// connections the run closes at its end, as it does the shared client's.
+type clientClones struct {
+	list []*http.Client
+}
+
+func (cc *clientClones) closeIdle() {
+	for _, c := range cc.list {
+		c.CloseIdleConnections()
+	}
 }

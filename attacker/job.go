@@ -84,6 +84,9 @@ type jobConfig struct {
 	// Proxy is the proxy each request would use (httpx.ProxyFunc), for
 	// refusing one off loopback before any load; nil: none.
 	Proxy func(*http.Request) (*url.URL, error)
+	// Clones collects the clients made for targets with their own TLS
+	// options (targetClient); nil: not collected.
+	Clones *clientClones
 	// RunDir is the run folder, where stdio servers' stderr logs go;
 	// "" discards them.
 	RunDir string

@@ -133,6 +133,8 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 		httpx.SetProxy(o.client, proxy)
 		defer o.client.CloseIdleConnections()
 	}
+	clones := &clientClones{}
+	defer clones.closeIdle()
 	job := o.job
 	if job == nil {
 		job, err = newJob(sc, jobConfig{
@@ -142,6 +144,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 			Slots:       slots,
 			AllowRemote: o.allowRemote,
 			Proxy:       proxy,
+			Clones:      clones,
 			RunDir:      outDir,
 		})
 		if err != nil {
