@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -28,6 +29,15 @@ const maxCredentialsBytes = 1 << 20
 // leaves the user guessing which variable or file mcpload wanted.
 func resolveKey(p *scenarios.Provider, getenv func(string) string) (string, error) {
 	if p.IsMock() && !p.IsProxied() {
+		return "", nil
+	}
+	target := p.BaseURL
+	if p.IsProxied() {
+		target = p.Upstream // the key is the upstream's
+	}
+	if p.APIKeyEnv == "" && p.CredentialsFile == "" && isLoopbackURL(target) {
+		// A server on this machine (a local model, a gateway under test)
+		// may want no key: send none rather than refuse the run.
 		return "", nil
 	}
 	var looked []string
@@ -252,4 +262,10 @@ func redactKey(s, key string) string {
 	}
 	b.WriteString(s)
 	return b.String()
+}
+
+// isLoopbackURL reports whether raw is an http(s) URL on loopback.
+func isLoopbackURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && httpx.IsLoopbackHost(u.Hostname())
 }

@@ -2,8 +2,11 @@ package attacker
 
 import (
 	"fmt"
+	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/mcpload/mcpload/attacker/httpx"
@@ -41,14 +44,25 @@ func newMCPClient(sc *scenarios.Scenario, name string, cfg jobConfig, timeout ti
 	if err != nil {
 		return nil, err
 	}
+	hc, hdrs := cfg.HTTPClient, http.Header(nil)
+	if s := sc.MCPServers[name]; s != nil {
+		if hdrs, _, err = targetHeaders(s.Headers, s.BearerTokenEnv, cfg.Getenv); err != nil {
+			return nil, fmt.Errorf("mcp server %q: %w", name, err)
+		}
+		if hc, err = targetClient(cfg, s.TLS); err != nil {
+			return nil, fmt.Errorf("mcp server %q: %w", name, err)
+		}
+	}
 	if s := sc.MCPServers[name]; s != nil && s.Transport == scenarios.MCPTransportSSE {
-		c := mcp.NewLegacySSE(cfg.HTTPClient, name, url, timeout, rd)
+		c := mcp.NewLegacySSE(hc, name, url, timeout, rd)
 		c.Retry, c.Seed, c.MaxBytes = retry, uint64(sc.Seed), sc.Client.Limits.MaxResponseBytes
+		c.Headers = hdrs
 		return c, nil
 	}
-	c := mcp.NewStreamable(cfg.HTTPClient, name, url, timeout, rd)
+	c := mcp.NewStreamable(hc, name, url, timeout, rd)
 	c.Retry, c.Seed, c.MaxBytes = retry, uint64(sc.Seed), sc.Client.Limits.MaxResponseBytes
-	c.Redirects = httpx.Redirects{Max: sc.Client.FollowRedirects, AllowRemote: cfg.AllowRemote}
+	c.Headers = hdrs
+	c.Redirects = httpx.Redirects{Max: sc.Client.FollowRedirects, AllowRemote: cfg.AllowRemote, Drop: slices.Collect(maps.Keys(hdrs))}
 	if s := sc.MCPServers[name]; s != nil {
 		c.Protocol, c.Discover = s.Protocol, s.Discover
 	}

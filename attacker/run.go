@@ -13,6 +13,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 )
@@ -132,10 +133,14 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	if slots <= 0 {
 		slots, drop = uncappedSlots, false
 	}
+	proxy := httpx.ProxyFunc(o.getenv, o.allowRemote)
 	if o.client == nil {
 		o.client = defaultHTTPClient(newMockConns(o.mockURL, softFDLimit()))
+		httpx.SetProxy(o.client, proxy)
 		defer o.client.CloseIdleConnections()
 	}
+	clones := &clientClones{}
+	defer clones.closeIdle()
 	job := o.job
 	if job == nil {
 		job, err = newJob(sc, jobConfig{
@@ -144,6 +149,8 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 			Getenv:      o.getenv,
 			Slots:       slots,
 			AllowRemote: o.allowRemote,
+			Proxy:       proxy,
+			Clones:      clones,
 			RunDir:      outDir,
 			Self:        o.self,
 		})
@@ -186,6 +193,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 		Started:  began,
 		Planned:  planned,
 		Rate:     record.RunRate{Target: meanRate(pacer, planned)},
+		Warnings: sc.TLSWarnings(),
 	})
 	if err != nil {
 		self.abort()
@@ -227,17 +235,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	return run, nil
 }
 
-// runRedactor returns the redactor of every key the scenario's providers
-// resolve to, used or not: the recorder's last guard does not depend on
+// runRedactor returns the redactor of every key and header secret the
+// scenario's targets resolve to, used or not: the recorder's last guard does not depend on
 // which job reads which key.
 func runRedactor(sc *scenarios.Scenario, getenv func(string) string) *redactor {
-	var keys []string
-	for _, p := range sc.Providers {
-		if k, err := resolveKey(p, getenv); err == nil {
-			keys = append(keys, k)
-		}
-	}
-	return newRedactor(keys...)
+	return newRedactor(scenarioSecrets(sc, getenv)...)
 }
 
 // writeScenario writes the resolved scenario, with the seed that was used.

@@ -308,6 +308,10 @@ type Run struct {
 	// Harness is the harness's check of itself (harness.go); absent from
 	// runs that predate it.
 	Harness *Harness `json:"harness,omitempty"`
+
+	// Warnings are what the run said loudly at its start, such as a
+	// target whose certificate is not verified.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // StreamTotals sums the ok streamed attempts of one attempt key that have a

@@ -75,6 +75,8 @@ type Summary struct {
 	Damaged *Damaged `json:"damaged,omitempty"`
 	// Proxied lists the targets the mock's fault proxy stood in front of.
 	Proxied []Proxied `json:"proxied,omitempty"`
+	// Warnings are what the run said loudly at its start (record.Run).
+	Warnings []string `json:"warnings,omitempty"`
 
 	// analysis is the resilience analysis, kept even when Resilience is
 	// left out, for policy comparisons and timeseries.json.
@@ -375,6 +377,7 @@ func NewSummary(run *record.Run, hs Histograms) *Summary {
 		Version:       run.Version,
 		Status:        run.Status,
 		StopReason:    run.StopReason,
+		Warnings:      run.Warnings,
 		Started:       run.Started,
 		Ended:         run.Ended,
 		PlannedS:      run.Planned.Seconds(),

@@ -50,6 +50,10 @@ type Scenario struct {
 
 	// File is where the scenario came from: a path, or "embedded:NAME".
 	File string `yaml:"-"`
+	// Variables are the names of the ${VAR} the file refers to, and Sets
+	// the paths given --set, for the resolved scenario's header (vars.go).
+	Variables []string `yaml:"-"`
+	Sets      []string `yaml:"-"`
 }
 
 // Kind names the two kinds of scenario.
@@ -125,6 +129,10 @@ type Provider struct {
 	// generationConfig.maxOutputTokens. 0 or absent sends none, except to
 	// Anthropic, whose API requires it: DefaultAnthropicMaxTokens.
 	MaxTokens int `yaml:"max_tokens,omitempty"`
+	// Headers are sent with every request (see headers.go).
+	Headers map[string]string `yaml:"headers,omitempty"`
+	// TLS is how an https base_url is verified and authenticated to.
+	TLS *TLS `yaml:"tls,omitempty"`
 	// Mock is how the built-in mock answers for this provider.
 	Mock ProviderMock `yaml:"mock,omitempty"`
 	// Upstream, with base_url: mock, makes the mock a fault proxy in front
@@ -177,6 +185,13 @@ type MCPServer struct {
 	// Discover sends server/discover as each session's handshake in the
 	// 2026-07-28 lane (auto always does).
 	Discover bool `yaml:"discover,omitempty"`
+	// Headers are sent with every request to a url server (see
+	// headers.go); BearerTokenEnv names the variable whose value is sent
+	// as Authorization: Bearer.
+	Headers        map[string]string `yaml:"headers,omitempty"`
+	BearerTokenEnv string            `yaml:"bearer_token_env,omitempty"`
+	// TLS is how an https url is verified and authenticated to.
+	TLS *TLS `yaml:"tls,omitempty"`
 	// Mock is how the built-in mock serves this server (url: mock only).
 	Mock MCPServerMock `yaml:"mock,omitempty"`
 	// Upstream, with url: mock, makes the mock a fault proxy in front of

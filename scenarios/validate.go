@@ -178,6 +178,12 @@ func (v *validator) provider(path, name string, p *Provider) {
 		// error messages end up in CI logs.
 		v.errorf(field(path, "api_key_env"), "must be the name of an environment variable, such as OPENAI_API_KEY (letters, digits and '_'); the value is not shown in case it is a key")
 	}
+	keyFrom := ""
+	if p.APIKeyEnv != "" || p.CredentialsFile != "" {
+		keyFrom = "api_key_env or credentials_file"
+	}
+	v.headers(field(path, "headers"), p.Headers, keyFrom)
+	v.tls(field(path, "tls"), p.BaseURL, p.TLS)
 	v.latency(field(path, "mock.latency"), p.Mock.Latency)
 	v.latency(field(path, "mock.ttft"), p.Mock.TTFT)
 	v.latency(field(path, "mock.token_gap"), p.Mock.TokenGap)
@@ -223,6 +229,7 @@ func (v *validator) mcpServer(path, name string, m *MCPServer) {
 	}
 	v.mcpServerProtocol(path, m)
 	v.mcpServerMock(path, m)
+	v.mcpAuth(path, m)
 }
 
 // checkURL says what is wrong with a base_url or url, or returns "".

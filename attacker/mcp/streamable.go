@@ -80,6 +80,8 @@ type Streamable struct {
 	Redirects httpx.Redirects
 	// Lane is the protocol lane the client opens sessions in.
 	Lane
+	// Headers go with every request (POSTs and session DELETEs).
+	Headers http.Header
 	// deleteKey is the attempt key of session teardown, discoverKey of
 	// server/discover.
 	deleteKey, discoverKey string
@@ -199,6 +201,7 @@ func (c *Streamable) close(ctx context.Context, sess *httpSession, seq uint64, s
 	if err != nil {
 		ex.Outcome, ex.Err = record.OutcomeProtocol, fmt.Sprintf("building request: %v", err)
 	} else {
+		setHeaders(req.Header, c.Headers)
 		req.Header[hdrSessionID] = sess.id
 		req.Header[hdrProtocolVersion] = sess.version
 		resp, err := c.http.Do(req)
@@ -282,6 +285,7 @@ func (c *Streamable) post(ctx context.Context, sess *httpSession, tags callTags,
 			ex.Outcome, ex.Err = record.OutcomeProtocol, fmt.Sprintf("building request: %v", err)
 			return nil
 		}
+		setHeaders(req.Header, c.Headers)
 		req.Header["Content-Type"] = hdrJSON
 		req.Header["Accept"] = hdrAcceptMCP
 		if sess != nil {
