@@ -156,6 +156,10 @@ func TestHeadersValidation(t *testing.T) {
 	}
 }
 
+// providerMock is base's provider mock section, which a provider at a
+// real URL may not have.
+const providerMock = "    mock:\n      latency: {dist: lognormal, p50: 60ms, p99: 250ms}\n"
+
 func TestTLSValidation(t *testing.T) {
 	src := edit(t,
 		"    model: m\n", "    model: m\n    tls: {ca_file: ca.pem}\n",
@@ -166,14 +170,14 @@ func TestTLSValidation(t *testing.T) {
 		want{"7:10", "providers.p.tls", "does not apply to the mock"},
 		want{"13:10", "mcp_servers.s.tls", "applies to an https URL"},
 	)
-	src = edit(t, "    base_url: mock\n", "    base_url: https://127.0.0.1:1/v1\n",
+	src = edit(t, "    base_url: mock\n", "    base_url: https://127.0.0.1:1/v1\n", providerMock, "",
 		"    model: m\n", "    model: m\n    tls: {cert_file: c.pem, ca_file: a.pem, insecure_skip_verify: true}\n")
 	_, es = parseWith(t, src, Options{Lookup: lookupIn(nil)})
 	checkErrors(t, es,
 		want{"7:10", "providers.p.tls", "cert_file and key_file go together"},
 		want{"7:67", "providers.p.tls.insecure_skip_verify", "with ca_file"},
 	)
-	s, es := parseWith(t, edit(t, "    base_url: mock\n", "    base_url: https://127.0.0.1:1/v1\n",
+	s, es := parseWith(t, edit(t, "    base_url: mock\n", "    base_url: https://127.0.0.1:1/v1\n", providerMock, "",
 		"    model: m\n", "    model: m\n    tls: {insecure_skip_verify: true}\n"), Options{Lookup: lookupIn(nil)})
 	if es != nil {
 		t.Fatal(es)
