@@ -130,16 +130,22 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 		o.client = defaultHTTPClient(newMockConns(o.mockURL, softFDLimit()))
 		defer o.client.CloseIdleConnections()
 	}
+	cfg := jobConfig{
+		MockURL:     o.mockURL,
+		HTTPClient:  o.client,
+		Getenv:      o.getenv,
+		Slots:       slots,
+		AllowRemote: o.allowRemote,
+		RunDir:      outDir,
+	}
+	// Discovered tools are part of the scenario the job is built from.
+	found, err := discoverTools(ctx, sc, cfg)
+	if err != nil {
+		return nil, err
+	}
 	job := o.job
 	if job == nil {
-		job, err = newJob(sc, jobConfig{
-			MockURL:     o.mockURL,
-			HTTPClient:  o.client,
-			Getenv:      o.getenv,
-			Slots:       slots,
-			AllowRemote: o.allowRemote,
-			RunDir:      outDir,
-		})
+		job, err = newJob(sc, cfg)
 		if err != nil {
 			return nil, &ConfigError{Scenario: sc.Name, Err: err}
 		}
@@ -164,6 +170,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	}
 
 	if err := writeScenario(sc, filepath.Join(outDir, record.ScenarioFile)); err != nil {
+		return nil, err
+	}
+	if err := found.write(outDir); err != nil {
 		return nil, err
 	}
 	began := time.Now()

@@ -192,6 +192,10 @@ type Attempt struct {
 	FirstProgressUS int64 `json:"first_progress_us,omitempty"`
 	// ToolsSchema measures the tool list of an ok tools/list attempt.
 	ToolsSchema *ToolsSchema `json:"tools_schema,omitempty"`
+	// OutputSchemaError says how the structuredContent of a tools/call
+	// result failed its tool's outputSchema. The attempt's outcome is
+	// not changed by it.
+	OutputSchemaError string `json:"output_schema_error,omitempty"`
 }
 
 // ToolsSchema is the size of a tool list: as an MCP server lists it, and

@@ -1,0 +1,111 @@
+package attacker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/mcpload/mcpload/attacker/httpx"
+	"github.com/mcpload/mcpload/attacker/mcp"
+	"github.com/mcpload/mcpload/scenarios"
+)
+
+// ToolsFile is the run folder's record of the tools that servers with
+// discover_tools listed at start.
+const ToolsFile = "tools.json"
+
+// Discovered is tools.json: what each server with discover_tools listed.
+type Discovered struct {
+	Servers []DiscoveredServer `json:"servers"`
+}
+
+// DiscoveredServer is the listing of one server.
+type DiscoveredServer struct {
+	Server string `json:"server"`
+	// Protocol is the revision of the session that listed the tools.
+	Protocol string  `json:"protocol"`
+	Pages    int     `json:"pages"`
+	TookMS   float64 `json:"took_ms"`
+	// Tools are the tools as the server sent them.
+	Tools []json.RawMessage `json:"tools"`
+	// Shadowed are the listed tools left out because a tool of another
+	// server already has the name.
+	Shadowed []string `json:"shadowed,omitempty"`
+}
+
+// DiscoverTools lists the tools of each server of sc with discover_tools
+// (ListTools: a session, tools/list page by page, the session closed),
+// over the server's own transport and lane, and merges them into sc.Tools
+// (scenarios.MergeDiscovered). A server that cannot be listed is an error
+// with its answer, redacted; a scripted call that names no tool, or whose
+// arguments fail the discovered inputSchema, is a *ConfigError holding
+// scenarios.Errors. With no such server it does nothing and returns nil.
+func DiscoverTools(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*Discovered, error) {
+	o := options{getenv: os.Getenv}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	hc := o.client
+	if hc == nil {
+		hc = defaultHTTPClient(nil)
+		defer hc.CloseIdleConnections()
+	}
+	return discoverTools(ctx, sc, jobConfig{MockURL: o.mockURL, HTTPClient: hc, Getenv: o.getenv, AllowRemote: o.allowRemote})
+}
+
+func discoverTools(ctx context.Context, sc *scenarios.Scenario, cfg jobConfig) (*Discovered, error) {
+	if !sc.DiscoversTools() {
+		return nil, nil
+	}
+	cfg.HTTPClient = httpx.NoRedirects(cfg.HTTPClient)
+	cfg.RunDir = "" // nothing is written before the run starts
+	timeout := sc.Client.Timeout.D()
+	if timeout <= 0 {
+		timeout = defaultAttemptTimeout
+	}
+	found := &Discovered{}
+	for _, name := range slices.Sorted(maps.Keys(sc.MCPServers)) {
+		if s := sc.MCPServers[name]; s == nil || !s.DiscoverTools {
+			continue
+		}
+		c, err := newMCPClient(sc, name, cfg, timeout, newRedactor(), nil)
+		if err != nil {
+			return nil, &ConfigError{Scenario: sc.Name, Err: err}
+		}
+		start := time.Now()
+		l, err := mcp.ListTools(ctx, c)
+		_ = c.Close()
+		if err != nil {
+			return nil, fmt.Errorf("discover_tools: %w", err)
+		}
+		found.Servers = append(found.Servers, DiscoveredServer{
+			Server: name, Protocol: l.Version, Pages: l.Pages, Tools: l.Raw,
+			TookMS:   float64(time.Since(start).Microseconds()) / 1000,
+			Shadowed: sc.MergeDiscovered(name, l.Tools),
+		})
+	}
+	if err := sc.CheckDiscovered(); err != nil {
+		return nil, &ConfigError{Scenario: sc.Name, Err: fmt.Errorf("with the discovered tools:\n%w", err)}
+	}
+	return found, nil
+}
+
+// write writes d as dir's tools.json; a nil d writes nothing.
+func (d *Discovered) write(dir string) error {
+	if d == nil {
+		return nil
+	}
+	b, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", ToolsFile, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ToolsFile), append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", ToolsFile, err)
+	}
+	return nil
+}
