@@ -109,3 +109,61 @@ func (d *Discovered) write(dir string) error {
 	}
 	return nil
 }
+
+// Inspection is what a server offers, as mcpload inspect prints it.
+type Inspection struct {
+	// Protocol is the revision of the session.
+	Protocol string
+	Tools    *mcp.Listing
+	// Resources and Prompts count what resources/list and prompts/list
+	// listed, -1 when the server did not answer them; ResourcesErr and
+	// PromptsErr then say why.
+	Resources, Prompts       int
+	ResourcesErr, PromptsErr string
+}
+
+// Inspect opens one session on MCP server name of sc, over its own
+// transport and lane, and lists its tools (every page), resources and
+// prompts. Nothing is recorded. A target off loopback without
+// WithAllowRemote is a *ConfigError.
+func Inspect(ctx context.Context, sc *scenarios.Scenario, name string, opts ...Option) (*Inspection, error) {
+	o := options{getenv: os.Getenv}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	hc := o.client
+	if hc == nil {
+		hc = defaultHTTPClient(nil)
+		defer hc.CloseIdleConnections()
+	}
+	cfg := jobConfig{MockURL: o.mockURL, HTTPClient: httpx.NoRedirects(hc), Getenv: o.getenv, AllowRemote: o.allowRemote}
+	timeout := sc.Client.Timeout.D()
+	if timeout <= 0 {
+		timeout = defaultAttemptTimeout
+	}
+	c, err := newMCPClient(sc, name, cfg, timeout, newRedactor(), nil)
+	if err != nil {
+		return nil, &ConfigError{Scenario: sc.Name, Err: err}
+	}
+	defer c.Close()
+	sess, err := mcp.Open(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	defer c.End(context.WithoutCancel(ctx), sess, 0, 0, nil)
+	l, err := mcp.ListToolsOn(ctx, c, sess)
+	if err != nil {
+		return nil, err
+	}
+	in := &Inspection{Protocol: sess.Version(), Tools: l}
+	count := func(method string) (int, string) {
+		items, _, err := mcp.List(ctx, c, sess, method)
+		if err != nil {
+			return -1, err.Error()
+		}
+		return len(items), ""
+	}
+	in.Resources, in.ResourcesErr = count(mcp.MethodResourcesList)
+	in.Prompts, in.PromptsErr = count(mcp.MethodPromptsList)
+	return in, nil
+}

@@ -118,6 +118,11 @@ func ListTools(ctx context.Context, c Client) (*Listing, error) {
 		return nil, err
 	}
 	defer c.End(context.WithoutCancel(ctx), sess, 0, 0, nil)
+	return ListToolsOn(ctx, c, sess)
+}
+
+// ListToolsOn is ListTools on the open session sess.
+func ListToolsOn(ctx context.Context, c Client, sess Session) (*Listing, error) {
 	raw, pages, err := List(ctx, c, sess, MethodToolsList)
 	if err != nil {
 		return nil, err
@@ -160,11 +165,11 @@ func ScenarioTool(raw json.RawMessage) (*scenarios.Tool, error) {
 		Annotations: rest.Annotations, Execution: rest.Execution, Meta: t.Meta,
 	}
 	if t.OutputSchema != nil {
-		os, ok := t.OutputSchema.(map[string]any)
+		schema, ok := t.OutputSchema.(map[string]any)
 		if !ok {
 			return nil, fmt.Errorf("tool %q: outputSchema is not a JSON object", t.Name)
 		}
-		out.OutputSchema = os
+		out.OutputSchema = schema
 	}
 	for _, ic := range t.Icons {
 		out.Icons = append(out.Icons, scenarios.Icon{Src: ic.Source, MimeType: ic.MIMEType, Sizes: ic.Sizes, Theme: string(ic.Theme)})
