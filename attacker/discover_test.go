@@ -1,9 +1,11 @@
 package attacker
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -274,5 +277,93 @@ func TestDiscoverToolsEverything(t *testing.T) {
 				t.Fatalf("arguments outside the enum: %v", err)
 			}
 		})
+	}
+}
+
+// TestDiscoverToolsConversation: in a conversation, the model is offered
+// the discovered tools (and a declared one, merged), and the call the
+// script makes by a discovered name runs on the server that listed it.
+func TestDiscoverToolsConversation(t *testing.T) {
+	url := weatherServer(t, false)
+	path := filepath.Join(t.TempDir(), "conv.yaml")
+	y := `version: 1
+name: conv
+seed: 1
+providers:
+  m: {base_url: mock, model: mock-1}
+mcp_servers:
+  w: {url: "` + url + `", discover_tools: true}
+tools:
+  - {name: alpha, server: w, description: declared}
+conversation:
+  provider: m
+  turns:
+    - user: weather?
+      model:
+        - tool_calls: [{name: weather, arguments: {city: Paris, temp: 3}}]
+        - content: mild
+load:
+  stages: [{rate: 10, duration: 300ms}]
+`
+	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenarios.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := jobsStartMock(t, sc)
+	var offered []string
+	var mu sync.Mutex
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var req struct {
+			Tools []struct {
+				Function struct {
+					Name        string `json:"name"`
+					Description string `json:"description"`
+				} `json:"function"`
+			} `json:"tools"`
+		}
+		if json.Unmarshal(body, &req) == nil && len(req.Tools) > 0 {
+			mu.Lock()
+			offered = offered[:0]
+			for _, tl := range req.Tools {
+				offered = append(offered, tl.Function.Name+"="+tl.Function.Description)
+			}
+			mu.Unlock()
+		}
+		out, err := http.Post(base+r.URL.Path, r.Header.Get("Content-Type"), bytes.NewReader(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer out.Body.Close()
+		w.Header().Set("Content-Type", out.Header.Get("Content-Type"))
+		w.WriteHeader(out.StatusCode)
+		_, _ = io.Copy(w, out.Body)
+	}))
+	t.Cleanup(proxy.Close)
+	dir := t.TempDir()
+	if _, err := Run(context.Background(), sc, dir, WithMockURL(proxy.URL)); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	got := strings.Join(offered, ",")
+	mu.Unlock()
+	if got != "alpha=declared,beta=,weather=" {
+		t.Fatalf("the model was offered %q, want the declared alpha and the listed beta and weather", got)
+	}
+	weather := 0
+	for _, a := range attemptsOf(t, dir) {
+		if a.Key == record.ToolKey("weather") {
+			weather++
+			if a.Outcome != record.OutcomeOK || a.OutputSchemaError != "" {
+				t.Errorf("weather: %s %s %q", a.Outcome, a.Error, a.OutputSchemaError)
+			}
+		}
+	}
+	if weather == 0 {
+		t.Fatal("no weather calls")
 	}
 }
