@@ -38,36 +38,21 @@ type DiscoveredServer struct {
 	Shadowed []string `json:"shadowed,omitempty"`
 }
 
-// DiscoverTools lists the tools of each server of sc with discover_tools
-// (ListTools: a session, tools/list page by page, the session closed),
-// over the server's own transport and lane, and merges them into sc.Tools
-// (scenarios.MergeDiscovered). A server that cannot be listed is an error
-// with its answer, redacted; a scripted call that names no tool, or whose
-// arguments fail the discovered inputSchema, is a *ConfigError holding
-// scenarios.Errors. With no such server it does nothing and returns nil.
-func DiscoverTools(ctx context.Context, sc *scenarios.Scenario, opts ...Option) (*Discovered, error) {
-	o := options{getenv: os.Getenv}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	hc := o.client
-	if hc == nil {
-		hc = defaultHTTPClient(nil)
-		defer hc.CloseIdleConnections()
-	}
-	return discoverTools(ctx, sc, jobConfig{MockURL: o.mockURL, HTTPClient: hc, Getenv: o.getenv, AllowRemote: o.allowRemote})
-}
-
+// discoverTools lists the tools of each server of sc with
+// discover_tools (mcp.ListTools: a session, tools/list page by page, the
+// session closed), over the server's own transport and lane, and merges
+// them into sc.Tools (scenarios.MergeDiscovered). A server that cannot be
+// listed is an error with its answer, redacted; a scripted call that names
+// no tool, or whose arguments fail the discovered inputSchema, is a
+// *ConfigError holding scenarios.Errors. With no such server it does
+// nothing and returns nil.
 func discoverTools(ctx context.Context, sc *scenarios.Scenario, cfg jobConfig) (*Discovered, error) {
 	if !sc.DiscoversTools() {
 		return nil, nil
 	}
 	cfg.HTTPClient = httpx.NoRedirects(cfg.HTTPClient)
 	cfg.RunDir = "" // nothing is written before the run starts
-	timeout := sc.Client.Timeout.D()
-	if timeout <= 0 {
-		timeout = defaultAttemptTimeout
-	}
+	timeout := attemptTimeout(sc)
 	found := &Discovered{}
 	for _, name := range slices.Sorted(maps.Keys(sc.MCPServers)) {
 		if s := sc.MCPServers[name]; s == nil || !s.DiscoverTools {
@@ -137,11 +122,7 @@ func Inspect(ctx context.Context, sc *scenarios.Scenario, name string, opts ...O
 		defer hc.CloseIdleConnections()
 	}
 	cfg := jobConfig{MockURL: o.mockURL, HTTPClient: httpx.NoRedirects(hc), Getenv: o.getenv, AllowRemote: o.allowRemote}
-	timeout := sc.Client.Timeout.D()
-	if timeout <= 0 {
-		timeout = defaultAttemptTimeout
-	}
-	c, err := newMCPClient(sc, name, cfg, timeout, newRedactor(), nil)
+	c, err := newMCPClient(sc, name, cfg, attemptTimeout(sc), newRedactor(), nil)
 	if err != nil {
 		return nil, &ConfigError{Scenario: sc.Name, Err: err}
 	}
@@ -166,4 +147,13 @@ func Inspect(ctx context.Context, sc *scenarios.Scenario, name string, opts ...O
 	in.Resources, in.ResourcesErr = count(mcp.MethodResourcesList)
 	in.Prompts, in.PromptsErr = count(mcp.MethodPromptsList)
 	return in, nil
+}
+
+// attemptTimeout is the bound of one attempt: client.timeout, or the
+// default when the scenario sets none.
+func attemptTimeout(sc *scenarios.Scenario) time.Duration {
+	if t := sc.Client.Timeout.D(); t > 0 {
+		return t
+	}
+	return defaultAttemptTimeout
 }

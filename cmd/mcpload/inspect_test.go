@@ -132,9 +132,12 @@ func TestRunDiscoveredTools(t *testing.T) {
 		t.Fatalf("a refused run wrote its summary: %v", err)
 	}
 	good := filepath.Join(dir, "good")
-	code, _, stderr = mcploadProcess(t, "run", scenario("{city: Paris}"), "--out", good, "--progress", "off")
+	code, stdout, stderr := mcploadProcess(t, "run", scenario("{city: Paris}"), "--out", good, "--progress", "off")
 	if code != exitPass {
 		t.Fatalf("good arguments: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "Output schema tool:weather") {
+		t.Errorf("the summary does not show the mismatches:\n%s", stdout)
 	}
 	b, err := os.ReadFile(filepath.Join(good, "summary.json"))
 	if err != nil {
