@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mcpload/mcpload/attacker/httpx"
@@ -36,6 +37,9 @@ type DiscoveredServer struct {
 	// Shadowed are the listed tools left out because a tool of another
 	// server already has the name.
 	Shadowed []string `json:"shadowed,omitempty"`
+	// Refused are the listed tools left out because a scenario cannot
+	// hold them (scenarios.Refusal), each as "NAME: why".
+	Refused []string `json:"refused,omitempty"`
 }
 
 // discoverTools lists the tools of each server of sc with
@@ -68,16 +72,38 @@ func discoverTools(ctx context.Context, sc *scenarios.Scenario, cfg jobConfig) (
 		if err != nil {
 			return nil, fmt.Errorf("discover_tools: %w", err)
 		}
-		found.Servers = append(found.Servers, DiscoveredServer{
+		ds := DiscoveredServer{
 			Server: name, Protocol: l.Version, Pages: l.Pages, Tools: l.Raw,
-			TookMS:   float64(time.Since(start).Microseconds()) / 1000,
-			Shadowed: sc.MergeDiscovered(name, l.Tools),
-		})
+			TookMS: float64(time.Since(start).Microseconds()) / 1000,
+		}
+		ds.Shadowed, ds.Refused = sc.MergeDiscovered(name, l.Tools)
+		found.Servers = append(found.Servers, ds)
 	}
 	if err := sc.CheckDiscovered(); err != nil {
-		return nil, &ConfigError{Scenario: sc.Name, Err: fmt.Errorf("with the discovered tools:\n%w", err)}
+		return nil, &ConfigError{Scenario: sc.Name, Err: fmt.Errorf("with the discovered tools:\n%w%s", err, found.refusedNote())}
+	}
+	// The resolved scenario is what the report, compare and a rerun read:
+	// it must load as it is written.
+	b, err := sc.Resolved()
+	if err == nil {
+		_, err = scenarios.Parse(sc.File, b)
+	}
+	if err != nil {
+		return nil, &ConfigError{Scenario: sc.Name, Err: fmt.Errorf("with the discovered tools, the resolved scenario does not load:\n%w", err)}
 	}
 	return found, nil
+}
+
+// refusedNote lists the tools left out of the listings, for an error
+// that may be about one of them.
+func (d *Discovered) refusedNote() string {
+	var b strings.Builder
+	for _, s := range d.Servers {
+		for _, r := range s.Refused {
+			fmt.Fprintf(&b, "\n(mcp_servers.%s listed, but a scenario cannot hold, %s)", s.Server, r)
+		}
+	}
+	return b.String()
 }
 
 // write writes d as dir's tools.json; a nil d writes nothing.

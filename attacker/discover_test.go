@@ -39,7 +39,9 @@ func weatherServer(t *testing.T, stateless bool) string {
 		_ = json.Unmarshal(req.Params.Arguments, &in)
 		return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: "ok"}}, StructuredContent: map[string]any{"temp": in["temp"]}}, nil
 	})
-	for _, name := range []string{"alpha", "beta"} {
+	// admin.ping is a valid MCP name that no model API takes: it is left
+	// out of the scenario's tools.
+	for _, name := range []string{"alpha", "beta", "admin.ping"} {
 		s.AddTool(&sdk.Tool{Name: name, InputSchema: map[string]any{"type": "object"}}, func(context.Context, *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
 			return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: name}}}, nil
 		})
@@ -84,7 +86,8 @@ func attemptsOf(t *testing.T, dir string) []record.Attempt {
 }
 
 // TestDiscoverToolsRun runs a mix on tools that only the go-sdk's server
-// declares, in both lanes: they are listed over three pages, written to
+// declares, in both lanes: they are listed over four pages (one left out
+// for its name), written to
 // tools.json and the resolved scenario, called by name, and each call's
 // structuredContent that fails the listed outputSchema is marked.
 func TestDiscoverToolsRun(t *testing.T) {
@@ -106,7 +109,8 @@ func TestDiscoverToolsRun(t *testing.T) {
 			if err != nil || json.Unmarshal(b, &found) != nil {
 				t.Fatalf("tools.json: %v: %s", err, b)
 			}
-			if len(found.Servers) != 1 || found.Servers[0].Pages != 3 || len(found.Servers[0].Tools) != 3 {
+			if len(found.Servers) != 1 || found.Servers[0].Pages != 4 || len(found.Servers[0].Tools) != 4 ||
+				len(found.Servers[0].Refused) != 1 || !strings.HasPrefix(found.Servers[0].Refused[0], "admin.ping: ") {
 				t.Fatalf("tools.json: %s", b)
 			}
 			resolved, err := scenarios.Load(filepath.Join(dir, record.ScenarioFile))

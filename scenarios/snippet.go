@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/mcpload/mcpload/record"
 )
 
 // Bounds of a snippet's mix.
@@ -29,7 +31,7 @@ func Snippet(name string, m *MCPServer, tools []*Tool, header []string) ([]byte,
 	var kept []*Tool
 	var left []string
 	for _, t := range tools {
-		if why := snippetRefusal(t); why != "" {
+		if why := Refusal(t); why != "" {
 			left = append(left, fmt.Sprintf("%s (%s)", t.Name, why))
 			continue
 		}
@@ -101,11 +103,14 @@ func encodeYAML(b *bytes.Buffer, v any) error {
 	return enc.Close()
 }
 
-// snippetRefusal says why a scenario cannot declare t, or returns "".
-func snippetRefusal(t *Tool) string {
+// Refusal says why a scenario cannot declare t, a tool as a server lists
+// it, or returns "": a name model APIs refuse (or the reserved one), an
+// inputSchema that is no object schema or does not compile, a bad
+// outputSchema, execution or icon.
+func Refusal(t *Tool) string {
 	switch {
-	case !toolName.MatchString(t.Name) || t.Name == "_undeclared":
-		return "a name model APIs refuse; call it from a mix with discover_tools"
+	case !toolName.MatchString(t.Name) || t.Name == record.UndeclaredTool:
+		return "a name that is not 1 to 64 letters, digits, '_' or '-' (OpenAI's rule for function names)"
 	case t.InputSchema == nil || t.InputSchema["type"] != "object":
 		return "inputSchema is not of type object"
 	}

@@ -53,10 +53,12 @@ func (s *Scenario) DiscoversTools() bool {
 // every field it sets and takes the listed tool's value for each field it
 // leaves out (empty or absent): declared wins, field by field. A listed
 // tool whose name a tool of another server already has is left out, and
-// its name returned: names are unique in a scenario, and the first wins.
-// s.Tools is replaced, never changed in place, so that whoever holds the
-// old tools (the mock) is not raced.
-func (s *Scenario) MergeDiscovered(server string, listed []*Tool) (shadowed []string) {
+// named in shadowed: names are unique in a scenario, and the first wins.
+// A listed tool that the scenario could not hold (see Refusal) is left out
+// too, named with the reason in refused, so that the resolved scenario
+// still loads. s.Tools is replaced, never changed in place, so that
+// whoever holds the old tools (the mock) is not raced.
+func (s *Scenario) MergeDiscovered(server string, listed []*Tool) (shadowed, refused []string) {
 	tools := make([]*Tool, len(s.Tools), len(s.Tools)+len(listed))
 	copy(tools, s.Tools)
 	at := make(map[string]int, len(tools))
@@ -72,21 +74,28 @@ func (s *Scenario) MergeDiscovered(server string, listed []*Tool) (shadowed []st
 			continue
 		}
 		i, ok := at[l.Name]
-		if !ok {
+		switch {
+		case ok && tools[i].Server != server:
+			shadowed = append(shadowed, l.Name)
+		case ok:
+			if merged := mergeTool(tools[i], l); Refusal(merged) == "" || Refusal(tools[i]) != "" {
+				tools[i] = merged
+			} else {
+				refused = append(refused, l.Name+": "+Refusal(merged))
+			}
+		default:
+			if why := Refusal(l); why != "" {
+				refused = append(refused, l.Name+": "+why)
+				continue
+			}
 			t := *l
 			t.Server = server
 			at[t.Name] = len(tools)
 			tools = append(tools, &t)
-			continue
 		}
-		if tools[i].Server != server {
-			shadowed = append(shadowed, l.Name)
-			continue
-		}
-		tools[i] = mergeTool(tools[i], l)
 	}
 	s.Tools = tools
-	return shadowed
+	return shadowed, refused
 }
 
 // mergeTool is declared with the fields it leaves out taken from listed.

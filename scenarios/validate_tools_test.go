@@ -121,11 +121,14 @@ func TestMergeDiscovered(t *testing.T) {
 	listed := []*Tool{
 		{Name: "pinned", Description: "theirs", Title: "Pinned", InputSchema: object},
 		{Name: "listed", InputSchema: map[string]any{"type": "object", "properties": map[string]any{"n": map[string]any{"type": "integer"}}}},
+		{Name: "admin.ping", InputSchema: object},
+		{Name: "odd", InputSchema: object, Icons: []Icon{{Src: "ftp://x/i.png"}}},
 	}
-	if shadowed := s.MergeDiscovered("s", listed); shadowed != nil {
-		t.Fatalf("shadowed %v", shadowed)
+	shadowed, refused := s.MergeDiscovered("s", listed)
+	if shadowed != nil || len(refused) != 2 || !strings.HasPrefix(refused[0], "admin.ping: a name that is not") || !strings.Contains(refused[1], "odd: ") {
+		t.Fatalf("shadowed %v, refused %q", shadowed, refused)
 	}
-	if shadowed := s.MergeDiscovered("other", []*Tool{{Name: "listed", InputSchema: object}}); !reflect.DeepEqual(shadowed, []string{"listed"}) {
+	if shadowed, _ := s.MergeDiscovered("other", []*Tool{{Name: "listed", InputSchema: object}}); !reflect.DeepEqual(shadowed, []string{"listed"}) {
 		t.Fatalf("shadowed %v, want [listed]", shadowed)
 	}
 	p := s.Tools[0]
