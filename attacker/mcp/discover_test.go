@@ -21,6 +21,15 @@ import (
 // so that a call can match or not. The low-level AddTool does not check
 // output, as a server that breaks its own schema would not.
 func startToolShapeServer(t *testing.T, stateless bool) string {
+	s := toolShapeServer()
+	h := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return s }, &sdk.StreamableHTTPOptions{Stateless: stateless, JSONResponse: true})
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+// toolShapeServer is the server of startToolShapeServer, for any transport.
+func toolShapeServer() *sdk.Server {
 	s := sdk.NewServer(&sdk.Implementation{Name: "shapes", Version: "1"}, &sdk.ServerOptions{PageSize: 1})
 	yes, no := true, false
 	s.AddTool(&sdk.Tool{
@@ -40,10 +49,23 @@ func startToolShapeServer(t *testing.T, stateless bool) string {
 			return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: name}}}, nil
 		})
 	}
-	h := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return s }, &sdk.StreamableHTTPOptions{Stateless: stateless, JSONResponse: true})
-	ts := httptest.NewServer(h)
+	return s
+}
+
+// TestListToolsLegacySSE lists the tools page by page over the go-sdk's
+// HTTP+SSE (2024-11-05) server.
+func TestListToolsLegacySSE(t *testing.T) {
+	s := toolShapeServer()
+	ts := httptest.NewServer(sdk.NewSSEHandler(func(*http.Request) *sdk.Server { return s }, nil))
 	t.Cleanup(ts.Close)
-	return ts.URL
+	c := NewLegacySSE(testHTTPClient(t), "old", ts.URL, 5*time.Second, nopRedactor{})
+	l, err := ListTools(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Pages != 3 || len(l.Tools) != 3 || l.Tools[2].Name != "weather" || l.Tools[2].Title != "Weather" {
+		t.Fatalf("listed %d tools in %d pages: %+v", len(l.Tools), l.Pages, l.Tools)
+	}
 }
 
 // TestListToolsSDKServer lists the go-sdk server's tools page by page in
