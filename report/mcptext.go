@@ -81,6 +81,12 @@ func markdownMCP(b *strings.Builder, m *MCP) {
 			fmt.Fprintf(b, "| %s | %d | %s |\n", mdText(RPCErrorLabel(e)), e.Attempts, mdText(counts(e.ByOutcome)))
 		}
 	}
+	if len(m.OutputSchema) > 0 {
+		b.WriteString("\n| output schema | results that fail it | first mismatch |\n| --- | ---: | --- |\n")
+		for _, o := range m.OutputSchema {
+			fmt.Fprintf(b, "| %s | %d | %s |\n", mdText(o.Key), o.Mismatches, mdText(o.Example))
+		}
+	}
 	if p := m.Progress; p != nil {
 		fmt.Fprintf(b, "\nProgress notifications: %d on %d responses, the first %.1f ms after the request on average (max %.1f ms).\n", p.Notifications, p.Attempts, p.FirstMeanMS, p.FirstMaxMS)
 	}

@@ -154,4 +154,8 @@ func TestRunDiscoveredTools(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(good, "tools.json")); err != nil {
 		t.Fatal(err)
 	}
+	md, err := os.ReadFile(filepath.Join(good, "report.md"))
+	if err != nil || !strings.Contains(string(md), "| output schema | results that fail it | first mismatch |") || !strings.Contains(string(md), "| tool:weather | ") {
+		t.Errorf("report.md does not show the mismatches (%v):\n%s", err, md)
+	}
 }
