@@ -62,7 +62,7 @@ func discoverTools(ctx context.Context, sc *scenarios.Scenario, cfg jobConfig) (
 		if s := sc.MCPServers[name]; s == nil || !s.DiscoverTools {
 			continue
 		}
-		c, err := newMCPClient(sc, name, cfg, timeout, newRedactor(), nil)
+		c, err := newMCPClient(sc, name, cfg, timeout, runRedactor(sc, cfg.Getenv), nil)
 		if err != nil {
 			return nil, &ConfigError{Scenario: sc.Name, Err: err}
 		}
@@ -148,7 +148,7 @@ func Inspect(ctx context.Context, sc *scenarios.Scenario, name string, opts ...O
 		defer hc.CloseIdleConnections()
 	}
 	cfg := jobConfig{MockURL: o.mockURL, HTTPClient: httpx.NoRedirects(hc), Getenv: o.getenv, AllowRemote: o.allowRemote}
-	c, err := newMCPClient(sc, name, cfg, attemptTimeout(sc), newRedactor(), nil)
+	c, err := newMCPClient(sc, name, cfg, attemptTimeout(sc), runRedactor(sc, cfg.Getenv), nil)
 	if err != nil {
 		return nil, &ConfigError{Scenario: sc.Name, Err: err}
 	}

@@ -371,3 +371,44 @@ load:
 		t.Fatal("no weather calls")
 	}
 }
+
+// TestDiscoverToolsRedacted: a server's answer that echoes a key the run
+// holds is redacted in the discovery error.
+func TestDiscoverToolsRedacted(t *testing.T) {
+	const key = "sk-discover-0123456789abcdef"
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte("bad token " + key))
+	}))
+	t.Cleanup(ts.Close)
+	path := filepath.Join(t.TempDir(), "s.yaml")
+	y := `version: 1
+name: redacted
+providers:
+  p: {base_url: "http://127.0.0.1:9/v1", model: m, api_key_env: DISCOVER_KEY}
+mcp_servers:
+  s: {url: "` + ts.URL + `", discover_tools: true}
+conversation:
+  provider: p
+  turns: [{user: hi, model: [{content: hello}]}]
+load:
+  stages: [{rate: 1, duration: 1s}]
+`
+	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenarios.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	getenv := func(k string) string {
+		if k == "DISCOVER_KEY" {
+			return key
+		}
+		return ""
+	}
+	_, err = Run(context.Background(), sc, t.TempDir(), WithGetenv(getenv))
+	if err == nil || strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("got %v, want a 401 without the key", err)
+	}
+}
