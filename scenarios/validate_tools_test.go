@@ -41,6 +41,13 @@ func TestToolShapePasted(t *testing.T) {
 		w.Meta["com.example/team"] != "core" || w.OutputSchema["type"] != "object" {
 		t.Fatalf("tool decoded as %+v", w)
 	}
+	// tools/list carries the whole shape: its size counts every field.
+	bare := &Tool{Name: w.Name, Description: w.Description, InputSchema: w.InputSchema}
+	full, err1 := MCPToolsBytes([]*Tool{w})
+	less, err2 := MCPToolsBytes([]*Tool{bare})
+	if err1 != nil || err2 != nil || full-less < len(`"outputSchema":{"properties":{"temp":{"type":"number"}},"type":"object"}`) {
+		t.Fatalf("MCPToolsBytes: %d with every field, %d without (%v, %v)", full, less, err1, err2)
+	}
 	b, err := s.Resolved()
 	if err != nil {
 		t.Fatal(err)
