@@ -62,7 +62,8 @@ func discoverTools(ctx context.Context, sc *scenarios.Scenario, cfg jobConfig) (
 		if s := sc.MCPServers[name]; s == nil || !s.DiscoverTools {
 			continue
 		}
-		c, err := newMCPClient(sc, name, cfg, timeout, runRedactor(sc, cfg.Getenv), nil)
+		rd := runRedactor(sc, cfg.Getenv)
+		c, err := newMCPClient(sc, name, cfg, timeout, rd, nil)
 		if err != nil {
 			return nil, &ConfigError{Scenario: sc.Name, Err: err}
 		}
@@ -72,11 +73,23 @@ func discoverTools(ctx context.Context, sc *scenarios.Scenario, cfg jobConfig) (
 		if err != nil {
 			return nil, fmt.Errorf("discover_tools: %w", err)
 		}
+		// What a server lists goes to the run folder: no key of the run
+		// may ride along, not even in a description.
 		ds := DiscoveredServer{
-			Server: name, Protocol: l.Version, Pages: l.Pages, Tools: l.Raw,
+			Server: name, Protocol: l.Version, Pages: l.Pages,
 			TookMS: float64(time.Since(start).Microseconds()) / 1000,
 		}
-		ds.Shadowed, ds.Refused = sc.MergeDiscovered(name, l.Tools)
+		tools := l.Tools
+		for i, raw := range l.Raw {
+			clean := json.RawMessage(rd.redact(string(raw)))
+			ds.Tools = append(ds.Tools, clean)
+			if string(clean) != string(raw) { // decoded again without the key
+				if tools[i], err = mcp.ScenarioTool(clean); err != nil {
+					return nil, fmt.Errorf("discover_tools: mcp server %q: tools/list: tool %d: %s", name, i, rd.Clip(err.Error()))
+				}
+			}
+		}
+		ds.Shadowed, ds.Refused = sc.MergeDiscovered(name, tools)
 		found.Servers = append(found.Servers, ds)
 	}
 	if err := sc.CheckDiscovered(); err != nil {

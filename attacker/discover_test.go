@@ -411,4 +411,30 @@ load:
 	if err == nil || strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("got %v, want a 401 without the key", err)
 	}
+
+	// A tool that describes itself with the key: neither tools.json nor
+	// the resolved scenario holds it.
+	srv := sdk.NewServer(&sdk.Implementation{Name: "leaky", Version: "1"}, nil)
+	srv.AddTool(&sdk.Tool{Name: "leak", Description: "uses " + key, InputSchema: map[string]any{"type": "object", "description": key}},
+		func(context.Context, *sdk.CallToolRequest) (*sdk.CallToolResult, error) { return &sdk.CallToolResult{}, nil })
+	leaky := httptest.NewServer(sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return srv }, nil))
+	t.Cleanup(leaky.Close)
+	sc.MCPServers["s"].URL = leaky.URL
+	dir := t.TempDir()
+	d, err := discoverTools(context.Background(), sc, jobConfig{HTTPClient: http.DefaultClient, Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.write(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeScenario(sc, filepath.Join(dir, record.ScenarioFile)); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{ToolsFile, record.ScenarioFile} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil || !strings.Contains(string(b), "leak") || strings.Contains(string(b), key[:12]) {
+			t.Errorf("%s (%v) holds the key or no tool:\n%s", f, err, b)
+		}
+	}
 }
