@@ -416,7 +416,9 @@ load:
 	// the resolved scenario holds it.
 	srv := sdk.NewServer(&sdk.Implementation{Name: "leaky", Version: "1"}, nil)
 	srv.AddTool(&sdk.Tool{Name: "leak", Description: "uses " + key, InputSchema: map[string]any{"type": "object", "description": key}},
-		func(context.Context, *sdk.CallToolRequest) (*sdk.CallToolResult, error) { return &sdk.CallToolResult{}, nil })
+		func(context.Context, *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
+			return &sdk.CallToolResult{}, nil
+		})
 	leaky := httptest.NewServer(sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return srv }, nil))
 	t.Cleanup(leaky.Close)
 	sc.MCPServers["s"].URL = leaky.URL
