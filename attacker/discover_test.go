@@ -240,7 +240,7 @@ func TestDiscoverToolsEverything(t *testing.T) {
 	bin := everythingBin(t)
 	for _, tc := range []struct{ name, server string }{
 		{"stdio", "    command: [" + bin + ", stdio]\n"},
-		{"streamable", "    url: " + startEverythingHTTP(t, bin) + "\n"},
+		{"streamable", "    url: " + startEverythingHTTP(t, bin) + "\n    protocol: auto\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sc := discoverScenario(t, tc.server,
@@ -272,7 +272,12 @@ func TestDiscoverToolsEverything(t *testing.T) {
 			if st == nil || st.OutputSchema == nil || st.Annotations == nil || st.Annotations.IdempotentHint == nil || st.Title == "" {
 				t.Fatalf("get-structured-content discovered as %+v", st)
 			}
-			t.Logf("%s: %d tools discovered, calls %v", tc.name, len(sc.Tools), calls)
+			var found Discovered
+			if b, err := os.ReadFile(filepath.Join(dir, ToolsFile)); err != nil || json.Unmarshal(b, &found) != nil ||
+				len(found.Servers) != 1 || found.Servers[0].Protocol == "" || len(found.Servers[0].Tools) != len(sc.Tools) {
+				t.Fatalf("tools.json: %v %+v", err, found)
+			}
+			t.Logf("%s: %d tools discovered over %s, calls %v", tc.name, len(sc.Tools), found.Servers[0].Protocol, calls)
 
 			bad := discoverScenario(t, tc.server, "    - {tool: get-structured-content, arguments: {location: Paris}}\n")
 			_, err := Run(context.Background(), bad, t.TempDir())
