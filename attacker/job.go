@@ -83,4 +83,7 @@ type jobConfig struct {
 	// RunDir is the run folder, where stdio servers' stderr logs go;
 	// "" discards them.
 	RunDir string
+	// Self is the binary a stdio command "mcpload" runs (see
+	// scenarios.SelfCommand); "" is the running executable.
+	Self string
 }

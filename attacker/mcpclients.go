@@ -1,6 +1,8 @@
 package attacker
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -26,9 +28,18 @@ func newMCPClient(sc *scenarios.Scenario, name string, cfg jobConfig, timeout ti
 		if cfg.RunDir != "" {
 			dir = filepath.Join(cfg.RunDir, stderrFolder)
 		}
-		c := mcp.NewStdio(name, s.Command, s.Env, s.Dir, dir, timeout, rd)
+		argv := s.Command
+		if argv[0] == scenarios.SelfCommand {
+			self, err := cfg.self()
+			if err != nil {
+				return nil, fmt.Errorf("mcp_servers.%s.command: %w", name, err)
+			}
+			argv = append([]string{self}, argv[1:]...)
+		}
+		c := mcp.NewStdio(name, argv, s.Env, s.Dir, dir, timeout, rd)
 		c.Retry, c.Seed, c.MaxBytes = retry, uint64(sc.Seed), sc.Client.Limits.MaxResponseBytes
 		c.SetOutputSchemas(outputs)
+		c.Protocol, c.Discover = s.Protocol, s.Discover
 		return c, nil
 	}
 	url, err := serverURL(sc, name, cfg)
@@ -49,4 +60,17 @@ func newMCPClient(sc *scenarios.Scenario, name string, cfg jobConfig, timeout ti
 		c.Protocol, c.Discover = s.Protocol, s.Discover
 	}
 	return c, nil
+}
+
+// self is the mcpload binary a stdio server's command "mcpload" runs:
+// jobConfig.Self, or the running executable.
+func (cfg jobConfig) self() (string, error) {
+	if cfg.Self != "" {
+		return cfg.Self, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("finding this mcpload binary: %w", err)
+	}
+	return exe, nil
 }

@@ -32,6 +32,7 @@ type options struct {
 	version  string
 
 	allowRemote bool
+	self        string
 	// locked: the caller holds the run folder's lock (WithRunLock).
 	locked bool
 
@@ -66,6 +67,11 @@ func WithInterval(d time.Duration) Option { return func(o *options) { o.interval
 // (--allow-remote). Without it, Run refuses them before any load starts:
 // a real target spends real money.
 func WithAllowRemote(allow bool) Option { return func(o *options) { o.allowRemote = allow } }
+
+// WithSelf sets the binary that a stdio server's command "mcpload" runs
+// (scenarios.SelfCommand); the default is the running executable, which
+// is right for the mcpload command itself.
+func WithSelf(path string) Option { return func(o *options) { o.self = path } }
 
 // WithVersion sets the mcpload version recorded in run.json.
 func WithVersion(v string) Option { return func(o *options) { o.version = v } }
@@ -137,6 +143,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 		Slots:       slots,
 		AllowRemote: o.allowRemote,
 		RunDir:      outDir,
+		Self:        o.self,
 	}
 	// Discovered tools are part of the scenario the job is built from.
 	found, err := discoverTools(ctx, sc, cfg)
@@ -175,6 +182,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	if err := found.write(outDir); err != nil {
 		return nil, err
 	}
+	self, err := newSampler(outDir, o.interval, slots)
+	if err != nil {
+		return nil, err
+	}
 	began := time.Now()
 	rec, err := NewRecorder(outDir, record.Run{
 		Scenario: sc.Name,
@@ -186,9 +197,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 		Rate:     record.RunRate{Target: meanRate(pacer, planned)},
 	})
 	if err != nil {
+		self.abort()
 		return nil, err
 	}
 	rec.redact = runRedactor(sc, o.getenv)
+	self.start(rec, began)
 	mon := &monitor{
 		rec:      rec,
 		pacer:    pacer,
@@ -199,10 +212,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	}
 	mon.start()
 
-	s := &scheduler{pacer: pacer, planned: planned, job: job, rec: rec, slots: slots, drop: drop}
+	s := &scheduler{pacer: pacer, planned: planned, job: job, rec: rec, slots: slots, drop: drop, stages: newStageIndex(sc.Load.Stages)}
 	s.run(ctx, began)
 
-	flushErr := mon.stop()
+	selfErr := self.stop()
+	flushErr := errors.Join(mon.stop(), selfErr)
 	status, reason := record.StatusComplete, ""
 	if ctx.Err() != nil {
 		status = record.StatusInterrupted

@@ -40,6 +40,9 @@ func printMCP(w io.Writer, m *MCP) error {
 	if p := m.Progress; p != nil {
 		fmt.Fprintf(tw, "Progress\t[notifications, responses, first mean/max]\t%d, %d, %.1fms / %.1fms\n", p.Notifications, p.Attempts, p.FirstMeanMS, p.FirstMaxMS)
 	}
+	if len(m.Lanes) > 0 {
+		fmt.Fprintf(tw, "Lanes\t[protocol: attempts]\t%s\n", counts(m.LaneTotals()))
+	}
 	for _, t := range m.ToolsSchema {
 		fmt.Fprintf(tw, "Tool schema %s\t[tools, bytes; tokens est. %s]\t%d, %d; %s\n", t.Source, strings.Join(SchemaAPIs(), "/"), t.Tools, t.Bytes, schemaTokens(t))
 		if len(t.Models) > 0 {
@@ -90,6 +93,12 @@ func markdownMCP(b *strings.Builder, m *MCP) {
 	if p := m.Progress; p != nil {
 		fmt.Fprintf(b, "\nProgress notifications: %d on %d responses, the first %.1f ms after the request on average (max %.1f ms).\n", p.Notifications, p.Attempts, p.FirstMeanMS, p.FirstMaxMS)
 	}
+	if len(m.Lanes) > 0 {
+		b.WriteString("\n| MCP attempts | protocol | attempts |\n| --- | --- | ---: |\n")
+		for _, l := range m.Lanes {
+			fmt.Fprintf(b, "| %s | %s | %d |\n", mdText(l.Key), mdText(l.Protocol), l.Attempts)
+		}
+	}
 	if len(m.ToolsSchema) > 0 {
 		b.WriteString("\n| tool schema | tools | bytes | tokens (est.) " + strings.Join(SchemaAPIs(), " / ") + " | input USD per 1,000 model calls (est.) |\n")
 		b.WriteString("| --- | ---: | ---: | ---: | --- |\n")
@@ -108,4 +117,13 @@ func orNone(s string) string {
 		return "—"
 	}
 	return s
+}
+
+// LaneTotals sums the MCP attempts by the protocol revision they spoke.
+func (m *MCP) LaneTotals() map[string]uint64 {
+	out := make(map[string]uint64, 2)
+	for _, l := range m.Lanes {
+		out[l.Protocol] += l.Attempts
+	}
+	return out
 }

@@ -53,6 +53,9 @@ type Summary struct {
 	// Local is present when mcpload itself ran out of descriptors, memory
 	// or ports: see Local.
 	Local *Local `json:"local,omitempty"`
+	// Harness is the harness's check of itself: see Harness. Absent for
+	// runs that predate it.
+	Harness *Harness `json:"harness,omitempty"`
 
 	// Cost is null until a pricing catalog prices the run.
 	Cost *Cost `json:"cost"`
@@ -394,6 +397,7 @@ func NewSummary(run *record.Run, hs Histograms) *Summary {
 	s.LatencyMS = latencies(hs)
 	s.Streaming = streaming(run.Streams, hs)
 	s.Local = localOf(run)
+	s.Harness = harnessOf(run, hs)
 	return s
 }
 

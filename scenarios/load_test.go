@@ -36,8 +36,9 @@ func TestEmbedded(t *testing.T) {
 					t.Errorf("provider %s is not a keyless mock: %+v", pn, p)
 				}
 			}
+			// A stdio server is this binary's own mock (SelfCommand).
 			for mn, m := range s.MCPServers {
-				if !m.IsMock() {
+				if !m.IsMock() && !(m.IsStdio() && m.Command[0] == SelfCommand && slices.Equal(m.Command[1:3], []string{"mock", "--stdio"})) {
 					t.Errorf("MCP server %s is not the mock", mn)
 				}
 			}

@@ -160,12 +160,12 @@ type MCPServer struct {
 	// Dir is the process's working directory (command only); default
 	// mcpload's.
 	Dir string `yaml:"dir,omitempty"`
-	// Protocol is the MCP revision and lane (url only): a revision up to
+	// Protocol is the MCP revision and lane (Streamable HTTP or stdio): a revision up to
 	// 2025-11-25 opens sessions with the initialize handshake; 2026-07-28
 	// is the stateless lane (no session; version, client info and
 	// capabilities in each request's _meta; Mcp-Method and Mcp-Name
-	// headers); auto asks server/discover and falls back to initialize, as
-	// the official SDKs do. Default 2025-11-25.
+	// headers over HTTP); auto asks server/discover and falls back to
+	// initialize, as the official SDKs do. Default 2025-11-25.
 	Protocol string `yaml:"protocol,omitempty"`
 	// Transport is how a url server is spoken to: "streamable" (Streamable
 	// HTTP, the default) or "sse", the HTTP+SSE transport of 2024-11-05 (a
@@ -201,6 +201,12 @@ const MCPProtocolAuto = "auto"
 func MCPClientProtocols() []string {
 	return []string{MCPProtocolAuto, MCPProtocolStateless, MCPProtocolInitialize, "2025-06-18", "2025-03-26"}
 }
+
+// SelfCommand, as the program of an mcp_servers command, is the mcpload
+// binary that runs the scenario, wherever it is installed: so that
+// `command: [mcpload, mock, --stdio, ...]` serves the mock over stdio in
+// any checkout, with the same version as the run.
+const SelfCommand = "mcpload"
 
 // IsStdio reports whether the server is a child process spoken to over
 // stdio (command).

@@ -117,5 +117,6 @@ func (c *conn) recordAttempt(sink Sink, seq uint64, step int, kind, key string, 
 	if ex.OutputSchemaErr != "" {
 		a.OutputSchemaError = c.redact.Clip(ex.OutputSchemaErr)
 	}
+	a.MCPProtocol = ex.Protocol
 	sink.Attempt(&a)
 }

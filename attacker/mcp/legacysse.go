@@ -194,7 +194,8 @@ func (s *sseSession) end() {
 
 // attempt implements attempter.
 func (c *LegacySSE) attempt(ctx context.Context, sess Session, st *policy.Step, req *Request, sink Sink) Result {
-	return c.attemptOver(ctx, &sess.(*sseSession).mux, st, req, sink)
+	s := sess.(*sseSession)
+	return c.attemptOver(ctx, &s.mux, s.version, false, st, req, sink)
 }
 
 // End implements Client: the stream is closed.

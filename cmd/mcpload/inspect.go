@@ -45,7 +45,7 @@ func newInspectCmd(stdout, stderr io.Writer) *cobra.Command {
 	fs := c.Flags()
 	fs.BoolVar(&f.command, "command", false, "the arguments are the argv of a stdio server to run, not a URL")
 	fs.StringVar(&f.name, "name", "server", "the server's name in the snippet's mcp_servers")
-	fs.StringVar(&f.protocol, "protocol", "", "the MCP revision and lane (default: auto for a URL, 2025-11-25 over stdio)")
+	fs.StringVar(&f.protocol, "protocol", "", "the MCP revision and lane (default auto: server/discover, then initialize if refused)")
 	fs.StringVar(&f.transport, "transport", "", "streamable (default) or sse, the HTTP+SSE transport of 2024-11-05")
 	durationVar(fs, &f.timeout, "timeout", "per-request timeout, as in 30s (default 60s)")
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow a server that is not on loopback")
@@ -63,9 +63,9 @@ func inspect(a []string, f inspectFlags, stdout, stderr io.Writer) error {
 		m.Command = a
 	} else {
 		m.URL = a[0]
-		if m.Protocol == "" && m.Transport != scenarios.MCPTransportSSE {
-			m.Protocol = scenarios.MCPProtocolAuto
-		}
+	}
+	if m.Protocol == "" && m.Transport != scenarios.MCPTransportSSE {
+		m.Protocol = scenarios.MCPProtocolAuto // as the SDKs negotiate
 	}
 	sc := &scenarios.Scenario{Version: 1, Name: "inspect-" + f.name, MCPServers: map[string]*scenarios.MCPServer{f.name: m},
 		MCPDirect: &scenarios.MCPDirect{Server: f.name, Mix: []scenarios.MCPOp{{Op: scenarios.MCPOpToolsList}}},

@@ -101,6 +101,7 @@ func runScenario(name string, f runFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	report.PrintHarnessWarnings(stderr, s)
 	if err := report.PrintText(stdout, s); err != nil {
 		return err
 	}
@@ -236,6 +237,7 @@ func runPolicies(ctx context.Context, sc *scenarios.Scenario, dir string, f runF
 		if err != nil {
 			return fmt.Errorf("policy %s: %w", p.Name, err)
 		}
+		report.PrintHarnessWarnings(stderr, s)
 		runs = append(runs, report.PolicyRun{Name: p.Name, Description: p.Description, Dir: pdir, Expect: p.Expect})
 		if err := expectVerdict(&p, s, verdict(res, s, pdir)); err != nil && failed == nil {
 			failed = err

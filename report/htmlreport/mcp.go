@@ -39,6 +39,17 @@ func mcpSection(m *report.MCP) *section {
 			Value: fmt.Sprintf("%s on %s responses; the first %s after the request on average, %s at most", count(p.Notifications), count(p.Attempts), latency(p.FirstMeanMS), latency(p.FirstMaxMS)),
 		})
 	}
+	if len(m.Lanes) > 0 {
+		t := &table{
+			Title: "Protocol lanes", Narrow: true,
+			Cols:  cols("attempt key", "protocol", "#attempts"),
+			Intro: "The MCP revision each key's attempts spoke: 2026-07-28 is the stateless lane, 2024-11-05 HTTP+SSE, the others initialize sessions. With protocol: auto this is the lane each server negotiated.",
+		}
+		for _, l := range m.Lanes {
+			t.add(cell{Text: l.Key}, cell{Text: l.Protocol}, cell{Text: count(l.Attempts)})
+		}
+		sec.Tables = append(sec.Tables, t)
+	}
 	if len(m.ToolsSchema) > 0 {
 		heads := []string{"tool list", "#tools", "#bytes"}
 		for _, api := range report.SchemaAPIs() {
