@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/attacker/mcp"
+	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -99,7 +100,7 @@ func discoverTools(ctx context.Context, sc *scenarios.Scenario, cfg jobConfig) (
 	// it must load as it is written.
 	b, err := sc.Resolved()
 	if err == nil {
-		_, err = scenarios.Parse(sc.File, b)
+		_, err = scenarios.Parse(record.ScenarioFile+" (resolved)", b)
 	}
 	if err != nil {
 		return nil, &ConfigError{Scenario: sc.Name, Err: fmt.Errorf("with the discovered tools, the resolved scenario does not load:\n%w", err)}

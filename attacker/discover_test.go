@@ -445,3 +445,48 @@ load:
 		}
 	}
 }
+
+// rawToolsServer answers initialize, and tools/list with tools (a JSON
+// array), as a hand-written server would.
+func rawToolsServer(t *testing.T, tools string) string {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			ID     json.RawMessage `json:"id"`
+			Method string          `json:"method"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&req)
+		w.Header().Set("Content-Type", "application/json")
+		switch req.Method {
+		case "initialize":
+			_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":` + string(req.ID) + `,"result":{"protocolVersion":"2025-11-25","capabilities":{},"serverInfo":{"name":"raw","version":"1"}}}`))
+		case "tools/list":
+			_, _ = w.Write([]byte(`{"jsonrpc":"2.0","id":` + string(req.ID) + `,"result":{"tools":` + tools + `}}`))
+		default:
+			w.WriteHeader(http.StatusAccepted)
+		}
+	}))
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+// TestDiscoverToolsResolvedLoads: a declared tool that takes a listed
+// inputSchema that does not compile is refused before the run, though no
+// call names it, since the resolved scenario would not load.
+func TestDiscoverToolsResolvedLoads(t *testing.T) {
+	url := rawToolsServer(t, `[{"name":"ok","inputSchema":{"type":"object"}},{"name":"broken","inputSchema":{"type":"object","properties":5}}]`)
+	path := filepath.Join(t.TempDir(), "s.yaml")
+	y := "version: 1\nname: raw\nmcp_servers:\n  s: {url: \"" + url + "\", discover_tools: true}\ntools:\n  - {name: broken, server: s}\n" +
+		"mcp_direct:\n  mix: [{tool: ok}]\nload:\n  stages: [{rate: 1, duration: 1s}]\n"
+	if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := scenarios.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = discoverTools(context.Background(), sc, jobConfig{HTTPClient: http.DefaultClient})
+	var cfg *ConfigError
+	if !errors.As(err, &cfg) || !strings.Contains(err.Error(), "the resolved scenario does not load") || !strings.Contains(err.Error(), "tools[0].inputSchema: not a valid JSON Schema") {
+		t.Fatalf("got %v", err)
+	}
+}
