@@ -52,35 +52,34 @@ func List(ctx context.Context, c Client, sess Session, method string) ([]json.Ra
 		seen   = map[string]bool{}
 	)
 	for page := 1; ; page++ {
-		var body struct {
-			Items      map[string]json.RawMessage
-			NextCursor string
-			err        error
-		}
+		var (
+			fields    map[string]json.RawMessage
+			decodeErr error
+		)
 		req := &Request{Method: method, Key: "mcp:" + c.Server() + "/" + method, Kind: record.StepMCP, What: method}
 		if cursor != "" {
 			req.Params = httpx.AppendJSONString([]byte(`"cursor":`), cursor)
 		}
 		req.onResult = func(result json.RawMessage) {
 			// The result is the transport's buffer; what is kept is copied.
-			body.err = json.Unmarshal(result, &body.Items)
+			decodeErr = json.Unmarshal(result, &fields)
 		}
 		res := c.Call(ctx, sess, 0, 0, req, discard{})
 		if res.Outcome != record.OutcomeOK {
 			return nil, page - 1, fmt.Errorf("mcp server %q: %s (page %d): %s", c.Server(), method, page, c.Clip(firstNonEmpty(res.Err, res.Outcome)))
 		}
-		if body.err != nil || body.Items == nil {
-			return nil, page - 1, fmt.Errorf("mcp server %q: %s (page %d): result is not an object: %v", c.Server(), method, page, body.err)
+		if decodeErr != nil || fields == nil {
+			return nil, page - 1, fmt.Errorf("mcp server %q: %s (page %d): result is not an object: %v", c.Server(), method, page, decodeErr)
 		}
 		var list []json.RawMessage
-		if err := json.Unmarshal(body.Items[field], &list); err != nil || list == nil {
+		if err := json.Unmarshal(fields[field], &list); err != nil || list == nil {
 			return nil, page - 1, fmt.Errorf("mcp server %q: %s (page %d): result has no %s list", c.Server(), method, page, field)
 		}
 		items = append(items, list...)
 		if len(items) > MaxListed {
 			return nil, page, fmt.Errorf("mcp server %q: %s: more than %d items", c.Server(), method, MaxListed)
 		}
-		if raw := body.Items["nextCursor"]; len(raw) > 0 && !bytes.Equal(raw, []byte("null")) {
+		if raw := fields["nextCursor"]; len(raw) > 0 && !bytes.Equal(raw, []byte("null")) {
 			if err := json.Unmarshal(raw, &cursor); err != nil {
 				return nil, page, fmt.Errorf("mcp server %q: %s (page %d): nextCursor is not a string", c.Server(), method, page)
 			}
