@@ -19,8 +19,8 @@ import (
 )
 
 // inspectValidates runs inspect with a, checks that its snippet
-// validates, and returns it.
-func inspectValidates(t *testing.T, a ...string) string {
+// validates, and returns it and its file.
+func inspectValidates(t *testing.T, a ...string) (string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	if code := run(append([]string{"inspect"}, a...), &out, &errb); code != exitPass {
@@ -34,7 +34,7 @@ func inspectValidates(t *testing.T, a ...string) string {
 	if code := run([]string{"validate", path}, &vout, &verr); code != exitPass {
 		t.Fatalf("the snippet does not validate: %s\n%s", verr.String(), out.String())
 	}
-	return out.String()
+	return out.String(), path
 }
 
 // TestInspectMock inspects the mock's MCP server: its tools in the
@@ -55,14 +55,24 @@ func TestInspectMock(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
-	out := inspectValidates(t, url+"/mcp/tools", "--name", "docs")
+	out, path := inspectValidates(t, url+"/mcp/tools", "--name", "docs")
 	for _, want := range []string{"4 tools (1 pages of tools/list)", "mcp_servers:\n  docs:\n    url: " + url + "/mcp/tools\n    protocol: auto\n    # discover_tools: true",
 		"  - name: get_weather\n", "  - name: search_docs\n", "no tool says readOnlyHint", "    - tool: get_weather\n      arguments:\n        location: example\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("snippet lacks %q:\n%s", want, out)
 		}
 	}
+	// The snippet runs as it is: its mix's arguments fit the tools.
 	var o, e bytes.Buffer
+	runDir := filepath.Join(t.TempDir(), "run")
+	if code := run([]string{"run", path, "--duration", "1s", "--progress", "off", "--out", runDir}, &o, &e); code != exitPass {
+		t.Fatalf("running the snippet: exit %d: %s\n%s", code, e.String(), o.String())
+	}
+	var sum report.Summary
+	if b, err := os.ReadFile(filepath.Join(runDir, "summary.json")); err != nil || json.Unmarshal(b, &sum) != nil || sum.Conversations.SuccessRate != 100 {
+		t.Fatalf("the snippet's run: %v, success %v%%\n%s", err, sum.Conversations.SuccessRate, o.String())
+	}
+	e.Reset()
 	if code := run([]string{"inspect", "http://192.0.2.1/mcp"}, &o, &e); code != exitInvalid || !strings.Contains(e.String(), "--allow-remote") {
 		t.Errorf("off loopback: exit %d: %s", code, e.String())
 	}
@@ -82,7 +92,7 @@ func TestInspectEverythingStdio(t *testing.T) {
 		}
 		t.Skipf("no %s (make node installs it)", bin)
 	}
-	out := inspectValidates(t, "--command", "--", bin, "stdio")
+	out, _ := inspectValidates(t, "--command", "--", bin, "stdio")
 	for _, want := range []string{"command: [" + bin + ", stdio]", "  - name: get-structured-content\n", "    outputSchema:\n", "      readOnlyHint: true\n",
 		"    title: Echo Tool\n", "    - tool: echo\n      arguments:\n        message: example\n", "resources", "prompts"} {
 		if !strings.Contains(out, want) {
