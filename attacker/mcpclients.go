@@ -22,6 +22,10 @@ const stderrFolder = "stderr"
 // stdio for a command, the legacy HTTP+SSE transport for transport: sse,
 // Streamable HTTP otherwise.
 func newMCPClient(sc *scenarios.Scenario, name string, cfg jobConfig, timeout time.Duration, rd *redactor, retry *policy.Retry) (mcp.Client, error) {
+	outputs, err := mcp.CompileOutputSchemas(sc.Tools, name)
+	if err != nil {
+		return nil, err
+	}
 	if s := sc.MCPServers[name]; s != nil && s.IsStdio() {
 		dir := ""
 		if cfg.RunDir != "" {
@@ -37,6 +41,7 @@ func newMCPClient(sc *scenarios.Scenario, name string, cfg jobConfig, timeout ti
 		}
 		c := mcp.NewStdio(name, argv, s.Env, s.Dir, dir, timeout, rd)
 		c.Retry, c.Seed, c.MaxBytes = retry, uint64(sc.Seed), sc.Client.Limits.MaxResponseBytes
+		c.SetOutputSchemas(outputs)
 		c.Protocol, c.Discover = s.Protocol, s.Discover
 		return c, nil
 	}
@@ -57,11 +62,13 @@ func newMCPClient(sc *scenarios.Scenario, name string, cfg jobConfig, timeout ti
 		c := mcp.NewLegacySSE(hc, name, url, timeout, rd)
 		c.Retry, c.Seed, c.MaxBytes = retry, uint64(sc.Seed), sc.Client.Limits.MaxResponseBytes
 		c.Headers = hdrs
+		c.SetOutputSchemas(outputs)
 		return c, nil
 	}
 	c := mcp.NewStreamable(hc, name, url, timeout, rd)
 	c.Retry, c.Seed, c.MaxBytes = retry, uint64(sc.Seed), sc.Client.Limits.MaxResponseBytes
 	c.Headers = hdrs
+	c.SetOutputSchemas(outputs)
 	c.Redirects = httpx.Redirects{Max: sc.Client.FollowRedirects, AllowRemote: cfg.AllowRemote, Drop: slices.Collect(maps.Keys(hdrs))}
 	if s := sc.MCPServers[name]; s != nil {
 		c.Protocol, c.Discover = s.Protocol, s.Discover

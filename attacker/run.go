@@ -141,19 +141,25 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	}
 	clones := &clientClones{}
 	defer clones.closeIdle()
+	cfg := jobConfig{
+		MockURL:     o.mockURL,
+		HTTPClient:  o.client,
+		Getenv:      o.getenv,
+		Slots:       slots,
+		AllowRemote: o.allowRemote,
+		Proxy:       proxy,
+		Clones:      clones,
+		RunDir:      outDir,
+		Self:        o.self,
+	}
+	// Discovered tools are part of the scenario the job is built from.
+	found, err := discoverTools(ctx, sc, cfg)
+	if err != nil {
+		return nil, err
+	}
 	job := o.job
 	if job == nil {
-		job, err = newJob(sc, jobConfig{
-			MockURL:     o.mockURL,
-			HTTPClient:  o.client,
-			Getenv:      o.getenv,
-			Slots:       slots,
-			AllowRemote: o.allowRemote,
-			Proxy:       proxy,
-			Clones:      clones,
-			RunDir:      outDir,
-			Self:        o.self,
-		})
+		job, err = newJob(sc, cfg)
 		if err != nil {
 			return nil, &ConfigError{Scenario: sc.Name, Err: err}
 		}
@@ -178,6 +184,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	}
 
 	if err := writeScenario(sc, filepath.Join(outDir, record.ScenarioFile)); err != nil {
+		return nil, err
+	}
+	if err := found.write(outDir); err != nil {
 		return nil, err
 	}
 	self, err := newSampler(outDir, o.interval, slots)

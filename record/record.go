@@ -192,6 +192,10 @@ type Attempt struct {
 	FirstProgressUS int64 `json:"first_progress_us,omitempty"`
 	// ToolsSchema measures the tool list of an ok tools/list attempt.
 	ToolsSchema *ToolsSchema `json:"tools_schema,omitempty"`
+	// OutputSchemaError says how the structuredContent of a tools/call
+	// result failed its tool's outputSchema. The attempt's outcome is
+	// not changed by it.
+	OutputSchemaError string `json:"output_schema_error,omitempty"`
 	// MCPProtocol is the MCP revision an MCP exchange spoke: the lane
 	// chosen (2026-07-28 for the stateless lane, the negotiated version
 	// of an initialize session, 2024-11-05 for HTTP+SSE). Empty for model

@@ -34,6 +34,9 @@ func printMCP(w io.Writer, m *MCP) error {
 		}
 		fmt.Fprintf(tw, "JSON-RPC errors\t[code name attempts (outcome)]\t%s\n", strings.Join(parts, ", "))
 	}
+	for _, o := range m.OutputSchema {
+		fmt.Fprintf(tw, "Output schema %s\t[results that fail it; first]\t%d; %s\n", o.Key, o.Mismatches, o.Example)
+	}
 	if p := m.Progress; p != nil {
 		fmt.Fprintf(tw, "Progress\t[notifications, responses, first mean/max]\t%d, %d, %.1fms / %.1fms\n", p.Notifications, p.Attempts, p.FirstMeanMS, p.FirstMaxMS)
 	}
@@ -79,6 +82,12 @@ func markdownMCP(b *strings.Builder, m *MCP) {
 		b.WriteString("\n| JSON-RPC error | attempts | counted as |\n| --- | ---: | --- |\n")
 		for _, e := range m.RPCErrors {
 			fmt.Fprintf(b, "| %s | %d | %s |\n", mdText(RPCErrorLabel(e)), e.Attempts, mdText(counts(e.ByOutcome)))
+		}
+	}
+	if len(m.OutputSchema) > 0 {
+		b.WriteString("\n| output schema | results that fail it | first mismatch |\n| --- | ---: | --- |\n")
+		for _, o := range m.OutputSchema {
+			fmt.Fprintf(b, "| %s | %d | %s |\n", mdText(o.Key), o.Mismatches, mdText(o.Example))
 		}
 	}
 	if p := m.Progress; p != nil {

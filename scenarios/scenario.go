@@ -192,6 +192,11 @@ type MCPServer struct {
 	BearerTokenEnv string            `yaml:"bearer_token_env,omitempty"`
 	// TLS is how an https url is verified and authenticated to.
 	TLS *TLS `yaml:"tls,omitempty"`
+	// DiscoverTools lists the server's tools (tools/list, every page) at
+	// start, before the load, and makes them the scenario's tools of this
+	// server; a declared tool of the same name wins field by field (see
+	// MergeDiscovered).
+	DiscoverTools bool `yaml:"discover_tools,omitempty"`
 	// Mock is how the built-in mock serves this server (url: mock only).
 	Mock MCPServerMock `yaml:"mock,omitempty"`
 	// Upstream, with url: mock, makes the mock a fault proxy in front of
@@ -234,6 +239,16 @@ type Tool struct {
 	Name        string         `yaml:"name"`
 	Description string         `yaml:"description,omitempty"`
 	InputSchema map[string]any `yaml:"inputSchema"`
+	// Title, Annotations, OutputSchema, Execution, Icons and Meta are the
+	// rest of MCP's Tool (toolshape.go), so that a server's tools/list
+	// answer can be pasted. OutputSchema is checked against every call's
+	// structuredContent.
+	Title        string           `yaml:"title,omitempty"`
+	Annotations  *ToolAnnotations `yaml:"annotations,omitempty"`
+	OutputSchema map[string]any   `yaml:"outputSchema,omitempty"`
+	Execution    *ToolExecution   `yaml:"execution,omitempty"`
+	Icons        []Icon           `yaml:"icons,omitempty"`
+	Meta         map[string]any   `yaml:"_meta,omitempty"`
 	// Server names the mcp_servers entry that runs the tool. It defaults to
 	// the only entry when there is exactly one.
 	Server string   `yaml:"server"`

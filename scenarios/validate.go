@@ -58,6 +58,9 @@ type validator struct {
 	errs   Errors
 	// schemas holds each valid tool's compiled inputSchema, by tool name.
 	schemas map[string]*jsonschema.Resolved
+	// discovered is set for the check after discovery (CheckDiscovered):
+	// tool references are no longer deferred to it.
+	discovered bool
 }
 
 func (v *validator) errorf(path, format string, args ...any) {
@@ -131,7 +134,9 @@ func (v *validator) scenario(s *Scenario) {
 	v.resources(s)
 	v.prompts(s)
 	for _, name := range slices.Sorted(maps.Keys(s.Providers)) {
-		v.toolChoice(mapKey("providers", name), s.Providers[name], s.Tools)
+		if !v.deferTools(s) { // a tool's name may be discovered
+			v.toolChoice(mapKey("providers", name), s.Providers[name], s.Tools)
+		}
 	}
 	switch {
 	case s.Conversation != nil && s.MCPDirect != nil:
@@ -284,7 +289,11 @@ func (v *validator) tools(s *Scenario) {
 		} else {
 			first[t.Name] = i
 		}
-		v.toolSchema(field(path, "inputSchema"), t)
+		// A server that lists its tools at start may supply the schema.
+		if t.InputSchema != nil || s.MCPServers[t.Server] == nil || !s.MCPServers[t.Server].DiscoverTools {
+			v.toolSchema(field(path, "inputSchema"), t)
+		}
+		v.toolShape(path, t)
 		switch {
 		case t.Server == "" && len(s.MCPServers) == 0:
 			v.errorf(field(path, "server"), "missing, and there are no mcp_servers to run the tool")
@@ -372,6 +381,9 @@ func (v *validator) toolRef(s *Scenario, namePath, argsPath, name string, args m
 		}
 	}
 	if tool == nil {
+		if name != "" && v.deferTools(s) {
+			return nil // checked by CheckDiscovered, once the tools are known
+		}
 		if name == "" {
 			v.errorf(namePath, "missing; name one of the tools (defined: %s)", toolNames(s))
 		} else {

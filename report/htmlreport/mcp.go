@@ -22,6 +22,17 @@ func mcpSection(m *report.MCP) *section {
 		}
 		sec.Tables = append(sec.Tables, t)
 	}
+	if len(m.OutputSchema) > 0 {
+		t := &table{
+			Title: "Output schema mismatches", Narrow: true,
+			Cols:  cols("tool", "#results", "first mismatch"),
+			Intro: "tools/call results whose structuredContent failed the tool's outputSchema. Their outcome is unchanged: a mismatch is counted, not failed.",
+		}
+		for _, o := range m.OutputSchema {
+			t.add(cell{Text: o.Key}, cell{Text: count(o.Mismatches)}, cell{Text: o.Example, Wrap: true})
+		}
+		sec.Tables = append(sec.Tables, t)
+	}
 	if p := m.Progress; p != nil {
 		sec.Facts = append(sec.Facts, fact{
 			Label: "Progress notifications",
