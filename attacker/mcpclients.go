@@ -17,6 +17,10 @@ const stderrFolder = "stderr"
 // stdio for a command, the legacy HTTP+SSE transport for transport: sse,
 // Streamable HTTP otherwise.
 func newMCPClient(sc *scenarios.Scenario, name string, cfg jobConfig, timeout time.Duration, rd *redactor, retry *policy.Retry) (mcp.Client, error) {
+	caps, err := mcpCapabilities(sc, name, cfg, timeout, rd)
+	if err != nil {
+		return nil, err
+	}
 	if s := sc.MCPServers[name]; s != nil && s.IsStdio() {
 		dir := ""
 		if cfg.RunDir != "" {
@@ -24,6 +28,7 @@ func newMCPClient(sc *scenarios.Scenario, name string, cfg jobConfig, timeout ti
 		}
 		c := mcp.NewStdio(name, s.Command, s.Env, s.Dir, dir, timeout, rd)
 		c.Retry, c.Seed, c.MaxBytes = retry, uint64(sc.Seed), sc.Client.Limits.MaxResponseBytes
+		c.SetCapabilities(caps)
 		return c, nil
 	}
 	url, err := serverURL(sc, name, cfg)
@@ -33,11 +38,13 @@ func newMCPClient(sc *scenarios.Scenario, name string, cfg jobConfig, timeout ti
 	if s := sc.MCPServers[name]; s != nil && s.Transport == scenarios.MCPTransportSSE {
 		c := mcp.NewLegacySSE(cfg.HTTPClient, name, url, timeout, rd)
 		c.Retry, c.Seed, c.MaxBytes = retry, uint64(sc.Seed), sc.Client.Limits.MaxResponseBytes
+		c.SetCapabilities(caps)
 		return c, nil
 	}
 	c := mcp.NewStreamable(cfg.HTTPClient, name, url, timeout, rd)
 	c.Retry, c.Seed, c.MaxBytes = retry, uint64(sc.Seed), sc.Client.Limits.MaxResponseBytes
 	c.Redirects = httpx.Redirects{Max: sc.Client.FollowRedirects, AllowRemote: cfg.AllowRemote}
+	c.SetCapabilities(caps)
 	if s := sc.MCPServers[name]; s != nil {
 		c.Protocol, c.Discover = s.Protocol, s.Discover
 	}

@@ -176,6 +176,10 @@ type MCPServer struct {
 	Discover bool `yaml:"discover,omitempty"`
 	// Mock is how the built-in mock serves this server (url: mock only).
 	Mock MCPServerMock `yaml:"mock,omitempty"`
+	// Client is what mcpload's client declares to this server (roots,
+	// sampling, elicitation) and how it answers the server's requests
+	// for them; absent, it declares none and refuses them.
+	Client *MCPClientCaps `yaml:"client,omitempty"`
 }
 
 // IsMock reports whether the server is the built-in mock's MCP server.
