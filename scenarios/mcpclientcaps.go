@@ -105,7 +105,7 @@ func (v *validator) mcpClientCaps(s *Scenario, path string, m *MCPServer) {
 		if el.Action != "" && !slices.Contains(ElicitActions(), el.Action) {
 			v.errorf(field(ep, "action"), "%s", unknownValue("action", el.Action, ElicitActions()))
 		}
-		if el.Action != "" && el.Action != ElicitAccept && len(el.Content) > 0 {
+		if slices.Contains(ElicitActions(), el.Action) && el.Action != ElicitAccept && len(el.Content) > 0 {
 			v.errorf(field(ep, "content"), "only an accept carries content, not %s", el.Action)
 		}
 		for _, k := range slices.Sorted(maps.Keys(el.Content)) {

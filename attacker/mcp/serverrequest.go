@@ -255,3 +255,58 @@ func (c *Streamable) inputRounds(ctx context.Context, sess *httpSession, tags ca
 	ex.BytesIn = bytesIn
 	return result, hdr
 }
+
+// listen opens the standalone GET event stream of sess, on which a server
+// sends the requests that belong to no call of the client (server-
+// everything asks for roots there after initialize), and answers each as
+// it comes, counted against ref, the handshake. It runs only when the
+// client declares a capability, until the session ends or expires; a
+// server that offers no stream (405) or closes it is not asked again.
+// Each event is bounded by client.limits.max_response_bytes.
+func (c *Streamable) listen(sess *httpSession, ref callRef) {
+	if c.caps == noCapabilities || sess.id == nil || sess.stateless {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	sess.listening.Store(&cancel)
+	go func() {
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
+		if err != nil {
+			return
+		}
+		req.Header["Accept"] = hdrAcceptSSE
+		req.Header[hdrSessionID] = sess.id
+		req.Header[hdrProtocolVersion] = sess.version
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return
+		}
+		cb := &httpx.CountingBody{R: resp.Body, Limit: c.MaxBytes}
+		defer cb.DrainClose(false)
+		if resp.StatusCode != http.StatusOK || !httpx.IsEventStream(resp.Header.Get("Content-Type")) {
+			return
+		}
+		sr := httpx.NewSSEReader(cb)
+		defer sr.Release()
+		for {
+			data, err := sr.Next()
+			if err != nil {
+				return
+			}
+			cb.N = 0 // the bound is per event: the stream lives as long as the session
+			var msg rpcResponse
+			if json.Unmarshal(data, &msg) != nil || msg.Method == "" || len(msg.ID) == 0 {
+				continue // a notification, or what is not JSON-RPC: nothing to answer
+			}
+			c.answerOnStream(ctx, sess, ref, &msg, data)
+		}
+	}()
+}
+
+// stopListening ends sess's GET stream, if it has one.
+func (s *httpSession) stopListening() {
+	if cancel := s.listening.Swap(nil); cancel != nil {
+		(*cancel)()
+	}
+}

@@ -126,14 +126,17 @@ func (s *askServer) note(e string) {
 
 const askWant = "file:///work/repo repo; scripted-1 forty-two; accept Ada 36"
 
-// serverAnswers counts the server_request attempts by key and outcome.
-func serverAnswers(sink *testSink) map[string]string {
+// serverAnswers lists the outcomes of server ask's server_request
+// attempts, by method.
+func serverAnswers(sink *testSink) map[string]string { return serverAnswersOf(sink, "ask") }
+
+func serverAnswersOf(sink *testSink, server string) map[string]string {
 	sink.mu.Lock()
 	defer sink.mu.Unlock()
 	out := map[string]string{}
 	for _, a := range sink.attempts {
 		if a.Kind == record.KindServerRequest {
-			out[strings.TrimPrefix(a.Key, "mcp:ask/")] += a.Outcome + " "
+			out[strings.TrimPrefix(a.Key, "mcp:"+server+"/")] += a.Outcome + " "
 		}
 	}
 	return out
@@ -165,6 +168,9 @@ func TestServerRequestsAgainstSDKServer(t *testing.T) {
 			if s == nil {
 				t.Fatalf("handshake: %+v", hs)
 			}
+			// Ending the session closes its GET stream, which the
+			// server's Close waits for.
+			defer c.End(ctx, s, 1, 9, nil)
 			for i, tool := range tc.tools {
 				r := c.Call(ctx, s, 1, i+1, ToolCall(tool, nil, false), sink)
 				if r.Outcome != record.OutcomeOK || r.Text != askWant {

@@ -120,6 +120,8 @@ type httpSession struct {
 	stateless bool
 	// renewal is the session that replaced this one once it expired.
 	renewal
+	// listening cancels the standalone GET stream, when one is open.
+	listening atomic.Pointer[context.CancelFunc]
 }
 
 // initialize opens a session: the initialize request, then the
@@ -158,6 +160,7 @@ func (c *Streamable) initialize(ctx context.Context, seq uint64, step int, sink 
 	if ex.Outcome != record.OutcomeOK {
 		return nil, out
 	}
+	c.listen(sess, callRef{seq, step, sink})
 	return sess, out
 }
 
@@ -201,6 +204,7 @@ func (c *Streamable) close(ctx context.Context, sess *httpSession, seq uint64, s
 		ex.Outcome = record.OutcomeOK
 		return ex // nothing to end: the server keeps no session
 	}
+	sess.stopListening()
 	start := time.Now()
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -343,6 +347,7 @@ func (c *Streamable) post(ctx context.Context, sess *httpSession, tags callTags,
 		// The server forgot the session (restart, idle timeout): this
 		// call is lost, and the next one must start a new session.
 		sess.expired.Store(true)
+		sess.stopListening()
 		ex.Outcome = record.OutcomeSessionExpired
 		ex.Err = "session expired: " + httpx.ErrorText(resp.StatusCode, cb)
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
