@@ -216,12 +216,18 @@ func (c *conn) fulfil(ctx context.Context, ref callRef, req *Request, result jso
 // stream: the answer is POSTed back on the session, within the call's
 // attempt (ctx), before the stream is read on. Answers are sent one at a
 // time, so a call holds at most one pending.
-func (c *Streamable) answerOnStream(ctx context.Context, sess *httpSession, ref callRef, msg *rpcResponse, data []byte) {
+func (c *Streamable) answerOnStream(ctx, actx context.Context, sess *httpSession, ref callRef, msg *rpcResponse, data []byte) {
 	start := time.Now()
-	result, code, why := c.serve(ctx, ref, msg.Method, requestParams(data))
+	result, code, why := c.serve(actx, ref, msg.Method, requestParams(data))
 	body := appendReply(make([]byte, 0, 96+len(result)+len(why)), msg.ID, result, code, why)
 	var ex Exchange
-	c.post(ctx, sess, callTags{}, body, &ex, nil)
+	// The answer has what is left of the call's attempt: running out of
+	// it is a timeout, the run's end a cancel.
+	var tags callTags
+	if dl, ok := actx.Deadline(); ok {
+		tags.timeout = max(time.Until(dl), time.Millisecond)
+	}
+	c.post(ctx, sess, tags, body, &ex, nil)
 	answered(&ex, msg.Method, code, why)
 	c.recordServer(ref, msg.Method, start, &ex)
 }
@@ -299,7 +305,7 @@ func (c *Streamable) listen(sess *httpSession, ref callRef) {
 			if json.Unmarshal(data, &msg) != nil || msg.Method == "" || len(msg.ID) == 0 {
 				continue // a notification, or what is not JSON-RPC: nothing to answer
 			}
-			c.answerOnStream(ctx, sess, ref, &msg, data)
+			c.answerOnStream(ctx, ctx, sess, ref, &msg, data)
 		}
 	}()
 }

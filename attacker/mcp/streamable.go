@@ -257,7 +257,7 @@ func (c *Streamable) rpc(ctx context.Context, sess *httpSession, tags callTags, 
 				if requests++; requests > MaxServerRequestsPerCall {
 					return protocolError{"the server sent over " + strconv.Itoa(MaxServerRequestsPerCall) + " requests on one call's stream"}
 				}
-				c.answerOnStream(actx, sess, tags.ref, req, data)
+				c.answerOnStream(ctx, actx, sess, tags.ref, req, data)
 				return nil
 			})
 		} else {
