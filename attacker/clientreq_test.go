@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/mcp"
 	"github.com/mcpload/mcpload/internal/hostile"
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
@@ -157,5 +158,82 @@ func TestHostileSessionExpiry(t *testing.T) {
 	m, byOutcome := summaryMCP(t, dir)
 	if srv.Expired.Load() == 0 || m.SessionExpired != uint64(srv.Expired.Load()) || byOutcome[record.OutcomeSessionExpired] != m.SessionExpired {
 		t.Errorf("server expired %d, summary mcp.session_expired %d, attempts.by_outcome %v", srv.Expired.Load(), m.SessionExpired, byOutcome)
+	}
+}
+
+// mockAskScenario serves tool ask from the mock's MCP server: it samples
+// (sampling/createMessage) and elicits (elicitation/create) before it
+// answers with both. The client samples with provider p, the mock's
+// model, and accepts the elicitation as scripted.
+const mockAskScenario = `version: 1
+name: ask
+seed: 1
+providers:
+  p: {base_url: mock, model: gpt-4.1-mini}
+mcp_servers:
+  s:
+    url: mock
+    mock: {response: sse}
+    client:
+      sampling: {provider: p}
+      elicitation: {content: {username: ada, email: ada@example.test}}
+tools:
+  - name: ask
+    inputSchema: {type: object, properties: {q: {type: string}}}
+    mock:
+      sampling:
+        prompt: "{{q}}"
+      elicitation:
+        message: "who?"
+        requestedSchema: {type: object, properties: {username: {type: string}, email: {type: string}}, required: [username, email]}
+      result: "LLM: {{sampling}} / {{elicitation}}"
+mcp_direct:
+  mix:
+    - {tool: ask, arguments: {q: "meaning?"}}
+load:
+  stages: [{rate: 1, duration: 1s}]
+`
+
+// TestMockSamplingAndElicitation runs the mock's sampling and
+// elicitation fixtures end to end: the mock's tool asks the client, which
+// samples with a provider of the scenario (the mock's model, recorded as a
+// model attempt of the call) and answers the elicitation as scripted.
+func TestMockSamplingAndElicitation(t *testing.T) {
+	sc, err := scenarios.Parse("ask.yaml", []byte(mockAskScenario))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := jobsStartMock(t, sc)
+	c, err := newMCPClient(sc, "s", jobConfig{MockURL: base, HTTPClient: jobsHTTPClient(t)}, 10*time.Second, newRedactor(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	sink := &jobsSink{}
+	s, hs := c.Handshake(ctx, 3, 0, sink)
+	if s == nil {
+		t.Fatalf("handshake: %+v", hs)
+	}
+	defer c.End(ctx, s, 3, 2, nil)
+	r := c.Call(ctx, s, 3, 1, mcp.ToolCall("ask", []byte(`{"q":"meaning?"}`), false), sink)
+	want := `LLM: This is the mcpload mock provider. / action=accept content={"email":"ada@example.test","username":"ada"}`
+	if r.Outcome != record.OutcomeOK || r.Text != want {
+		t.Fatalf("ask: %s %q %q", r.Outcome, r.Text, r.Err)
+	}
+	kinds := map[string]string{}
+	for _, a := range sink.attempts {
+		if a.Conversation == 3 && a.Step == 1 {
+			kinds[a.Key] = a.Kind + " " + a.Outcome
+		}
+	}
+	for key, w := range map[string]string{
+		"model:p/gpt-4.1-mini":         "model ok",
+		"mcp:s/sampling/createMessage": "server_request ok",
+		"mcp:s/elicitation/create":     "server_request ok",
+		"tool:ask":                     "tool ok",
+	} {
+		if kinds[key] != w {
+			t.Errorf("attempt %s: %q, want %q (all %v)", key, kinds[key], w, kinds)
+		}
 	}
 }
