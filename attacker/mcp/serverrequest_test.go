@@ -55,25 +55,11 @@ func startAskServer(t *testing.T, stateless bool) *askServer {
 	srv := &askServer{}
 	s := sdk.NewServer(&sdk.Implementation{Name: "ask", Version: "1"}, nil)
 	sdk.AddTool(s, &sdk.Tool{Name: "direct"}, func(ctx context.Context, req *sdk.CallToolRequest, _ struct{}) (*sdk.CallToolResult, any, error) {
-		var parts []string
-		if r, err := req.Session.ListRoots(ctx, nil); err != nil {
-			srv.note("roots: " + err.Error())
-		} else {
-			for _, root := range r.Roots {
-				parts = append(parts, root.URI+" "+root.Name)
-			}
+		text, refused := askDirect(ctx, req.Session)
+		for _, e := range refused {
+			srv.note(e)
 		}
-		if r, err := req.Session.CreateMessage(ctx, &sdk.CreateMessageParams{MaxTokens: 10, Messages: []*sdk.SamplingMessage{{Role: "user", Content: &sdk.TextContent{Text: "meaning?"}}}}); err != nil {
-			srv.note("sampling: " + err.Error())
-		} else {
-			parts = append(parts, r.Model+" "+r.Content.(*sdk.TextContent).Text)
-		}
-		if r, err := req.Session.Elicit(ctx, &sdk.ElicitParams{Message: "who?", RequestedSchema: map[string]any{"type": "object"}}); err != nil {
-			srv.note("elicitation: " + err.Error())
-		} else {
-			parts = append(parts, fmt.Sprintf("%s %v %v", r.Action, r.Content["name"], r.Content["age"]))
-		}
-		return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: strings.Join(parts, "; ")}}}, nil, nil
+		return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: text}}}, nil, nil
 	})
 	s.AddTool(&sdk.Tool{Name: "mrtr", InputSchema: map[string]any{"type": "object"}}, func(ctx context.Context, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
 		in := req.Params.InputResponses
@@ -116,6 +102,31 @@ func startAskServer(t *testing.T, stateless bool) *askServer {
 	t.Cleanup(ts.Close)
 	srv.url = ts.URL
 	return srv
+}
+
+// askDirect asks the client of ss for roots, a sample and an
+// elicitation with server→client requests, and returns what it answered
+// and what it refused.
+func askDirect(ctx context.Context, ss *sdk.ServerSession) (string, []string) {
+	var parts, refused []string
+	if r, err := ss.ListRoots(ctx, nil); err != nil {
+		refused = append(refused, "roots: "+err.Error())
+	} else {
+		for _, root := range r.Roots {
+			parts = append(parts, root.URI+" "+root.Name)
+		}
+	}
+	if r, err := ss.CreateMessage(ctx, &sdk.CreateMessageParams{MaxTokens: 10, Messages: []*sdk.SamplingMessage{{Role: "user", Content: &sdk.TextContent{Text: "meaning?"}}}}); err != nil {
+		refused = append(refused, "sampling: "+err.Error())
+	} else {
+		parts = append(parts, r.Model+" "+r.Content.(*sdk.TextContent).Text)
+	}
+	if r, err := ss.Elicit(ctx, &sdk.ElicitParams{Message: "who?", RequestedSchema: map[string]any{"type": "object"}}); err != nil {
+		refused = append(refused, "elicitation: "+err.Error())
+	} else {
+		parts = append(parts, fmt.Sprintf("%s %v %v", r.Action, r.Content["name"], r.Content["age"]))
+	}
+	return strings.Join(parts, "; "), refused
 }
 
 func (s *askServer) note(e string) {
@@ -218,5 +229,44 @@ func TestServerRequestsUndeclared(t *testing.T) {
 	got := serverAnswers(sink)
 	if got["roots/list"] != "protocol " || got["sampling/createMessage"] != "protocol " {
 		t.Fatalf("server_request attempts %v", got)
+	}
+}
+
+// TestStdioServerRequests runs the go-sdk's server over stdio, whose tool
+// asks the client: with capabilities each request is answered as
+// scripted, without them roots and sampling are refused (-32601), and
+// the server says it received mcpload's error.
+func TestStdioServerRequests(t *testing.T) {
+	for _, declared := range []bool{true, false} {
+		t.Run(fmt.Sprint("declared=", declared), func(t *testing.T) {
+			c := testStdio(t, "")
+			if declared {
+				c.SetCapabilities(testCaps(t))
+			}
+			sink := &testSink{}
+			ctx := context.Background()
+			s, hs := c.Handshake(ctx, 1, 0, sink)
+			if s == nil {
+				t.Fatalf("handshake: %+v", hs)
+			}
+			r := c.Call(ctx, s, 1, 1, ToolCall("ask", nil, false), sink)
+			got := serverAnswersOf(sink, "sdk")
+			if declared {
+				if r.Outcome != record.OutcomeOK || r.Text != askWant {
+					t.Fatalf("ask: %s %q %q", r.Outcome, r.Text, r.Err)
+				}
+				if got["roots/list"] != "ok " || got["sampling/createMessage"] != "ok " || got["elicitation/create"] != "ok " {
+					t.Fatalf("server_request attempts %v", got)
+				}
+				return
+			}
+			// The SDK passes on the error's message, not its code.
+			if strings.Count(r.Text, "does not serve") != 2 {
+				t.Fatalf("ask: %s %q; want roots and sampling refused with -32601", r.Outcome, r.Text)
+			}
+			if got["roots/list"] != "protocol " || got["sampling/createMessage"] != "protocol " {
+				t.Fatalf("server_request attempts %v", got)
+			}
+		})
 	}
 }
