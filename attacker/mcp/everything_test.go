@@ -26,13 +26,7 @@ var everythingBin = filepath.Join("..", "..", ".cache", "node", "node_modules", 
 // TestStdioServerEverything runs the MCP reference server (TypeScript SDK)
 // over stdio: a handshake, its tool list measured, a call of echo.
 func TestStdioServerEverything(t *testing.T) {
-	if _, err := os.Stat(everythingBin); err != nil {
-		if os.Getenv(requireEverythingEnv) == "1" {
-			t.Fatalf("%s=1 but %s is missing (make node installs it): %v", requireEverythingEnv, everythingBin, err)
-		}
-		t.Skipf("no %s (make node installs it)", everythingBin)
-	}
-	bin, _ := filepath.Abs(everythingBin)
+	bin := everythingOrSkip(t)
 	c := NewStdio("everything", []string{bin, "stdio"}, nil, "", t.TempDir(), 30*time.Second, nopRedactor{})
 	t.Cleanup(func() { c.Close() })
 	sink := &testSink{}

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 servers still ask for roots and sampling, deprecated in 2026-07-28 (SEP-2577) but served by real servers
+
 package mcp
 
 import (
