@@ -114,6 +114,11 @@ func NewCapabilities(cc *scenarios.MCPClientCaps, sampler Sampler) (*Capabilitie
 	return c, nil
 }
 
+// declares reports whether c declares any capability.
+func (c *Capabilities) declares() bool {
+	return c.roots != nil || c.sample != nil || c.elicit != nil
+}
+
 // SetCapabilities makes the client declare caps (nil: none) in every
 // handshake, and in every request's _meta in the 2026-07-28 lane. It is
 // set before the client's first request.

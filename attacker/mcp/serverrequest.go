@@ -270,7 +270,7 @@ func (c *Streamable) inputRounds(ctx context.Context, sess *httpSession, tags ca
 // server that offers no stream (405) or closes it is not asked again.
 // Each event is bounded by client.limits.max_response_bytes.
 func (c *Streamable) listen(sess *httpSession, ref callRef) {
-	if c.caps == noCapabilities || sess.id == nil || sess.stateless {
+	if !c.caps.declares() || sess.id == nil || sess.stateless {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
