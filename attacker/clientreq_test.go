@@ -237,3 +237,16 @@ func TestMockSamplingAndElicitation(t *testing.T) {
 		}
 	}
 }
+
+// countOutcome counts the attempts that ended with outcome.
+func (s *jobsSink) countOutcome(outcome string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, a := range s.attempts {
+		if a.Outcome == outcome {
+			n++
+		}
+	}
+	return n
+}
