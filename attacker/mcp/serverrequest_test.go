@@ -272,3 +272,31 @@ func TestStdioServerRequests(t *testing.T) {
 		})
 	}
 }
+
+// TestLegacySSEServerRequests runs the ask tool on the go-sdk's legacy
+// HTTP+SSE server: the requests come on the session's stream, and the
+// answers are POSTed to its endpoint.
+func TestLegacySSEServerRequests(t *testing.T) {
+	s := sdk.NewServer(&sdk.Implementation{Name: "legacy", Version: "1"}, nil)
+	sdk.AddTool(s, &sdk.Tool{Name: "ask"}, func(ctx context.Context, req *sdk.CallToolRequest, _ struct{}) (*sdk.CallToolResult, any, error) {
+		text, refused := askDirect(ctx, req.Session)
+		return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: text + strings.Join(refused, "; ")}}}, nil, nil
+	})
+	ts := httptest.NewServer(sdk.NewSSEHandler(func(*http.Request) *sdk.Server { return s }, nil))
+	t.Cleanup(ts.Close)
+	c := NewLegacySSE(testHTTPClient(t), "old", ts.URL, 10*time.Second, nopRedactor{})
+	c.SetCapabilities(testCaps(t))
+	ctx := context.Background()
+	sink := &testSink{}
+	sess, hs := c.Handshake(ctx, 1, 0, sink)
+	if sess == nil {
+		t.Fatalf("handshake: %+v", hs)
+	}
+	defer c.End(ctx, sess, 1, 2, nil)
+	if r := c.Call(ctx, sess, 1, 1, ToolCall("ask", nil, false), sink); r.Outcome != record.OutcomeOK || r.Text != askWant {
+		t.Fatalf("ask: %s %q %q", r.Outcome, r.Text, r.Err)
+	}
+	if got := serverAnswersOf(sink, "old"); got["roots/list"] != "ok " || got["sampling/createMessage"] != "ok " || got["elicitation/create"] != "ok " {
+		t.Fatalf("server_request attempts %v", got)
+	}
+}
