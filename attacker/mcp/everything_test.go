@@ -149,7 +149,7 @@ func TestServerEverythingClientRequests(t *testing.T) {
 			if long.Outcome != record.OutcomeOK || long.Progress < 2 {
 				t.Errorf("long operation: %s, %d progress notifications, %q", long.Outcome, long.Progress, long.Err)
 			}
-			got := serverAnswersOf(sink, "everything")
+			got := settledAnswers(sink, "everything", 2)
 			for _, m := range []string{"sampling/createMessage", "elicitation/create"} {
 				if !strings.HasPrefix(got[m], "ok") {
 					t.Errorf("server_request %s: %q (all: %v)", m, got[m], got)
