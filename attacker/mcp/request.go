@@ -80,6 +80,17 @@ func OpRequest(op *scenarios.MCPOp, server string) (*Request, error) {
 // every request (SEP-2575): the protocol version, the client's info and
 // its capabilities.
 func appendRequest(body []byte, id int64, req *Request, stateless bool) []byte {
+	meta := ""
+	if stateless {
+		meta = statelessMeta
+	}
+	return appendRequestMeta(body, id, req, meta)
+}
+
+// appendRequestMeta is appendRequest with meta, the inside of the
+// 2026-07-28 lane's _meta ("" for the initialize lane).
+func appendRequestMeta(body []byte, id int64, req *Request, meta string) []byte {
+	stateless := meta != ""
 	body = append(body, `{"jsonrpc":"2.0","id":`...)
 	body = strconv.AppendInt(body, id, 10)
 	body = append(body, `,"method":"`...)
@@ -88,7 +99,7 @@ func appendRequest(body []byte, id int64, req *Request, stateless bool) []byte {
 	if req.Progress || stateless {
 		body = append(body, `"_meta":{`...)
 		if stateless {
-			body = append(body, statelessMeta...)
+			body = append(body, meta...)
 		}
 		if req.Progress {
 			if stateless {
@@ -117,8 +128,9 @@ const statelessMeta = `"io.modelcontextprotocol/protocolVersion":"` + ProtocolSt
 var discoverRequest = &Request{Method: "server/discover", What: "server/discover"}
 
 // appendInitialize appends the initialize request with id, asking for
-// version ("" for ProtocolVersion), on one line.
-func appendInitialize(body []byte, id int64, version string) []byte {
+// version ("" for ProtocolVersion) and declaring capabilities, on one
+// line.
+func appendInitialize(body []byte, id int64, version string, capabilities []byte) []byte {
 	if version == "" || version == ProtocolAuto || version == ProtocolStateless {
 		version = ProtocolVersion
 	}
@@ -126,7 +138,9 @@ func appendInitialize(body []byte, id int64, version string) []byte {
 	body = strconv.AppendInt(body, id, 10)
 	body = append(body, `,"method":"initialize","params":{"protocolVersion":"`...)
 	body = append(body, version...)
-	return append(body, `","capabilities":{},"clientInfo":{"name":"`+mcpClientName+`","version":"`+mcpClientVersion+`"}}}`...)
+	body = append(body, `","capabilities":`...)
+	body = append(body, capabilities...)
+	return append(body, `,"clientInfo":{"name":"`+mcpClientName+`","version":"`+mcpClientVersion+`"}}}`...)
 }
 
 // notifiedBody is the notifications/initialized notification.
