@@ -309,11 +309,11 @@ func (c *conn) initializeOver(ctx context.Context, m *mux, version string, seq u
 // (stateless: the 2026-07-28 lane's _meta on the request), and records it.
 func (c *conn) attemptOver(ctx context.Context, m *mux, version string, stateless bool, st *policy.Step, req *Request, sink Sink) Result {
 	id := c.nextID.Add(1)
-	size := 96 + len(req.Params)
+	meta := ""
 	if stateless {
-		size += len(statelessMeta)
+		meta = c.meta // with the declared capabilities
 	}
-	body := appendRequest(make([]byte, 0, size), id, req, stateless)
+	body := appendRequestMeta(make([]byte, 0, 96+len(req.Params)+len(meta)), id, req, meta)
 	n := st.NextAttempt()
 	start := time.Now()
 	var call Result

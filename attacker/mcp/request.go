@@ -75,20 +75,10 @@ func OpRequest(op *scenarios.MCPOp, server string) (*Request, error) {
 	return nil, fmt.Errorf("unknown op %q (want one of %v)", op.Op, scenarios.MCPOps())
 }
 
-// appendRequest appends the JSON-RPC request id of req, on one line.
-// With stateless, params._meta carries what the 2026-07-28 lane sends on
-// every request (SEP-2575): the protocol version, the client's info and
-// its capabilities.
-func appendRequest(body []byte, id int64, req *Request, stateless bool) []byte {
-	meta := ""
-	if stateless {
-		meta = statelessMeta
-	}
-	return appendRequestMeta(body, id, req, meta)
-}
-
-// appendRequestMeta is appendRequest with meta, the inside of the
-// 2026-07-28 lane's _meta ("" for the initialize lane).
+// appendRequestMeta appends the JSON-RPC request id of req, on one line.
+// A non-empty meta is the inside of params._meta that the 2026-07-28 lane
+// sends on every request (SEP-2575): the protocol version, the client's
+// info and its capabilities; "" is the initialize lane.
 func appendRequestMeta(body []byte, id int64, req *Request, meta string) []byte {
 	stateless := meta != ""
 	body = append(body, `{"jsonrpc":"2.0","id":`...)
