@@ -48,12 +48,15 @@ func Snippet(name string, m *MCPServer, tools []*Tool, header []string) ([]byte,
 		Dir       string            `yaml:"dir,omitempty"`
 		Protocol  string            `yaml:"protocol,omitempty"`
 		Transport string            `yaml:"transport,omitempty"`
+		// Auth as given: header values are ${VAR} templates.
+		BearerTokenEnv string            `yaml:"bearer_token_env,omitempty"`
+		Headers        map[string]string `yaml:"headers,omitempty"`
 	}
 	head := struct {
 		Version    int                `yaml:"version"`
 		Name       string             `yaml:"name"`
 		MCPServers map[string]*server `yaml:"mcp_servers"`
-	}{1, "inspect-" + name, map[string]*server{name: {m.URL, m.Command, m.Env, m.Dir, m.Protocol, m.Transport}}}
+	}{1, "inspect-" + name, map[string]*server{name: {m.URL, m.Command, m.Env, m.Dir, m.Protocol, m.Transport, m.BearerTokenEnv, m.Headers}}}
 	if err := encodeYAML(&b, head); err != nil {
 		return nil, err
 	}

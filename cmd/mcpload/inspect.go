@@ -25,6 +25,8 @@ type inspectFlags struct {
 	transport   string
 	timeout     time.Duration
 	allowRemote bool
+	headers     []string
+	bearerEnv   string
 }
 
 func newInspectCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -33,6 +35,7 @@ func newInspectCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "inspect URL | inspect --command -- ARGV...",
 		Short: "List an MCP server's tools, resources and prompts, and print a scenario to start from",
 		Example: `  mcpload inspect http://127.0.0.1:8080/mcp > my-server.yaml
+  mcpload inspect --bearer-token-env MCP_TOKEN --header 'X-Tenant: ${TENANT}' https://mcp.internal.example/mcp --allow-remote
   mcpload inspect --command -- npx -y @modelcontextprotocol/server-everything stdio`,
 		Args: func(cmd *cobra.Command, a []string) error {
 			if f.command {
@@ -49,6 +52,8 @@ func newInspectCmd(stdout, stderr io.Writer) *cobra.Command {
 	fs.StringVar(&f.transport, "transport", "", "streamable (default) or sse, the HTTP+SSE transport of 2024-11-05")
 	durationVar(fs, &f.timeout, "timeout", "per-request timeout, as in 30s (default 60s)")
 	fs.BoolVar(&f.allowRemote, "allow-remote", false, "allow a server that is not on loopback")
+	fs.StringArrayVar(&f.headers, "header", nil, "a header sent on every request, 'Name: value', repeatable; ${VAR} reads the environment (single-quote it), and the snippet keeps the template")
+	fs.StringVar(&f.bearerEnv, "bearer-token-env", "", "the environment variable whose value is sent as Authorization: Bearer")
 	_ = c.RegisterFlagCompletionFunc("protocol", cobra.FixedCompletions(scenarios.MCPClientProtocols(), cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
@@ -63,6 +68,17 @@ func inspect(a []string, f inspectFlags, stdout, stderr io.Writer) error {
 		m.Command = a
 	} else {
 		m.URL = a[0]
+	}
+	m.BearerTokenEnv = f.bearerEnv
+	for _, h := range f.headers {
+		name, value, ok := strings.Cut(h, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return invalid(fmt.Errorf("--header %q: want 'Name: value'", h))
+		}
+		if m.Headers == nil {
+			m.Headers = map[string]string{}
+		}
+		m.Headers[strings.TrimSpace(name)] = strings.TrimSpace(value)
 	}
 	if m.Protocol == "" && m.Transport != scenarios.MCPTransportSSE {
 		m.Protocol = scenarios.MCPProtocolAuto // as the SDKs negotiate

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -167,5 +168,64 @@ func TestRunDiscoveredTools(t *testing.T) {
 	md, err := os.ReadFile(filepath.Join(good, "report.md"))
 	if err != nil || !strings.Contains(string(md), "| output schema | results that fail it | first mismatch |") || !strings.Contains(string(md), "| tool:weather | ") {
 		t.Errorf("report.md does not show the mismatches (%v):\n%s", err, md)
+	}
+}
+
+// TestInspectWithAuth inspects a server behind auth: refused without the
+// bearer token and tenant header, listed with them; the snippet names the
+// variables and never holds the token.
+func TestInspectWithAuth(t *testing.T) {
+	sc, err := scenarios.Load("mcp-direct")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mockprovider.New(sc, mockprovider.WithSeed(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := m.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	const token = "tok-inspect-0123456789"
+	gate := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+token || r.Header.Get("X-Tenant") != "acme" {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		r2, _ := http.NewRequestWithContext(r.Context(), r.Method, url+"/mcp/tools", r.Body)
+		r2.Header = r.Header.Clone()
+		resp, err := http.DefaultTransport.RoundTrip(r2)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(gate.Close)
+	t.Setenv("INSPECT_TOKEN", token)
+	t.Setenv("INSPECT_TENANT", "acme")
+
+	var o, e bytes.Buffer
+	if code := run([]string{"inspect", gate.URL}, &o, &e); code != exitRuntime || !strings.Contains(e.String(), "401") {
+		t.Fatalf("without auth: exit %d: %s", code, e.String())
+	}
+	out, _ := inspectValidates(t, gate.URL, "--bearer-token-env", "INSPECT_TOKEN", "--header", "X-Tenant: ${INSPECT_TENANT}")
+	for _, want := range []string{"bearer_token_env: INSPECT_TOKEN", "X-Tenant: ${INSPECT_TENANT}", "- name: get_weather"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("snippet lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, token) {
+		t.Errorf("the snippet holds the token:\n%s", out)
+	}
+	if code := run([]string{"inspect", gate.URL, "--header", "X-Tenant"}, &o, &e); code != exitInvalid {
+		t.Errorf("a header without a value: exit %d", code)
 	}
 }
