@@ -298,8 +298,29 @@ func addTool(srv *mcp.Server, t *mockTool, h mcp.ToolHandler) (err error) {
 	if t.def.InputSchema == nil {
 		schema = map[string]any{"type": "object"}
 	}
-	srv.AddTool(&mcp.Tool{Name: t.def.Name, Description: t.def.Description, InputSchema: schema}, h)
+	srv.AddTool(sdkTool(t.def, schema), h)
 	return nil
+}
+
+// sdkTool is the scenario's tool as tools/list shows it: every field of
+// the MCP Tool shape the scenario declares, so that clients see what a
+// real server would list. The SDK's Tool has no execution field, and
+// leaves checking results against outputSchema to the handler, which the
+// mock does not do: a scripted result that misses its schema is served as
+// scripted, for clients to count.
+func sdkTool(def *scenarios.Tool, schema any) *mcp.Tool {
+	t := &mcp.Tool{Name: def.Name, Title: def.Title, Description: def.Description, InputSchema: schema, Meta: def.Meta}
+	if def.OutputSchema != nil {
+		t.OutputSchema = def.OutputSchema
+	}
+	if a := def.Annotations; a != nil {
+		t.Annotations = &mcp.ToolAnnotations{Title: a.Title, DestructiveHint: a.DestructiveHint, OpenWorldHint: a.OpenWorldHint,
+			ReadOnlyHint: a.ReadOnlyHint != nil && *a.ReadOnlyHint, IdempotentHint: a.IdempotentHint != nil && *a.IdempotentHint}
+	}
+	for _, ic := range def.Icons {
+		t.Icons = append(t.Icons, mcp.Icon{Source: ic.Src, MIMEType: ic.MimeType, Sizes: ic.Sizes, Theme: mcp.IconTheme(ic.Theme)})
+	}
+	return t
 }
 
 // toolHandler runs t: waits its latency, sending its progress
