@@ -45,6 +45,13 @@ func mcpRun(t *testing.T) string {
 	for i := 5; i <= 9; i++ {
 		s.attempts[i].MCPProtocol = map[bool]string{true: "2026-07-28", false: "2025-11-25"}[i < 7]
 	}
+	// Two requests from a server, one answered and one refused, and an
+	// expired session.
+	s.attempt(10, 0, 1, "mcp:tools/roots/list", 0.1, record.OutcomeOK)
+	s.attempt(10, 0, 1, "mcp:tools/unsupported", 0.1, record.OutcomeProtocol)
+	s.attempts[len(s.attempts)-2].Kind = record.KindServerRequest
+	s.attempts[len(s.attempts)-1].Kind = record.KindServerRequest
+	s.attempt(11, 0, 1, "tool:export", 1, record.OutcomeSessionExpired)
 	return s.write()
 }
 
@@ -117,6 +124,14 @@ func TestSummarizeMCP(t *testing.T) {
 		t.Errorf("lanes %+v, want %+v", m.Lanes, wantLanes)
 	}
 
+	wantReqs := []ServerRequestCount{
+		{Key: "mcp:tools/roots/list", Requests: 1, ByOutcome: map[string]uint64{"ok": 1}},
+		{Key: "mcp:tools/unsupported", Requests: 1, ByOutcome: map[string]uint64{"protocol": 1}},
+	}
+	if !reflect.DeepEqual(m.ServerRequests, wantReqs) || m.SessionExpired != 1 {
+		t.Errorf("server requests %+v, sessions expired %d", m.ServerRequests, m.SessionExpired)
+	}
+
 	// summary.json carries both, under their names.
 	b, err := os.ReadFile(filepath.Join(dir, record.SummaryFile))
 	if err != nil {
@@ -141,12 +156,12 @@ func TestSummarizeMCP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"-32004 rate limited 2 (429 2)", "-32602 invalid params", "-31999 1", "Progress", "6, 2, 3.5ms / 5.0ms", "Tool schema mcp:tools/tools/list", "gpt-4.1-mini $", "Lanes", "2025-11-25 3, 2026-07-28 2"} {
+	for _, want := range []string{"-32004 rate limited 2 (429 2)", "-32602 invalid params", "-31999 1", "Progress", "6, 2, 3.5ms / 5.0ms", "Tool schema mcp:tools/tools/list", "gpt-4.1-mini $", "Lanes", "2025-11-25 3, 2026-07-28 2", "Server requests mcp:tools/unsupported", "1 (protocol 1)", "Sessions expired"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text report lacks %q:\n%s", want, text.String())
 		}
 	}
-	for _, want := range []string{"| -32004 rate limited | 2 | 429 2 |", "| -32003 timeout | 1 | timeout 1 |", "Progress notifications: 6 on 2 responses", "| mcp:tools/tools/list | 12 | 1200 |", "| tool:export | 2026-07-28 | 2 |"} {
+	for _, want := range []string{"| -32004 rate limited | 2 | 429 2 |", "| -32003 timeout | 1 | timeout 1 |", "Progress notifications: 6 on 2 responses", "| mcp:tools/tools/list | 12 | 1200 |", "| tool:export | 2026-07-28 | 2 |", "| mcp:tools/roots/list | 1 | ok 1 |", "Sessions expired: 1 attempts"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q:\n%s", want, md)
 		}

@@ -37,6 +37,12 @@ func printMCP(w io.Writer, m *MCP) error {
 	for _, o := range m.OutputSchema {
 		fmt.Fprintf(tw, "Output schema %s\t[results that fail it; first]\t%d; %s\n", o.Key, o.Mismatches, o.Example)
 	}
+	for _, r := range m.ServerRequests {
+		fmt.Fprintf(tw, "Server requests %s\t[requests (answered ok, refused protocol)]\t%d (%s)\n", r.Key, r.Requests, counts(r.ByOutcome))
+	}
+	if m.SessionExpired > 0 {
+		fmt.Fprintf(tw, "Sessions expired\t[404 on a session, sent again on a new one]\t%d\n", m.SessionExpired)
+	}
 	if p := m.Progress; p != nil {
 		fmt.Fprintf(tw, "Progress\t[notifications, responses, first mean/max]\t%d, %d, %.1fms / %.1fms\n", p.Notifications, p.Attempts, p.FirstMeanMS, p.FirstMaxMS)
 	}
@@ -89,6 +95,15 @@ func markdownMCP(b *strings.Builder, m *MCP) {
 		for _, o := range m.OutputSchema {
 			fmt.Fprintf(b, "| %s | %d | %s |\n", mdText(o.Key), o.Mismatches, mdText(o.Example))
 		}
+	}
+	if len(m.ServerRequests) > 0 {
+		b.WriteString("\n| server request | requests | answered as |\n| --- | ---: | --- |\n")
+		for _, r := range m.ServerRequests {
+			fmt.Fprintf(b, "| %s | %d | %s |\n", mdText(r.Key), r.Requests, mdText(counts(r.ByOutcome)))
+		}
+	}
+	if m.SessionExpired > 0 {
+		fmt.Fprintf(b, "\nSessions expired: %d attempts were answered 404 on their session and sent again on a new one.\n", m.SessionExpired)
 	}
 	if p := m.Progress; p != nil {
 		fmt.Fprintf(b, "\nProgress notifications: %d on %d responses, the first %.1f ms after the request on average (max %.1f ms).\n", p.Notifications, p.Attempts, p.FirstMeanMS, p.FirstMaxMS)

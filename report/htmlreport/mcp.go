@@ -33,6 +33,23 @@ func mcpSection(m *report.MCP) *section {
 		}
 		sec.Tables = append(sec.Tables, t)
 	}
+	if len(m.ServerRequests) > 0 {
+		t := &table{
+			Title: "Server requests", Narrow: true,
+			Cols:  cols("attempt key", "#requests", "answered as"),
+			Intro: "Requests the servers sent mcpload's client (roots/list, sampling/createMessage, elicitation/create, ping, anything else): answered as the scenario scripts them (ok), or refused with a JSON-RPC error (protocol). Their latency, arrival to answer, is the attempt level of each key.",
+		}
+		for _, r := range m.ServerRequests {
+			t.add(cell{Text: r.Key}, cell{Text: count(r.Requests)}, cell{Text: counts(r.ByOutcome)})
+		}
+		sec.Tables = append(sec.Tables, t)
+	}
+	if m.SessionExpired > 0 {
+		sec.Facts = append(sec.Facts, fact{
+			Label: "Sessions expired",
+			Value: fmt.Sprintf("%s attempts were answered 404 on their session, and each was sent again once on a new session", count(m.SessionExpired)),
+		})
+	}
 	if p := m.Progress; p != nil {
 		sec.Facts = append(sec.Facts, fact{
 			Label: "Progress notifications",
