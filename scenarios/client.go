@@ -22,6 +22,10 @@ type Client struct {
 	FollowRedirects int `yaml:"follow_redirects,omitempty"`
 	// Limits bound what a target can make the run hold (limits.go).
 	Limits ClientLimits `yaml:"limits,omitempty"`
+	// RecordHeaders names response headers whose values every model
+	// attempt records, besides the built-ins: request ids, rate limits and
+	// gateways' retry headers (gateway.go, docs/gateways.md).
+	RecordHeaders []string `yaml:"record_headers,omitempty"`
 
 	Retry    *Retry         `yaml:"retry,omitempty"`
 	Budget   *Budget        `yaml:"budget,omitempty"`

@@ -127,6 +127,10 @@ type Provider struct {
 	MaxTokens int `yaml:"max_tokens,omitempty"`
 	// Mock is how the built-in mock answers for this provider.
 	Mock ProviderMock `yaml:"mock,omitempty"`
+	// RecordHeaders names response headers whose values this provider's
+	// attempts record, besides client.record_headers and the built-ins
+	// (docs/gateways.md).
+	RecordHeaders []string `yaml:"record_headers,omitempty"`
 }
 
 // IsMock reports whether the provider is served by the built-in mock.
@@ -143,6 +147,8 @@ type ProviderMock struct {
 	TokenGap Latency `yaml:"token_gap,omitempty"`
 	// Limits makes the mock rate-limit this provider as real providers do.
 	Limits *Limits `yaml:"limits,omitempty"`
+	// Gateway makes the mock answer as an AI gateway does (gateway.go).
+	Gateway *MockGateway `yaml:"gateway,omitempty"`
 }
 
 // MCPServer is a named MCP endpoint, spoken to over Streamable HTTP.

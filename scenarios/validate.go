@@ -121,7 +121,11 @@ func (v *validator) scenario(s *Scenario) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.Providers)) {
 		v.provider(mapKey("providers", name), name, s.Providers[name])
+		if p := s.Providers[name]; p != nil {
+			v.recordHeaders(field(mapKey("providers", name), "record_headers"), p.RecordHeaders, len(s.Client.RecordHeaders))
+		}
 	}
+	v.recordHeaders("client.record_headers", s.Client.RecordHeaders, 0)
 	for _, name := range slices.Sorted(maps.Keys(s.MCPServers)) {
 		v.mcpServer(mapKey("mcp_servers", name), name, s.MCPServers[name])
 	}
@@ -181,6 +185,7 @@ func (v *validator) provider(path, name string, p *Provider) {
 	v.latency(field(path, "mock.ttft"), p.Mock.TTFT)
 	v.latency(field(path, "mock.token_gap"), p.Mock.TokenGap)
 	v.limits(field(path, "mock.limits"), p.Mock.Limits)
+	v.mockGateway(field(path, "mock.gateway"), p)
 }
 
 // toolChoice checks a provider's tool_choice: a choice, or a tool's name.
