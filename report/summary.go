@@ -64,6 +64,9 @@ type Summary struct {
 	// Resilience is present when the run had faults, client policies or
 	// policy events: see Resilience.
 	Resilience *Resilience `json:"resilience,omitempty"`
+	// Gateway is what AI gateways reported of the retries they made behind
+	// the client and the load each upstream took (gateway.go).
+	Gateway *Gateway `json:"gateway,omitempty"`
 	// MCP is present when the run had JSON-RPC errors, progress
 	// notifications or tool lists to measure: see MCP.
 	MCP *MCP `json:"mcp,omitempty"`
@@ -346,6 +349,7 @@ func SummarizeWith(dir string, o CostOptions) (*Summary, Histograms, error) {
 	if an.relevant {
 		s.Resilience = an.res
 	}
+	s.Gateway = an.gateway.summary()
 	if s.Cost, err = Project(dir, s, o); err != nil {
 		return nil, nil, err
 	}
