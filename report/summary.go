@@ -195,6 +195,10 @@ type Cost struct {
 	// WhatIf prices the same measured usage on every model of the
 	// catalog, cheapest first; at most MaxWhatIfRows of them.
 	WhatIf []WhatIfRow `json:"what_if,omitempty"`
+
+	// vendors maps the run's providers to the vendors whose prices apply
+	// (cost_vendor.go), for the baseline.
+	vendors map[string]string
 }
 
 // CostBaseline is the run's usage priced on another catalog.
