@@ -49,6 +49,11 @@ type Gateway struct {
 	UpstreamCalls uint64 `json:"upstream_calls"`
 	// Amplification is UpstreamCalls / ClientAttempts.
 	Amplification float64 `json:"amplification"`
+	// RetriesUnknown counts the answers whose retry count was Portkey's
+	// -1: it retried until its configured attempts ran out, or gave up
+	// without retrying, and does not say which. Each counts one upstream
+	// call, so UpstreamCalls is then a lower bound.
+	RetriesUnknown uint64 `json:"retries_unknown"`
 	// ByProvider splits the figures by the scenario's provider.
 	ByProvider map[string]*GatewayProvider `json:"by_provider"`
 }
@@ -62,6 +67,7 @@ type GatewayProvider struct {
 	Fallbacks      uint64  `json:"fallbacks"`
 	UpstreamCalls  uint64  `json:"upstream_calls"`
 	Amplification  float64 `json:"amplification"`
+	RetriesUnknown uint64  `json:"retries_unknown"`
 	// Unreported counts the provider's model attempts without a gateway's
 	// headers: failures before any answer, mostly.
 	Unreported uint64 `json:"unreported"`
@@ -77,31 +83,45 @@ type GatewayUpstream struct {
 	UpstreamCalls uint64 `json:"upstream_calls"`
 }
 
-// gatewayCounts accumulates Gateway over attempts.jsonl.
-type gatewayCounts map[string]*GatewayProvider
+// gatewayCounts accumulates Gateway over attempts.jsonl: by provider, and
+// the attempts without a gateway's headers, which may come before the
+// first with them.
+type gatewayCounts struct {
+	by         map[string]*GatewayProvider
+	unreported map[string]uint64
+}
 
-func (g gatewayCounts) add(at *record.Attempt) {
+func (g *gatewayCounts) add(at *record.Attempt) {
 	if at.Kind != record.StepModel {
 		return
 	}
 	prov, _, _ := strings.Cut(strings.TrimPrefix(at.Key, record.StepModel+":"), "/")
-	style, retries, fallbacks, upstream := gatewayReport(at.Headers)
-	p := g[prov]
+	style, retries, fallbacks, upstream, unknown := gatewayReport(at.Headers)
 	if style == "" {
-		if p != nil {
-			p.Unreported++
+		if _, ok := g.unreported[prov]; ok || len(g.unreported) < maxUpstreams {
+			if g.unreported == nil {
+				g.unreported = map[string]uint64{}
+			}
+			g.unreported[prov]++
 		}
 		return
 	}
+	p := g.by[prov]
 	if p == nil {
-		if len(g) >= maxUpstreams {
+		if len(g.by) >= maxUpstreams {
 			return // the scenario's providers are few; this bounds a forged key
 		}
+		if g.by == nil {
+			g.by = map[string]*GatewayProvider{}
+		}
 		p = &GatewayProvider{Style: style}
-		g[prov] = p
+		g.by[prov] = p
 	}
 	calls := 1 + retries + fallbacks
 	p.ClientAttempts++
+	if unknown {
+		p.RetriesUnknown++
+	}
 	p.Retries += retries
 	p.Fallbacks += fallbacks
 	p.UpstreamCalls += calls
@@ -127,49 +147,58 @@ func (g gatewayCounts) add(at *record.Attempt) {
 }
 
 // gatewayReport reads a gateway's headers: its style ("" when h has none),
-// the retries and fallbacks it reported, and the upstream that answered.
-func gatewayReport(h map[string]string) (style string, retries, fallbacks uint64, upstream string) {
+// the retries and fallbacks it reported, the upstream that answered, and
+// whether the retry count was unknown (negative).
+func gatewayReport(h map[string]string) (style string, retries, fallbacks uint64, upstream string, unknown bool) {
 	if v, ok := h[hdrLiteLLMRetries]; ok {
 		upstream = h[hdrLiteLLMAPIBase]
 		if upstream == "" {
 			upstream = h[hdrLiteLLMModelID]
 		}
-		return "litellm", gatewayCount(v), gatewayCount(h[hdrLiteLLMFallbacks]), upstream
+		retries, unknown = gatewayCount(v)
+		fallbacks, _ = gatewayCount(h[hdrLiteLLMFallbacks])
+		return "litellm", retries, fallbacks, upstream, unknown
 	}
 	if v, ok := h[hdrPortkeyRetries]; ok {
 		upstream = h[hdrPortkeyOption]
 		if upstream == "" {
 			upstream = h[hdrPortkeyProvider]
 		}
-		return "portkey", gatewayCount(v), 0, upstream
+		retries, unknown = gatewayCount(v)
+		return "portkey", retries, 0, upstream, unknown
 	}
-	return "", 0, 0, ""
+	return "", 0, 0, "", false
 }
 
-// gatewayCount parses a count header: a negative value (Portkey sends -1
-// when it made no retry) or one that does not parse is 0, and a count is
-// capped at maxGatewayCount.
-func gatewayCount(v string) uint64 {
-	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-	if err != nil || n < 0 {
-		return 0
+// gatewayCount parses a count header, capped at maxGatewayCount. A
+// negative value is unknown (Portkey's -1, see Gateway.RetriesUnknown)
+// and counts 0, as does one that does not parse.
+func gatewayCount(v string) (n uint64, unknown bool) {
+	i, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil {
+		return 0, false
 	}
-	return uint64(min(n, maxGatewayCount))
+	if i < 0 {
+		return 0, true
+	}
+	return uint64(min(i, maxGatewayCount)), false
 }
 
 // summary returns the Gateway of the counts, nil when no answer carried a
 // gateway's headers.
-func (g gatewayCounts) summary() *Gateway {
-	if len(g) == 0 {
+func (g *gatewayCounts) summary() *Gateway {
+	if g == nil || len(g.by) == 0 {
 		return nil
 	}
-	s := &Gateway{ByProvider: map[string]*GatewayProvider(g)}
-	for _, p := range g {
+	s := &Gateway{ByProvider: g.by}
+	for name, p := range g.by {
+		p.Unreported = g.unreported[name]
 		p.Amplification = ratio(p.UpstreamCalls, p.ClientAttempts)
 		s.ClientAttempts += p.ClientAttempts
 		s.Retries += p.Retries
 		s.Fallbacks += p.Fallbacks
 		s.UpstreamCalls += p.UpstreamCalls
+		s.RetriesUnknown += p.RetriesUnknown
 	}
 	s.Amplification = ratio(s.UpstreamCalls, s.ClientAttempts)
 	return s
@@ -195,6 +224,9 @@ func printGateway(tw io.Writer, g *Gateway) {
 			ups = append(ups, fmt.Sprintf("%s %d", u, p.ByUpstream[u].UpstreamCalls))
 		}
 		line := fmt.Sprintf("%d retries, %d upstream calls, %.2f", p.Retries, p.UpstreamCalls, p.Amplification)
+		if p.RetriesUnknown > 0 {
+			line += fmt.Sprintf(" (at least: %d answers gave no retry count)", p.RetriesUnknown)
+		}
 		if len(ups) > 0 {
 			line += "; " + strings.Join(ups, ", ")
 		}
@@ -207,8 +239,12 @@ func markdownGateway(b *strings.Builder, g *Gateway) {
 	if g == nil {
 		return
 	}
-	fmt.Fprintf(b, "\n#### Behind the gateway\n\n%d client attempts became %d upstream calls (%d retries and %d fallbacks the gateway made): amplification %.2f.\n\n",
+	fmt.Fprintf(b, "\n#### Behind the gateway\n\n%d client attempts became %d upstream calls (%d retries and %d fallbacks the gateway made): amplification %.2f.",
 		g.ClientAttempts, g.UpstreamCalls, g.Retries, g.Fallbacks, g.Amplification)
+	if g.RetriesUnknown > 0 {
+		fmt.Fprintf(b, " At least: %d answers carried Portkey's retry count -1 (retries ran out, or none was tried), each counted as one call.", g.RetriesUnknown)
+	}
+	b.WriteString("\n\n")
 	b.WriteString("| provider | gateway | upstream | answered | upstream calls |\n| --- | --- | --- | ---: | ---: |\n")
 	for _, name := range slices.Sorted(maps.Keys(g.ByProvider)) {
 		p := g.ByProvider[name]

@@ -220,7 +220,7 @@ type analysis struct {
 	// damaged counts what the pass over the run's records skipped.
 	damaged Damaged
 	// gateway sums what gateways reported behind the client (gateway.go).
-	gateway gatewayCounts
+	gateway *gatewayCounts
 }
 
 // stepID names one logical step.
@@ -279,7 +279,6 @@ type analyzer struct {
 func newAnalyzer(run *record.Run) *analyzer {
 	a := &analyzer{
 		models:          modelUsage{},
-		gateway:         gatewayCounts{},
 		t0:              run.Started,
 		limit:           maxRunSeconds,
 		offered:         seriesMap{},
@@ -535,7 +534,7 @@ func analyze(dir string, run *record.Run) (*analysis, error) {
 
 	res := a.resilience(run, sc, windows, n, runS)
 	ts := a.timeseries(run, windows, n)
-	return &analysis{res: res, series: ts, relevant: len(faults) > 0 || hasPolicy(sc) || a.nEvents > 0, models: a.models, claims: &a.claims, damaged: damaged, gateway: a.gateway}, nil
+	return &analysis{res: res, series: ts, relevant: len(faults) > 0 || hasPolicy(sc) || a.nEvents > 0, models: a.models, claims: &a.claims, damaged: damaged, gateway: &a.gateway}, nil
 }
 
 // goodputLimit is the latency within which an ok conversation counts as
