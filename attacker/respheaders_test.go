@@ -74,18 +74,7 @@ func TestGatewayRetriesReconcile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			mock, err := mockprovider.New(sc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ms := httptest.NewServer(mock.Handler())
-			t.Cleanup(ms.Close)
-			dir := filepath.Join(t.TempDir(), "run")
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			if _, err := Run(ctx, sc, dir, WithMockURL(ms.URL), WithInterval(100*time.Millisecond)); err != nil {
-				t.Fatalf("Run: %v", err)
-			}
+			mock, dir := runWithMock(t, sc)
 			s, err := report.Write(dir)
 			if err != nil {
 				t.Fatal(err)
@@ -160,18 +149,7 @@ func TestRecordHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc.Providers["p"].RecordHeaders = []string{"x-long"}
-	mock, err := mockprovider.New(sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms := httptest.NewServer(mock.Handler())
-	t.Cleanup(ms.Close)
-	dir := filepath.Join(t.TempDir(), "run")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := Run(ctx, sc, dir, WithMockURL(ms.URL), WithInterval(100*time.Millisecond), WithGetenv(func(string) string { return key })); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
+	_, dir := runWithMock(t, sc, WithGetenv(func(string) string { return key }))
 	n := 0
 	for _, a := range readAttempts(t, dir) {
 		if a.Kind != record.StepModel {
@@ -195,4 +173,23 @@ func TestRecordHeaders(t *testing.T) {
 	if n == 0 {
 		t.Fatal("no model attempt")
 	}
+}
+
+// runWithMock runs sc against its mock (on a loopback server) into a new
+// folder, with opts, and returns the mock and the folder.
+func runWithMock(t *testing.T, sc *scenarios.Scenario, opts ...Option) (*mockprovider.Server, string) {
+	t.Helper()
+	mock, err := mockprovider.New(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := httptest.NewServer(mock.Handler())
+	t.Cleanup(ms.Close)
+	dir := filepath.Join(t.TempDir(), "run")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := Run(ctx, sc, dir, append([]Option{WithMockURL(ms.URL), WithInterval(100 * time.Millisecond)}, opts...)...); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return mock, dir
 }
