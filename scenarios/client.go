@@ -22,10 +22,6 @@ type Client struct {
 	FollowRedirects int `yaml:"follow_redirects,omitempty"`
 	// Limits bound what a target can make the run hold (limits.go).
 	Limits ClientLimits `yaml:"limits,omitempty"`
-	// RecordHeaders names response headers whose values every model
-	// attempt records, besides the built-ins: request ids, rate limits and
-	// gateways' retry headers (gateway.go, docs/gateways.md).
-	RecordHeaders []string `yaml:"record_headers,omitempty"`
 
 	Retry    *Retry         `yaml:"retry,omitempty"`
 	Budget   *Budget        `yaml:"budget,omitempty"`
@@ -33,6 +29,11 @@ type Client struct {
 	Fallback []FallbackStep `yaml:"fallback,omitempty"`
 	Hedge    *Hedge         `yaml:"hedge,omitempty"`
 	Cache    *Cache         `yaml:"cache,omitempty"`
+
+	// RecordHeaders names response headers whose values every model
+	// attempt records, besides the built-ins: request ids, rate limits and
+	// gateways' retry headers (gateway.go, docs/gateways.md).
+	RecordHeaders []string `yaml:"record_headers,omitempty"`
 }
 
 // StreamTimeouts are the timers of a streamed response. Each that fires
