@@ -117,6 +117,10 @@ func TestGatewayRetriesReconcile(t *testing.T) {
 			if err != nil || !strings.Contains(string(b), `"gateway"`) {
 				t.Errorf("summary.json has no gateway section: %v", err)
 			}
+			md, err := os.ReadFile(filepath.Join(dir, report.MarkdownFile))
+			if err != nil || !strings.Contains(string(md), "#### Behind the gateway") {
+				t.Errorf("report.md has no gateway section: %v", err)
+			}
 		})
 	}
 }

@@ -56,6 +56,9 @@ func runPage(dir string, s *report.Summary, plots []plot.File) (*page, error) {
 	if s.MCP != nil {
 		p.Sections = append(p.Sections, mcpSection(s.MCP))
 	}
+	if s.Gateway != nil {
+		p.Sections = append(p.Sections, gatewaySection(s.Gateway))
+	}
 	p.Sections = append(p.Sections, costSection(s.Cost, unit))
 	sc, err := scenarioSection(dir)
 	if err != nil {
