@@ -28,6 +28,8 @@ func TestGatewayValidationErrors(t *testing.T) {
 				{"9:61", "providers.p.mock.gateway.retries.max", "must be from 0 to 10, got 11"},
 				{"9:78", "providers.p.mock.gateway.upstreams[0]", "must be a name or URL of 1 to 200 characters"},
 			}},
+		{"policy record_headers", edit(t, "  timeout: 5s\n", "  timeout: 5s\npolicies:\n  - name: a\n    client: {record_headers: [cookie]}\n"),
+			[]want{{"41:31", "policies[0].client.record_headers[0]", "cookie carries credentials"}}},
 		{"gateway off the mock", edit(t, "    base_url: mock\n", "    base_url: http://127.0.0.1:9/v1\n", latency, latency+"      gateway: {style: litellm}\n"),
 			[]want{{"9:16", "providers.p.mock.gateway", "only the built-in mock (base_url: mock) plays a gateway"}}},
 	}

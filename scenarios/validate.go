@@ -125,7 +125,6 @@ func (v *validator) scenario(s *Scenario) {
 			v.recordHeaders(field(mapKey("providers", name), "record_headers"), p.RecordHeaders, len(s.Client.RecordHeaders))
 		}
 	}
-	v.recordHeaders("client.record_headers", s.Client.RecordHeaders, 0)
 	for _, name := range slices.Sorted(maps.Keys(s.MCPServers)) {
 		v.mcpServer(mapKey("mcp_servers", name), name, s.MCPServers[name])
 	}
