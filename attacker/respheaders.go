@@ -10,7 +10,8 @@ import (
 )
 
 // requestIDHeaders are the headers a provider names its request by, in the
-// order they are looked for: OpenAI's x-request-id (as its SDKs read it),
+// order they are looked for: OpenAI's x-request-id (its API reference's
+// "Debugging requests"; the Python and Node SDKs expose it as _request_id),
 // Anthropic's request-id (anthropic-sdk-go's apierror.Error.RequestID),
 // and Google's x-goog-request-id. The Gemini API sends none: its answers
 // carry responseId, which the Gemini dialect reads instead.
