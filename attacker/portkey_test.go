@@ -7,8 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,16 +27,22 @@ const portkeyVersion = "1.15.2"
 // the first call, up to this many more.
 const portkeyAttempts = 2
 
-// portkeyScenario: conversations through Portkey's gateway (the shim in
-// front of it at gw) to the mock's provider up, whose faults answer 503
-// and 429 to some requests; the gateway retries those, and the client
-// retries what still fails.
+// portkeyScenario: conversations through Portkey's gateway at gw, with
+// its config in the X-Portkey-Config header (from $PORTKEY_CONFIG: the
+// config holds the upstream's key), to the mock's provider up,
+// whose faults answer 503 and 429 to some requests; the gateway retries
+// those, and the client retries what still fails.
 func portkeyScenario(gw string) []byte {
 	return fmt.Appendf(nil, `version: 1
 name: portkey
 seed: 5
 providers:
-  gw: {api: openai, base_url: "%s/v1", model: gpt-4.1-mini, api_key_env: PORTKEY_TEST_KEY}
+  gw:
+    api: openai
+    base_url: "%s/v1"
+    model: gpt-4.1-mini
+    api_key_env: PORTKEY_TEST_KEY
+    headers: {X-Portkey-Config: "${PORTKEY_CONFIG}"}
   up: {api: openai, base_url: mock, model: gpt-4.1-mini}
 mcp_servers:
   tools: {url: mock}
@@ -129,9 +133,12 @@ func TestPortkeyGatewayReconciles(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	// The mock, whose provider up is the gateway's upstream.
-	shim := httptest.NewUnstartedServer(nil)
-	sc, err := scenarios.Parse("portkey.yaml", portkeyScenario("http://"+shim.Listener.Addr().String()))
+	// The mock, whose provider up is the gateway's upstream: its address
+	// is known before it starts, so that the scenario can name it.
+	ms := httptest.NewUnstartedServer(nil)
+	config := fmt.Sprintf(`{"provider":"openai","api_key":"sk-portkey-upstream","custom_host":"http://%s/providers/up/v1","retry":{"attempts":%d,"on_status_codes":[429,500,502,503,504]}}`,
+		ms.Listener.Addr(), portkeyAttempts)
+	sc, err := scenarios.Parse("portkey.yaml", portkeyScenario(gateway))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,24 +146,18 @@ func TestPortkeyGatewayReconciles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms := httptest.NewServer(mock.Handler())
+	ms.Config.Handler = mock.Handler()
+	ms.Start()
 	t.Cleanup(ms.Close)
-
-	// The shim adds Portkey's config header, which mcpload does not send.
-	config := fmt.Sprintf(`{"provider":"openai","api_key":"sk-portkey-upstream","custom_host":%q,"retry":{"attempts":%d,"on_status_codes":[429,500,502,503,504]}}`,
-		ms.URL+"/providers/up/v1", portkeyAttempts)
-	target, _ := url.Parse(gateway)
-	rp := httputil.NewSingleHostReverseProxy(target)
-	shim.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Header.Set("X-Portkey-Config", config)
-		rp.ServeHTTP(w, r)
-	})
-	shim.Start()
-	t.Cleanup(shim.Close)
 
 	run := filepath.Join(t.TempDir(), "run")
 	if _, err := Run(ctx, sc, run, WithMockURL(ms.URL), WithInterval(100*time.Millisecond),
-		WithGetenv(func(string) string { return "sk-portkey-test-key" })); err != nil {
+		WithGetenv(func(name string) string {
+			if name == "PORTKEY_CONFIG" {
+				return config
+			}
+			return "sk-portkey-test-key"
+		})); err != nil {
 		t.Fatalf("Run: %v\n%s", err, out.String())
 	}
 	s, err := report.Write(run)

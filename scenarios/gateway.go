@@ -91,23 +91,11 @@ func (v *validator) recordHeaders(path string, names []string, others int) {
 	for i, n := range names {
 		switch {
 		case n == "" || len(n) > MaxHeaderNameLen || !isToken(n):
-			v.errorf(index(path, i), "%q is not a header name: use up to %d letters, digits and '-'", n, MaxHeaderNameLen)
+			v.errorf(index(path, i), "%q is not a header name: use an HTTP token of up to %d characters, such as x-request-id", n, MaxHeaderNameLen)
 		case slices.Contains(secretHeaders, textproto.CanonicalMIMEHeaderKey(n)):
 			v.errorf(index(path, i), "%s carries credentials or a session and is never recorded", n)
 		}
 	}
-}
-
-// isToken reports whether s is an HTTP header name mcpload records:
-// letters, digits, '-' and '_'.
-func isToken(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 // mockGateway checks providers.NAME.mock.gateway at path.
@@ -116,8 +104,9 @@ func (v *validator) mockGateway(path string, p *Provider) {
 	if g == nil {
 		return
 	}
-	if !p.IsMock() {
-		v.errorf(path, "only the built-in mock (base_url: mock) plays a gateway; a real gateway's headers are read from its answers")
+	if p.Upstream != "" {
+		// The fault proxy forwards the upstream's answers as they are.
+		v.errorf(path, "the mock plays a gateway in front of its own answers, not with upstream; a real gateway's headers are read from its answers")
 	}
 	if !slices.Contains(GatewayStyles(), g.Style) {
 		v.errorf(field(path, "style"), "unsupported style %q; expected one of %s", g.Style, strings.Join(GatewayStyles(), ", "))

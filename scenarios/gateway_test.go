@@ -30,8 +30,8 @@ func TestGatewayValidationErrors(t *testing.T) {
 			}},
 		{"policy record_headers", edit(t, "  timeout: 5s\n", "  timeout: 5s\npolicies:\n  - name: a\n    client: {record_headers: [cookie]}\n"),
 			[]want{{"41:31", "policies[0].client.record_headers[0]", "cookie carries credentials"}}},
-		{"gateway off the mock", edit(t, "    base_url: mock\n", "    base_url: http://127.0.0.1:9/v1\n", latency, latency+"      gateway: {style: litellm}\n"),
-			[]want{{"9:16", "providers.p.mock.gateway", "only the built-in mock (base_url: mock) plays a gateway"}}},
+		{"gateway with upstream", edit(t, "    base_url: mock\n", "    base_url: mock\n    upstream: http://127.0.0.1:9/v1\n", "      latency: {dist: lognormal, p50: 60ms, p99: 250ms}\n", "      gateway: {style: litellm}\n"),
+			[]want{{"9:16", "providers.p.mock.gateway", "not with upstream"}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
