@@ -26,6 +26,10 @@ func newMCPClient(sc *scenarios.Scenario, name string, cfg jobConfig, timeout ti
 	if err != nil {
 		return nil, err
 	}
+	caps, err := mcpCapabilities(sc, name, cfg, timeout, rd)
+	if err != nil {
+		return nil, err
+	}
 	if s := sc.MCPServers[name]; s != nil && s.IsStdio() {
 		dir := ""
 		if cfg.RunDir != "" {
@@ -42,6 +46,7 @@ func newMCPClient(sc *scenarios.Scenario, name string, cfg jobConfig, timeout ti
 		c := mcp.NewStdio(name, argv, s.Env, s.Dir, dir, timeout, rd)
 		c.Retry, c.Seed, c.MaxBytes = retry, uint64(sc.Seed), sc.Client.Limits.MaxResponseBytes
 		c.SetOutputSchemas(outputs)
+		c.SetCapabilities(caps)
 		c.Protocol, c.Discover = s.Protocol, s.Discover
 		return c, nil
 	}
@@ -63,12 +68,14 @@ func newMCPClient(sc *scenarios.Scenario, name string, cfg jobConfig, timeout ti
 		c.Retry, c.Seed, c.MaxBytes = retry, uint64(sc.Seed), sc.Client.Limits.MaxResponseBytes
 		c.Headers = hdrs
 		c.SetOutputSchemas(outputs)
+		c.SetCapabilities(caps)
 		return c, nil
 	}
 	c := mcp.NewStreamable(hc, name, url, timeout, rd)
 	c.Retry, c.Seed, c.MaxBytes = retry, uint64(sc.Seed), sc.Client.Limits.MaxResponseBytes
 	c.Headers = hdrs
 	c.SetOutputSchemas(outputs)
+	c.SetCapabilities(caps)
 	c.Redirects = httpx.Redirects{Max: sc.Client.FollowRedirects, AllowRemote: cfg.AllowRemote, Drop: slices.Collect(maps.Keys(hdrs))}
 	if s := sc.MCPServers[name]; s != nil {
 		c.Protocol, c.Discover = s.Protocol, s.Discover

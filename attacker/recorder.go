@@ -175,7 +175,7 @@ func (r *Recorder) Attempt(a *record.Attempt) {
 	r.hists.pair(record.LevelAttempt, a.Key).record(a.Outcome == record.OutcomeOK, a.LatencyUS)
 
 	r.c.attempts.Add(1)
-	if a.Kind != record.KindSession {
+	if a.Kind != record.KindSession && a.Kind != record.KindServerRequest {
 		r.c.stepAttempts.Add(1)
 	}
 	r.c.attemptOutcomes.add(a.Outcome)

@@ -64,8 +64,8 @@ func TestGenerateSchemas(t *testing.T) {
 		fixed: map[string]map[string]any{
 			"conv":              {"description": "The conversation's seq in results.bin (an MCP-direct operation's, in MCP-direct scenarios)."},
 			"step":              {"description": "The conversation's steps counted from 0, in order of start."},
-			"kind":              {"enum": []string{record.StepModel, record.StepTool, record.StepMCP, record.KindSession}, "description": "model, tool, mcp (an MCP-direct tools/list, resources/read or prompts/get) or session (the MCP handshake and DELETE)."},
-			"key":               {"description": "The attempt key: model:PROVIDER/MODEL, tool:NAME, mcp:SERVER/initialize, mcp:SERVER/initialized, mcp:SERVER/delete, mcp:SERVER/tools/list, resource:URI, prompt:NAME."},
+			"kind":              {"enum": []string{record.StepModel, record.StepTool, record.StepMCP, record.KindSession, record.KindServerRequest}, "description": "model, tool, mcp (an MCP-direct tools/list, resources/read or prompts/get), session (the MCP handshake and DELETE) or server_request (the answer to a request an MCP server sent the client)."},
+			"key":               {"description": "The attempt key: model:PROVIDER/MODEL, tool:NAME, mcp:SERVER/initialize, mcp:SERVER/initialized, mcp:SERVER/delete, mcp:SERVER/tools/list, resource:URI, prompt:NAME; a server request's answer is mcp:SERVER/METHOD (roots/list, sampling/createMessage, elicitation/create, ping) or mcp:SERVER/unsupported."},
 			"attempt":           {"description": "The attempt's number within its step, from 1."},
 			"start":             {"format": "date-time", "description": "When the attempt was sent."},
 			"latency_us":        {"description": "Sending to the end of the answer, in µs."},

@@ -63,6 +63,10 @@ const (
 	// true (negative, not integers, or above MaxReportedTokens); none of
 	// them is counted.
 	OutcomeBadUsage = "bad_usage"
+	// OutcomeSessionExpired: an MCP server answered 404 to a request on
+	// its session, and the request, retried once on a new session, failed
+	// the same way (or the new session could not be opened).
+	OutcomeSessionExpired = "session_expired"
 )
 
 // MaxReportedTokens is the most tokens of one kind (prompt, completion,
@@ -81,6 +85,12 @@ const (
 // (initialize, the initialized notification, DELETE). They belong to no
 // logical step, so they count in attempts but not in retry amplification.
 const KindSession = "session"
+
+// KindServerRequest marks the answer to a request an MCP server sent the
+// client (roots/list, sampling/createMessage, elicitation/create, ping):
+// the latency is the time from the request's arrival to the answer sent.
+// Like session attempts, they count in attempts but not in amplification.
+const KindServerRequest = "server_request"
 
 // Histogram tags. A tag is a level, optionally a key, and a ".failed" suffix
 // for failures, which are kept out of the success histograms:

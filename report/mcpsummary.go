@@ -42,6 +42,13 @@ type MCP struct {
 	// structuredContent failed the tool's outputSchema (their outcome is
 	// unchanged).
 	OutputSchema []OutputSchemaCount `json:"output_schema,omitempty"`
+	// ServerRequests counts the requests servers sent the client, by
+	// attempt key (mcp:SERVER/METHOD, mcp:SERVER/unsupported), with the
+	// outcomes of their answers.
+	ServerRequests []ServerRequestCount `json:"server_requests,omitempty"`
+	// SessionExpired counts the attempts a server answered 404 on their
+	// session (each is sent again once on a new session).
+	SessionExpired uint64 `json:"session_expired,omitempty"`
 }
 
 // MCPLane is the attempts of one key in one protocol revision.
@@ -59,6 +66,13 @@ type OutputSchemaCount struct {
 	Mismatches uint64 `json:"mismatches"`
 	// Example is the first mismatch's message.
 	Example string `json:"example"`
+}
+
+// ServerRequestCount is the requests of one method a server sent.
+type ServerRequestCount struct {
+	Key       string            `json:"key"`
+	Requests  uint64            `json:"requests"`
+	ByOutcome map[string]uint64 `json:"by_outcome"`
 }
 
 // RPCErrorCount is the attempts answered with one JSON-RPC error code.
@@ -129,17 +143,21 @@ type mcpScan struct {
 	lists                 map[string]*ToolsSchemaCost
 	lanes                 map[MCPLane]uint64 // Attempts left 0
 	outputs               map[string]*OutputSchemaCount
+	serverRequests        map[string]*ServerRequestCount
+	sessionExpired        uint64
 }
 
 // mcpMarkers are the fields that make a line of attempts.jsonl worth
 // decoding here; the scan skips the rest without parsing them.
-var mcpMarkers = [][]byte{[]byte(`"rpc_code"`), []byte(`"progress"`), []byte(`"tools_schema"`), []byte(`"mcp_protocol"`), []byte(`"output_schema_error"`)}
+var mcpMarkers = [][]byte{[]byte(`"rpc_code"`), []byte(`"progress"`), []byte(`"tools_schema"`), []byte(`"mcp_protocol"`), []byte(`"output_schema_error"`),
+	[]byte(`"` + record.KindServerRequest + `"`), []byte(`"` + record.OutcomeSessionExpired + `"`)}
 
 // summarizeMCP builds the mcp section of the run in dir, and the
 // attempts' counts by JSON-RPC code (keyed by the code in decimal). sc may
 // be nil; cat prices the tool lists (nil: the list prices).
 func summarizeMCP(dir string, sc *scenarios.Scenario, cat *pricing.Catalog) (*MCP, map[string]uint64, error) {
-	scan := &mcpScan{byCode: map[int]*RPCErrorCount{}, lists: map[string]*ToolsSchemaCost{}, lanes: map[MCPLane]uint64{}, outputs: map[string]*OutputSchemaCount{}}
+	scan := &mcpScan{byCode: map[int]*RPCErrorCount{}, lists: map[string]*ToolsSchemaCost{}, lanes: map[MCPLane]uint64{},
+		outputs: map[string]*OutputSchemaCount{}, serverRequests: map[string]*ServerRequestCount{}}
 	if err := scan.read(dir); err != nil {
 		return nil, nil, err
 	}
@@ -184,7 +202,12 @@ func summarizeMCP(dir string, sc *scenarios.Scenario, cat *pricing.Catalog) (*MC
 	for _, k := range slices.Sorted(maps.Keys(scan.outputs)) {
 		m.OutputSchema = append(m.OutputSchema, *scan.outputs[k])
 	}
-	if m.RPCErrors == nil && m.Progress == nil && m.ToolsSchema == nil && m.Lanes == nil && m.OutputSchema == nil {
+	for _, k := range slices.Sorted(maps.Keys(scan.serverRequests)) {
+		m.ServerRequests = append(m.ServerRequests, *scan.serverRequests[k])
+	}
+	m.SessionExpired = scan.sessionExpired
+	if m.RPCErrors == nil && m.Progress == nil && m.ToolsSchema == nil && m.Lanes == nil && m.OutputSchema == nil &&
+		m.ServerRequests == nil && m.SessionExpired == 0 {
 		return nil, byCode, nil
 	}
 	return m, byCode, nil
@@ -209,6 +232,18 @@ func (s *mcpScan) read(dir string) error {
 func (s *mcpScan) add(a *record.Attempt) {
 	if a.MCPProtocol != "" {
 		s.lanes[MCPLane{Key: a.Key, Protocol: a.MCPProtocol}]++
+	}
+	if a.Kind == record.KindServerRequest {
+		sr := s.serverRequests[a.Key]
+		if sr == nil {
+			sr = &ServerRequestCount{Key: a.Key, ByOutcome: map[string]uint64{}}
+			s.serverRequests[a.Key] = sr
+		}
+		sr.Requests++
+		sr.ByOutcome[a.Outcome]++
+	}
+	if a.Outcome == record.OutcomeSessionExpired {
+		s.sessionExpired++
 	}
 	if a.RPCCode != 0 {
 		rc := s.byCode[a.RPCCode]

@@ -320,7 +320,7 @@ func (a *analyzer) sec(t time.Time) int {
 // targetOf maps an attempt key to its offered-load key: the provider of a
 // model attempt, the tool of a tool call. Session set-up has none.
 func (a *analyzer) targetOf(at *record.Attempt) string {
-	if at.Kind == record.KindSession {
+	if at.Kind == record.KindSession || at.Kind == record.KindServerRequest {
 		return ""
 	}
 	if rest, ok := strings.CutPrefix(at.Key, record.StepModel+":"); ok {

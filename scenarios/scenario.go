@@ -208,6 +208,10 @@ type MCPServer struct {
 	// Upstream, with url: mock, makes the mock a fault proxy in front of
 	// this MCP endpoint (see upstream.go).
 	Upstream string `yaml:"upstream,omitempty"`
+	// Client is what mcpload's client declares to this server (roots,
+	// sampling, elicitation) and how it answers the server's requests
+	// for them; absent, it declares none and refuses them.
+	Client *MCPClientCaps `yaml:"client,omitempty"`
 }
 
 // IsMock reports whether the server is the built-in mock's MCP server.

@@ -130,6 +130,7 @@ func (v *validator) scenario(s *Scenario) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.MCPServers)) {
 		v.mcpServer(mapKey("mcp_servers", name), name, s.MCPServers[name])
+		v.mcpClientCaps(s, mapKey("mcp_servers", name), s.MCPServers[name])
 	}
 	v.tools(s)
 	v.toolsProgress(s)

@@ -35,6 +35,15 @@ type conn struct {
 	// transport makes one attempt of a request.
 	transport attempter
 
+	// caps is what the client declares and how it answers the server's
+	// requests; meta the 2026-07-28 lane's _meta, which declares them.
+	caps *Capabilities
+	meta string
+	// serverKeys are the attempt keys of the server's requests, by
+	// method; serverOther keys the methods mcpload does not serve.
+	serverKeys  map[string]string
+	serverOther string
+
 	nextID atomic.Int64
 	// schemas caches the measure of each distinct tool list tools/list
 	// returned, by a hash of its bytes: measuring translates every tool
@@ -55,6 +64,12 @@ func (c *conn) init(t attempter, server string, timeout time.Duration, rd Redact
 	prefix := "mcp:" + server + "/"
 	c.transport, c.server, c.timeout, c.redact = t, server, timeout, rd
 	c.initKey, c.notifiedKey = prefix+"initialize", prefix+"initialized"
+	c.caps, c.meta = noCapabilities, statelessMeta
+	c.serverKeys = make(map[string]string, len(servedMethods))
+	for _, m := range servedMethods {
+		c.serverKeys[m] = prefix + m
+	}
+	c.serverOther = prefix + "unsupported"
 }
 
 // Server implements Client.
@@ -82,6 +97,7 @@ func (c *conn) call(ctx context.Context, sess Session, seq uint64, step int, req
 	)
 	attempt := func() policy.Try {
 		call = c.transport.attempt(ctx, sess, st, req, sink)
+		sess = c.retryExpired(ctx, sess, st, req, sink, &call)
 		bytesIn += call.BytesIn
 		return policy.Try{Outcome: call.Outcome, Header: call.Header}
 	}

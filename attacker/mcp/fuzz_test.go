@@ -39,7 +39,7 @@ func FuzzMCPResponse(f *testing.F) {
 			progress int
 		)
 		if sse {
-			msg, err = readSSEResponse(bytes.NewReader(body), wantID, func() { progress++ })
+			msg, err = readSSEResponse(bytes.NewReader(body), wantID, func() { progress++ }, nil)
 		} else {
 			msg, err = readJSONResponse(bytes.NewReader(body), wantID)
 		}

@@ -181,10 +181,11 @@ func readJSONResponse(r io.Reader, wantID []byte) (*rpcResponse, error) {
 }
 
 // readSSEResponse reads a text/event-stream until the event that carries
-// the response with wantID; notifications and server requests on the
-// stream are skipped, after calling onProgress for each
-// notifications/progress.
-func readSSEResponse(r io.Reader, wantID []byte, onProgress func()) (*rpcResponse, error) {
+// the response with wantID; notifications are skipped, after calling
+// onProgress for each notifications/progress, and each request of the
+// server is handed to onRequest (with its event's data) to be answered
+// before reading on: an error from it ends the read.
+func readSSEResponse(r io.Reader, wantID []byte, onProgress func(), onRequest func(msg *rpcResponse, data []byte) error) (*rpcResponse, error) {
 	sr := httpx.NewSSEReader(r)
 	defer sr.Release()
 	for {
@@ -204,6 +205,11 @@ func readSSEResponse(r io.Reader, wantID []byte, onProgress func()) (*rpcRespons
 		}
 		if msg.Method == "notifications/progress" && onProgress != nil {
 			onProgress()
+		}
+		if msg.Method != "" && len(msg.ID) > 0 && onRequest != nil {
+			if err := onRequest(&msg, data); err != nil {
+				return nil, err
+			}
 		}
 		if msg.Method != "" || !bytes.Equal(bytes.TrimSpace(msg.ID), wantID) {
 			continue

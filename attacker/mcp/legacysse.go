@@ -127,7 +127,7 @@ func (c *LegacySSE) connect(ctx context.Context, ex *Exchange) *sseSession {
 	}
 	ex.Outcome, ex.BytesIn = record.OutcomeOK, cb.N
 	s := &sseSession{c: c, endpoint: ep.String(), cancel: cancel}
-	s.mux = newMux(func(b []byte) error { return s.post(context.Background(), b) }, s.end, c.timeout)
+	s.mux = newMux(&c.conn, func(b []byte) error { return s.post(context.Background(), b) }, s.end)
 	go s.read(sr, cb)
 	return s
 }

@@ -20,9 +20,13 @@ import (
 // waiting for them, by id: the multiplexing of the transports whose
 // responses do not come back on the request's own exchange (stdio, the
 // legacy HTTP+SSE stream). It counts progress notifications, and answers
-// the server's requests (ping) or refuses them, never leaving them
-// waiting.
+// the server's requests as the client's capabilities say, or refuses
+// them, never leaving them waiting.
 type mux struct {
+	// c serves the server's requests.
+	c *conn
+	// answering bounds the answers in progress (MaxPendingServerRequests).
+	answering chan struct{}
 	// send writes one message to the server; stop ends the transport
 	// after a failure.
 	send    func([]byte) error
@@ -50,14 +54,18 @@ func (m *mux) Expired() bool {
 	}
 }
 
-func newMux(send func([]byte) error, stop func(), timeout time.Duration) mux {
-	return mux{send: send, stop: stop, timeout: timeout, pending: map[int64]*muxCall{}, done: make(chan struct{})}
+func newMux(c *conn, send func([]byte) error, stop func()) mux {
+	return mux{c: c, send: send, stop: stop, timeout: c.timeout, pending: map[int64]*muxCall{}, done: make(chan struct{}),
+		answering: make(chan struct{}, MaxPendingServerRequests)}
 }
 
 // muxCall is a request waiting for its response.
 type muxCall struct {
 	reply chan *rpcResponse // buffered: the reader never blocks
 	start time.Time
+	// ref is the call the server's requests are counted against while
+	// this one waits.
+	ref callRef
 	// progress and firstProgress are written by the reader only, and
 	// read after reply.
 	progress      atomic.Int32
@@ -67,11 +75,11 @@ type muxCall struct {
 // roundTrip writes the request id (body, one line) and waits for its
 // response within timeout. It returns the response when it is a result;
 // anything else is classified into ex.
-func (m *mux) roundTrip(ctx context.Context, id int64, body []byte, timeout time.Duration, ex *Exchange, call bool) *rpcResponse {
+func (m *mux) roundTrip(ctx context.Context, id int64, body []byte, timeout time.Duration, ex *Exchange, call bool, ref callRef) *rpcResponse {
 	if timeout <= 0 {
 		timeout = m.timeout
 	}
-	pc := &muxCall{reply: make(chan *rpcResponse, 1), start: time.Now()}
+	pc := &muxCall{reply: make(chan *rpcResponse, 1), start: time.Now(), ref: ref}
 	m.mu.Lock()
 	if m.failure != "" {
 		why := m.failure
@@ -146,7 +154,7 @@ func (m *mux) dispatch(line []byte) bool {
 	}
 	switch {
 	case msg.Method != "" && len(msg.ID) > 0:
-		m.answer(&msg)
+		m.answer(&msg, line)
 	case msg.Method == "notifications/progress":
 		m.progress(&msg)
 	case msg.Method != "":
@@ -179,20 +187,60 @@ type muxMessage struct {
 	} `json:"params"`
 }
 
-// answer answers a request from the server: a ping is answered, anything
-// else refused as a method mcpload does not serve, never left waiting.
-func (m *mux) answer(msg *muxMessage) {
-	b := make([]byte, 0, 128)
-	b = append(b, `{"jsonrpc":"2.0","id":`...)
-	b = append(b, msg.ID...)
-	if msg.Method == "ping" {
-		b = append(b, `,"result":{}}`...)
-	} else {
-		b = append(b, `,"error":{"code":-32601,"message":`...)
-		b = httpx.AppendJSONString(b, "mcpload does not serve "+msg.Method)
-		b = append(b, "}}"...)
+// answer answers a request from the server as the client's capabilities
+// say (a provider's sample takes a while, so answers are made beside the
+// reader), counted against the oldest call waiting. Past
+// MaxPendingServerRequests answers in progress, a request is refused at
+// once: never left waiting.
+func (m *mux) answer(msg *muxMessage, line []byte) {
+	start := time.Now()
+	id, method := msg.ID, msg.Method // copies: the reader reuses line
+	params := requestParams(line)
+	ref := m.oldestRef()
+	select {
+	case m.answering <- struct{}{}:
+	default:
+		why := "mcpload has " + strconv.Itoa(MaxPendingServerRequests) + " answers to the server's requests in progress"
+		ex := Exchange{Outcome: record.OutcomeOK}
+		if err := m.send(appendReply(nil, id, nil, rpcInternalError, why)); err != nil {
+			ex.Outcome, ex.Err = record.OutcomeConnection, err.Error()
+		}
+		answered(&ex, method, rpcInternalError, why)
+		m.c.recordServer(ref, method, start, &ex)
+		return
 	}
-	_ = m.send(b)
+	go func() {
+		defer func() { <-m.answering }()
+		ctx, cancel := context.WithTimeout(context.Background(), m.timeout)
+		defer cancel()
+		result, code, why := m.c.serve(ctx, ref, method, params)
+		ex := Exchange{Outcome: record.OutcomeOK}
+		if err := m.send(appendReply(make([]byte, 0, 96+len(result)+len(why)), id, result, code, why)); err != nil {
+			ex.Outcome, ex.Err = record.OutcomeConnection, err.Error()
+		}
+		answered(&ex, method, code, why)
+		if !m.Expired() { // else the run may be over, its sink closed
+			m.c.recordServer(ref, method, start, &ex)
+		}
+	}()
+}
+
+// oldestRef is the call the server's request is counted against: the
+// oldest waiting, the only one on a session of one slot. With none
+// waiting, the request is answered but not recorded.
+func (m *mux) oldestRef() callRef {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var oldest *muxCall
+	for _, pc := range m.pending {
+		if oldest == nil || pc.start.Before(oldest.start) {
+			oldest = pc
+		}
+	}
+	if oldest == nil {
+		return callRef{}
+	}
+	return oldest.ref
 }
 
 // progress counts a progress notification against the call whose id is
@@ -230,7 +278,8 @@ func (c *conn) initializeOver(ctx context.Context, m *mux, version string, seq u
 	var ex Exchange
 	id := c.nextID.Add(1)
 	negotiated := ""
-	if msg := m.roundTrip(ctx, id, appendInitialize(make([]byte, 0, 192), id, version), c.timeout, &ex, false); msg != nil {
+	body := appendInitialize(make([]byte, 0, 192+len(c.caps.declared)), id, version, c.caps.declared)
+	if msg := m.roundTrip(ctx, id, body, c.timeout, &ex, false, callRef{seq, step, sink}); msg != nil {
 		v, why := initializeVersion(msg.Result)
 		if why != "" {
 			ex.Outcome, ex.Err = record.OutcomeProtocol, why
@@ -260,16 +309,17 @@ func (c *conn) initializeOver(ctx context.Context, m *mux, version string, seq u
 // (stateless: the 2026-07-28 lane's _meta on the request), and records it.
 func (c *conn) attemptOver(ctx context.Context, m *mux, version string, stateless bool, st *policy.Step, req *Request, sink Sink) Result {
 	id := c.nextID.Add(1)
-	size := 96 + len(req.Params)
+	meta := ""
 	if stateless {
-		size += len(statelessMeta)
+		meta = c.meta // with the declared capabilities
 	}
-	body := appendRequest(make([]byte, 0, size), id, req, stateless)
+	body := appendRequestMeta(make([]byte, 0, 96+len(req.Params)+len(meta)), id, req, meta)
 	n := st.NextAttempt()
 	start := time.Now()
 	var call Result
 	call.Protocol = version
-	msg := m.roundTrip(ctx, id, body, st.AttemptTimeout(c.timeout), &call.Exchange, req.Method != scenarios.MCPOpToolsList)
+	msg := m.roundTrip(ctx, id, body, st.AttemptTimeout(c.timeout), &call.Exchange, req.Method != scenarios.MCPOpToolsList,
+		callRef{st.Conversation, st.Index, sink})
 	switch {
 	case msg != nil:
 		c.readResult(req, msg.Result, &call)

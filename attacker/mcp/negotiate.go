@@ -78,13 +78,13 @@ func discoverVerdict(ex *Exchange, result json.RawMessage, auto bool) (refused b
 // server speaks the stateless lane; refused as discoverVerdict says.
 func (c *conn) discoverOver(ctx context.Context, m *mux, key string, auto bool, seq uint64, step int, sink Sink, out *Total) (ok, refused bool) {
 	id := c.nextID.Add(1)
-	body := appendRequest(make([]byte, 0, 64+len(statelessMeta)), id, discoverRequest, true)
+	body := appendRequestMeta(make([]byte, 0, 64+len(c.meta)), id, discoverRequest, c.meta)
 	start := time.Now()
 	var (
 		ex     Exchange
 		result json.RawMessage
 	)
-	if msg := m.roundTrip(ctx, id, body, c.timeout, &ex, false); msg != nil {
+	if msg := m.roundTrip(ctx, id, body, c.timeout, &ex, false, callRef{seq, step, sink}); msg != nil {
 		result = msg.Result
 	}
 	refused = discoverVerdict(&ex, result, auto)

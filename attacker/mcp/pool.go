@@ -37,6 +37,13 @@ func (p *Pool) Get(ctx context.Context, slot int, seq uint64, step int, sink Sin
 	if ps.sess != nil && !ps.sess.Expired() {
 		return ps.sess, Total{Outcome: record.OutcomeOK}
 	}
+	if r, ok := ps.sess.(interface{ successor() Session }); ok {
+		// A call found the session expired and opened its successor.
+		if next := r.successor(); next != nil {
+			ps.sess = next
+			return next, Total{Outcome: record.OutcomeOK}
+		}
+	}
 	ps.sess = nil
 	sess, out := p.c.Handshake(ctx, seq, step, sink)
 	if sess != nil {

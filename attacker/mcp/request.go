@@ -75,11 +75,12 @@ func OpRequest(op *scenarios.MCPOp, server string) (*Request, error) {
 	return nil, fmt.Errorf("unknown op %q (want one of %v)", op.Op, scenarios.MCPOps())
 }
 
-// appendRequest appends the JSON-RPC request id of req, on one line.
-// With stateless, params._meta carries what the 2026-07-28 lane sends on
-// every request (SEP-2575): the protocol version, the client's info and
-// its capabilities.
-func appendRequest(body []byte, id int64, req *Request, stateless bool) []byte {
+// appendRequestMeta appends the JSON-RPC request id of req, on one line.
+// A non-empty meta is the inside of params._meta that the 2026-07-28 lane
+// sends on every request (SEP-2575): the protocol version, the client's
+// info and its capabilities; "" is the initialize lane.
+func appendRequestMeta(body []byte, id int64, req *Request, meta string) []byte {
+	stateless := meta != ""
 	body = append(body, `{"jsonrpc":"2.0","id":`...)
 	body = strconv.AppendInt(body, id, 10)
 	body = append(body, `,"method":"`...)
@@ -88,7 +89,7 @@ func appendRequest(body []byte, id int64, req *Request, stateless bool) []byte {
 	if req.Progress || stateless {
 		body = append(body, `"_meta":{`...)
 		if stateless {
-			body = append(body, statelessMeta...)
+			body = append(body, meta...)
 		}
 		if req.Progress {
 			if stateless {
@@ -117,8 +118,9 @@ const statelessMeta = `"io.modelcontextprotocol/protocolVersion":"` + ProtocolSt
 var discoverRequest = &Request{Method: "server/discover", What: "server/discover"}
 
 // appendInitialize appends the initialize request with id, asking for
-// version ("" for ProtocolVersion), on one line.
-func appendInitialize(body []byte, id int64, version string) []byte {
+// version ("" for ProtocolVersion) and declaring capabilities, on one
+// line.
+func appendInitialize(body []byte, id int64, version string, capabilities []byte) []byte {
 	if version == "" || version == ProtocolAuto || version == ProtocolStateless {
 		version = ProtocolVersion
 	}
@@ -126,7 +128,9 @@ func appendInitialize(body []byte, id int64, version string) []byte {
 	body = strconv.AppendInt(body, id, 10)
 	body = append(body, `,"method":"initialize","params":{"protocolVersion":"`...)
 	body = append(body, version...)
-	return append(body, `","capabilities":{},"clientInfo":{"name":"`+mcpClientName+`","version":"`+mcpClientVersion+`"}}}`...)
+	body = append(body, `","capabilities":`...)
+	body = append(body, capabilities...)
+	return append(body, `,"clientInfo":{"name":"`+mcpClientName+`","version":"`+mcpClientVersion+`"}}}`...)
 }
 
 // notifiedBody is the notifications/initialized notification.

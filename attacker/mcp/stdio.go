@@ -205,7 +205,7 @@ func (c *Stdio) spawn() (*stdioSession, error) {
 		return nil, err
 	}
 	s := &stdioSession{c: c, cmd: cmd, stdin: stdin, exited: make(chan struct{})}
-	s.mux = newMux(s.write, s.kill, c.timeout)
+	s.mux = newMux(&c.conn, s.write, s.kill)
 	c.live.Store(s, struct{}{})
 	go s.read(stdout)
 	go func() {

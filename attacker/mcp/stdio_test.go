@@ -71,6 +71,13 @@ func runStdioServer() {
 	sdk.AddTool(s, &sdk.Tool{Name: "pid"}, func(ctx context.Context, req *sdk.CallToolRequest, in echoIn) (*sdk.CallToolResult, any, error) {
 		return text(fmt.Sprint(os.Getpid())), nil, nil
 	})
+	sdk.AddTool(s, &sdk.Tool{Name: "ask"}, func(ctx context.Context, req *sdk.CallToolRequest, in echoIn) (*sdk.CallToolResult, any, error) {
+		answer, refused := askDirect(ctx, req.Session)
+		if len(refused) > 0 {
+			answer += "; refused: " + strings.Join(refused, "; ")
+		}
+		return text(answer), nil, nil
+	})
 	if err := s.Run(context.Background(), &sdk.StdioTransport{}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

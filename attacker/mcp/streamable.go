@@ -62,6 +62,8 @@ type callTags struct {
 	call    bool
 	// req routes a request of the stateless lane (Mcp-Method, Mcp-Name).
 	req *Request
+	// ref counts the server's requests on the response's stream.
+	ref callRef
 }
 
 var (
@@ -112,6 +114,10 @@ type httpSession struct {
 	// stateless is the 2026-07-28 lane: _meta and routing headers on every
 	// request, no session id.
 	stateless bool
+	// renewal is the session that replaced this one once it expired.
+	renewal
+	// listening cancels the standalone GET stream, when one is open.
+	listening atomic.Pointer[context.CancelFunc]
 }
 
 // initialize opens a session: the initialize request, then the
@@ -120,11 +126,11 @@ type httpSession struct {
 func (c *Streamable) initialize(ctx context.Context, seq uint64, step int, sink Sink) (*httpSession, Total) {
 	var out Total
 	id := c.nextID.Add(1)
-	body := appendInitialize(make([]byte, 0, 192), id, c.Protocol)
+	body := appendInitialize(make([]byte, 0, 192+len(c.caps.declared)), id, c.Protocol, c.caps.declared)
 
 	start := time.Now()
 	var ex Exchange
-	result, hdr := c.rpc(ctx, nil, callTags{}, id, body, start, &ex)
+	result, hdr := c.rpc(ctx, nil, callTags{ref: callRef{seq, step, sink}}, id, body, start, &ex)
 	sess := &httpSession{}
 	if ex.Outcome == record.OutcomeOK {
 		if v, err := initializeVersion(result); err != "" {
@@ -153,6 +159,7 @@ func (c *Streamable) initialize(ctx context.Context, seq uint64, step int, sink 
 	if ex.Outcome != record.OutcomeOK {
 		return nil, out
 	}
+	c.listen(sess, callRef{seq, step, sink})
 	return sess, out
 }
 
@@ -161,18 +168,22 @@ func (c *Streamable) initialize(ctx context.Context, seq uint64, step int, sink 
 func (c *Streamable) attempt(ctx context.Context, s Session, st *policy.Step, req *Request, sink Sink) Result {
 	sess := s.(*httpSession)
 	id := c.nextID.Add(1)
-	size := 96 + len(req.Params)
+	meta := ""
 	if sess.stateless {
-		size += len(statelessMeta)
+		meta = c.meta
 	}
-	body := appendRequest(make([]byte, 0, size), id, req, sess.stateless)
+	body := appendRequestMeta(make([]byte, 0, 96+len(req.Params)+len(meta)), id, req, meta)
 
 	n := st.NextAttempt()
 	start := time.Now()
 	var call Result
 	call.Protocol = sess.version[0]
-	tags := callTags{st: st, attempt: n, timeout: st.AttemptTimeout(c.timeout), call: req.Method != scenarios.MCPOpToolsList, req: req}
+	tags := callTags{st: st, attempt: n, timeout: st.AttemptTimeout(c.timeout), call: req.Method != scenarios.MCPOpToolsList, req: req,
+		ref: callRef{st.Conversation, st.Index, sink}}
 	result, hdr := c.rpc(ctx, sess, tags, id, body, start, &call.Exchange)
+	if call.Outcome == record.OutcomeOK && sess.stateless {
+		result, hdr = c.inputRounds(ctx, sess, tags, req, result, hdr, start, &call.Exchange)
+	}
 	call.Header = hdr
 	switch {
 	case call.Outcome == record.OutcomeOK:
@@ -194,6 +205,7 @@ func (c *Streamable) close(ctx context.Context, sess *httpSession, seq uint64, s
 		return ex // nothing to end: the server keeps no session
 	}
 	ex.Protocol = sess.version[0]
+	sess.stopListening()
 	start := time.Now()
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -238,10 +250,17 @@ func (c *Streamable) rpc(ctx context.Context, sess *httpSession, tags callTags, 
 		var msg *rpcResponse
 		var err error
 		if httpx.IsEventStream(resp.Header.Get("Content-Type")) {
+			requests := 0
 			msg, err = readSSEResponse(r, want, func() {
 				if ex.Progress++; ex.Progress == 1 {
 					ex.FirstProgress = time.Since(start)
 				}
+			}, func(req *rpcResponse, data []byte) error {
+				if requests++; requests > MaxServerRequestsPerCall {
+					return protocolError{"the server sent over " + strconv.Itoa(MaxServerRequestsPerCall) + " requests on one call's stream"}
+				}
+				c.answerOnStream(ctx, actx, sess, tags.ref, req, data)
+				return nil
 			})
 		} else {
 			msg, err = readJSONResponse(r, want)
@@ -331,7 +350,8 @@ func (c *Streamable) post(ctx context.Context, sess *httpSession, tags callTags,
 		// The server forgot the session (restart, idle timeout): this
 		// call is lost, and the next one must start a new session.
 		sess.expired.Store(true)
-		ex.Outcome = record.OutcomeProtocol
+		sess.stopListening()
+		ex.Outcome = record.OutcomeSessionExpired
 		ex.Err = "session expired: " + httpx.ErrorText(resp.StatusCode, cb)
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		ex.Outcome = httpx.ClassifyStatus(resp.StatusCode)
@@ -412,7 +432,7 @@ func sessionOrNil(s *httpSession) Session {
 func (c *Streamable) discover(ctx context.Context, seq uint64, step int, sink Sink) (*httpSession, Total, bool) {
 	var out Total
 	id := c.nextID.Add(1)
-	body := appendRequest(make([]byte, 0, 64+len(statelessMeta)), id, discoverRequest, true)
+	body := appendRequestMeta(make([]byte, 0, 64+len(c.meta)), id, discoverRequest, c.meta)
 	sess := &httpSession{version: statelessVersion, stateless: true}
 	start := time.Now()
 	var ex Exchange

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -22,27 +21,20 @@ func MCPServer(call MCPCall) http.Handler {
 		if r.Method == http.MethodDelete {
 			return
 		}
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		var req struct {
-			ID     json.RawMessage `json:"id"`
-			Method string          `json:"method"`
-		}
-		if err := json.Unmarshal(body, &req); err != nil {
-			http.Error(w, "bad request", http.StatusBadRequest)
+		id, method, ok := readRPC(w, r)
+		if !ok {
 			return
 		}
 		switch {
-		case req.Method == "initialize":
-			w.Header().Set("Content-Type", "application/json")
+		case method == "initialize":
 			w.Header().Set("Mcp-Session-Id", "hostile-session")
-			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":"2025-11-25","capabilities":{"tools":{}},"serverInfo":{"name":"hostile","version":"1"}}}`, req.ID)
-		case strings.HasPrefix(req.Method, "notifications/"):
+			writeInitialize(w, id)
+		case strings.HasPrefix(method, "notifications/"):
 			w.WriteHeader(http.StatusAccepted)
-		case req.Method == "tools/call":
-			call(w, r, req.ID)
+		case method == "tools/call":
+			call(w, r, id)
 		default:
-			w.Header().Set("Content-Type", "application/json")
-			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%s,"error":{"code":-32601,"message":"method not found"}}`, req.ID)
+			writeMethodNotFound(w, id)
 		}
 	})
 }
