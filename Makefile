@@ -111,14 +111,18 @@ browser:
 # .cache/node (gitignored). Needs node and npm.
 # The MCP reference server (@modelcontextprotocol/server-everything) too,
 # for the stdio test against it (attacker/mcp/everything_test.go).
+# Portkey's open-source AI gateway (@portkey-ai/gateway), for the test of
+# what a gateway hides (cmd/mcpload/portkey_test.go): it runs on loopback in
+# front of the mock and retries the mock's faults.
 CONFORMANCE_VERSION := 0.1.10
 EVERYTHING_VERSION := 2026.8.31
+PORTKEY_VERSION := 1.15.2
 CONFORMANCE := .cache/node/node_modules/@modelcontextprotocol/conformance
-node: $(CONFORMANCE)/.installed-$(CONFORMANCE_VERSION)-$(EVERYTHING_VERSION)
+node: $(CONFORMANCE)/.installed-$(CONFORMANCE_VERSION)-$(EVERYTHING_VERSION)-$(PORTKEY_VERSION)
 
-$(CONFORMANCE)/.installed-$(CONFORMANCE_VERSION)-$(EVERYTHING_VERSION):
+$(CONFORMANCE)/.installed-$(CONFORMANCE_VERSION)-$(EVERYTHING_VERSION)-$(PORTKEY_VERSION):
 	@command -v node >/dev/null && command -v npm >/dev/null || { echo "make node: node and npm are needed for the MCP conformance suite"; exit 1; }
-	npm install --prefix .cache/node --save-exact --no-audit --no-fund @modelcontextprotocol/conformance@$(CONFORMANCE_VERSION) @modelcontextprotocol/server-everything@$(EVERYTHING_VERSION)
+	npm install --prefix .cache/node --save-exact --no-audit --no-fund @modelcontextprotocol/conformance@$(CONFORMANCE_VERSION) @modelcontextprotocol/server-everything@$(EVERYTHING_VERSION) @portkey-ai/gateway@$(PORTKEY_VERSION)
 	touch $@
 
 clean:

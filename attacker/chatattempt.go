@@ -75,6 +75,9 @@ type chatAttempt struct {
 	ttft, idle, total time.Duration
 	redact            *redactor
 	redirects         httpx.Redirects
+	// headers picks the request id and recorded headers out of each
+	// answer (respheaders.go); nil records the request id only.
+	headers *headerRecorder
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -157,6 +160,8 @@ func (a *chatAttempt) record(r *chatResult, n int, st *policy.Step, sink Sink) {
 			PromptTokens:     r.usage.PromptTokens,
 			CompletionTokens: r.usage.CompletionTokens,
 			CachedTokens:     r.usage.Cached(),
+			RequestID:        a.redact.clipHeader(r.reqID),
+			Headers:          a.redact.clipHeaders(r.headers),
 		}
 		r.stream.fill(rec)
 		sink.Attempt(rec)
@@ -195,6 +200,7 @@ func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body 
 		r.bytesIn = cb.DrainClose(!r.broken)
 	}()
 	r.status = resp.StatusCode
+	r.reqID, r.headers = a.headers.read(resp.Header)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		r.outcome = httpx.ClassifyStatus(resp.StatusCode)
 		r.err = a.ep.dialect.errorText(resp, cb)
@@ -213,6 +219,9 @@ func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body 
 	r.msg, r.finish, r.usage = got.msg, got.finish, got.usage
 	r.stream, r.ttft = got.stream, got.stream.ttft()
 	r.outcome, r.err, r.broken = got.outcome, got.err, got.broken
+	if r.reqID == "" {
+		r.reqID = got.reqID // Gemini's responseId
+	}
 	if r.outcome == record.OutcomeOK {
 		checkUsage(r)
 	}

@@ -215,6 +215,10 @@ type chatResult struct {
 	// broken is set when the body failed part-way: what is left of it may
 	// never end, so it is not drained and its connection is dropped.
 	broken bool
+	// reqID and headers are the response's request id and recorded
+	// headers (respheaders.go), unclipped.
+	reqID   string
+	headers map[string]string
 }
 
 // do runs model step step of conversation seq: one request through the

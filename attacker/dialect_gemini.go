@@ -209,11 +209,17 @@ type geminiAnswer struct {
 	// when a response brings one more.
 	maxCalls int
 	tooMany  bool
+	// respID is the first responseId: Gemini's id of the answer, which
+	// it sends in place of a request-id header.
+	respID string
 }
 
 // add takes in one response (a whole answer, or a stream event). It
 // reports whether the response brought content or a call.
 func (a *geminiAnswer) add(resp *gemini.Response) bool {
+	if a.respID == "" {
+		a.respID = resp.ResponseID
+	}
 	if resp.UsageMetadata != nil {
 		a.usage = resp.UsageMetadata
 	}
@@ -263,6 +269,7 @@ func (a *geminiAnswer) add(resp *gemini.Response) bool {
 
 // result fills r from the answer: a finish reason is required.
 func (a *geminiAnswer) result(r *chatResult) {
+	r.reqID = a.respID
 	if a.usage != nil {
 		u := a.usage
 		if !plausibleTokens(u.PromptTokenCount, u.CandidatesTokenCount, u.ThoughtsTokenCount, u.CachedContentTokenCount) {

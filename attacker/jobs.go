@@ -182,6 +182,7 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 			total:     sc.Client.Stream.Total.D(),
 			redact:    rd,
 			redirects: httpx.Redirects{Max: sc.Client.FollowRedirects, AllowRemote: cfg.AllowRemote, Drop: slices.Collect(maps.Keys(extra))},
+			headers:   newHeaderRecorder(sc.RecordHeaderNames(r.p)),
 		}
 		if n != name {
 			others[n] = ep

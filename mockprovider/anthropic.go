@@ -18,7 +18,6 @@ import (
 // Id lengths of Anthropic's ids, after their prefixes (msg_01..., toolu_01...).
 const (
 	anthropicIDLen = 22
-	requestIDLen   = 24
 )
 
 // messagesRequest is the part of a Messages API request the mock reads.
@@ -311,11 +310,6 @@ func anthropicStop(rep *reply) string {
 	return anthropic.StopEndTurn
 }
 
-// setAnswerHeaders sets the headers of a 200 answer.
-func setAnthropicHeaders(h http.Header, rng *rand.Rand) {
-	h[anthropic.HeaderRequestID] = []string{randomID(rng, "req_", requestIDLen)}
-}
-
 // complete writes a whole message: a text block, or one tool_use block
 // per call.
 func (anthropicDialect) complete(w http.ResponseWriter, wt *waiter, bufs *buffers, ex exchange, rep *reply, rng *rand.Rand, usage openaichat.Usage, f *fault) {
@@ -347,7 +341,6 @@ func (anthropicDialect) complete(w http.ResponseWriter, wt *waiter, bufs *buffer
 	}
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
-	setAnthropicHeaders(h, rng)
 	body := bufs.out.Bytes()
 	if f != nil {
 		completeFault(w, wt, f, rng, body)
@@ -369,7 +362,6 @@ func (anthropicDialect) complete(w http.ResponseWriter, wt *waiter, bufs *buffer
 // malformed sends an event whose data is not JSON in place of the first
 // delta, then message_stop.
 func (anthropicDialect) stream(w http.ResponseWriter, wt *waiter, bufs *buffers, ex exchange, p *provider, rep *reply, rng *rand.Rand, usage openaichat.Usage, f *fault) {
-	setAnthropicHeaders(w.Header(), rng)
 	startSSE(w)
 	e := newEvents(w, bufs, "\n\n")
 	u := anthropicUsage(usage)

@@ -32,6 +32,9 @@ type provider struct {
 	// limiter enforces mock.limits; nil when there are none. The admin
 	// endpoint may swap it while requests run.
 	limiter atomic.Pointer[limiter]
+	// counts counts the requests answered, and what a mock gateway
+	// reported (gateway.go).
+	counts *gatewayCounts
 }
 
 // chatRequest is the part of a chat completion request the mock reads.
@@ -238,6 +241,7 @@ func (s *Server) prepare(w http.ResponseWriter, r *http.Request, d dialect, p *p
 	rep := s.script.choose(ex)
 	a := answer{rep: rep, usage: rep.usageFor(ex.promptBytes)}
 	a.rng = s.rng.forRequest(r.Header, p.key, uint64(ex.turn), uint64(ex.replies))
+	s.answerHeaders(w.Header(), d, p, a.rng)
 
 	// The rate limiter stands where a provider's gateway does: before
 	// anything else, and a refusal is immediate.

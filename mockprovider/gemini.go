@@ -261,10 +261,25 @@ func geminiUsage(u openaichat.Usage) *gemini.UsageMetadata {
 	}
 }
 
-// functionCallPart is the part of a scripted call. Gemini sends no ids
-// with function calls: the response names the function.
-func functionCallPart(c *call) gemini.Part {
-	return gemini.Part{FunctionCall: &gemini.FunctionCall{Name: c.name, Args: json.RawMessage(c.args)}}
+// functionCallPart is the part of a scripted call, with id when it is not
+// "" (see geminiCallID).
+func functionCallPart(c *call, id string) gemini.Part {
+	return gemini.Part{FunctionCall: &gemini.FunctionCall{ID: id, Name: c.name, Args: json.RawMessage(c.args)}}
+}
+
+// geminiCallIDLen is the length of the id the mock gives a Gemini 3
+// function call.
+const geminiCallIDLen = 8
+
+// geminiCallID is the id of a function call of model, or "". The Gemini
+// API's FunctionCall.id is optional: Gemini 3 models send one (and want it
+// back in the functionResponse), the 2.x models send none and the answer
+// names the function only. The mock does as the model it plays.
+func geminiCallID(model string, rng *rand.Rand) string {
+	if !strings.HasPrefix(model, "gemini-3") {
+		return ""
+	}
+	return randomID(rng, "", geminiCallIDLen)
 }
 
 // complete writes a whole answer: one candidate, its parts a text or one
@@ -274,7 +289,7 @@ func (geminiDialect) complete(w http.ResponseWriter, wt *waiter, bufs *buffers, 
 	if len(rep.calls) > 0 {
 		content.Parts = make([]gemini.Part, len(rep.calls))
 		for i := range rep.calls {
-			content.Parts[i] = functionCallPart(&rep.calls[i])
+			content.Parts[i] = functionCallPart(&rep.calls[i], geminiCallID(ex.model, rng))
 		}
 	} else {
 		content.Parts = []gemini.Part{{Text: &rep.content}}
@@ -332,7 +347,7 @@ func (geminiDialect) stream(w http.ResponseWriter, wt *waiter, bufs *buffers, ex
 	}
 	if len(rep.calls) > 0 {
 		for i := range rep.calls {
-			part[0] = functionCallPart(&rep.calls[i])
+			part[0] = functionCallPart(&rep.calls[i], geminiCallID(ex.model, rng))
 			if send() {
 				return
 			}

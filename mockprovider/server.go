@@ -78,6 +78,8 @@ type Server struct {
 	proxy       *proxy
 
 	rng *rngSource
+	// reqSeq numbers the request ids (gateway.go).
+	reqSeq atomic.Uint64
 	// fresh holds the connections that have not yet carried a request.
 	// http.Server.Shutdown counts such a connection as busy for 5 s (a
 	// client's transport often dials one it then never uses), so Close
@@ -158,7 +160,7 @@ func (s *Server) initProviders(sc *scenarios.Scenario) {
 			s.otherProviders = append(s.otherProviders, name)
 			continue
 		}
-		mp := &provider{name: name, api: p.API, model: p.Model, mock: p.Mock, key: endpointKey("chat", name)}
+		mp := &provider{name: name, api: p.API, model: p.Model, mock: p.Mock, key: endpointKey("chat", name), counts: newGatewayCounts(p.Mock)}
 		if l := p.Mock.Limits; l != nil && (l.RPM > 0 || l.TPM > 0) {
 			mp.limiter.Store(newLimiter(*l, s.now()))
 		}
@@ -166,7 +168,7 @@ func (s *Server) initProviders(sc *scenarios.Scenario) {
 	}
 	slices.Sort(s.otherProviders)
 	if len(s.providers) == 0 {
-		s.providers[defaultProvider] = &provider{name: defaultProvider, model: defaultModel, key: endpointKey("chat", defaultProvider)}
+		s.providers[defaultProvider] = &provider{name: defaultProvider, model: defaultModel, key: endpointKey("chat", defaultProvider), counts: newGatewayCounts(scenarios.ProviderMock{})}
 	}
 	s.providerNames = sortedKeys(s.providers)
 	s.byModel = make(map[string]*provider)
@@ -195,6 +197,7 @@ func (s *Server) routes() *http.ServeMux {
 		mux.HandleFunc("/admin/faults", s.handleAdminFaults)
 		mux.HandleFunc("/admin/epoch", s.handleAdminEpoch)
 		mux.HandleFunc("/admin/limits", s.handleAdminLimits)
+		mux.HandleFunc("/admin/gateway", s.handleAdminGateway)
 	}
 	mux.HandleFunc("/", s.proxyOr(routeOther, notFound))
 	return mux

@@ -192,6 +192,14 @@ type Attempt struct {
 	CompletionTokens int `json:"completion_tokens,omitempty"`
 	CachedTokens     int `json:"cached_tokens,omitempty"`
 
+	// RequestID is the provider's id of a model attempt's request: its
+	// x-request-id or request-id header, or Gemini's responseId. Headers
+	// holds, by lower-case name, the response headers recorded: rate
+	// limits, gateways' retry and upstream headers, and the scenario's
+	// record_headers (docs/gateways.md). Both are redacted and cut.
+	RequestID string            `json:"request_id,omitempty"`
+	Headers   map[string]string `json:"headers,omitempty"`
+
 	// RPCCode is the code of the JSON-RPC error an MCP server answered
 	// (see RPCCodeName), 0 when there was none.
 	RPCCode int `json:"rpc_code,omitempty"`

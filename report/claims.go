@@ -299,10 +299,13 @@ func savingInterval(s *Summary, sc *scenarios.Scenario, seed uint64) (confidence
 	var runB, baseB [costBuckets]float64
 	var unpriced []string
 	usage := s.analysis.claims.usage
+	var vendors map[string]string
+	if s.Cost != nil {
+		vendors = s.Cost.vendors
+	}
 	for _, key := range sortedKeys(usage) {
-		_, model, _ := strings.Cut(key, "/")
-		rp, rok := run.Lookup(model)
-		bp, bok := base.Lookup(model)
+		rp, model, rok := lookupKey(run, key, vendors)
+		bp, _, bok := lookupKey(base, key, vendors)
 		if !rok || !bok {
 			unpriced = append(unpriced, model)
 			continue

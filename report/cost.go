@@ -23,6 +23,11 @@ type ModelCost struct {
 	USD *float64 `json:"usd"`
 	// RetryUSD is the part of USD spent on attempts that failed.
 	RetryUSD float64 `json:"retry_usd"`
+	// CatalogEntry is the catalog's entry the model was priced with, and
+	// CatalogProvider its vendor: with LiteLLM's map, one id can be sold
+	// by several (pricing.LookupFor says which is chosen).
+	CatalogEntry    string `json:"catalog_entry,omitempty"`
+	CatalogProvider string `json:"catalog_provider,omitempty"`
 }
 
 // modelUsage sums the tokens of model attempts by attempt key
@@ -76,14 +81,18 @@ func PriceRun(dir string, s *Summary, cat *pricing.Catalog) (*Cost, error) {
 			return nil, err
 		}
 	}
-	c := &Cost{Catalog: cat.Name, Complete: true, ByModel: []ModelCost{}, Assumptions: []string{CostAssumption}}
+	sc, err := ReadScenario(dir)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cost{Catalog: cat.Name, Complete: true, ByModel: []ModelCost{}, Assumptions: []string{CostAssumption}, vendors: providerVendors(sc)}
 	var pricedTokens int64
 	for key, m := range byKey {
 		mc := ModelCost{Model: key, Attempts: m.attempts, Usage: m.usage}
-		_, model, _ := strings.Cut(key, "/")
-		if p, ok := cat.Lookup(model); ok {
+		if p, model, ok := lookupKey(cat, key, c.vendors); ok {
 			usd := p.Cost(m.usage)
 			mc.USD = &usd
+			mc.CatalogEntry, mc.CatalogProvider = p.Model, p.Provider
 			mc.RetryUSD = p.Cost(m.retry)
 			c.TotalUSD += usd
 			c.RetryOverheadUSD += mc.RetryUSD
@@ -92,6 +101,7 @@ func PriceRun(dir string, s *Summary, cat *pricing.Catalog) (*Cost, error) {
 				c.Notes = append(c.Notes, fmt.Sprintf("%s: the catalog has no cached-input rate, so its %d cached tokens are priced at the input rate", model, m.usage.Cached))
 			}
 		} else if m.usage.Prompt+m.usage.Completion > 0 {
+			_, model, _ := strings.Cut(key, "/")
 			c.Complete = false
 			c.Notes = append(c.Notes, fmt.Sprintf("%s is not in the %s catalog: its tokens are counted but not priced, and total_usd leaves them out", model, cat.Name))
 		}

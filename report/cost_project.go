@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/mcpload/mcpload/report/pricing"
 	"github.com/mcpload/mcpload/scenarios"
@@ -73,8 +72,7 @@ func (c *Cost) baseline(cat *pricing.Catalog) *CostBaseline {
 		if m.Prompt+m.Completion == 0 {
 			continue
 		}
-		_, model, _ := strings.Cut(m.Model, "/")
-		p, ok := cat.Lookup(model)
+		p, model, ok := lookupKey(cat, m.Model, c.vendors)
 		if !ok {
 			note("%s is not in the baseline %s catalog: the saving leaves it out", model, cat.Name)
 			continue
@@ -164,6 +162,9 @@ func WhatIf(cat *pricing.Catalog, u pricing.Usage, scale float64) []WhatIfRow {
 	}
 	rows := make([]WhatIfRow, 0, len(cat.Models))
 	for _, p := range cat.Models {
+		if !p.Chat() {
+			continue // an embedding or rerank model prices nothing a conversation does
+		}
 		r := WhatIfRow{Model: p.Model, Provider: p.Provider, InputPerMTok: p.Input, CachedInputPerMTok: p.CachedInput, OutputPerMTok: p.Output, USD: p.Cost(u)}
 		if scale > 0 {
 			m := roundUSD(r.USD * scale)

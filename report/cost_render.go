@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -72,10 +73,15 @@ func markdownCost(b *strings.Builder, k *Cost) {
 		row("payback", p.MonthsText())
 		row("12-month ROI", p.ROIText())
 	}
+	for _, m := range k.ByModel {
+		if m.CatalogEntry != "" && m.CatalogEntry != modelOf(m.Model) {
+			fmt.Fprintf(b, "\n- `%s` priced as `%s` (%s)", mdCode(m.Model), mdCode(m.CatalogEntry), mdText(m.CatalogProvider))
+		}
+	}
 	for _, n := range k.Notes {
 		fmt.Fprintf(b, "\n- %s", mdText(n))
 	}
-	if len(k.Notes) > 0 {
+	if len(k.Notes) > 0 || slices.ContainsFunc(k.ByModel, func(m ModelCost) bool { return m.CatalogEntry != "" && m.CatalogEntry != modelOf(m.Model) }) {
 		b.WriteString("\n")
 	}
 	if len(k.WhatIf) == 0 {
@@ -177,4 +183,10 @@ func USD(v float64) string {
 		g.WriteRune(d)
 	}
 	return sign + "$" + g.String() + "." + frac
+}
+
+// modelOf is the model of an attempt key's PROVIDER/MODEL.
+func modelOf(key string) string {
+	_, model, _ := strings.Cut(key, "/")
+	return model
 }

@@ -109,6 +109,7 @@ func WriteMarkdown(w io.Writer, s *Summary) error {
 	}
 	markdownMCP(&b, s.MCP)
 	markdownCost(&b, s.Cost)
+	markdownGateway(&b, s.Gateway)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

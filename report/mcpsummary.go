@@ -327,7 +327,7 @@ func schemaModels(sc *scenarios.Scenario, cat *pricing.Catalog) []schemaModel {
 			if p == nil {
 				continue
 			}
-			if price, ok := cat.Lookup(p.Model); ok && !slices.ContainsFunc(out, func(m schemaModel) bool { return m.name == p.Model && m.api == apiOf(p.API) }) {
+			if price, ok := cat.LookupFor(p.Model, pricing.Vendor(p.API, p.BaseURL)); ok && !slices.ContainsFunc(out, func(m schemaModel) bool { return m.name == p.Model && m.api == apiOf(p.API) }) {
 				out = append(out, schemaModel{p.Model, apiOf(p.API), price})
 			}
 		}

@@ -219,6 +219,8 @@ type analysis struct {
 	claims *claimCounts
 	// damaged counts what the pass over the run's records skipped.
 	damaged Damaged
+	// gateway sums what gateways reported behind the client (gateway.go).
+	gateway *gatewayCounts
 }
 
 // stepID names one logical step.
@@ -229,10 +231,11 @@ type stepID struct {
 
 // analyzer accumulates per-second counts while the run's files stream by.
 type analyzer struct {
-	models modelUsage
-	claims claimCounts
-	t0     time.Time
-	limit  int // the last usable second index
+	models  modelUsage
+	gateway gatewayCounts
+	claims  claimCounts
+	t0      time.Time
+	limit   int // the last usable second index
 
 	maxSec int
 	seen   bool // any record at all
@@ -335,6 +338,7 @@ func (a *analyzer) targetOf(at *record.Attempt) string {
 
 func (a *analyzer) attempt(at *record.Attempt) {
 	a.models.add(at)
+	a.gateway.add(at)
 	a.claims.add(at)
 	tokens := int64(at.PromptTokens) + int64(at.CompletionTokens)
 	a.tokens.Prompt += int64(at.PromptTokens)
@@ -530,7 +534,7 @@ func analyze(dir string, run *record.Run) (*analysis, error) {
 
 	res := a.resilience(run, sc, windows, n, runS)
 	ts := a.timeseries(run, windows, n)
-	return &analysis{res: res, series: ts, relevant: len(faults) > 0 || hasPolicy(sc) || a.nEvents > 0, models: a.models, claims: &a.claims, damaged: damaged}, nil
+	return &analysis{res: res, series: ts, relevant: len(faults) > 0 || hasPolicy(sc) || a.nEvents > 0, models: a.models, claims: &a.claims, damaged: damaged, gateway: &a.gateway}, nil
 }
 
 // goodputLimit is the latency within which an ok conversation counts as

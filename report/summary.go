@@ -67,6 +67,9 @@ type Summary struct {
 	// Resilience is present when the run had faults, client policies or
 	// policy events: see Resilience.
 	Resilience *Resilience `json:"resilience,omitempty"`
+	// Gateway is what AI gateways reported of the retries they made behind
+	// the client and the load each upstream took (gateway.go).
+	Gateway *Gateway `json:"gateway,omitempty"`
 	// MCP is present when the run had JSON-RPC errors, progress
 	// notifications or tool lists to measure: see MCP.
 	MCP *MCP `json:"mcp,omitempty"`
@@ -199,6 +202,10 @@ type Cost struct {
 	// WhatIf prices the same measured usage on every model of the
 	// catalog, cheapest first; at most MaxWhatIfRows of them.
 	WhatIf []WhatIfRow `json:"what_if,omitempty"`
+
+	// vendors maps the run's providers to the vendors whose prices apply
+	// (cost_vendor.go), for the baseline.
+	vendors map[string]string
 }
 
 // CostBaseline is the run's usage priced on another catalog.
@@ -353,6 +360,7 @@ func SummarizeWith(dir string, o CostOptions) (*Summary, Histograms, error) {
 	if an.relevant {
 		s.Resilience = an.res
 	}
+	s.Gateway = an.gateway.summary()
 	if s.Cost, err = Project(dir, s, o); err != nil {
 		return nil, nil, err
 	}

@@ -34,6 +34,7 @@ func PrintText(w io.Writer, s *Summary) error {
 	fmt.Fprintf(tw, "Attempts\t[total, retries, amplification]\t%d, %d, %.2f\n", a.Total, a.Retries, a.Amplification)
 	fmt.Fprintf(tw, "Tokens\t[prompt, completion, cached]\t%d, %d, %d\n", s.Tokens.Prompt, s.Tokens.Completion, s.Tokens.Cached)
 	printCost(tw, s.Cost)
+	printGateway(tw, s.Gateway)
 	if len(c.ByOutcome) > 0 {
 		fmt.Fprintf(tw, "Failures\t[by outcome]\t%s\n", counts(c.ByOutcome))
 	}

@@ -29,6 +29,11 @@ type Client struct {
 	Fallback []FallbackStep `yaml:"fallback,omitempty"`
 	Hedge    *Hedge         `yaml:"hedge,omitempty"`
 	Cache    *Cache         `yaml:"cache,omitempty"`
+
+	// RecordHeaders names response headers whose values every model
+	// attempt records, besides the built-ins: request ids, rate limits and
+	// gateways' retry headers (gateway.go, docs/gateways.md).
+	RecordHeaders []string `yaml:"record_headers,omitempty"`
 }
 
 // StreamTimeouts are the timers of a streamed response. Each that fires

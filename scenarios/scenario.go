@@ -138,6 +138,10 @@ type Provider struct {
 	// Upstream, with base_url: mock, makes the mock a fault proxy in front
 	// of this base URL (see upstream.go).
 	Upstream string `yaml:"upstream,omitempty"`
+	// RecordHeaders names response headers whose values this provider's
+	// attempts record, besides client.record_headers and the built-ins
+	// (docs/gateways.md).
+	RecordHeaders []string `yaml:"record_headers,omitempty"`
 }
 
 // IsMock reports whether the provider is served by the built-in mock.
@@ -154,6 +158,8 @@ type ProviderMock struct {
 	TokenGap Latency `yaml:"token_gap,omitempty"`
 	// Limits makes the mock rate-limit this provider as real providers do.
 	Limits *Limits `yaml:"limits,omitempty"`
+	// Gateway makes the mock answer as an AI gateway does (gateway.go).
+	Gateway *MockGateway `yaml:"gateway,omitempty"`
 }
 
 // MCPServer is a named MCP endpoint, spoken to over Streamable HTTP.

@@ -124,6 +124,9 @@ func (v *validator) scenario(s *Scenario) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.Providers)) {
 		v.provider(mapKey("providers", name), name, s.Providers[name])
+		if p := s.Providers[name]; p != nil {
+			v.recordHeaders(field(mapKey("providers", name), "record_headers"), p.RecordHeaders, len(s.Client.RecordHeaders))
+		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.MCPServers)) {
 		v.mcpServer(mapKey("mcp_servers", name), name, s.MCPServers[name])
@@ -194,6 +197,7 @@ func (v *validator) provider(path, name string, p *Provider) {
 	v.latency(field(path, "mock.ttft"), p.Mock.TTFT)
 	v.latency(field(path, "mock.token_gap"), p.Mock.TokenGap)
 	v.limits(field(path, "mock.limits"), p.Mock.Limits)
+	v.mockGateway(field(path, "mock.gateway"), p)
 }
 
 // toolChoice checks a provider's tool_choice: a choice, or a tool's name.

@@ -35,6 +35,7 @@ func (v *validator) present(path string) bool {
 // client checks one client: the scenario's, or a policy's (path says
 // which).
 func (v *validator) client(s *Scenario, path string, c *Client, primary string) {
+	v.recordHeaders(field(path, "record_headers"), c.RecordHeaders, 0)
 	if c.Timeout <= 0 {
 		v.errorf(field(path, "timeout"), "must be greater than 0")
 	}

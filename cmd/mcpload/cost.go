@@ -175,13 +175,16 @@ func printCost(w io.Writer, dir string, s *report.Summary, o report.CostOptions)
 	c := s.Cost
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintf(w, "Cost of %s, catalog %s\n\n", dir, c.Catalog)
-	fmt.Fprintln(tw, "model\tattempts\tprompt\tcached\tcompletion\tUSD\tretries USD\t")
+	fmt.Fprintln(tw, "model\tattempts\tprompt\tcached\tcompletion\tUSD\tretries USD\tcatalog entry\t")
 	for _, m := range c.ByModel {
-		usd := "unpriced"
+		usd, entry := "unpriced", "-"
 		if m.USD != nil {
 			usd = fmt.Sprintf("%.6f", *m.USD)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%.6f\t\n", m.Model, m.Attempts, m.Prompt, m.Cached, m.Completion, usd, m.RetryUSD)
+		if m.CatalogEntry != "" {
+			entry = m.CatalogEntry
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%.6f\t%s\t\n", m.Model, m.Attempts, m.Prompt, m.Cached, m.Completion, usd, m.RetryUSD, entry)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nTotal            %s (%d conversations started, %d ok)\n", report.USD(c.TotalUSD), s.Conversations.Started, s.Conversations.OK)

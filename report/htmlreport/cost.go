@@ -64,10 +64,11 @@ func costSection(k *report.Cost, unit string) *section {
 		)
 	}
 
-	byModel := &table{Title: "By model", Cols: cols("provider/model", "#attempts", "#prompt", "#cached", "#completion", "#USD", "#on failed attempts")}
+	byModel := &table{Title: "By model", Cols: cols("provider/model", "#attempts", "#prompt", "#cached", "#completion", "#USD", "#on failed attempts", "catalog entry")}
 	for _, m := range k.ByModel {
 		byModel.add(cell{Text: m.Model, Code: true}, cell{Text: count(m.Attempts)}, cell{Text: count(m.Prompt)}, cell{Text: count(m.Cached)},
-			cell{Text: count(m.Completion)}, cell{Text: optUSD(m.USD), Sub: unpriced(m.USD)}, cell{Text: usd(m.RetryUSD)})
+			cell{Text: count(m.Completion)}, cell{Text: optUSD(m.USD), Sub: unpriced(m.USD)}, cell{Text: usd(m.RetryUSD)},
+			cell{Text: m.CatalogEntry, Code: m.CatalogEntry != "", Sub: m.CatalogProvider})
 	}
 	sec.Tables = append(sec.Tables, byModel)
 

@@ -60,6 +60,9 @@ func runPage(dir string, s *report.Summary, plots []plot.File) (*page, error) {
 	if s.Harness != nil {
 		p.Sections = append(p.Sections, harnessSection(s.Harness))
 	}
+	if s.Gateway != nil {
+		p.Sections = append(p.Sections, gatewaySection(s.Gateway))
+	}
 	p.Sections = append(p.Sections, costSection(s.Cost, unit))
 	sc, err := scenarioSection(dir)
 	if err != nil {

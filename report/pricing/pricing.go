@@ -45,7 +45,13 @@ type Price struct {
 	// Source is where the price was read; Checked the date it was verified.
 	Source  string `yaml:"source,omitempty" json:"source,omitempty"`
 	Checked string `yaml:"checked,omitempty" json:"checked,omitempty"`
+	// Mode is LiteLLM's mode of the entry (chat, embedding, rerank, ...);
+	// "" in mcpload's catalogs, whose models are all chat models.
+	Mode string `yaml:"mode,omitempty" json:"mode,omitempty"`
 }
+
+// Chat reports whether p prices a chat model: what-if lists only those.
+func (p Price) Chat() bool { return p.Mode == "" || p.Mode == "chat" }
 
 // Usage counts tokens as OpenAI-compatible providers report them: Prompt
 // includes Cached.
@@ -179,23 +185,35 @@ func validPrice(usd float64) bool { return usd >= 0 && finite(usd) }
 
 // liteLLMEntry holds the fields mcpload reads from one LiteLLM model.
 type liteLLMEntry struct {
-	Input    *float64 `json:"input_cost_per_token"`
-	Output   *float64 `json:"output_cost_per_token"`
-	Cached   *float64 `json:"cache_read_input_token_cost"`
+	Input  *float64 `json:"input_cost_per_token"`
+	Output *float64 `json:"output_cost_per_token"`
+	Cached *float64 `json:"cache_read_input_token_cost"`
+	// CacheHit is DeepSeek's entries' name of the cached-input rate.
+	CacheHit *float64 `json:"input_cost_per_token_cache_hit"`
 	Provider string   `json:"litellm_provider"`
 	Mode     string   `json:"mode"`
 }
 
+// liteLLMSampleSpec is the key of the schema example in LiteLLM's file.
+const liteLLMSampleSpec = "sample_spec"
+
 func parseLiteLLM(name string, m map[string]json.RawMessage) (*Catalog, error) {
 	c := &Catalog{Name: name}
 	for model, raw := range m {
+		// "sample_spec" documents the schema with zero rates: it is no model.
+		if model == liteLLMSampleSpec {
+			continue
+		}
 		var e liteLLMEntry
-		// LiteLLM's "sample_spec" and non-token-priced entries (images,
-		// audio) carry no per-token rates: skip them, not the file.
+		// Non-token-priced entries (images, audio) carry no per-token
+		// rates: skip them, not the file.
 		if json.Unmarshal(raw, &e) != nil || e.Input == nil || e.Output == nil {
 			continue
 		}
-		p := Price{Model: model, Provider: e.Provider, Input: perMTok(*e.Input), Output: perMTok(*e.Output), Source: "LiteLLM model_prices_and_context_window.json"}
+		p := Price{Model: model, Provider: e.Provider, Mode: e.Mode, Input: perMTok(*e.Input), Output: perMTok(*e.Output), Source: "LiteLLM model_prices_and_context_window.json"}
+		if e.Cached == nil {
+			e.Cached = e.CacheHit
+		}
 		if e.Cached != nil {
 			v := perMTok(*e.Cached)
 			p.CachedInput = &v
@@ -218,35 +236,12 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 // as 1.9999999999999998 from 0.000002*1e6.
 func perMTok(perToken float64) float64 { return math.Round(perToken*1e6*1e9) / 1e9 }
 
-// Lookup finds model's price: by exact name, then case-insensitively, then
-// with any provider prefix ("openai/gpt-4.1") stripped from either side,
-// then by canonical name (see canonical), so that the API's id
-// "claude-sonnet-4-5-20250929" finds the catalog's "claude-sonnet-4.5".
-func (c *Catalog) Lookup(model string) (Price, bool) {
-	for _, p := range c.Models {
-		if p.Model == model {
-			return p, true
-		}
-	}
-	for _, p := range c.Models {
-		if strings.EqualFold(p.Model, model) {
-			return p, true
-		}
-	}
-	base := baseName(model)
-	for _, p := range c.Models {
-		if strings.EqualFold(baseName(p.Model), base) {
-			return p, true
-		}
-	}
-	want := canonical(model)
-	for _, p := range c.Models {
-		if canonical(p.Model) == want {
-			return p, true
-		}
-	}
-	return Price{}, false
-}
+// Lookup finds model's price by name alone: LookupFor with no provider's
+// vendor. By exact name, then case-insensitively, then with any provider
+// prefix ("openai/gpt-4.1") stripped from either side, then by canonical
+// name (see canonical), so that the API's id "claude-sonnet-4-5-20250929"
+// finds the catalog's "claude-sonnet-4.5".
+func (c *Catalog) Lookup(model string) (Price, bool) { return c.LookupFor(model, "") }
 
 // canonical is a model name as vendors' ids and price lists both spell it:
 // lower case, no provider prefix, dots as dashes (Anthropic's API says
