@@ -151,6 +151,7 @@ func (a *chatAttempt) record(r *chatResult, n int, st *policy.Step, sink Sink) {
 			LatencyUS:        r.latency.Microseconds(),
 			TTFTUS:           r.ttft.Microseconds(),
 			Status:           r.status,
+			Proto:            r.proto,
 			Outcome:          r.outcome,
 			Error:            r.err,
 			BytesIn:          r.bytesIn,
@@ -194,7 +195,7 @@ func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body 
 	defer func() {
 		r.bytesIn = cb.DrainClose(!r.broken)
 	}()
-	r.status = resp.StatusCode
+	r.status, r.proto = resp.StatusCode, resp.Proto
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		r.outcome = httpx.ClassifyStatus(resp.StatusCode)
 		r.err = a.ep.dialect.errorText(resp, cb)

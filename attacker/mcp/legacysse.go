@@ -87,7 +87,7 @@ func (c *LegacySSE) connect(ctx context.Context, ex *Exchange) *sseSession {
 		ex.Outcome, ex.Err = httpx.ClassifyTransportErr(ctx, sctx, err), err.Error()
 		return nil
 	}
-	ex.Status = resp.StatusCode
+	ex.Status, ex.Proto = resp.StatusCode, resp.Proto
 	cb := &httpx.CountingBody{R: resp.Body, Limit: c.MaxBytes}
 	if resp.StatusCode != http.StatusOK || !httpx.IsEventStream(resp.Header.Get("Content-Type")) {
 		timer.Stop()

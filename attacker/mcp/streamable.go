@@ -207,7 +207,7 @@ func (c *Streamable) close(ctx context.Context, sess *httpSession, seq uint64, s
 			ex.Outcome, ex.Err = httpx.ClassifyTransportErr(ctx, actx, err), err.Error()
 		} else {
 			cb := &httpx.CountingBody{R: resp.Body}
-			ex.Status = resp.StatusCode
+			ex.Status, ex.Proto = resp.StatusCode, resp.Proto
 			switch {
 			case resp.StatusCode >= 200 && resp.StatusCode <= 299,
 				resp.StatusCode == http.StatusMethodNotAllowed: // the spec lets a server refuse DELETE
@@ -319,7 +319,7 @@ func (c *Streamable) post(ctx context.Context, sess *httpSession, tags callTags,
 	}
 	cb := &httpx.CountingBody{R: resp.Body, Limit: c.MaxBytes}
 	defer func() { ex.BytesIn = cb.DrainClose(!ex.broken) }()
-	ex.Status = resp.StatusCode
+	ex.Status, ex.Proto = resp.StatusCode, resp.Proto
 	switch {
 	case notHop != nil:
 		ex.Outcome = record.OutcomeRedirect
