@@ -188,7 +188,7 @@ func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body 
 	}
 	resp, err := a.hc.Do(out)
 	if err != nil {
-		r.outcome, r.err = httpx.ClassifyTransportErr(parent, actx, err), bodyErrText(actx, err)
+		r.outcome, r.err = httpx.ClassifyTransportErr(parent, actx, err), httpx.H2Note(err)+bodyErrText(actx, err)
 		return nil
 	}
 	cb := &httpx.CountingBody{R: resp.Body, Limit: a.maxBytes}

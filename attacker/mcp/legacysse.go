@@ -84,7 +84,7 @@ func (c *LegacySSE) connect(ctx context.Context, ex *Exchange) *sseSession {
 	if err != nil {
 		timer.Stop()
 		cancel()
-		ex.Outcome, ex.Err = httpx.ClassifyTransportErr(ctx, sctx, err), err.Error()
+		ex.Outcome, ex.Err = httpx.ClassifyTransportErr(ctx, sctx, err), httpx.H2Note(err)+err.Error()
 		return nil
 	}
 	ex.Status, ex.Proto = resp.StatusCode, resp.Proto

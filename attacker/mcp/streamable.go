@@ -204,7 +204,7 @@ func (c *Streamable) close(ctx context.Context, sess *httpSession, seq uint64, s
 		req.Header[hdrProtocolVersion] = sess.version
 		resp, err := c.http.Do(req)
 		if err != nil {
-			ex.Outcome, ex.Err = httpx.ClassifyTransportErr(ctx, actx, err), err.Error()
+			ex.Outcome, ex.Err = httpx.ClassifyTransportErr(ctx, actx, err), httpx.H2Note(err)+err.Error()
 		} else {
 			cb := &httpx.CountingBody{R: resp.Body}
 			ex.Status, ex.Proto = resp.StatusCode, resp.Proto
@@ -302,7 +302,7 @@ func (c *Streamable) post(ctx context.Context, sess *httpSession, tags callTags,
 			hop.Apply(req)
 		}
 		if resp, err = c.http.Do(req); err != nil {
-			ex.Outcome, ex.Err = httpx.ClassifyTransportErr(ctx, actx, err), err.Error()
+			ex.Outcome, ex.Err = httpx.ClassifyTransportErr(ctx, actx, err), httpx.H2Note(err)+err.Error()
 			return nil
 		}
 		if resp.StatusCode < 300 || resp.StatusCode > 399 {
