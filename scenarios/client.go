@@ -22,11 +22,6 @@ type Client struct {
 	FollowRedirects int `yaml:"follow_redirects,omitempty"`
 	// Limits bound what a target can make the run hold (limits.go).
 	Limits ClientLimits `yaml:"limits,omitempty"`
-	// HTTP, MaxConnsPerHost and KeepAlive shape the connections
-	// (client_http.go, docs/http2.md).
-	HTTP            string `yaml:"http,omitempty"`
-	MaxConnsPerHost int    `yaml:"max_conns_per_host,omitempty"`
-	KeepAlive       *bool  `yaml:"keep_alive,omitempty"`
 
 	Retry    *Retry         `yaml:"retry,omitempty"`
 	Budget   *Budget        `yaml:"budget,omitempty"`
@@ -34,6 +29,12 @@ type Client struct {
 	Fallback []FallbackStep `yaml:"fallback,omitempty"`
 	Hedge    *Hedge         `yaml:"hedge,omitempty"`
 	Cache    *Cache         `yaml:"cache,omitempty"`
+
+	// HTTP, MaxConnsPerHost and KeepAlive shape the connections
+	// (client_http.go, docs/http2.md).
+	HTTP            string `yaml:"http,omitempty"`
+	MaxConnsPerHost int    `yaml:"max_conns_per_host,omitempty"`
+	KeepAlive       *bool  `yaml:"keep_alive,omitempty"`
 }
 
 // StreamTimeouts are the timers of a streamed response. Each that fires

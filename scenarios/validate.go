@@ -147,6 +147,7 @@ func (v *validator) scenario(s *Scenario) {
 	v.client(s, "client", &s.Client, conversationProvider(s))
 	v.faults(s)
 	v.policies(s)
+	v.timeScale(s)
 	v.thresholds(s)
 	v.claims(s)
 	v.cost(s)
