@@ -138,7 +138,7 @@ func run(mcpload, vegeta string, d time.Duration, workers, rounds int) error {
 	fmt.Printf("  2. mcpload, max sustained                        %8.0f req/s  (%.0f conversations/s)\n", m, median(mcploadCPS))
 	fmt.Printf("  3. raw vegeta attack, same endpoint              %8.0f req/s\n", v)
 	fmt.Printf("  ratio 2/3 (HTTP requests/s)                      %8.2f  (target >= 0.80)\n", m/v)
-	return nil
+	return benchHTTP2(mcpload, vegeta, d, workers, rounds)
 }
 
 func runVegeta(bin, targets string, d time.Duration, workers int) (float64, error) {
