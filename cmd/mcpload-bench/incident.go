@@ -11,7 +11,7 @@ import (
 // the client it ran with (the article's: 30 s timeout, progressive
 // timeouts, 1/2/4 s backoff, a 60 s deadline), written at time_scale 0.1
 // as the embedded one is and run with --time-scale 1: 45.23 s answers
-// behind a 30 s timeout, for the whole run. The load is the incident's
+// behind a 30 s timeout, for the whole run (arrivals and the 60 s after). The load is the incident's
 // full scale: arrivals at %[1]g/s until %[2]d conversations are in
 // flight (each lives 60 s, to its deadline), over HTTP/2 to the
 // in-process mock.
@@ -55,7 +55,7 @@ load:
   max_in_flight: %[2]d
   on_cap: drop
 faults:
-  - {name: primary-slowdown, target: provider:primary, from: 0s, for: %[3]s, kind: latency, latency: 4523ms}
+  - {name: primary-slowdown, target: provider:primary, from: 0s, for: 12s, kind: latency, latency: 4523ms}
 client:
   timeout: 3s
   conversation_timeout: 6s
