@@ -29,6 +29,8 @@ type scheduler struct {
 	// drop drops a hit when every slot is busy at its intended start,
 	// instead of queueing it.
 	drop bool
+	// stages finds each hit's load stage, for its schedule lag.
+	stages stageIndex
 }
 
 // hit is one arrival handed to a worker.
@@ -37,6 +39,10 @@ type hit struct {
 	// intended is when the schedule wanted the hit to start; zero in a
 	// rate-0 stage, where it is the actual start.
 	intended time.Time
+	// stage is the hit's load stage from 1, 0 when the load has one.
+	stage int
+	// queued: every slot was busy when the hit was handed over.
+	queued bool
 }
 
 // run dispatches hits until the pacer stops or ctx is done, then waits for
@@ -56,6 +62,7 @@ func (s *scheduler) run(ctx context.Context, began time.Time) {
 		job:     s.job,
 		rec:     s.rec,
 		ctx:     ctx,
+		lag:     newLagHists(s.rec, len(s.stages.ends)),
 	}
 	defer p.close()
 
@@ -98,7 +105,7 @@ func (s *scheduler) run(ctx context.Context, began time.Time) {
 			continue
 		}
 		due = next
-		h := hit{seq: seq, intended: began.Add(next)}
+		h := hit{seq: seq, intended: began.Add(next), stage: s.stages.at(next)}
 		if !p.dispatch(h, !s.drop) {
 			if ctx.Err() != nil {
 				return
@@ -140,6 +147,8 @@ type pool struct {
 	job Job
 	rec *Recorder
 	ctx context.Context
+	// lag holds the run's schedule-lag histograms.
+	lag lagHists
 }
 
 // worker is one slot's goroutine.
@@ -164,9 +173,12 @@ func (p *pool) dispatch(h hit, wait bool) bool {
 	// by the worker as soon as the job returns, so "every slot is busy" is
 	// exact: it does not depend on how soon a worker gets back to park.
 	n := p.rec.enter()
-	if !wait && n > int64(p.limit) {
-		p.rec.leave()
-		return false
+	if n > int64(p.limit) {
+		if !wait {
+			p.rec.leave()
+			return false
+		}
+		h.queued = true
 	}
 	for {
 		p.mu.Lock()
@@ -245,6 +257,7 @@ func (p *pool) work(w *worker) {
 func (p *pool) do(slot int, h hit) {
 	start := time.Now()
 	p.rec.started(start)
+	p.rec.scheduleLag(h, start, p.lag)
 	res := doJob(p.ctx, p.job, h.seq, slot, p.rec)
 	end := time.Now()
 	p.rec.finished()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,12 +22,22 @@ const maxCredentialsBytes = 1 << 20
 
 // resolveKey finds the API key of provider p: the environment variable named
 // by api_key_env wins when it is set and non-empty, else the first key in
-// credentials_file. Mock providers need no key and get "".
+// credentials_file. Mock providers need no key and get ""; a proxied one
+// (base_url: mock with an upstream) needs its upstream's.
 //
 // The error says every place that was looked at, because "no API key" alone
 // leaves the user guessing which variable or file mcpload wanted.
 func resolveKey(p *scenarios.Provider, getenv func(string) string) (string, error) {
-	if p.IsMock() {
+	if p.IsMock() && !p.IsProxied() {
+		return "", nil
+	}
+	target := p.BaseURL
+	if p.IsProxied() {
+		target = p.Upstream // the key is the upstream's
+	}
+	if p.APIKeyEnv == "" && p.CredentialsFile == "" && isLoopbackURL(target) {
+		// A server on this machine (a local model, a gateway under test)
+		// may want no key: send none rather than refuse the run.
 		return "", nil
 	}
 	var looked []string
@@ -251,4 +262,10 @@ func redactKey(s, key string) string {
 	}
 	b.WriteString(s)
 	return b.String()
+}
+
+// isLoopbackURL reports whether raw is an http(s) URL on loopback.
+func isLoopbackURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && httpx.IsLoopbackHost(u.Hostname())
 }

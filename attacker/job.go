@@ -3,6 +3,7 @@ package attacker
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/mcpload/mcpload/record"
@@ -80,7 +81,16 @@ type jobConfig struct {
 	// (--allow-remote). Without it newJob refuses them: a real target spends
 	// real money, so loading one must be an explicit opt-in.
 	AllowRemote bool
+	// Proxy is the proxy each request would use (httpx.ProxyFunc), for
+	// refusing one off loopback before any load; nil: none.
+	Proxy func(*http.Request) (*url.URL, error)
+	// Clones collects the clients made for targets with their own TLS
+	// options (targetClient); nil: not collected.
+	Clones *clientClones
 	// RunDir is the run folder, where stdio servers' stderr logs go;
 	// "" discards them.
 	RunDir string
+	// Self is the binary a stdio command "mcpload" runs (see
+	// scenarios.SelfCommand); "" is the running executable.
+	Self string
 }

@@ -2,9 +2,12 @@ package attacker
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/mcpload/mcpload/attacker/httpx"
@@ -56,7 +59,7 @@ func newJob(sc *scenarios.Scenario, cfg jobConfig) (Job, error) {
 }
 
 func newMCPDirect(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duration) (Job, error) {
-	retry, rd := toolRetryFactory(sc), newRedactor()
+	retry, rd := toolRetryFactory(sc), newRedactor(scenarioSecrets(sc, cfg.Getenv)...)
 	j, err := newMCPDirectJob(sc, func(server string) (mcp.Client, error) {
 		return newMCPClient(sc, server, cfg, timeout, rd, retry())
 	})
@@ -85,7 +88,11 @@ func resolveProvider(sc *scenarios.Scenario, name string, cfg jobConfig) (*scena
 			return nil, nil, "", "", fmt.Errorf("provider %q uses the mock, but no mock is running", name)
 		}
 		base = cfg.MockURL + "/providers/" + name + d.basePath()
-	} else if err := httpx.CheckTarget(base, cfg.AllowRemote); err != nil {
+		if err := checkUpstream(p.Upstream, cfg.AllowRemote); err != nil {
+			return nil, nil, "", "", fmt.Errorf("provider %q: %w", name, err)
+		}
+	} else if err := errors.Join(httpx.CheckTarget(base, cfg.AllowRemote), httpx.CheckProxy(cfg.Proxy, base)); err != nil {
+		// Both, when both are off loopback: --allow-remote allows both.
 		return nil, nil, "", "", fmt.Errorf("provider %q: %w", name, err)
 	}
 	key, err := resolveKey(p, cfg.Getenv)
@@ -142,7 +149,7 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 		provs[n] = resolved{p, d, url, key}
 		keys = append(keys, key)
 	}
-	rd := newRedactor(keys...)
+	rd := newRedactor(append(keys, scenarioSecrets(sc, cfg.Getenv)...)...)
 	limits := sc.Client.Limits.WithDefaults()
 	chatURL := provs[name].url
 	endpoints := make(map[string]*chatEndpoint, len(provs))
@@ -153,9 +160,18 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 		if err != nil {
 			return nil, fmt.Errorf("provider %q: %w", n, err)
 		}
+		extra, _, err := targetHeaders(r.p.Headers, "", cfg.Getenv)
+		if err != nil {
+			return nil, fmt.Errorf("provider %q: %w", n, err)
+		}
+		ep.hdrs = endpointHeaders(r.p, r.key, ep.hdrs, extra)
+		hc, err := targetClient(cfg, r.p.TLS)
+		if err != nil {
+			return nil, fmt.Errorf("provider %q: %w", n, err)
+		}
 		endpoints[n] = ep
 		attempts[n] = &chatAttempt{
-			hc:        cfg.HTTPClient,
+			hc:        hc,
 			ep:        ep,
 			key:       record.AttemptModelKey(n, r.p.Model),
 			timeout:   timeout,
@@ -165,7 +181,7 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 			idle:      sc.Client.Stream.Idle.D(),
 			total:     sc.Client.Stream.Total.D(),
 			redact:    rd,
-			redirects: httpx.Redirects{Max: sc.Client.FollowRedirects, AllowRemote: cfg.AllowRemote},
+			redirects: httpx.Redirects{Max: sc.Client.FollowRedirects, AllowRemote: cfg.AllowRemote, Drop: slices.Collect(maps.Keys(extra))},
 		}
 		if n != name {
 			others[n] = ep
@@ -242,9 +258,12 @@ func serverURL(sc *scenarios.Scenario, name string, cfg jobConfig) (string, erro
 		if cfg.MockURL == "" {
 			return "", fmt.Errorf("mcp server %q uses the mock, but no mock is running", name)
 		}
+		if err := checkUpstream(s.Upstream, cfg.AllowRemote); err != nil {
+			return "", fmt.Errorf("mcp server %q: %w", name, err)
+		}
 		return cfg.MockURL + "/mcp/" + name, nil
 	}
-	if err := httpx.CheckTarget(s.URL, cfg.AllowRemote); err != nil {
+	if err := errors.Join(httpx.CheckTarget(s.URL, cfg.AllowRemote), httpx.CheckProxy(cfg.Proxy, s.URL)); err != nil {
 		return "", fmt.Errorf("mcp server %q: %w", name, err)
 	}
 	return s.URL, nil

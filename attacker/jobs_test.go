@@ -179,7 +179,7 @@ func TestJobsEmbeddedScenarios(t *testing.T) {
 				t.Fatalf("embedded scenario %s: %v", name, err)
 			}
 			base := jobsStartMock(t, sc)
-			j := jobsNewJob(t, sc, jobConfig{MockURL: base, Slots: 2})
+			j := jobsNewJob(t, sc, jobConfig{MockURL: base, Slots: 2, Self: selfMock(t)})
 			sink := &jobsSink{}
 			var wg sync.WaitGroup
 			for slot := range 2 {
@@ -197,9 +197,19 @@ func TestJobsEmbeddedScenarios(t *testing.T) {
 			if len(steps) == 0 || len(attempts) < len(steps) || invalid != 0 {
 				t.Fatalf("%d steps, %d attempts, %d invalid", len(steps), len(attempts), invalid)
 			}
+			keys := map[string]bool{}
 			for _, a := range attempts {
 				if a.Outcome != record.OutcomeOK {
 					t.Fatalf("attempt %+v", a)
+				}
+				keys[a.Key] = true
+			}
+			if name == "mcp-lanes" {
+				// Every lane ran: the mix draws each tool in 6 ops.
+				for _, k := range []string{"tool:search_per_vu", "tool:search_churn", "tool:search_stateless", "tool:search_stdio", "mcp:stdio/spawn"} {
+					if !keys[k] {
+						t.Errorf("no %s attempt: %v", k, keys)
+					}
 				}
 			}
 			if c, ok := j.(jobCloser); ok {

@@ -65,6 +65,10 @@ type Recorder struct {
 	spare *spares
 
 	c counters
+	// lag counts the arrivals that waited for a slot (schedlag.go), and
+	// self holds the process's samples (selfcheck.go).
+	lag  lagCounts
+	self selfState
 }
 
 // counters are the run's counters, updated without locks on the hot path.
@@ -469,6 +473,7 @@ func (r *Recorder) snapshot(status string, ended time.Time) record.Run {
 	run.InvalidToolArgs = r.c.invalidToolArgs.Load()
 	run.PeakInFlight = r.c.peakInFlight.Load()
 	run.Streams = r.c.streams.snapshot()
+	run.Harness = r.harness()
 
 	// As vegeta computes them: Rate over the span of starts, Throughput
 	// over that span plus the wait for the last to finish.

@@ -12,6 +12,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 )
@@ -31,6 +32,7 @@ type options struct {
 	version  string
 
 	allowRemote bool
+	self        string
 	// locked: the caller holds the run folder's lock (WithRunLock).
 	locked bool
 
@@ -65,6 +67,11 @@ func WithInterval(d time.Duration) Option { return func(o *options) { o.interval
 // (--allow-remote). Without it, Run refuses them before any load starts:
 // a real target spends real money.
 func WithAllowRemote(allow bool) Option { return func(o *options) { o.allowRemote = allow } }
+
+// WithSelf sets the binary that a stdio server's command "mcpload" runs
+// (scenarios.SelfCommand); the default is the running executable, which
+// is right for the mcpload command itself.
+func WithSelf(path string) Option { return func(o *options) { o.self = path } }
 
 // WithVersion sets the mcpload version recorded in run.json.
 func WithVersion(v string) Option { return func(o *options) { o.version = v } }
@@ -125,20 +132,33 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	if slots <= 0 {
 		slots, drop = uncappedSlots, false
 	}
+	proxy := httpx.ProxyFunc(o.getenv, o.allowRemote)
 	if o.client == nil {
 		o.client = defaultHTTPClient(newMockConns(o.mockURL, softFDLimit()), &sc.Client)
+		httpx.SetProxy(o.client, proxy)
 		defer o.client.CloseIdleConnections()
+	}
+	clones := &clientClones{}
+	defer clones.closeIdle()
+	cfg := jobConfig{
+		MockURL:     o.mockURL,
+		HTTPClient:  o.client,
+		Getenv:      o.getenv,
+		Slots:       slots,
+		AllowRemote: o.allowRemote,
+		Proxy:       proxy,
+		Clones:      clones,
+		RunDir:      outDir,
+		Self:        o.self,
+	}
+	// Discovered tools are part of the scenario the job is built from.
+	found, err := discoverTools(ctx, sc, cfg)
+	if err != nil {
+		return nil, err
 	}
 	job := o.job
 	if job == nil {
-		job, err = newJob(sc, jobConfig{
-			MockURL:     o.mockURL,
-			HTTPClient:  o.client,
-			Getenv:      o.getenv,
-			Slots:       slots,
-			AllowRemote: o.allowRemote,
-			RunDir:      outDir,
-		})
+		job, err = newJob(sc, cfg)
 		if err != nil {
 			return nil, &ConfigError{Scenario: sc.Name, Err: err}
 		}
@@ -165,6 +185,13 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	if err := writeScenario(sc, filepath.Join(outDir, record.ScenarioFile)); err != nil {
 		return nil, err
 	}
+	if err := found.write(outDir); err != nil {
+		return nil, err
+	}
+	self, err := newSampler(outDir, o.interval, slots)
+	if err != nil {
+		return nil, err
+	}
 	began := time.Now()
 	rec, err := NewRecorder(outDir, record.Run{
 		Scenario: sc.Name,
@@ -174,11 +201,14 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 		Started:  began,
 		Planned:  planned,
 		Rate:     record.RunRate{Target: meanRate(pacer, planned)},
+		Warnings: sc.TLSWarnings(),
 	})
 	if err != nil {
+		self.abort()
 		return nil, err
 	}
 	rec.redact = runRedactor(sc, o.getenv)
+	self.start(rec, began)
 	mon := &monitor{
 		rec:      rec,
 		pacer:    pacer,
@@ -189,10 +219,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	}
 	mon.start()
 
-	s := &scheduler{pacer: pacer, planned: planned, job: job, rec: rec, slots: slots, drop: drop}
+	s := &scheduler{pacer: pacer, planned: planned, job: job, rec: rec, slots: slots, drop: drop, stages: newStageIndex(sc.Load.Stages)}
 	s.run(ctx, began)
 
-	flushErr := mon.stop()
+	selfErr := self.stop()
+	flushErr := errors.Join(mon.stop(), selfErr)
 	status, reason := record.StatusComplete, ""
 	if ctx.Err() != nil {
 		status = record.StatusInterrupted
@@ -212,17 +243,11 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	return run, nil
 }
 
-// runRedactor returns the redactor of every key the scenario's providers
-// resolve to, used or not: the recorder's last guard does not depend on
+// runRedactor returns the redactor of every key and header secret the
+// scenario's targets resolve to, used or not: the recorder's last guard does not depend on
 // which job reads which key.
 func runRedactor(sc *scenarios.Scenario, getenv func(string) string) *redactor {
-	var keys []string
-	for _, p := range sc.Providers {
-		if k, err := resolveKey(p, getenv); err == nil {
-			keys = append(keys, k)
-		}
-	}
-	return newRedactor(keys...)
+	return newRedactor(scenarioSecrets(sc, getenv)...)
 }
 
 // writeScenario writes the resolved scenario, with the seed that was used.

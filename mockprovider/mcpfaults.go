@@ -43,6 +43,14 @@ type rpcPeek struct {
 // jsonrpc_error are passed to the tool handler in headerToolFault. It
 // reports whether it answered.
 func (s *Server) toolFaults(w http.ResponseWriter, r *http.Request, tl *timeline, ep *mcpEndpoint) bool {
+	msg, answered := peekRPC(w, r)
+	return answered || s.rpcFaults(w, r, tl, msg, ep.sse)
+}
+
+// peekRPC reads the body of an MCP POST, puts it back, and returns the
+// message's method, id and tool name (zero for a batch or what is not
+// JSON). It reports whether it answered: a body it could not read.
+func peekRPC(w http.ResponseWriter, r *http.Request) (msg rpcPeek, answered bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
 	r.Body.Close()
 	if err != nil {
@@ -52,12 +60,20 @@ func (s *Server) toolFaults(w http.ResponseWriter, r *http.Request, tl *timeline
 			status = http.StatusRequestEntityTooLarge
 		}
 		http.Error(w, "reading the request body: "+err.Error(), status)
-		return true
+		return msg, true
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	var msg rpcPeek
+	if json.Unmarshal(body, &msg) != nil {
+		msg = rpcPeek{}
+	}
+	return msg, false
+}
+
+// rpcFaults runs the timeline for msg, an MCP POST's message: see
+// toolFaults. sse is the framing of a malformed answer.
+func (s *Server) rpcFaults(w http.ResponseWriter, r *http.Request, tl *timeline, msg rpcPeek, sse bool) bool {
 	// A batch, a notification or another method: no tool, no fault.
-	if json.Unmarshal(body, &msg) != nil || msg.Method != "tools/call" {
+	if msg.Method != "tools/call" {
 		return false
 	}
 	name := msg.Params.Name
@@ -102,7 +118,7 @@ func (s *Server) toolFaults(w http.ResponseWriter, r *http.Request, tl *timeline
 		}
 		return false
 	case scenarios.FaultMalformed:
-		malformedRPC(w, r, msg.ID, ep.sse)
+		malformedRPC(w, r, msg.ID, sse)
 	case scenarios.FaultToolError, scenarios.FaultJSONRPCError:
 		v, _ := json.Marshal(toolFault{Kind: f.spec.Kind, Code: f.spec.Code, Message: f.spec.Message}) // plain fields: cannot fail
 		r.Header[headerToolFault] = []string{string(v)}

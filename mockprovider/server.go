@@ -72,6 +72,11 @@ type Server struct {
 	mcps     map[string]*mcpEndpoint
 	mcpNames []string
 
+	// upstreamURL is WithUpstream's; proxy forwards the proxied targets
+	// (proxy.go), nil when there are none.
+	upstreamURL string
+	proxy       *proxy
+
 	rng *rngSource
 	// fresh holds the connections that have not yet carried a request.
 	// http.Server.Shutdown counts such a connection as busy for 5 s (a
@@ -139,6 +144,9 @@ func New(sc *scenarios.Scenario, opts ...Option) (*Server, error) {
 		s.log.Warn("fault not carried out by the mock", "fault", msg)
 	}
 	s.timeline.Store(tl)
+	if s.proxy, err = s.newProxy(sc, s.upstreamURL); err != nil {
+		return nil, fmt.Errorf("mockprovider: scenario %q: %w", sc.Name, err)
+	}
 	s.mux = s.routes()
 	return s, nil
 }
@@ -172,23 +180,23 @@ func (s *Server) initProviders(sc *scenarios.Scenario) {
 
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/providers/{name}/v1/chat/completions", s.handleProviderChat)
-	mux.HandleFunc("/v1/chat/completions", s.handleChat)
-	mux.HandleFunc("/providers/{name}/v1/messages", s.handleProviderMessages)
-	mux.HandleFunc("/v1/messages", s.handleMessages)
-	mux.HandleFunc("/providers/{name}/v1beta/models/{call}", s.handleProviderGemini)
-	mux.HandleFunc("/v1beta/models/{call}", s.handleGemini)
-	mux.HandleFunc("/providers/{name}/v1/models", s.handleProviderModels)
-	mux.HandleFunc("/v1/models", s.handleModels)
-	mux.HandleFunc("/mcp/{server}", s.handleMCP)
-	mux.HandleFunc("/mcp", s.handleMCP)
+	mux.HandleFunc("/providers/{name}/v1/chat/completions", s.proxyOr(routeOpenAI, s.handleProviderChat))
+	mux.HandleFunc("/v1/chat/completions", s.proxyOr(routeOpenAI, s.handleChat))
+	mux.HandleFunc("/providers/{name}/v1/messages", s.proxyOr(routeAnthropic, s.handleProviderMessages))
+	mux.HandleFunc("/v1/messages", s.proxyOr(routeAnthropic, s.handleMessages))
+	mux.HandleFunc("/providers/{name}/v1beta/models/{call}", s.proxyOr(routeGemini, s.handleProviderGemini))
+	mux.HandleFunc("/v1beta/models/{call}", s.proxyOr(routeGemini, s.handleGemini))
+	mux.HandleFunc("/providers/{name}/v1/models", s.proxyOr(routeModels, s.handleProviderModels))
+	mux.HandleFunc("/v1/models", s.proxyOr(routeModels, s.handleModels))
+	mux.HandleFunc("/mcp/{server}", s.proxyOr(routeMCP, s.handleMCP))
+	mux.HandleFunc("/mcp", s.proxyOr(routeMCP, s.handleMCP))
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	if s.admin {
 		mux.HandleFunc("/admin/faults", s.handleAdminFaults)
 		mux.HandleFunc("/admin/epoch", s.handleAdminEpoch)
 		mux.HandleFunc("/admin/limits", s.handleAdminLimits)
 	}
-	mux.HandleFunc("/", notFound)
+	mux.HandleFunc("/", s.proxyOr(routeOther, notFound))
 	return mux
 }
 
@@ -270,6 +278,7 @@ func (s *Server) Close() error {
 	var err error
 	s.close.Do(func() {
 		close(s.done)
+		defer s.proxy.close()
 		for _, name := range s.mcpNames {
 			s.mcps[name].closeSessions()
 		}

@@ -196,6 +196,15 @@ type Attempt struct {
 	FirstProgressUS int64 `json:"first_progress_us,omitempty"`
 	// ToolsSchema measures the tool list of an ok tools/list attempt.
 	ToolsSchema *ToolsSchema `json:"tools_schema,omitempty"`
+	// OutputSchemaError says how the structuredContent of a tools/call
+	// result failed its tool's outputSchema. The attempt's outcome is
+	// not changed by it.
+	OutputSchemaError string `json:"output_schema_error,omitempty"`
+	// MCPProtocol is the MCP revision an MCP exchange spoke: the lane
+	// chosen (2026-07-28 for the stateless lane, the negotiated version
+	// of an initialize session, 2024-11-05 for HTTP+SSE). Empty for model
+	// exchanges and for a handshake that failed before a lane was known.
+	MCPProtocol string `json:"mcp_protocol,omitempty"`
 }
 
 // ToolsSchema is the size of a tool list: as an MCP server lists it, and
@@ -303,6 +312,14 @@ type Run struct {
 	// output rate can be measured (those with a TPOT), for output tokens
 	// per second as a ratio of sums.
 	Streams map[string]StreamTotals `json:"streams,omitempty"`
+
+	// Harness is the harness's check of itself (harness.go); absent from
+	// runs that predate it.
+	Harness *Harness `json:"harness,omitempty"`
+
+	// Warnings are what the run said loudly at its start, such as a
+	// target whose certificate is not verified.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // StreamTotals sums the ok streamed attempts of one attempt key that have a

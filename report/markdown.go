@@ -46,6 +46,7 @@ func WriteMarkdown(w io.Writer, s *Summary) error {
 		fmt.Fprintf(&b, " The run stopped itself (%s): the figures cover the partial run.", mdText(s.StopReason))
 	}
 	b.WriteString("\n\n")
+	markdownHarness(&b, s.Harness)
 
 	if len(s.Thresholds) > 0 {
 		b.WriteString("| | threshold | measured | limit |\n| :---: | --- | ---: | ---: |\n")

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -33,6 +34,31 @@ type MCP struct {
 	// conversation sends with every model request), and the list of each
 	// tools/list operation.
 	ToolsSchema []ToolsSchemaCost `json:"tools_schema,omitempty"`
+	// Lanes counts the MCP attempts by key and by the protocol revision
+	// they spoke (attempts' mcp_protocol): the lane each server's
+	// sessions were opened in, which protocol: auto negotiates.
+	Lanes []MCPLane `json:"lanes,omitempty"`
+	// OutputSchema counts, by tool, the tools/call results whose
+	// structuredContent failed the tool's outputSchema (their outcome is
+	// unchanged).
+	OutputSchema []OutputSchemaCount `json:"output_schema,omitempty"`
+}
+
+// MCPLane is the attempts of one key in one protocol revision.
+type MCPLane struct {
+	Key      string `json:"key"`
+	Protocol string `json:"protocol"`
+	Attempts uint64 `json:"attempts"`
+}
+
+// OutputSchemaCount is the tools/call attempts of one tool whose result
+// failed its outputSchema.
+type OutputSchemaCount struct {
+	// Key is the tool's attempt key, tool:NAME.
+	Key        string `json:"key"`
+	Mismatches uint64 `json:"mismatches"`
+	// Example is the first mismatch's message.
+	Example string `json:"example"`
 }
 
 // RPCErrorCount is the attempts answered with one JSON-RPC error code.
@@ -101,17 +127,19 @@ type mcpScan struct {
 	progress              MCPProgress
 	firstSumUS, firstMaxU int64
 	lists                 map[string]*ToolsSchemaCost
+	lanes                 map[MCPLane]uint64 // Attempts left 0
+	outputs               map[string]*OutputSchemaCount
 }
 
 // mcpMarkers are the fields that make a line of attempts.jsonl worth
 // decoding here; the scan skips the rest without parsing them.
-var mcpMarkers = [][]byte{[]byte(`"rpc_code"`), []byte(`"progress"`), []byte(`"tools_schema"`)}
+var mcpMarkers = [][]byte{[]byte(`"rpc_code"`), []byte(`"progress"`), []byte(`"tools_schema"`), []byte(`"mcp_protocol"`), []byte(`"output_schema_error"`)}
 
 // summarizeMCP builds the mcp section of the run in dir, and the
 // attempts' counts by JSON-RPC code (keyed by the code in decimal). sc may
 // be nil; cat prices the tool lists (nil: the list prices).
 func summarizeMCP(dir string, sc *scenarios.Scenario, cat *pricing.Catalog) (*MCP, map[string]uint64, error) {
-	scan := &mcpScan{byCode: map[int]*RPCErrorCount{}, lists: map[string]*ToolsSchemaCost{}}
+	scan := &mcpScan{byCode: map[int]*RPCErrorCount{}, lists: map[string]*ToolsSchemaCost{}, lanes: map[MCPLane]uint64{}, outputs: map[string]*OutputSchemaCount{}}
 	if err := scan.read(dir); err != nil {
 		return nil, nil, err
 	}
@@ -147,7 +175,16 @@ func summarizeMCP(dir string, sc *scenarios.Scenario, cat *pricing.Catalog) (*MC
 	for i := range m.ToolsSchema {
 		m.ToolsSchema[i].price(models)
 	}
-	if m.RPCErrors == nil && m.Progress == nil && m.ToolsSchema == nil {
+	for _, l := range slices.SortedFunc(maps.Keys(scan.lanes), func(a, b MCPLane) int {
+		return cmp.Or(strings.Compare(a.Key, b.Key), strings.Compare(a.Protocol, b.Protocol))
+	}) {
+		l.Attempts = scan.lanes[l]
+		m.Lanes = append(m.Lanes, l)
+	}
+	for _, k := range slices.Sorted(maps.Keys(scan.outputs)) {
+		m.OutputSchema = append(m.OutputSchema, *scan.outputs[k])
+	}
+	if m.RPCErrors == nil && m.Progress == nil && m.ToolsSchema == nil && m.Lanes == nil && m.OutputSchema == nil {
 		return nil, byCode, nil
 	}
 	return m, byCode, nil
@@ -170,6 +207,9 @@ func (s *mcpScan) read(dir string) error {
 }
 
 func (s *mcpScan) add(a *record.Attempt) {
+	if a.MCPProtocol != "" {
+		s.lanes[MCPLane{Key: a.Key, Protocol: a.MCPProtocol}]++
+	}
 	if a.RPCCode != 0 {
 		rc := s.byCode[a.RPCCode]
 		if rc == nil {
@@ -184,6 +224,14 @@ func (s *mcpScan) add(a *record.Attempt) {
 		s.progress.Attempts++
 		s.firstSumUS += a.FirstProgressUS
 		s.firstMaxU = max(s.firstMaxU, a.FirstProgressUS)
+	}
+	if a.OutputSchemaError != "" {
+		oc := s.outputs[a.Key]
+		if oc == nil {
+			oc = &OutputSchemaCount{Key: a.Key, Example: a.OutputSchemaError}
+			s.outputs[a.Key] = oc
+		}
+		oc.Mismatches++
 	}
 	if t := a.ToolsSchema; t != nil && a.Outcome == record.OutcomeOK {
 		ts := s.lists[a.Key]

@@ -40,6 +40,11 @@ func mcpRun(t *testing.T) string {
 	// A failed list is not measured.
 	s.attempt(9, 0, 1, "mcp:tools/tools/list", 3, record.OutcomeProtocol)
 	s.attempts[len(s.attempts)-1].ToolsSchema = &record.ToolsSchema{Tools: 999, Bytes: 99999}
+	// The lanes the attempts spoke: export in the stateless lane, the
+	// lists in an initialize session.
+	for i := 5; i <= 9; i++ {
+		s.attempts[i].MCPProtocol = map[bool]string{true: "2026-07-28", false: "2025-11-25"}[i < 7]
+	}
 	return s.write()
 }
 
@@ -104,6 +109,14 @@ func TestSummarizeMCP(t *testing.T) {
 		t.Errorf("gemini %+v", d)
 	}
 
+	wantLanes := []MCPLane{
+		{Key: "mcp:tools/tools/list", Protocol: "2025-11-25", Attempts: 3},
+		{Key: "tool:export", Protocol: "2026-07-28", Attempts: 2},
+	}
+	if !reflect.DeepEqual(m.Lanes, wantLanes) {
+		t.Errorf("lanes %+v, want %+v", m.Lanes, wantLanes)
+	}
+
 	// summary.json carries both, under their names.
 	b, err := os.ReadFile(filepath.Join(dir, record.SummaryFile))
 	if err != nil {
@@ -113,7 +126,7 @@ func TestSummarizeMCP(t *testing.T) {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"attempts.by_rpc_code.-32004", "mcp.rpc_errors", "mcp.progress.first_mean_ms", "mcp.tools_schema"} {
+	for _, path := range []string{"attempts.by_rpc_code.-32004", "mcp.rpc_errors", "mcp.progress.first_mean_ms", "mcp.tools_schema", "mcp.lanes"} {
 		if _, ok := lookup(doc, path); !ok {
 			t.Errorf("summary.json has no %s", path)
 		}
@@ -128,12 +141,12 @@ func TestSummarizeMCP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"-32004 rate limited 2 (429 2)", "-32602 invalid params", "-31999 1", "Progress", "6, 2, 3.5ms / 5.0ms", "Tool schema mcp:tools/tools/list", "gpt-4.1-mini $"} {
+	for _, want := range []string{"-32004 rate limited 2 (429 2)", "-32602 invalid params", "-31999 1", "Progress", "6, 2, 3.5ms / 5.0ms", "Tool schema mcp:tools/tools/list", "gpt-4.1-mini $", "Lanes", "2025-11-25 3, 2026-07-28 2"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("text report lacks %q:\n%s", want, text.String())
 		}
 	}
-	for _, want := range []string{"| -32004 rate limited | 2 | 429 2 |", "| -32003 timeout | 1 | timeout 1 |", "Progress notifications: 6 on 2 responses", "| mcp:tools/tools/list | 12 | 1200 |"} {
+	for _, want := range []string{"| -32004 rate limited | 2 | 429 2 |", "| -32003 timeout | 1 | timeout 1 |", "Progress notifications: 6 on 2 responses", "| mcp:tools/tools/list | 12 | 1200 |", "| tool:export | 2026-07-28 | 2 |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q:\n%s", want, md)
 		}

@@ -34,8 +34,14 @@ func printMCP(w io.Writer, m *MCP) error {
 		}
 		fmt.Fprintf(tw, "JSON-RPC errors\t[code name attempts (outcome)]\t%s\n", strings.Join(parts, ", "))
 	}
+	for _, o := range m.OutputSchema {
+		fmt.Fprintf(tw, "Output schema %s\t[results that fail it; first]\t%d; %s\n", o.Key, o.Mismatches, o.Example)
+	}
 	if p := m.Progress; p != nil {
 		fmt.Fprintf(tw, "Progress\t[notifications, responses, first mean/max]\t%d, %d, %.1fms / %.1fms\n", p.Notifications, p.Attempts, p.FirstMeanMS, p.FirstMaxMS)
+	}
+	if len(m.Lanes) > 0 {
+		fmt.Fprintf(tw, "Lanes\t[protocol: attempts]\t%s\n", counts(m.LaneTotals()))
 	}
 	for _, t := range m.ToolsSchema {
 		fmt.Fprintf(tw, "Tool schema %s\t[tools, bytes; tokens est. %s]\t%d, %d; %s\n", t.Source, strings.Join(SchemaAPIs(), "/"), t.Tools, t.Bytes, schemaTokens(t))
@@ -78,8 +84,20 @@ func markdownMCP(b *strings.Builder, m *MCP) {
 			fmt.Fprintf(b, "| %s | %d | %s |\n", mdText(RPCErrorLabel(e)), e.Attempts, mdText(counts(e.ByOutcome)))
 		}
 	}
+	if len(m.OutputSchema) > 0 {
+		b.WriteString("\n| output schema | results that fail it | first mismatch |\n| --- | ---: | --- |\n")
+		for _, o := range m.OutputSchema {
+			fmt.Fprintf(b, "| %s | %d | %s |\n", mdText(o.Key), o.Mismatches, mdText(o.Example))
+		}
+	}
 	if p := m.Progress; p != nil {
 		fmt.Fprintf(b, "\nProgress notifications: %d on %d responses, the first %.1f ms after the request on average (max %.1f ms).\n", p.Notifications, p.Attempts, p.FirstMeanMS, p.FirstMaxMS)
+	}
+	if len(m.Lanes) > 0 {
+		b.WriteString("\n| MCP attempts | protocol | attempts |\n| --- | --- | ---: |\n")
+		for _, l := range m.Lanes {
+			fmt.Fprintf(b, "| %s | %s | %d |\n", mdText(l.Key), mdText(l.Protocol), l.Attempts)
+		}
 	}
 	if len(m.ToolsSchema) > 0 {
 		b.WriteString("\n| tool schema | tools | bytes | tokens (est.) " + strings.Join(SchemaAPIs(), " / ") + " | input USD per 1,000 model calls (est.) |\n")
@@ -99,4 +117,13 @@ func orNone(s string) string {
 		return "—"
 	}
 	return s
+}
+
+// LaneTotals sums the MCP attempts by the protocol revision they spoke.
+func (m *MCP) LaneTotals() map[string]uint64 {
+	out := make(map[string]uint64, 2)
+	for _, l := range m.Lanes {
+		out[l.Protocol] += l.Attempts
+	}
+	return out
 }

@@ -53,6 +53,9 @@ type Summary struct {
 	// Local is present when mcpload itself ran out of descriptors, memory
 	// or ports: see Local.
 	Local *Local `json:"local,omitempty"`
+	// Harness is the harness's check of itself: see Harness. Absent for
+	// runs that predate it.
+	Harness *Harness `json:"harness,omitempty"`
 
 	// Cost is null until a pricing catalog prices the run.
 	Cost *Cost `json:"cost"`
@@ -70,6 +73,10 @@ type Summary struct {
 	// Damaged is present when the run folder had damage that was skipped:
 	// see Damaged.
 	Damaged *Damaged `json:"damaged,omitempty"`
+	// Proxied lists the targets the mock's fault proxy stood in front of.
+	Proxied []Proxied `json:"proxied,omitempty"`
+	// Warnings are what the run said loudly at its start (record.Run).
+	Warnings []string `json:"warnings,omitempty"`
 
 	// analysis is the resilience analysis, kept even when Resilience is
 	// left out, for policy comparisons and timeseries.json.
@@ -356,6 +363,7 @@ func SummarizeWith(dir string, o CostOptions) (*Summary, Histograms, error) {
 	if s.MCP, s.Attempts.ByRPCCode, err = summarizeMCP(dir, sc, o.Catalog); err != nil {
 		return nil, nil, err
 	}
+	s.Proxied = proxiedTargets(sc)
 	return s, hs, nil
 }
 
@@ -369,6 +377,7 @@ func NewSummary(run *record.Run, hs Histograms) *Summary {
 		Version:       run.Version,
 		Status:        run.Status,
 		StopReason:    run.StopReason,
+		Warnings:      run.Warnings,
 		Started:       run.Started,
 		Ended:         run.Ended,
 		PlannedS:      run.Planned.Seconds(),
@@ -394,6 +403,7 @@ func NewSummary(run *record.Run, hs Histograms) *Summary {
 	s.LatencyMS = latencies(hs)
 	s.Streaming = streaming(run.Streams, hs)
 	s.Local = localOf(run)
+	s.Harness = harnessOf(run, hs)
 	return s
 }
 

@@ -41,6 +41,7 @@ func PrintText(w io.Writer, s *Summary) error {
 		fmt.Fprintf(tw, "Attempt errors\t[by outcome]\t%s\n", counts(failed))
 	}
 	printLocal(tw, s.Local)
+	printHarness(tw, s.Harness)
 	if s.InvalidToolArgs > 0 {
 		fmt.Fprintf(tw, "Invalid tool args\t[count]\t%d\n", s.InvalidToolArgs)
 	}

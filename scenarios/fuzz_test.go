@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io/fs"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -22,6 +23,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("name: x\nload: {stages: [{rate: 50/1s, duration: 1s}]}\n"))
 	f.Add([]byte("a: &a [*a]\n"))
 	f.Add([]byte("<<: {name: x}\nversion: 1\n"))
+	f.Add([]byte(strings.Replace(base, "user: hi", "user: ${MCPLOAD_FUZZ_UNSET:-h$$i}", 1)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Parse("f.yaml", data)
 		if (s == nil) == (err == nil) {
@@ -42,7 +44,8 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Parse(Resolved()): %v\ninput:\n%s\nresolved:\n%s", err, data, out)
 		}
-		again.File = s.File
+		// Where the values came from is in the resolved file's comments.
+		again.File, again.Variables, again.Sets = s.File, s.Variables, s.Sets
 		if !reflect.DeepEqual(s, again) {
 			t.Fatalf("Parse(Resolved()) differs from the original\ninput:\n%s\nresolved:\n%s", data, out)
 		}

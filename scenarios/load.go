@@ -51,7 +51,11 @@ const MaxFileBytes = 4 << 20
 // "quickstart.yaml" or "embedded:quickstart"). A file wins over an embedded scenario of the same
 // name, so that a user's copy can shadow the built-in one. Problems in the
 // scenario come back as Errors.
-func Load(nameOrPath string) (*Scenario, error) {
+func Load(nameOrPath string) (*Scenario, error) { return LoadWith(nameOrPath, Options{}) }
+
+// LoadWith is Load with variables looked up and --set overrides applied
+// as o says.
+func LoadWith(nameOrPath string, o Options) (*Scenario, error) {
 	info, err := os.Stat(nameOrPath)
 	switch {
 	case err == nil && !info.IsDir():
@@ -59,7 +63,7 @@ func Load(nameOrPath string) (*Scenario, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading scenario: %w", err)
 		}
-		return Parse(nameOrPath, data)
+		return ParseWith(nameOrPath, data, o)
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("reading scenario: %w", err)
 	}
@@ -67,7 +71,7 @@ func Load(nameOrPath string) (*Scenario, error) {
 	name := strings.TrimSuffix(strings.TrimPrefix(nameOrPath, EmbeddedPrefix), ".yaml")
 	if fs.ValidPath(name) && !strings.Contains(name, "/") {
 		if data, rerr := fs.ReadFile(embedded, name+".yaml"); rerr == nil {
-			s, perr := Parse(name+".yaml", data)
+			s, perr := ParseWith(name+".yaml", data, o)
 			if perr != nil {
 				return nil, perr
 			}
@@ -86,20 +90,33 @@ func Load(nameOrPath string) (*Scenario, error) {
 // in errors and becomes the Scenario's File. When the scenario is invalid,
 // Parse returns nil and an Errors holding every problem it found, each with
 // line, column and field path.
-func Parse(file string, data []byte) (*Scenario, error) {
+func Parse(file string, data []byte) (*Scenario, error) { return ParseWith(file, data, Options{}) }
+
+// ParseWith is Parse with variables looked up and --set overrides applied
+// as o says (see vars.go and set.go).
+func ParseWith(file string, data []byte, o Options) (*Scenario, error) {
 	root, err := parseYAML(file, data)
 	if err != nil {
 		return nil, err
 	}
+	written, sets, errs := applySets(root, o.Set)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	vars, errs, failed := interpolate(root, file, o, written)
 	d := newDecoder(file)
+	d.errs, d.failed = errs, failed
 	var s Scenario
 	d.decode(root, reflect.ValueOf(&s).Elem(), "", 0)
-	s.File = file
+	s.File, s.Variables, s.Sets = file, vars, sets
 	s.ApplyDefaults()
 	// Validate even after decode errors, so that one pass reports every
 	// problem; the validator stays quiet around fields that failed.
 	v := &validator{file: file, nodes: d.nodes, keys: d.keys, failed: d.failed}
 	v.scenario(&s)
+	if o.CheckHeaderVars {
+		v.errs = append(v.errs, bearerVars(&s, file, o.lookup(), d.nodes)...)
+	}
 	if err := append(d.errs, v.errs...).sorted(); err != nil {
 		return nil, err
 	}
@@ -114,9 +131,21 @@ func Parse(file string, data []byte) (*Scenario, error) {
 func (s *Scenario) Resolved() ([]byte, error) {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# mcpload resolved scenario: defaults filled in, no secrets.\n# source: %q\n", s.File)
+	if len(s.Variables) > 0 {
+		fmt.Fprintf(&b, "# variables: %s (substituted below, except in headers, which keep ${VAR})\n", strings.Join(s.Variables, ", "))
+	}
+	if len(s.Sets) > 0 {
+		fmt.Fprintf(&b, "# --set: %s\n", strings.Join(s.Sets, ", "))
+	}
+	var doc yaml.Node
+	if err := doc.Encode(s); err != nil {
+		return nil, fmt.Errorf("encoding resolved scenario: %w", err)
+	}
+	// A $ in a value must read back as itself, not as a reference.
+	escapeDollars(&doc, "")
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
-	if err := enc.Encode(s); err != nil {
+	if err := enc.Encode(&doc); err != nil {
 		return nil, fmt.Errorf("encoding resolved scenario: %w", err)
 	}
 	if err := enc.Close(); err != nil {

@@ -36,8 +36,9 @@ func TestEmbedded(t *testing.T) {
 					t.Errorf("provider %s is not a keyless mock: %+v", pn, p)
 				}
 			}
+			// A stdio server is this binary's own mock (SelfCommand).
 			for mn, m := range s.MCPServers {
-				if !m.IsMock() {
+				if !m.IsMock() && !(m.IsStdio() && m.Command[0] == SelfCommand && slices.Equal(m.Command[1:3], []string{"mock", "--stdio"})) {
 					t.Errorf("MCP server %s is not the mock", mn)
 				}
 			}
@@ -291,7 +292,7 @@ func TestResolvedHasNoSecrets(t *testing.T) {
 
 	// No field of a Scenario can hold a secret: the only fields about
 	// credentials hold where to find them.
-	allowed := map[string]bool{"APIKeyEnv": true, "CredentialsFile": true, "TokenGap": true}
+	allowed := map[string]bool{"APIKeyEnv": true, "CredentialsFile": true, "TokenGap": true, "KeyFile": true, "BearerTokenEnv": true}
 	seen := map[reflect.Type]bool{}
 	var walk func(t reflect.Type, path string)
 	walk = func(typ reflect.Type, path string) {

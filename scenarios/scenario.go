@@ -53,6 +53,10 @@ type Scenario struct {
 
 	// File is where the scenario came from: a path, or "embedded:NAME".
 	File string `yaml:"-"`
+	// Variables are the names of the ${VAR} the file refers to, and Sets
+	// the paths given --set, for the resolved scenario's header (vars.go).
+	Variables []string `yaml:"-"`
+	Sets      []string `yaml:"-"`
 }
 
 // Kind names the two kinds of scenario.
@@ -128,8 +132,15 @@ type Provider struct {
 	// generationConfig.maxOutputTokens. 0 or absent sends none, except to
 	// Anthropic, whose API requires it: DefaultAnthropicMaxTokens.
 	MaxTokens int `yaml:"max_tokens,omitempty"`
+	// Headers are sent with every request (see headers.go).
+	Headers map[string]string `yaml:"headers,omitempty"`
+	// TLS is how an https base_url is verified and authenticated to.
+	TLS *TLS `yaml:"tls,omitempty"`
 	// Mock is how the built-in mock answers for this provider.
 	Mock ProviderMock `yaml:"mock,omitempty"`
+	// Upstream, with base_url: mock, makes the mock a fault proxy in front
+	// of this base URL (see upstream.go).
+	Upstream string `yaml:"upstream,omitempty"`
 }
 
 // IsMock reports whether the provider is served by the built-in mock.
@@ -163,12 +174,12 @@ type MCPServer struct {
 	// Dir is the process's working directory (command only); default
 	// mcpload's.
 	Dir string `yaml:"dir,omitempty"`
-	// Protocol is the MCP revision and lane (url only): a revision up to
+	// Protocol is the MCP revision and lane (Streamable HTTP or stdio): a revision up to
 	// 2025-11-25 opens sessions with the initialize handshake; 2026-07-28
 	// is the stateless lane (no session; version, client info and
 	// capabilities in each request's _meta; Mcp-Method and Mcp-Name
-	// headers); auto asks server/discover and falls back to initialize, as
-	// the official SDKs do. Default 2025-11-25.
+	// headers over HTTP); auto asks server/discover and falls back to
+	// initialize, as the official SDKs do. Default 2025-11-25.
 	Protocol string `yaml:"protocol,omitempty"`
 	// Transport is how a url server is spoken to: "streamable" (Streamable
 	// HTTP, the default) or "sse", the HTTP+SSE transport of 2024-11-05 (a
@@ -177,8 +188,23 @@ type MCPServer struct {
 	// Discover sends server/discover as each session's handshake in the
 	// 2026-07-28 lane (auto always does).
 	Discover bool `yaml:"discover,omitempty"`
+	// Headers are sent with every request to a url server (see
+	// headers.go); BearerTokenEnv names the variable whose value is sent
+	// as Authorization: Bearer.
+	Headers        map[string]string `yaml:"headers,omitempty"`
+	BearerTokenEnv string            `yaml:"bearer_token_env,omitempty"`
+	// TLS is how an https url is verified and authenticated to.
+	TLS *TLS `yaml:"tls,omitempty"`
+	// DiscoverTools lists the server's tools (tools/list, every page) at
+	// start, before the load, and makes them the scenario's tools of this
+	// server; a declared tool of the same name wins field by field (see
+	// MergeDiscovered).
+	DiscoverTools bool `yaml:"discover_tools,omitempty"`
 	// Mock is how the built-in mock serves this server (url: mock only).
 	Mock MCPServerMock `yaml:"mock,omitempty"`
+	// Upstream, with url: mock, makes the mock a fault proxy in front of
+	// this MCP endpoint (see upstream.go).
+	Upstream string `yaml:"upstream,omitempty"`
 }
 
 // IsMock reports whether the server is the built-in mock's MCP server.
@@ -200,6 +226,12 @@ func MCPClientProtocols() []string {
 	return []string{MCPProtocolAuto, MCPProtocolStateless, MCPProtocolInitialize, "2025-06-18", "2025-03-26"}
 }
 
+// SelfCommand, as the program of an mcp_servers command, is the mcpload
+// binary that runs the scenario, wherever it is installed: so that
+// `command: [mcpload, mock, --stdio, ...]` serves the mock over stdio in
+// any checkout, with the same version as the run.
+const SelfCommand = "mcpload"
+
 // IsStdio reports whether the server is a child process spoken to over
 // stdio (command).
 func (m *MCPServer) IsStdio() bool { return len(m.Command) > 0 }
@@ -210,6 +242,16 @@ type Tool struct {
 	Name        string         `yaml:"name"`
 	Description string         `yaml:"description,omitempty"`
 	InputSchema map[string]any `yaml:"inputSchema"`
+	// Title, Annotations, OutputSchema, Execution, Icons and Meta are the
+	// rest of MCP's Tool (toolshape.go), so that a server's tools/list
+	// answer can be pasted. OutputSchema is checked against every call's
+	// structuredContent.
+	Title        string           `yaml:"title,omitempty"`
+	Annotations  *ToolAnnotations `yaml:"annotations,omitempty"`
+	OutputSchema map[string]any   `yaml:"outputSchema,omitempty"`
+	Execution    *ToolExecution   `yaml:"execution,omitempty"`
+	Icons        []Icon           `yaml:"icons,omitempty"`
+	Meta         map[string]any   `yaml:"_meta,omitempty"`
 	// Server names the mcp_servers entry that runs the tool. It defaults to
 	// the only entry when there is exactly one.
 	Server string   `yaml:"server"`

@@ -53,13 +53,19 @@ func ToolsBytes(tools []*Tool) (map[string]int, error) {
 }
 
 // MCPToolsBytes is the size of tools as an MCP server lists them: the
-// JSON of tools/list's "tools" array, with name, description and
-// inputSchema.
+// JSON of tools/list's "tools" array, with every field of MCP's Tool the
+// scenario gives.
 func MCPToolsBytes(tools []*Tool) (int, error) {
 	type mcpTool struct {
-		Name        string         `json:"name"`
-		Description string         `json:"description,omitempty"`
-		InputSchema map[string]any `json:"inputSchema"`
+		Name         string           `json:"name"`
+		Title        string           `json:"title,omitempty"`
+		Description  string           `json:"description,omitempty"`
+		InputSchema  map[string]any   `json:"inputSchema"`
+		OutputSchema map[string]any   `json:"outputSchema,omitempty"`
+		Annotations  *ToolAnnotations `json:"annotations,omitempty"`
+		Execution    *ToolExecution   `json:"execution,omitempty"`
+		Icons        []Icon           `json:"icons,omitempty"`
+		Meta         map[string]any   `json:"_meta,omitempty"`
 	}
 	list := make([]mcpTool, 0, len(tools))
 	for _, t := range tools {
@@ -67,7 +73,7 @@ func MCPToolsBytes(tools []*Tool) (int, error) {
 		if schema == nil {
 			schema = map[string]any{"type": "object"}
 		}
-		list = append(list, mcpTool{t.Name, t.Description, schema})
+		list = append(list, mcpTool{t.Name, t.Title, t.Description, schema, t.OutputSchema, t.Annotations, t.Execution, t.Icons, t.Meta})
 	}
 	b, err := json.Marshal(list)
 	if err != nil {

@@ -58,6 +58,9 @@ type validator struct {
 	errs   Errors
 	// schemas holds each valid tool's compiled inputSchema, by tool name.
 	schemas map[string]*jsonschema.Resolved
+	// discovered is set for the check after discovery (CheckDiscovered):
+	// tool references are no longer deferred to it.
+	discovered bool
 }
 
 func (v *validator) errorf(path, format string, args ...any) {
@@ -131,7 +134,9 @@ func (v *validator) scenario(s *Scenario) {
 	v.resources(s)
 	v.prompts(s)
 	for _, name := range slices.Sorted(maps.Keys(s.Providers)) {
-		v.toolChoice(mapKey("providers", name), s.Providers[name], s.Tools)
+		if !v.deferTools(s) { // a tool's name may be discovered
+			v.toolChoice(mapKey("providers", name), s.Providers[name], s.Tools)
+		}
 	}
 	switch {
 	case s.Conversation != nil && s.MCPDirect != nil:
@@ -146,6 +151,7 @@ func (v *validator) scenario(s *Scenario) {
 	v.load(&s.Load)
 	v.client(s, "client", &s.Client, conversationProvider(s))
 	v.faults(s)
+	v.upstreams(s)
 	v.policies(s)
 	v.timeScale(s)
 	v.thresholds(s)
@@ -178,6 +184,12 @@ func (v *validator) provider(path, name string, p *Provider) {
 		// error messages end up in CI logs.
 		v.errorf(field(path, "api_key_env"), "must be the name of an environment variable, such as OPENAI_API_KEY (letters, digits and '_'); the value is not shown in case it is a key")
 	}
+	keyFrom := ""
+	if p.APIKeyEnv != "" || p.CredentialsFile != "" {
+		keyFrom = "api_key_env or credentials_file"
+	}
+	v.headers(field(path, "headers"), p.Headers, keyFrom)
+	v.tls(field(path, "tls"), p.BaseURL, p.TLS)
 	v.latency(field(path, "mock.latency"), p.Mock.Latency)
 	v.latency(field(path, "mock.ttft"), p.Mock.TTFT)
 	v.latency(field(path, "mock.token_gap"), p.Mock.TokenGap)
@@ -223,6 +235,7 @@ func (v *validator) mcpServer(path, name string, m *MCPServer) {
 	}
 	v.mcpServerProtocol(path, m)
 	v.mcpServerMock(path, m)
+	v.mcpAuth(path, m)
 }
 
 // checkURL says what is wrong with a base_url or url, or returns "".
@@ -277,7 +290,11 @@ func (v *validator) tools(s *Scenario) {
 		} else {
 			first[t.Name] = i
 		}
-		v.toolSchema(field(path, "inputSchema"), t)
+		// A server that lists its tools at start may supply the schema.
+		if t.InputSchema != nil || s.MCPServers[t.Server] == nil || !s.MCPServers[t.Server].DiscoverTools {
+			v.toolSchema(field(path, "inputSchema"), t)
+		}
+		v.toolShape(path, t)
 		switch {
 		case t.Server == "" && len(s.MCPServers) == 0:
 			v.errorf(field(path, "server"), "missing, and there are no mcp_servers to run the tool")
@@ -365,6 +382,9 @@ func (v *validator) toolRef(s *Scenario, namePath, argsPath, name string, args m
 		}
 	}
 	if tool == nil {
+		if name != "" && v.deferTools(s) {
+			return nil // checked by CheckDiscovered, once the tools are known
+		}
 		if name == "" {
 			v.errorf(namePath, "missing; name one of the tools (defined: %s)", toolNames(s))
 		} else {

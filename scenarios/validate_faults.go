@@ -117,6 +117,7 @@ func (v *validator) faultTarget(s *Scenario, path, target string) string {
 			v.errorf(path, "tool %q is not defined in tools (defined: %s)", name, toolNames(s))
 		}
 	}
+	v.faultReaches(s, path, prefix, name)
 	return prefix
 }
 

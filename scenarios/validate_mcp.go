@@ -67,9 +67,6 @@ func (v *validator) mcpServerProtocol(path string, m *MCPServer) {
 	if m.Protocol != "" && !slices.Contains(MCPClientProtocols(), m.Protocol) && m.Transport != MCPTransportSSE {
 		v.errorf(pp, "%s", unknownValue("protocol", m.Protocol, MCPClientProtocols()))
 	}
-	if m.IsStdio() && (m.Protocol == MCPProtocolAuto || m.Protocol == MCPProtocolStateless) {
-		v.errorf(pp, "%s is not supported over stdio yet; use %s", m.Protocol, MCPProtocolInitialize)
-	}
 	if m.Discover && m.Protocol != MCPProtocolStateless {
 		v.errorf(field(path, "discover"), "only applies to protocol: %s (auto always discovers)", MCPProtocolStateless)
 	}

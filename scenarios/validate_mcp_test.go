@@ -166,8 +166,6 @@ func TestMCPDepthValidationErrors(t *testing.T) {
 			[]want{{at(lineMock, 15), "mcp_servers.s.protocol", `unknown protocol "2026-07-29"; did you mean "2026-07-28"?`}}},
 		{"discover without the stateless lane", []string{"    url: mock\n", "    url: mock\n    protocol: auto\n    discover: true\n"},
 			[]want{{at(lineMock+1, 15), "mcp_servers.s.discover", "only applies to protocol: 2026-07-28 (auto always discovers)"}}},
-		{"stateless lane over stdio", []string{"    url: mock\n    mock: {response: sse, extra_tools: 10}\n", "    command: [srv]\n    protocol: auto\n"},
-			[]want{{at(lineMock, 15), "mcp_servers.s.protocol", "auto is not supported over stdio yet; use 2025-11-25"}}},
 		{"transport unknown", []string{"    url: mock\n", "    url: http://127.0.0.1:9/sse\n    transport: ssse\n"},
 			[]want{
 				{at(lineMock, 16), "mcp_servers.s.transport", `unknown transport "ssse"; did you mean "sse"?`},

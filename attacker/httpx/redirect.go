@@ -30,6 +30,9 @@ func NoRedirects(c *http.Client) *http.Client {
 type Redirects struct {
 	Max         int
 	AllowRemote bool
+	// Drop names more headers that no hop to another host carries: the
+	// scenario's own (a gateway's config, a tenant), which may be secrets.
+	Drop []string
 }
 
 // Hop is the next request of a redirected one.
@@ -41,6 +44,7 @@ type Hop struct {
 	// port) than the request before it: from then on no key header is
 	// sent, even back on the first host.
 	crossHost bool
+	drop      []string
 }
 
 // errNoLocation is why a 3xx without a usable Location is not followed.
@@ -72,7 +76,7 @@ func (p Redirects) Next(resp *http.Response, prev *Hop) (*Hop, error) {
 	if err := CheckTarget(u.String(), p.AllowRemote); err != nil {
 		return nil, errors.New("not followed: the Location is not on loopback, and --allow-remote is not set")
 	}
-	hop := &Hop{url: u, n: n, crossHost: !strings.EqualFold(u.Host, resp.Request.URL.Host)}
+	hop := &Hop{url: u, n: n, crossHost: !strings.EqualFold(u.Host, resp.Request.URL.Host), drop: p.Drop}
 	if prev != nil && prev.crossHost {
 		hop.crossHost = true
 	}
@@ -86,6 +90,9 @@ func (h *Hop) Apply(out *http.Request) {
 	out.URL, out.Host = h.url, h.url.Host
 	if h.crossHost {
 		for _, k := range KeyHeaders {
+			delete(out.Header, k)
+		}
+		for _, k := range h.drop {
 			delete(out.Header, k)
 		}
 	}

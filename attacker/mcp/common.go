@@ -40,6 +40,9 @@ type conn struct {
 	// returned, by a hash of its bytes: measuring translates every tool
 	// into three APIs, which is worth doing once, not per call.
 	schemas sync.Map // uint64 -> *record.ToolsSchema
+	// outputs are the tools' outputSchemas to check results against
+	// (outputschema.go); read-only once calls start.
+	outputs OutputSchemas
 }
 
 // attempter makes one recorded attempt of a request on a session of its
@@ -112,5 +115,9 @@ func (c *conn) recordAttempt(sink Sink, seq uint64, step int, kind, key string, 
 	a.Proto = ex.Proto
 	a.Outcome, a.Error, a.RPCCode = ex.Outcome, ex.Err, ex.RPCCode
 	a.Progress, a.FirstProgressUS, a.ToolsSchema = ex.Progress, ex.FirstProgress.Microseconds(), ex.Schema
+	if ex.OutputSchemaErr != "" {
+		a.OutputSchemaError = c.redact.Clip(ex.OutputSchemaErr)
+	}
+	a.MCPProtocol = ex.Protocol
 	sink.Attempt(&a)
 }

@@ -27,6 +27,12 @@ type Exchange struct {
 	FirstProgress time.Duration
 	// schema measures the tool list of an ok tools/list.
 	Schema *record.ToolsSchema
+	// OutputSchemaErr says how a tools/call result failed its tool's
+	// outputSchema; "" when it matched or was not checked.
+	OutputSchemaErr string
+	// Protocol is the MCP revision the exchange spoke (record.Attempt's
+	// MCPProtocol).
+	Protocol string
 	// hops are the redirects followed before the answer (see
 	// client.follow_redirects), each recorded as an attempt of its own.
 	hops []redirectHop

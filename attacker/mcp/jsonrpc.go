@@ -35,6 +35,9 @@ func (c *conn) readResult(req *Request, result json.RawMessage, call *Result) {
 	fail := func(format string, args ...any) {
 		call.Outcome, call.Err = record.OutcomeProtocol, req.Method+": "+fmt.Sprintf(format, args...)
 	}
+	if req.onResult != nil {
+		req.onResult(result)
+	}
 	switch req.Method {
 	case scenarios.MCPOpToolsCall:
 		var tr struct {
@@ -47,6 +50,9 @@ func (c *conn) readResult(req *Request, result json.RawMessage, call *Result) {
 			return
 		}
 		call.Text = contentText(tr.Content, tr.StructuredContent)
+		if rs := c.outputs[req.Name]; rs != nil && !tr.IsError {
+			call.OutputSchemaErr = checkOutput(rs, tr.StructuredContent)
+		}
 		if tr.IsError {
 			call.Outcome = record.OutcomeToolError
 			call.Err = req.What + " returned isError: " + httpx.Truncate(call.Text, httpx.MaxErrorDetail)

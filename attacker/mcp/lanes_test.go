@@ -97,6 +97,17 @@ func TestLanesAgainstSDKServer(t *testing.T) {
 			if r.Outcome != record.OutcomeOK || r.Text != "echo: hi" {
 				t.Fatalf("echo: %s %q %q", r.Outcome, r.Text, r.Err)
 			}
+			// Every exchange after the lane is known records it; a refused
+			// discover was spoken before.
+			for _, a := range sink.attempts {
+				want := tc.version
+				if a.Key == "mcp:sdk/discover" && tc.version != ProtocolStateless {
+					want = ""
+				}
+				if a.MCPProtocol != want {
+					t.Errorf("attempt %s records lane %q, want %q", a.Key, a.MCPProtocol, want)
+				}
+			}
 			h := srv.last()
 			if tc.version == ProtocolStateless {
 				if h.Get(hdrSessionID) != "" || h.Get("Mcp-Method") != "tools/call" || h.Get("Mcp-Name") != "echo" || h.Get(hdrProtocolVersion) != ProtocolStateless {

@@ -21,6 +21,8 @@ type LegacySSE struct {
 	// connectKey is the attempt key of opening the stream up to its
 	// endpoint event.
 	connectKey string
+	// Headers go with every request (the stream's GET and each POST).
+	Headers http.Header
 }
 
 // NewLegacySSE returns the client of MCP server server whose event stream
@@ -79,6 +81,7 @@ func (c *LegacySSE) connect(ctx context.Context, ex *Exchange) *sseSession {
 		return nil
 	}
 	req.Header["Accept"] = hdrAcceptSSE
+	setHeaders(req.Header, c.Headers)
 	timer := time.AfterFunc(c.timeout, cancel) // until the endpoint event
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -162,6 +165,7 @@ func (s *sseSession) post(ctx context.Context, body []byte) error {
 		return err
 	}
 	req.Header["Content-Type"] = hdrJSON
+	setHeaders(req.Header, s.c.Headers)
 	resp, err := s.c.http.Do(req)
 	if err != nil {
 		return err
@@ -194,7 +198,8 @@ func (s *sseSession) end() {
 
 // attempt implements attempter.
 func (c *LegacySSE) attempt(ctx context.Context, sess Session, st *policy.Step, req *Request, sink Sink) Result {
-	return c.attemptOver(ctx, &sess.(*sseSession).mux, st, req, sink)
+	s := sess.(*sseSession)
+	return c.attemptOver(ctx, &s.mux, s.version, false, st, req, sink)
 }
 
 // End implements Client: the stream is closed.

@@ -237,13 +237,14 @@ func (c *conn) initializeOver(ctx context.Context, m *mux, version string, seq u
 		}
 		negotiated = v
 	}
+	ex.Protocol = negotiated
 	c.record(sink, seq, step, record.KindSession, c.initKey, start, &ex)
 	out.add(&ex)
 	if ex.Outcome != record.OutcomeOK {
 		return ""
 	}
 	start = time.Now()
-	ex = Exchange{Outcome: record.OutcomeOK}
+	ex = Exchange{Outcome: record.OutcomeOK, Protocol: negotiated}
 	if err := m.send(notifiedBody); err != nil {
 		ex.Outcome, ex.Err = record.OutcomeConnection, "notifications/initialized: "+err.Error()
 	}
@@ -255,13 +256,19 @@ func (c *conn) initializeOver(ctx context.Context, m *mux, version string, seq u
 	return negotiated
 }
 
-// attemptOver makes one attempt of req over m, and records it.
-func (c *conn) attemptOver(ctx context.Context, m *mux, st *policy.Step, req *Request, sink Sink) Result {
+// attemptOver makes one attempt of req over m, in the lane of version
+// (stateless: the 2026-07-28 lane's _meta on the request), and records it.
+func (c *conn) attemptOver(ctx context.Context, m *mux, version string, stateless bool, st *policy.Step, req *Request, sink Sink) Result {
 	id := c.nextID.Add(1)
-	body := appendRequest(make([]byte, 0, 96+len(req.Params)), id, req, false)
+	size := 96 + len(req.Params)
+	if stateless {
+		size += len(statelessMeta)
+	}
+	body := appendRequest(make([]byte, 0, size), id, req, stateless)
 	n := st.NextAttempt()
 	start := time.Now()
 	var call Result
+	call.Protocol = version
 	msg := m.roundTrip(ctx, id, body, st.AttemptTimeout(c.timeout), &call.Exchange, req.Method != scenarios.MCPOpToolsList)
 	switch {
 	case msg != nil:

@@ -28,6 +28,9 @@ type Request struct {
 	Name string
 	// what names the request's target in error text, as "tool x".
 	What string
+	// onResult, when set, is given the result of an ok response, valid
+	// only during the call (discovery keeps what it lists).
+	onResult func(json.RawMessage)
 }
 
 // ToolCall is a tools/call of tool name with args (a JSON object).

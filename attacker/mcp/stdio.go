@@ -41,6 +41,9 @@ const (
 // by Close, and dies with mcpload on Linux.
 type Stdio struct {
 	conn
+	// Lane is the protocol lane each process is spoken to in: the
+	// go-sdk serves the stateless lane over stdio too.
+	Lane
 	argv []string
 	env  []string
 	dir  string
@@ -48,9 +51,9 @@ type Stdio struct {
 	// MaxStderrBytes; "" discards it.
 	stderrDir string
 
-	spawnKey, exitKey string
-	procs             atomic.Int64 // processes started, for log names
-	live              sync.Map     // *stdioSession -> struct{}
+	spawnKey, exitKey, discoverKey string
+	procs                          atomic.Int64 // processes started, for log names
+	live                           sync.Map     // *stdioSession -> struct{}
 }
 
 // NewStdio returns the client of MCP server server, run as argv with env
@@ -60,7 +63,7 @@ func NewStdio(server string, argv []string, env map[string]string, dir, stderrDi
 	c := &Stdio{argv: argv, dir: dir, stderrDir: stderrDir}
 	c.conn.init(c, server, timeout, rd)
 	prefix := "mcp:" + server + "/"
-	c.spawnKey, c.exitKey = prefix+"spawn", prefix+"exit"
+	c.spawnKey, c.exitKey, c.discoverKey = prefix+"spawn", prefix+"exit", prefix+"discover"
 	if len(env) > 0 {
 		c.env = os.Environ()
 		for k, v := range env {
@@ -80,6 +83,9 @@ type stdioSession struct {
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
 	version string
+	// stateless is the 2026-07-28 lane: _meta on every request, no
+	// initialize.
+	stateless bool
 
 	mux
 	wmu sync.Mutex // one line written at a time
@@ -110,7 +116,29 @@ func (c *Stdio) Handshake(ctx context.Context, seq uint64, step int, sink Sink) 
 		return nil, out
 	}
 
-	if sess.version = c.initializeOver(ctx, &sess.mux, "", seq, step, sink, &out); sess.version == "" {
+	skip, discover, fallback := c.handshake()
+	if skip {
+		sess.version, sess.stateless = ProtocolStateless, true
+		return sess, out
+	}
+	if discover {
+		ok, refused := c.discoverOver(ctx, &sess.mux, c.discoverKey, fallback, seq, step, sink, &out)
+		if ok {
+			sess.version, sess.stateless = ProtocolStateless, true
+			return sess, out
+		}
+		if !refused || !fallback {
+			sess.kill()
+			return nil, out
+		}
+		// An older server: the initialize handshake on the same
+		// process, as the SDKs fall back to it.
+	}
+	version := c.Protocol
+	if version == ProtocolAuto {
+		version = ""
+	}
+	if sess.version = c.initializeOver(ctx, &sess.mux, version, seq, step, sink, &out); sess.version == "" {
 		sess.kill()
 		return nil, out
 	}
@@ -193,7 +221,8 @@ func (c *Stdio) spawn() (*stdioSession, error) {
 // attempt implements attempter: one request line, and the wait for its
 // response.
 func (c *Stdio) attempt(ctx context.Context, s Session, st *policy.Step, req *Request, sink Sink) Result {
-	return c.attemptOver(ctx, &s.(*stdioSession).mux, st, req, sink)
+	ss := s.(*stdioSession)
+	return c.attemptOver(ctx, &ss.mux, ss.version, ss.stateless, st, req, sink)
 }
 
 // compactLine returns body without line breaks, which would end the

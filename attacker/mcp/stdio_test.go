@@ -21,6 +21,10 @@ import (
 // server on StdioTransport (see TestMain).
 const stdioServerEnv = "MCPLOAD_TEST_STDIO_SERVER"
 
+// stdioServerOld, as stdioServerEnv's value, serves only the initialize
+// lane (2025-11-25 and 2025-06-18), as a server before 2026-07-28 does.
+const stdioServerOld = "old"
+
 func TestMain(m *testing.M) {
 	if os.Getenv(stdioServerEnv) != "" {
 		runStdioServer()
@@ -37,7 +41,11 @@ type echoIn struct {
 // garbage (prints a line that is not JSON-RPC), shout (writes stderr) and
 // pid (its process id), until stdin closes.
 func runStdioServer() {
-	s := sdk.NewServer(&sdk.Implementation{Name: "stdio-test", Version: "1"}, nil)
+	var opts *sdk.ServerOptions
+	if os.Getenv(stdioServerEnv) == stdioServerOld {
+		opts = &sdk.ServerOptions{SupportedProtocolVersions: []string{ProtocolVersion, "2025-06-18"}}
+	}
+	s := sdk.NewServer(&sdk.Implementation{Name: "stdio-test", Version: "1"}, opts)
 	text := func(t string) *sdk.CallToolResult {
 		return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: t}}}
 	}
@@ -79,6 +87,72 @@ func testStdio(t *testing.T, stderrDir string) *Stdio {
 	c := NewStdio("sdk", []string{exe}, map[string]string{stdioServerEnv: "1"}, "", stderrDir, 10*time.Second, nopRedactor{})
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// TestStdioLanes: over stdio, each protocol setting opens the lane it
+// names against the go-sdk's server, every MCP attempt records the lane
+// it spoke, and auto falls back to initialize on a server that does not
+// speak 2026-07-28.
+func TestStdioLanes(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		server, protocol string
+		discover         bool
+		want             string   // the session's version
+		keys             []string // the session attempts, in order
+	}{
+		{"1", ProtocolStateless, false, ProtocolStateless, []string{"mcp:sdk/spawn"}},
+		{"1", ProtocolStateless, true, ProtocolStateless, []string{"mcp:sdk/spawn", "mcp:sdk/discover"}},
+		{"1", ProtocolAuto, false, ProtocolStateless, []string{"mcp:sdk/spawn", "mcp:sdk/discover"}},
+		{stdioServerOld, ProtocolAuto, false, ProtocolVersion, []string{"mcp:sdk/spawn", "mcp:sdk/discover", "mcp:sdk/initialize", "mcp:sdk/initialized"}},
+		{"1", "2025-06-18", false, "2025-06-18", []string{"mcp:sdk/spawn", "mcp:sdk/initialize", "mcp:sdk/initialized"}},
+		{"1", "", false, ProtocolVersion, []string{"mcp:sdk/spawn", "mcp:sdk/initialize", "mcp:sdk/initialized"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.server+"/"+tc.protocol, func(t *testing.T) {
+			c := NewStdio("sdk", []string{exe}, map[string]string{stdioServerEnv: tc.server}, "", "", 10*time.Second, nopRedactor{})
+			t.Cleanup(func() { c.Close() })
+			c.Protocol, c.Discover = tc.protocol, tc.discover
+			sink := &testSink{}
+			ctx := context.Background()
+			s, hs := c.Handshake(ctx, 1, 0, sink)
+			if s == nil {
+				t.Fatalf("handshake: %+v %+v", hs, sink.attempts)
+			}
+			if s.Version() != tc.want {
+				t.Fatalf("version %q, want %q", s.Version(), tc.want)
+			}
+			r := c.Call(ctx, s, 1, 1, ToolCall("echo", []byte(`{"text":"lane"}`), false), sink)
+			if r.Outcome != record.OutcomeOK || r.Text != "echo: lane" {
+				t.Fatalf("echo: %s %q %q", r.Outcome, r.Text, r.Err)
+			}
+			c.End(ctx, s, 1, 2, nil)
+			var keys []string
+			for _, a := range sink.attempts {
+				if a.Outcome != record.OutcomeOK {
+					t.Errorf("attempt %s: %s %q", a.Key, a.Outcome, a.Error)
+				}
+				if a.Kind == record.KindSession {
+					keys = append(keys, a.Key)
+				}
+				// spawn precedes any lane; a refused discover was spoken
+				// before the lane was known.
+				want := tc.want
+				if a.Key == "mcp:sdk/spawn" || a.Key == "mcp:sdk/discover" && tc.want != ProtocolStateless {
+					want = ""
+				}
+				if a.MCPProtocol != want {
+					t.Errorf("attempt %s records lane %q, want %q", a.Key, a.MCPProtocol, want)
+				}
+			}
+			if fmt.Sprint(keys) != fmt.Sprint(tc.keys) {
+				t.Fatalf("session attempts %v, want %v", keys, tc.keys)
+			}
+		})
+	}
 }
 
 // alive reports whether process pid exists.

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -80,12 +78,10 @@ type Streamable struct {
 	url  string
 	// Redirects is client.follow_redirects: POSTs follow them hop by hop.
 	Redirects httpx.Redirects
-	// Protocol is the lane: "" or a revision up to ProtocolVersion for the
-	// initialize handshake, ProtocolStateless, or ProtocolAuto.
-	Protocol string
-	// Discover sends server/discover as the handshake of each session in
-	// the stateless lane (under auto it always is).
-	Discover bool
+	// Lane is the protocol lane the client opens sessions in.
+	Lane
+	// Headers go with every request (POSTs and session DELETEs).
+	Headers http.Header
 	// deleteKey is the attempt key of session teardown, discoverKey of
 	// server/discover.
 	deleteKey, discoverKey string
@@ -140,6 +136,9 @@ func (c *Streamable) initialize(ctx context.Context, seq uint64, step int, sink 
 			}
 		}
 	}
+	if sess.version != nil {
+		ex.Protocol = sess.version[0]
+	}
 	c.record(sink, seq, step, record.KindSession, c.initKey, start, &ex)
 	out.add(&ex)
 	if ex.Outcome != record.OutcomeOK {
@@ -147,7 +146,7 @@ func (c *Streamable) initialize(ctx context.Context, seq uint64, step int, sink 
 	}
 
 	start = time.Now()
-	ex = Exchange{}
+	ex = Exchange{Protocol: sess.version[0]}
 	c.post(ctx, sess, callTags{}, notifiedBody, &ex, nil)
 	c.record(sink, seq, step, record.KindSession, c.notifiedKey, start, &ex)
 	out.add(&ex)
@@ -171,6 +170,7 @@ func (c *Streamable) attempt(ctx context.Context, s Session, st *policy.Step, re
 	n := st.NextAttempt()
 	start := time.Now()
 	var call Result
+	call.Protocol = sess.version[0]
 	tags := callTags{st: st, attempt: n, timeout: st.AttemptTimeout(c.timeout), call: req.Method != scenarios.MCPOpToolsList, req: req}
 	result, hdr := c.rpc(ctx, sess, tags, id, body, start, &call.Exchange)
 	call.Header = hdr
@@ -193,6 +193,7 @@ func (c *Streamable) close(ctx context.Context, sess *httpSession, seq uint64, s
 		ex.Outcome = record.OutcomeOK
 		return ex // nothing to end: the server keeps no session
 	}
+	ex.Protocol = sess.version[0]
 	start := time.Now()
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -200,6 +201,7 @@ func (c *Streamable) close(ctx context.Context, sess *httpSession, seq uint64, s
 	if err != nil {
 		ex.Outcome, ex.Err = record.OutcomeProtocol, fmt.Sprintf("building request: %v", err)
 	} else {
+		setHeaders(req.Header, c.Headers)
 		req.Header[hdrSessionID] = sess.id
 		req.Header[hdrProtocolVersion] = sess.version
 		resp, err := c.http.Do(req)
@@ -283,6 +285,7 @@ func (c *Streamable) post(ctx context.Context, sess *httpSession, tags callTags,
 			ex.Outcome, ex.Err = record.OutcomeProtocol, fmt.Sprintf("building request: %v", err)
 			return nil
 		}
+		setHeaders(req.Header, c.Headers)
 		req.Header["Content-Type"] = hdrJSON
 		req.Header["Accept"] = hdrAcceptMCP
 		if sess != nil {
@@ -350,12 +353,13 @@ func (c *Streamable) Target() string { return c.url }
 // Handshake implements Client: the initialize request, then the
 // notifications/initialized notification.
 func (c *Streamable) Handshake(ctx context.Context, seq uint64, step int, sink Sink) (Session, Total) {
-	switch {
-	case c.Protocol == ProtocolStateless && !c.Discover:
+	skip, discover, fallback := c.handshake()
+	if skip {
 		return &httpSession{version: statelessVersion, stateless: true}, Total{Outcome: record.OutcomeOK}
-	case c.Protocol == ProtocolStateless, c.Protocol == ProtocolAuto:
+	}
+	if discover {
 		sess, out, refused := c.discover(ctx, seq, step, sink)
-		if sess != nil || !refused || c.Protocol == ProtocolStateless {
+		if sess != nil || !refused || !fallback {
 			return sessionOrNil(sess), out
 		}
 		// An older server: the initialize handshake, as the SDKs fall
@@ -413,30 +417,7 @@ func (c *Streamable) discover(ctx context.Context, seq uint64, step int, sink Si
 	start := time.Now()
 	var ex Exchange
 	result, _ := c.rpc(ctx, sess, callTags{req: discoverRequest}, id, body, start, &ex)
-	refused := false
-	switch {
-	case ex.Outcome == record.OutcomeOK:
-		var dr struct {
-			SupportedVersions []string `json:"supportedVersions"`
-		}
-		if err := json.Unmarshal(result, &dr); err != nil || dr.SupportedVersions == nil {
-			ex.Outcome, ex.Err = record.OutcomeProtocol, "server/discover: result has no supportedVersions: "+httpx.Snippet(result)
-		} else if !slices.Contains(dr.SupportedVersions, ProtocolStateless) {
-			refused = true
-			ex.Err = "server/discover: the server supports " + strings.Join(dr.SupportedVersions, ", ")
-		}
-	case ex.RPCCode == rpcUnsupportedVersion || ex.RPCCode == record.RPCMethodNotFound ||
-		ex.Outcome == record.Outcome4xx && ex.Status != http.StatusUnauthorized && ex.Status != http.StatusForbidden:
-		refused = true
-	}
-	if refused && c.Protocol == ProtocolAuto {
-		ex.Outcome = record.OutcomeOK // negotiated: the initialize lane follows
-	} else if refused {
-		ex.Outcome = record.OutcomeProtocol
-		if ex.Err == "" {
-			ex.Err = "server/discover refused: the server does not speak " + ProtocolStateless
-		}
-	}
+	refused := discoverVerdict(&ex, result, c.Protocol == ProtocolAuto)
 	c.record(sink, seq, step, record.KindSession, c.discoverKey, start, &ex)
 	out.add(&ex)
 	if refused || ex.Outcome != record.OutcomeOK {

@@ -24,8 +24,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -35,10 +37,23 @@ func main() {
 	duration := flag.Duration("duration", 8*time.Second, "length of each measurement")
 	workers := flag.Int("workers", 64, "concurrent workers for both generators")
 	rounds := flag.Int("rounds", 3, "alternating rounds per generator")
+	only := flag.String("only", "", "comma-separated sections to run (vegeta, lanes); default all")
 	flag.Parse()
-	if err := run(*mcpload, *vegeta, *duration, *workers, *rounds); err != nil {
-		fmt.Fprintln(os.Stderr, "mcpload-bench:", err)
-		os.Exit(1)
+	sections := []struct {
+		name string
+		run  func() error
+	}{
+		{"vegeta", func() error { return run(*mcpload, *vegeta, *duration, *workers, *rounds) }},
+		{"lanes", func() error { return runLanes(*mcpload, *duration, *workers, *rounds) }},
+	}
+	for _, sec := range sections {
+		if *only != "" && !slices.Contains(strings.Split(*only, ","), sec.name) {
+			continue
+		}
+		if err := sec.run(); err != nil {
+			fmt.Fprintf(os.Stderr, "mcpload-bench: %s: %v\n", sec.name, err)
+			os.Exit(1)
+		}
 	}
 }
 

@@ -60,3 +60,9 @@ func completeCatalog(*cobra.Command, []string, string) ([]cobra.Completion, cobr
 func completeDirs(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	return nil, cobra.ShellCompDirectiveFilterDirs
 }
+
+// setVar adds --set, repeatable: a scenario field to override, as
+// path=value (docs/variables.md).
+func setVar(fs *pflag.FlagSet, p *[]string) {
+	fs.StringArrayVar(p, "set", nil, "override a scenario field, as path=value (repeatable), e.g. --set load.stages[0].rate=50")
+}

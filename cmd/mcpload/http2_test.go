@@ -76,6 +76,9 @@ func TestRunAgainstMockProcessH2C(t *testing.T) {
 				"url: mock", "url: "+base+"/mcp",
 				"timeout: 30s", fmt.Sprintf("timeout: 30s\n  http: %q", tc.version),
 				"rate: 250, duration: 2s", "rate: 20, duration: 1s",
+				// A target at a real URL answers as it answers.
+				"    mock: {latency: 10ms}\n", "",
+				"    mock: {latency: 10ms, result: {temperature: 31}}\n", "",
 			).Replace(fast)
 			dir := filepath.Join(t.TempDir(), "run")
 			code, stdout, stderr := mcploadProcessEnv(t, []string{"MCPLOAD_H2_KEY=sk-h2"}, "run", writeScenario(t, body), "--out", dir, "--progress", "off")

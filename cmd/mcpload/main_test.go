@@ -36,6 +36,10 @@ func TestMain(m *testing.M) {
 			return run(os.Args[1:], os.Stdout, os.Stderr)
 		}))
 	}
+	// A run in process starts stdio servers whose program is "mcpload"
+	// as this binary (scenarios.SelfCommand): they must run mcpload, not
+	// the tests.
+	os.Setenv("MCPLOAD_TEST_MAIN", "1")
 	os.Exit(m.Run())
 }
 

@@ -43,6 +43,7 @@ Exit codes: 0 pass, 1 runtime error or interrupted, 2 invalid input,
 	cmds := []*cobra.Command{
 		newRunCmd(stdout, stderr),
 		newValidateCmd(stdout, stderr),
+		newInspectCmd(stdout, stderr),
 		newMockCmd(stdout, stderr),
 		newReportCmd(stdout, stderr),
 		newCostCmd(stdout, stderr),

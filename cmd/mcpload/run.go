@@ -36,6 +36,7 @@ type runFlags struct {
 	catalog     string
 	fdCheck     bool
 	timeScale   float64
+	sets        []string
 }
 
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -67,6 +68,7 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	fs.StringVar(&f.policies, "policy", "", "with a policies: list, run only these policies (comma-separated names)")
 	fs.StringVar(&f.catalog, "catalog", "", "price the run on this catalog: list-prices, relay-example, or a YAML or LiteLLM JSON file (overrides cost.catalog)")
 	fs.BoolVar(&f.fdCheck, "fd-check", true, "refuse to start when load.max_in_flight may need more descriptors than RLIMIT_NOFILE allows (docs/descriptors.md)")
+	setVar(fs, &f.sets)
 	fs.StringVar(&f.progress, "progress", "auto", "live progress on stderr: auto (on a terminal, not in CI), on, off")
 	_ = c.RegisterFlagCompletionFunc("progress", cobra.FixedCompletions([]string{"auto", "on", "off"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("catalog", completeCatalog)
@@ -81,7 +83,7 @@ func runScenario(name string, f runFlags, stdout, stderr io.Writer) error {
 	default:
 		return invalid(fmt.Errorf("--progress: expected auto, on or off, got %q", f.progress))
 	}
-	sc, err := scenarios.Load(name)
+	sc, err := scenarios.LoadWith(name, scenarios.Options{Set: f.sets, CheckHeaderVars: true})
 	if err != nil {
 		return invalid(err)
 	}
@@ -106,6 +108,7 @@ func runScenario(name string, f runFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	report.PrintHarnessWarnings(stderr, s)
 	if err := report.PrintText(stdout, s); err != nil {
 		return err
 	}
@@ -156,6 +159,9 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 		done := make(chan struct{})
 		go func() { defer close(done); g.watch(runCtx, cancel) }()
 		stopGates = func() { cancel(nil); <-done }
+	}
+	for _, w := range sc.TLSWarnings() {
+		fmt.Fprintln(stderr, "WARNING:", w)
 	}
 	res, err := attacker.Run(runCtx, sc, dir, opts...)
 	// The gates must be done before the report reads the folder.
@@ -241,6 +247,7 @@ func runPolicies(ctx context.Context, sc *scenarios.Scenario, dir string, f runF
 		if err != nil {
 			return fmt.Errorf("policy %s: %w", p.Name, err)
 		}
+		report.PrintHarnessWarnings(stderr, s)
 		runs = append(runs, report.PolicyRun{Name: p.Name, Description: p.Description, Dir: pdir, Expect: p.Expect})
 		if err := expectVerdict(&p, s, verdict(res, s, pdir)); err != nil && failed == nil {
 			failed = err

@@ -11,21 +11,24 @@ import (
 )
 
 func newValidateCmd(stdout, stderr io.Writer) *cobra.Command {
-	return &cobra.Command{
+	var sets []string
+	c := &cobra.Command{
 		Use:               "validate SCENARIO...",
 		Short:             "Check scenarios; exit 2 on any error, each named by file:line:column and field",
 		Args:              args(1, -1, "one or more SCENARIOs"),
 		ValidArgsFunction: completeScenario,
 		RunE: func(_ *cobra.Command, names []string) error {
-			return validate(names, stdout, stderr)
+			return validate(names, sets, stdout, stderr)
 		},
 	}
+	setVar(c.Flags(), &sets)
+	return c
 }
 
-func validate(names []string, stdout, stderr io.Writer) error {
+func validate(names, sets []string, stdout, stderr io.Writer) error {
 	bad := 0
 	for _, name := range names {
-		sc, err := scenarios.Load(name)
+		sc, err := scenarios.LoadWith(name, scenarios.Options{Set: sets, CheckHeaderVars: true})
 		if err != nil {
 			bad++
 			fmt.Fprintln(stderr, err)

@@ -1,8 +1,11 @@
 package hostile
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -98,6 +101,16 @@ func KeyInFiles(dir, key string) (leaks []string, files int, err error) {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return err
+		}
+		if strings.HasSuffix(path, ".gz") {
+			// attempts.jsonl.gz: what it holds, not its compressed bytes.
+			zr, err := gzip.NewReader(bytes.NewReader(b))
+			if err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			if b, err = io.ReadAll(zr); err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
 		}
 		if s := KeyIn(string(b), key); s != "" {
 			leaks = append(leaks, fmt.Sprintf("%s: %q", filepath.Base(path), s))

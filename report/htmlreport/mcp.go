@@ -22,11 +22,33 @@ func mcpSection(m *report.MCP) *section {
 		}
 		sec.Tables = append(sec.Tables, t)
 	}
+	if len(m.OutputSchema) > 0 {
+		t := &table{
+			Title: "Output schema mismatches", Narrow: true,
+			Cols:  cols("tool", "#results", "first mismatch"),
+			Intro: "tools/call results whose structuredContent failed the tool's outputSchema. Their outcome is unchanged: a mismatch is counted, not failed.",
+		}
+		for _, o := range m.OutputSchema {
+			t.add(cell{Text: o.Key}, cell{Text: count(o.Mismatches)}, cell{Text: o.Example, Wrap: true})
+		}
+		sec.Tables = append(sec.Tables, t)
+	}
 	if p := m.Progress; p != nil {
 		sec.Facts = append(sec.Facts, fact{
 			Label: "Progress notifications",
 			Value: fmt.Sprintf("%s on %s responses; the first %s after the request on average, %s at most", count(p.Notifications), count(p.Attempts), latency(p.FirstMeanMS), latency(p.FirstMaxMS)),
 		})
+	}
+	if len(m.Lanes) > 0 {
+		t := &table{
+			Title: "Protocol lanes", Narrow: true,
+			Cols:  cols("attempt key", "protocol", "#attempts"),
+			Intro: "The MCP revision each key's attempts spoke: 2026-07-28 is the stateless lane, 2024-11-05 HTTP+SSE, the others initialize sessions. With protocol: auto this is the lane each server negotiated.",
+		}
+		for _, l := range m.Lanes {
+			t.add(cell{Text: l.Key}, cell{Text: l.Protocol}, cell{Text: count(l.Attempts)})
+		}
+		sec.Tables = append(sec.Tables, t)
 	}
 	if len(m.ToolsSchema) > 0 {
 		heads := []string{"tool list", "#tools", "#bytes"}

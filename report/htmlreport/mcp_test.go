@@ -12,8 +12,9 @@ func TestMCPSection(t *testing.T) {
 	plots := writeFixtureRun(t, dir, 3)
 	s := fixtureSummary()
 	s.MCP = &report.MCP{
-		RPCErrors: []report.RPCErrorCount{{Code: -32004, Name: "rate limited", Attempts: 12, ByOutcome: map[string]uint64{"429": 12}}},
-		Progress:  &report.MCPProgress{Notifications: 40, Attempts: 10, FirstMeanMS: 1.25, FirstMaxMS: 3},
+		RPCErrors:    []report.RPCErrorCount{{Code: -32004, Name: "rate limited", Attempts: 12, ByOutcome: map[string]uint64{"429": 12}}},
+		Progress:     &report.MCPProgress{Notifications: 40, Attempts: 10, FirstMeanMS: 1.25, FirstMaxMS: 3},
+		OutputSchema: []report.OutputSchemaCount{{Key: "tool:weather", Mismatches: 1234, Example: "structuredContent does not match the outputSchema: temp"}},
 		ToolsSchema: []report.ToolsSchemaCost{{
 			Source: "mcp:tools/tools/list", Tools: 302, Bytes: 258454,
 			Dialects: map[string]report.DialectSchema{"openai": {Bytes: 267514, TokensEstimated: 66879}, "anthropic": {TokensEstimated: 64689}, "gemini": {TokensEstimated: 61652}},
@@ -32,7 +33,7 @@ func TestMCPSection(t *testing.T) {
 	if j := strings.Index(sec[1:], `<section`); j > 0 {
 		sec = sec[:j+1]
 	}
-	for _, want := range []string{"-32004 rate limited", ">12<", "429 12", "40 on 10 responses; the first 1.2 ms after the request on average, 3.0 ms at most", "mcp:tools/tools/list", "258,454", "~66,879", "~61,652", "gpt-4.1 $133.76"} {
+	for _, want := range []string{"-32004 rate limited", ">12<", "429 12", "40 on 10 responses; the first 1.2 ms after the request on average, 3.0 ms at most", "mcp:tools/tools/list", "258,454", "~66,879", "~61,652", "gpt-4.1 $133.76", "Output schema mismatches", "tool:weather", "1,234", "does not match the outputSchema: temp"} {
 		if !strings.Contains(sec, want) {
 			t.Errorf("MCP section lacks %q:\n%s", want, sec)
 		}

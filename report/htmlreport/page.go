@@ -13,8 +13,11 @@ type page struct {
 	// Title is the document title; Heading and Subheading the page's.
 	Title, Heading, Subheading string
 	// Facts describe the run: scenario, seed, start, duration...
-	Facts    []fact
-	Verdict  verdict
+	Facts   []fact
+	Verdict verdict
+	// Warnings are the harness's, in a banner under the verdict: when
+	// they are there, some figures are mcpload's limits, not the target's.
+	Warnings []string
 	Headline []figure
 	Sections []*section
 	// Footer says what wrote the page.

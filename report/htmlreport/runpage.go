@@ -34,6 +34,7 @@ func runPage(dir string, s *report.Summary, plots []plot.File) (*page, error) {
 		Subheading: "mcpload run report",
 		Facts:      runFacts(s),
 		Verdict:    runVerdict(s),
+		Warnings:   harnessWarnings(s),
 		Headline:   headline(s, unit),
 		Footer:     footer(s.Version),
 	}
@@ -55,6 +56,9 @@ func runPage(dir string, s *report.Summary, plots []plot.File) (*page, error) {
 	}
 	if s.MCP != nil {
 		p.Sections = append(p.Sections, mcpSection(s.MCP))
+	}
+	if s.Harness != nil {
+		p.Sections = append(p.Sections, harnessSection(s.Harness))
 	}
 	p.Sections = append(p.Sections, costSection(s.Cost, unit))
 	sc, err := scenarioSection(dir)

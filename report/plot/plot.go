@@ -66,6 +66,7 @@ var runPlots = []struct {
 	{"throughput", throughput},
 	{"attempt-outcomes", attemptOutcomes},
 	{"in-flight", inFlight},
+	{"schedule-lag", scheduleLag},
 	{"resilience", resilience},
 	{"cost", cost},
 }
@@ -134,7 +135,7 @@ func loadRun(dir string, s *report.Summary) (*run, error) {
 // wantLatency picks the histogram tags the latency-over-time plot draws:
 // successful conversations and steps.
 func wantLatency(tag string) bool {
-	return tag == record.LevelConversation ||
+	return tag == record.LevelConversation || tag == record.LevelScheduleLag ||
 		strings.HasPrefix(tag, record.LevelStep+".") && !strings.HasSuffix(tag, record.FailedSuffix)
 }
 

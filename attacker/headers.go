@@ -1,0 +1,131 @@
+package attacker
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/mcpload/mcpload/attacker/httpx"
+	"github.com/mcpload/mcpload/scenarios"
+)
+
+// targetHeaders resolves the headers of a provider or MCP server: each
+// ${VAR} from getenv (the scenario was checked for them; this is the
+// run's environment), and bearerEnv's value as Authorization: Bearer.
+// secrets are the values that came from the environment, for the
+// redactor: a header built from one carries a credential.
+func targetHeaders(tmpl map[string]string, bearerEnv string, getenv func(string) string) (h http.Header, secrets []string, err error) {
+	if len(tmpl) == 0 && bearerEnv == "" {
+		return nil, nil, nil
+	}
+	lookup := func(name string) (string, bool) {
+		v := getenv(name)
+		return v, v != ""
+	}
+	h = make(http.Header, len(tmpl)+1)
+	for _, name := range slices.Sorted(maps.Keys(tmpl)) {
+		v, _, values, err := scenarios.Expand(tmpl[name], lookup, false)
+		if err != nil {
+			return nil, nil, fmt.Errorf("header %s: %w", name, err)
+		}
+		if strings.ContainsAny(v, "\r\n\x00") {
+			// Never echo it: it came from the environment.
+			return nil, nil, fmt.Errorf("header %s: its value holds a line break", name)
+		}
+		if len(values) > 0 {
+			secrets = append(secrets, v)
+			secrets = append(secrets, values...)
+		}
+		h[http.CanonicalHeaderKey(name)] = []string{v}
+	}
+	if bearerEnv != "" {
+		tok := strings.TrimSpace(getenv(bearerEnv))
+		if tok == "" {
+			return nil, nil, errors.New("bearer_token_env: $" + bearerEnv + " is not set")
+		}
+		if strings.ContainsAny(tok, "\r\n\x00") {
+			return nil, nil, errors.New("bearer_token_env: $" + bearerEnv + " holds a line break")
+		}
+		h["Authorization"] = []string{"Bearer " + tok}
+		secrets = append(secrets, tok)
+	}
+	return h, secrets, nil
+}
+
+// scenarioSecrets is every credential the scenario's targets resolve to,
+// used by the job or not: provider keys and the header values that came
+// from the environment. Targets that do not resolve add nothing (they
+// stop the run elsewhere).
+func scenarioSecrets(sc *scenarios.Scenario, getenv func(string) string) []string {
+	var out []string
+	for _, p := range sc.Providers {
+		if p == nil {
+			continue
+		}
+		if k, err := resolveKey(p, getenv); err == nil && k != "" {
+			out = append(out, k)
+		}
+		if _, s, err := targetHeaders(p.Headers, "", getenv); err == nil {
+			out = append(out, s...)
+		}
+	}
+	for _, m := range sc.MCPServers {
+		if m == nil {
+			continue
+		}
+		if _, s, err := targetHeaders(m.Headers, m.BearerTokenEnv, getenv); err == nil {
+			out = append(out, s...)
+		}
+	}
+	return out
+}
+
+// endpointHeaders are a provider endpoint's headers: the dialect's key
+// headers, none of them when a provider off the mock has no key (a
+// key-less server on loopback), then the scenario's own.
+func endpointHeaders(p *scenarios.Provider, key string, keyHdrs []header, extra http.Header) []header {
+	var out []header
+	for _, kv := range keyHdrs {
+		if key == "" && !p.IsMock() && slices.Contains(httpx.KeyHeaders, http.CanonicalHeaderKey(kv.name)) {
+			continue
+		}
+		out = append(out, kv)
+	}
+	for _, name := range slices.Sorted(maps.Keys(extra)) {
+		out = append(out, header{name, extra[name]})
+	}
+	return out
+}
+
+// targetClient is the client of a target with the given tls section: the
+// shared client, or a copy of it (its proxy and dialer included) with its
+// own TLS configuration.
+func targetClient(cfg jobConfig, t *scenarios.TLS) (*http.Client, error) {
+	if t == nil {
+		return cfg.HTTPClient, nil
+	}
+	conf, err := httpx.TLSConfig(t, httpx.BaseTLS(cfg.HTTPClient), httpx.HomeDir(cfg.Getenv))
+	if err != nil {
+		return nil, err
+	}
+	c, err := httpx.WithTLS(cfg.HTTPClient, conf)
+	if err == nil && cfg.Clones != nil {
+		cfg.Clones.list = append(cfg.Clones.list, c)
+	}
+	return c, err
+}
+
+// clientClones are the clients targetClient made for a run, whose idle
+// connections the run closes at its end, as it does the shared client's.
+type clientClones struct {
+	list []*http.Client
+}
+
+func (cc *clientClones) closeIdle() {
+	for _, c := range cc.list {
+		c.CloseIdleConnections()
+	}
+}
