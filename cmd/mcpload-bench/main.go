@@ -37,7 +37,7 @@ func main() {
 	duration := flag.Duration("duration", 8*time.Second, "length of each measurement")
 	workers := flag.Int("workers", 64, "concurrent workers for both generators")
 	rounds := flag.Int("rounds", 3, "alternating rounds per generator")
-	only := flag.String("only", "", "comma-separated sections to run (vegeta, lanes); default all")
+	only := flag.String("only", "", "comma-separated sections to run (vegeta, lanes, http2); default all")
 	flag.Parse()
 	sections := []struct {
 		name string
@@ -45,6 +45,7 @@ func main() {
 	}{
 		{"vegeta", func() error { return run(*mcpload, *vegeta, *duration, *workers, *rounds) }},
 		{"lanes", func() error { return runLanes(*mcpload, *duration, *workers, *rounds) }},
+		{"http2", func() error { return benchHTTP2(*mcpload, *vegeta, *duration, *workers, *rounds) }},
 	}
 	for _, sec := range sections {
 		if *only != "" && !slices.Contains(strings.Split(*only, ","), sec.name) {
@@ -153,7 +154,7 @@ func run(mcpload, vegeta string, d time.Duration, workers, rounds int) error {
 	fmt.Printf("  2. mcpload, max sustained                        %8.0f req/s  (%.0f conversations/s)\n", m, median(mcploadCPS))
 	fmt.Printf("  3. raw vegeta attack, same endpoint              %8.0f req/s\n", v)
 	fmt.Printf("  ratio 2/3 (HTTP requests/s)                      %8.2f  (target >= 0.80)\n", m/v)
-	return benchHTTP2(mcpload, vegeta, d, workers, rounds)
+	return nil
 }
 
 func runVegeta(bin, targets string, d time.Duration, workers int) (float64, error) {
