@@ -154,6 +154,7 @@ func (a *chatAttempt) record(r *chatResult, n int, st *policy.Step, sink Sink) {
 			LatencyUS:        r.latency.Microseconds(),
 			TTFTUS:           r.ttft.Microseconds(),
 			Status:           r.status,
+			Proto:            r.proto,
 			Outcome:          r.outcome,
 			Error:            r.err,
 			BytesIn:          r.bytesIn,
@@ -192,14 +193,14 @@ func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body 
 	}
 	resp, err := a.hc.Do(out)
 	if err != nil {
-		r.outcome, r.err = httpx.ClassifyTransportErr(parent, actx, err), bodyErrText(actx, err)
+		r.outcome, r.err = httpx.ClassifyTransportErr(parent, actx, err), httpx.H2Note(err)+bodyErrText(actx, err)
 		return nil
 	}
 	cb := &httpx.CountingBody{R: resp.Body, Limit: a.maxBytes}
 	defer func() {
 		r.bytesIn = cb.DrainClose(!r.broken)
 	}()
-	r.status = resp.StatusCode
+	r.status, r.proto = resp.StatusCode, resp.Proto
 	r.reqID, r.headers = a.headers.read(resp.Header)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		r.outcome = httpx.ClassifyStatus(resp.StatusCode)

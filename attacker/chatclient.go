@@ -202,6 +202,7 @@ type chatResult struct {
 	finish  string
 	usage   openaichat.Usage
 	status  int
+	proto   string // the response's, a constant of net/http's
 	bytesIn int64
 	outcome string
 	err     string

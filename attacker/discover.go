@@ -158,7 +158,7 @@ func Inspect(ctx context.Context, sc *scenarios.Scenario, name string, opts ...O
 	}
 	hc := o.client
 	if hc == nil {
-		hc = defaultHTTPClient(nil)
+		hc = defaultHTTPClient(nil, &sc.Client)
 		defer hc.CloseIdleConnections()
 	}
 	cfg := jobConfig{MockURL: o.mockURL, HTTPClient: httpx.NoRedirects(hc), Getenv: o.getenv, AllowRemote: o.allowRemote}

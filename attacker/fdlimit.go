@@ -16,9 +16,10 @@ import (
 // and whatever the process inherited.
 const FDReserve = 64
 
-// FDNeed is how many descriptors a run may hold at once, and why. mcpload
-// speaks HTTP/1.1: each exchange in flight holds a connection of its own,
-// and a connection kept alive stays open after it.
+// FDNeed is how many descriptors a run may hold at once, and why. Over
+// HTTP/1.1 each exchange in flight holds a connection of its own, and a
+// connection kept alive stays open after it; over HTTP/2 (client.http
+// "2") one connection carries Streams exchanges at once (h2budget.go).
 type FDNeed struct {
 	// InFlight is the conversations (operations) that may be in flight at
 	// once: load.max_in_flight, or fewer when the whole schedule starts
@@ -36,16 +37,28 @@ type FDNeed struct {
 	Mock int
 	// Reserve is FDReserve.
 	Reserve int
+	// Streams is the exchanges one HTTP connection carries at once: 0 or 1
+	// under HTTP/1.1, H2StreamsPerConn under HTTP/2. Stdio is the part of
+	// Client that is no HTTP connection (stdio servers), which HTTP/2 does
+	// not share, and Hosts the HTTP pools, each of which may hold one
+	// connection less than full.
+	Streams, Stdio, Hosts int
 }
 
 // Total is the descriptors the run may need.
 func (n FDNeed) Total() uint64 {
+	if n.Streams > 1 {
+		return n.h2Total()
+	}
 	return uint64(n.InFlight)*uint64(n.Client+n.Mock) + uint64(n.Reserve)
 }
 
 // FitInFlight is the most conversations in flight that fit in limit
 // descriptors; 0 when not even one does.
 func (n FDNeed) FitInFlight(limit uint64) int {
+	if n.Streams > 1 {
+		return n.h2Fit(limit)
+	}
 	per := uint64(n.Client + n.Mock)
 	if per == 0 || limit <= uint64(n.Reserve) {
 		return 0
@@ -74,6 +87,9 @@ func NeedFDs(sc *scenarios.Scenario, mockInProcess bool) (FDNeed, error) {
 		if host == scenarios.MockURL && mockInProcess {
 			n.Mock += conns
 		}
+	}
+	if sc.Client.HTTPVersion() == scenarios.HTTP2 {
+		n.shareStreams(sc, mockInProcess)
 	}
 	return n, nil
 }
@@ -189,9 +205,9 @@ func (e *FDLimitError) Error() string {
 	return fmt.Sprintf("descriptors: %s may hold %d descriptors, %d × (%s) + %d for the run itself, "+
 		"but this process may open %d (RLIMIT_NOFILE soft %d, hard %d). "+
 		"%s the hard limit to at least %d (ulimit -Hn; LimitNOFILE= for a systemd service). "+
-		"mcpload speaks HTTP/1.1, one connection per exchange in flight (HTTP/2, which would share them, is not supported yet). "+
+		"%s"+
 		"--fd-check=false starts anyway; exchanges that find no descriptor then end as outcome local (docs/descriptors.md)",
-		what, n.Total(), n.InFlight, per, n.Reserve, e.Soft, e.Soft, e.Hard, fix, n.Total())
+		what, n.Total(), n.InFlight, per, n.Reserve, e.Soft, e.Soft, e.Hard, fix, n.Total(), n.protoNote())
 }
 
 // plural writes n and noun, with an s unless n is 1.

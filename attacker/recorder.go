@@ -79,6 +79,7 @@ type counters struct {
 	attempts, retries, steps atomic.Uint64
 	stepAttempts             atomic.Uint64
 	attemptOutcomes          outcomeCounts
+	attemptProtos            outcomeCounts
 
 	// Policy events.
 	retriesByReason                     outcomeCounts
@@ -179,6 +180,9 @@ func (r *Recorder) Attempt(a *record.Attempt) {
 		r.c.stepAttempts.Add(1)
 	}
 	r.c.attemptOutcomes.add(a.Outcome)
+	if a.Proto != "" {
+		r.c.attemptProtos.add(a.Proto)
+	}
 	// The attempts classify implausible usage as bad_usage and zero it;
 	// the counters take no count outside the range whatever sends it.
 	if a.PromptTokens > 0 && a.PromptTokens <= record.MaxReportedTokens {
@@ -452,6 +456,7 @@ func (r *Recorder) snapshot(status string, ended time.Time) record.Run {
 		Fallbacks:       r.c.fallbacks.Load(),
 		ByOutcome:       r.c.attemptOutcomes.snapshot(),
 		RetriesByReason: r.c.retriesByReason.snapshot(),
+		ByProto:         r.c.attemptProtos.snapshot(),
 		BreakerOpens:    r.c.breakerOpens.Load(),
 		BudgetExhausted: r.c.budgetOuts.Load(),
 		Hedges:          r.c.hedges.Load(),

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -135,7 +134,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	}
 	proxy := httpx.ProxyFunc(o.getenv, o.allowRemote)
 	if o.client == nil {
-		o.client = defaultHTTPClient(newMockConns(o.mockURL, softFDLimit()))
+		o.client = defaultHTTPClient(newMockConns(o.mockURL, softFDLimit()), &sc.Client)
 		httpx.SetProxy(o.client, proxy)
 		defer o.client.CloseIdleConnections()
 	}
@@ -284,26 +283,4 @@ func meanRate(p vegeta.Pacer, planned time.Duration) float64 {
 		return 0
 	}
 	return sum / n
-}
-
-// defaultHTTPClient returns a client tuned as vegeta's attacker tunes its
-// own: many idle connections kept alive per host, and no client-wide
-// timeout, since jobs time each attempt themselves. mock caps the
-// connections to the in-process mock (nil: no cap).
-func defaultHTTPClient(mock *mockConns) *http.Client {
-	c := &http.Client{
-		Transport: &http.Transport{
-			Proxy: http.ProxyFromEnvironment,
-			DialContext: mock.dial((&net.Dialer{
-				Timeout:   30 * time.Second,
-				KeepAlive: 30 * time.Second,
-			}).DialContext),
-			MaxIdleConnsPerHost:   10000,
-			IdleConnTimeout:       90 * time.Second,
-			TLSHandshakeTimeout:   10 * time.Second,
-			ExpectContinueTimeout: time.Second,
-		},
-	}
-	mock.reclaimWith(c.CloseIdleConnections)
-	return c
 }

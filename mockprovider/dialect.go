@@ -48,6 +48,10 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, d answerer, p *p
 	if !ok {
 		return
 	}
+	if err := wt.wait(a.wait); err != nil {
+		s.abortIn(w, d, err)
+		return
+	}
 	if ex.stream {
 		d.stream(w, &wt, bufs, ex, p, a.rep, a.rng, a.usage, a.f)
 		return

@@ -229,6 +229,8 @@ func (s *Server) Start(addr string) (baseURL string, err error) {
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		ConnState:         s.trackConn,
+		Protocols:         serverProtocols(),
+		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: MaxConcurrentStreams},
 	}
 	s.baseURL = "http://" + urlHost(ln.Addr().(*net.TCPAddr))
 	if !s.epochSet.Load() {

@@ -183,7 +183,11 @@ type Attempt struct {
 	// Sink's Attempt call: a sink that keeps it copies it.
 	InterTokenUS []int64 `json:"-"`
 
-	Status  int    `json:"status,omitempty"`
+	Status int `json:"status,omitempty"`
+	// Proto is the HTTP version the response came in, as net/http names
+	// it: "HTTP/1.1" or "HTTP/2.0"; empty when no response came (stdio,
+	// or a failure before one).
+	Proto   string `json:"proto,omitempty"`
 	Outcome string `json:"outcome"`
 	Error   string `json:"error,omitempty"`
 	BytesIn int64  `json:"bytes_in,omitempty"`
@@ -381,6 +385,9 @@ type AttemptCounts struct {
 	RetriesByReason map[string]uint64 `json:"retries_by_reason,omitempty"`
 	// BreakerOpens counts transitions of any breaker to open.
 	BreakerOpens uint64 `json:"breaker_opens"`
+	// ByProto counts the attempts that got a response, by the HTTP
+	// version it came in (Attempt.Proto).
+	ByProto map[string]uint64 `json:"by_proto,omitempty"`
 	// BudgetExhausted counts retries the budget refused.
 	BudgetExhausted uint64 `json:"budget_exhausted"`
 	// Hedges counts hedged attempts sent.

@@ -30,6 +30,12 @@ type Client struct {
 	Hedge    *Hedge         `yaml:"hedge,omitempty"`
 	Cache    *Cache         `yaml:"cache,omitempty"`
 
+	// HTTP, MaxConnsPerHost and KeepAlive shape the connections
+	// (client_http.go, docs/http2.md).
+	HTTP            string `yaml:"http,omitempty"`
+	MaxConnsPerHost int    `yaml:"max_conns_per_host,omitempty"`
+	KeepAlive       *bool  `yaml:"keep_alive,omitempty"`
+
 	// RecordHeaders names response headers whose values every model
 	// attempt records, besides the built-ins: request ids, rate limits and
 	// gateways' retry headers (gateway.go, docs/gateways.md).

@@ -28,7 +28,7 @@ func TestUnknownFields(t *testing.T) {
 		{"stage", []string{"duration: 2s", "durtion: 2s"},
 			want{"36:21", "load.stages[1].durtion", `did you mean "duration"?`}},
 		{"client", []string{"  timeout: 5s", "  timeout: 5s\n  retries: 3"},
-			want{"39:3", "client.retries", `unknown field "retries" (expected one of: timeout, conversation_timeout, stream, follow_redirects, limits, retry, budget, breaker, fallback, hedge, cache, record_headers)`}},
+			want{"39:3", "client.retries", `unknown field "retries" (expected one of: timeout, conversation_timeout, stream, follow_redirects, limits, retry, budget, breaker, fallback, hedge, cache, http, max_conns_per_host, keep_alive, record_headers)`}},
 		{"client stream", []string{"  timeout: 5s", "  timeout: 5s\n  stream: {ttft: 1s, idel: 2s}"},
 			want{"39:22", "client.stream.idel", `did you mean "idle"?`}},
 		{"retry", []string{"  timeout: 5s", "  timeout: 5s\n  retry:\n    preset: seed\n    max_attempt: 2"},

@@ -15,6 +15,9 @@ type Scenario struct {
 	// Seed drives arrivals, latency draws and fault draws. 0 means "pick one";
 	// the resolved scenario always records the seed that was used.
 	Seed int64 `yaml:"seed"`
+	// TimeScale is the scale the file's times are written at: 0.1 for a
+	// replay ten times faster than real time; absent, 1 (timescale.go).
+	TimeScale float64 `yaml:"time_scale,omitempty"`
 
 	Providers  map[string]*Provider  `yaml:"providers,omitempty"`
 	MCPServers map[string]*MCPServer `yaml:"mcp_servers,omitempty"`

@@ -157,6 +157,7 @@ func (v *validator) scenario(s *Scenario) {
 	v.faults(s)
 	v.upstreams(s)
 	v.policies(s)
+	v.timeScale(s)
 	v.thresholds(s)
 	v.claims(s)
 	v.cost(s)

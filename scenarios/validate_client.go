@@ -54,6 +54,7 @@ func (v *validator) client(s *Scenario, path string, c *Client, primary string) 
 		}
 	}
 	v.clientLimits(field(path, "limits"), &c.Limits)
+	v.clientHTTP(path, c)
 	if c.Retry != nil {
 		v.retry(field(path, "retry"), c.Retry)
 	}

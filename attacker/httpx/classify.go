@@ -24,6 +24,9 @@ func ClassifyTransportErr(parent, attempt context.Context, err error) string {
 	if !policy.IsLocal(err) && IsTimeout(attempt, err) {
 		return record.OutcomeTimeout
 	}
+	if IsH2Refused(err) {
+		return record.OutcomeProtocol
+	}
 	return policy.TransportOutcome(err)
 }
 

@@ -128,6 +128,7 @@ func (c *conn) recordAttempt(sink Sink, seq uint64, step int, kind, key string, 
 	}
 	a := base
 	a.Start, a.LatencyUS, a.Status, a.BytesIn = start, time.Since(start).Microseconds(), ex.Status, ex.BytesIn
+	a.Proto = ex.Proto
 	a.Outcome, a.Error, a.RPCCode = ex.Outcome, ex.Err, ex.RPCCode
 	a.Progress, a.FirstProgressUS, a.ToolsSchema = ex.Progress, ex.FirstProgress.Microseconds(), ex.Schema
 	if ex.OutputSchemaErr != "" {

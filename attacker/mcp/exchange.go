@@ -9,7 +9,9 @@ import (
 
 // Exchange is the outcome of one HTTP exchange with the server.
 type Exchange struct {
-	Status  int
+	Status int
+	// Proto is the response's HTTP version (record.Attempt.Proto).
+	Proto   string
 	BytesIn int64
 	Outcome string
 	Err     string

@@ -87,10 +87,10 @@ func (c *LegacySSE) connect(ctx context.Context, ex *Exchange) *sseSession {
 	if err != nil {
 		timer.Stop()
 		cancel()
-		ex.Outcome, ex.Err = httpx.ClassifyTransportErr(ctx, sctx, err), err.Error()
+		ex.Outcome, ex.Err = httpx.ClassifyTransportErr(ctx, sctx, err), httpx.H2Note(err)+err.Error()
 		return nil
 	}
-	ex.Status = resp.StatusCode
+	ex.Status, ex.Proto = resp.StatusCode, resp.Proto
 	cb := &httpx.CountingBody{R: resp.Body, Limit: c.MaxBytes}
 	if resp.StatusCode != http.StatusOK || !httpx.IsEventStream(resp.Header.Get("Content-Type")) {
 		timer.Stop()

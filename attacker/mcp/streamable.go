@@ -218,10 +218,10 @@ func (c *Streamable) close(ctx context.Context, sess *httpSession, seq uint64, s
 		req.Header[hdrProtocolVersion] = sess.version
 		resp, err := c.http.Do(req)
 		if err != nil {
-			ex.Outcome, ex.Err = httpx.ClassifyTransportErr(ctx, actx, err), err.Error()
+			ex.Outcome, ex.Err = httpx.ClassifyTransportErr(ctx, actx, err), httpx.H2Note(err)+err.Error()
 		} else {
 			cb := &httpx.CountingBody{R: resp.Body}
-			ex.Status = resp.StatusCode
+			ex.Status, ex.Proto = resp.StatusCode, resp.Proto
 			switch {
 			case resp.StatusCode >= 200 && resp.StatusCode <= 299,
 				resp.StatusCode == http.StatusMethodNotAllowed: // the spec lets a server refuse DELETE
@@ -324,7 +324,7 @@ func (c *Streamable) post(ctx context.Context, sess *httpSession, tags callTags,
 			hop.Apply(req)
 		}
 		if resp, err = c.http.Do(req); err != nil {
-			ex.Outcome, ex.Err = httpx.ClassifyTransportErr(ctx, actx, err), err.Error()
+			ex.Outcome, ex.Err = httpx.ClassifyTransportErr(ctx, actx, err), httpx.H2Note(err)+err.Error()
 			return nil
 		}
 		if resp.StatusCode < 300 || resp.StatusCode > 399 {
@@ -341,7 +341,7 @@ func (c *Streamable) post(ctx context.Context, sess *httpSession, tags callTags,
 	}
 	cb := &httpx.CountingBody{R: resp.Body, Limit: c.MaxBytes}
 	defer func() { ex.BytesIn = cb.DrainClose(!ex.broken) }()
-	ex.Status = resp.StatusCode
+	ex.Status, ex.Proto = resp.StatusCode, resp.Proto
 	switch {
 	case notHop != nil:
 		ex.Outcome = record.OutcomeRedirect

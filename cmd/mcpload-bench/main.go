@@ -37,7 +37,7 @@ func main() {
 	duration := flag.Duration("duration", 8*time.Second, "length of each measurement")
 	workers := flag.Int("workers", 64, "concurrent workers for both generators")
 	rounds := flag.Int("rounds", 3, "alternating rounds per generator")
-	only := flag.String("only", "", "comma-separated sections to run (vegeta, lanes); default all")
+	only := flag.String("only", "", "comma-separated sections to run (vegeta, lanes, http2); default all")
 	flag.Parse()
 	sections := []struct {
 		name string
@@ -45,6 +45,7 @@ func main() {
 	}{
 		{"vegeta", func() error { return run(*mcpload, *vegeta, *duration, *workers, *rounds) }},
 		{"lanes", func() error { return runLanes(*mcpload, *duration, *workers, *rounds) }},
+		{"http2", func() error { return benchHTTP2(*mcpload, *vegeta, *duration, *workers, *rounds) }},
 	}
 	for _, sec := range sections {
 		if *only != "" && !slices.Contains(strings.Split(*only, ","), sec.name) {

@@ -35,6 +35,7 @@ type runFlags struct {
 	policies    string
 	catalog     string
 	fdCheck     bool
+	timeScale   float64
 	sets        []string
 }
 
@@ -48,6 +49,9 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 		Args:              args(1, 1, "exactly one SCENARIO"),
 		ValidArgsFunction: completeScenario,
 		RunE: func(cmd *cobra.Command, a []string) error {
+			if cmd.Flags().Changed("time-scale") && !(f.timeScale > 0) {
+				return invalid(fmt.Errorf("--time-scale must be more than 0 (1 = real time), got %g", f.timeScale))
+			}
 			if cmd.Flags().Changed("duration") && f.duration <= 0 {
 				return invalid(errors.New("--duration must be more than 0, as in 30s or 2m"))
 			}
@@ -56,6 +60,7 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	fs := c.Flags()
 	fs.StringVar(&f.out, "out", "", "run folder to write (default results/<scenario>-<UTC time>)")
+	fs.Float64Var(&f.timeScale, "time-scale", 0, "replay at this multiple of real time: every duration is rescaled from the scenario's time_scale (1 = real time; incident-replay is written at 0.1)")
 	durationVar(fs, &f.duration, "duration", "total length of the schedule, as in 30s or 2m; stages and fault windows are scaled to fit")
 	fs.StringVar(&f.rate, "rate", "", "rate for every stage, e.g. 50 or 50/1s (0 = as fast as max_in_flight allows)")
 	fs.Int64Var(&f.seed, "seed", 0, "seed for arrivals, latency and fault draws (default: the scenario's, else random)")
@@ -352,6 +357,12 @@ func applyOverrides(sc *scenarios.Scenario, f runFlags) error {
 		}
 		for i := range sc.Load.Stages {
 			sc.Load.Stages[i].Rate = scenarios.Rate(r)
+		}
+	}
+	if f.timeScale != 0 {
+		// Before --duration, which fits the rescaled schedule.
+		if err := sc.ScaleTime(f.timeScale); err != nil {
+			return fmt.Errorf("--time-scale: %w", err)
 		}
 	}
 	if f.duration < 0 {
