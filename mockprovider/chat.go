@@ -32,6 +32,9 @@ type provider struct {
 	// limiter enforces mock.limits; nil when there are none. The admin
 	// endpoint may swap it while requests run.
 	limiter atomic.Pointer[limiter]
+	// capacity is mock.concurrency and mock.latency_per_in_flight; nil
+	// when unset.
+	capacity *capacity
 }
 
 // chatRequest is the part of a chat completion request the mock reads.
@@ -262,7 +265,16 @@ func (s *Server) prepare(w http.ResponseWriter, r *http.Request, d dialect, p *p
 			latency += Sample(f.spec.Latency, a.rng)
 		}
 	}
-	if err := wt.wait(latency + dec.delay); err != nil {
+	// A request takes its place in the server's queue once past the
+	// gateway (limits, fast faults), and holds it until its answer is
+	// written: a latency fault slows the server, so it lowers the
+	// capacity too.
+	extra, err := wt.hold(p.capacity)
+	if err != nil {
+		s.abortIn(w, d, err)
+		return a, false
+	}
+	if err := wt.wait(latency + extra + dec.delay); err != nil {
 		s.abortIn(w, d, err)
 		return a, false
 	}

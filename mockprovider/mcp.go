@@ -73,6 +73,14 @@ func (s *Server) initMCP(sc *scenarios.Scenario) error {
 	resources := slices.DeleteFunc(slices.Clone(sc.Resources), func(r *scenarios.Resource) bool { return r == nil })
 	prompts := slices.DeleteFunc(slices.Clone(sc.Prompts), func(p *scenarios.Prompt) bool { return p == nil })
 
+	s.mcpCapacity = make(map[string]*capacity)
+	for name, m := range sc.MCPServers {
+		if m != nil && m.IsMock() {
+			if c := newCapacity(m.Mock.Concurrency, m.Mock.LatencyPerInFlight); c != nil {
+				s.mcpCapacity[name] = c
+			}
+		}
+	}
 	s.mcps = make(map[string]*mcpEndpoint)
 	var extras []*mockTool
 	for _, name := range sortedKeys(sc.MCPServers) {
@@ -311,6 +319,7 @@ func (s *Server) toolHandler(t *mockTool, retry time.Duration) mcp.ToolHandler {
 	closeStream := t.def.Mock.CloseStream
 	progress := t.def.Mock.Progress
 	logs := t.def.Mock.Log
+	c := s.mcpCapacity[t.def.Server]
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		var h http.Header
 		if req.Extra != nil {
@@ -331,7 +340,10 @@ func (s *Server) toolHandler(t *mockTool, retry time.Duration) mcp.ToolHandler {
 			req.Extra.CloseSSEStream(mcp.CloseSSEStreamArgs{RetryAfter: retry})
 		}
 		wt := waiter{ctx: ctx, done: s.done, waiting: &s.waiting}
-		err := s.work(ctx, &wt, req.Session, d, progress, token, logs)
+		extra, err := wt.hold(c)
+		if err == nil {
+			err = s.work(ctx, &wt, req.Session, d+extra, progress, token, logs)
+		}
 		wt.stop()
 		if err != nil {
 			return nil, fmt.Errorf("tool %q: %w", t.def.Name, err)
@@ -434,7 +446,7 @@ func (s *Server) resourceHandler(r *scenarios.Resource) (mcp.ResourceHandler, er
 	}
 	res := mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{&rc}}
 	return func(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
-		if err := s.contentLatency(ctx, req.Extra, key, r.Mock.Latency); err != nil {
+		if err := s.contentLatency(ctx, req.Extra, key, r.Mock.Latency, s.mcpCapacity[r.Server]); err != nil {
 			return nil, fmt.Errorf("resource %q: %w", uri, err)
 		}
 		if tmpl == nil {
@@ -466,7 +478,7 @@ func (s *Server) promptHandler(p *scenarios.Prompt) (mcp.PromptHandler, error) {
 	}
 	filled := slices.ContainsFunc(content, placeholder)
 	return func(ctx context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
-		if err := s.contentLatency(ctx, req.Extra, key, p.Mock.Latency); err != nil {
+		if err := s.contentLatency(ctx, req.Extra, key, p.Mock.Latency, s.mcpCapacity[p.Server]); err != nil {
 			return nil, fmt.Errorf("prompt %q: %w", p.Name, err)
 		}
 		c := content
@@ -482,9 +494,9 @@ func (s *Server) promptHandler(p *scenarios.Prompt) (mcp.PromptHandler, error) {
 }
 
 // contentLatency waits out the latency of a resource or prompt, drawn for
-// the request as a tool's is.
-func (s *Server) contentLatency(ctx context.Context, extra *mcp.RequestExtra, key uint64, lat scenarios.Latency) error {
-	if lat.IsZero() {
+// the request as a tool's is, in a slot of its server's capacity c.
+func (s *Server) contentLatency(ctx context.Context, extra *mcp.RequestExtra, key uint64, lat scenarios.Latency, c *capacity) error {
+	if lat.IsZero() && c == nil {
 		return nil
 	}
 	var h http.Header
@@ -494,7 +506,15 @@ func (s *Server) contentLatency(ctx context.Context, extra *mcp.RequestExtra, ke
 	step, _ := headerUint(h, HeaderStep)
 	wt := waiter{ctx: ctx, done: s.done, waiting: &s.waiting}
 	defer wt.stop()
-	return wt.wait(Sample(lat, s.rng.forRequest(h, key, step, 0)))
+	load, err := wt.hold(c)
+	if err != nil {
+		return err
+	}
+	var d time.Duration
+	if !lat.IsZero() {
+		d = Sample(lat, s.rng.forRequest(h, key, step, 0))
+	}
+	return wt.wait(d + load)
 }
 
 func (s *Server) handleMCP(w http.ResponseWriter, r *http.Request) {

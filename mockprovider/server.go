@@ -71,6 +71,9 @@ type Server struct {
 	// the endpoint that serves every tool.
 	mcps     map[string]*mcpEndpoint
 	mcpNames []string
+	// mcpCapacity is each mock MCP server's capacity, shared by its own
+	// endpoint and /mcp; absent when it sets none.
+	mcpCapacity map[string]*capacity
 
 	rng *rngSource
 	// fresh holds the connections that have not yet carried a request.
@@ -150,7 +153,8 @@ func (s *Server) initProviders(sc *scenarios.Scenario) {
 			s.otherProviders = append(s.otherProviders, name)
 			continue
 		}
-		mp := &provider{name: name, api: p.API, model: p.Model, mock: p.Mock, key: endpointKey("chat", name)}
+		mp := &provider{name: name, api: p.API, model: p.Model, mock: p.Mock, key: endpointKey("chat", name),
+			capacity: newCapacity(p.Mock.Concurrency, p.Mock.LatencyPerInFlight)}
 		if l := p.Mock.Limits; l != nil && (l.RPM > 0 || l.TPM > 0) {
 			mp.limiter.Store(newLimiter(*l, s.now()))
 		}

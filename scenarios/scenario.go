@@ -143,6 +143,13 @@ type ProviderMock struct {
 	TokenGap Latency `yaml:"token_gap,omitempty"`
 	// Limits makes the mock rate-limit this provider as real providers do.
 	Limits *Limits `yaml:"limits,omitempty"`
+	// Concurrency, when above 0, serves at most this many requests at
+	// once; the others queue, first come first served, so that latency
+	// grows with load as on a real server (docs/capacity.md).
+	Concurrency int `yaml:"concurrency,omitempty"`
+	// LatencyPerInFlight adds this much latency per other request in
+	// service, as llm-d-inference-sim models a loaded server.
+	LatencyPerInFlight Duration `yaml:"latency_per_in_flight,omitempty"`
 }
 
 // MCPServer is a named MCP endpoint, spoken to over Streamable HTTP.
