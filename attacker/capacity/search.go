@@ -1,0 +1,303 @@
+// Package capacity finds the highest arrival rate at which a scenario's
+// thresholds (its SLO) hold. It brackets the answer with probes at rates
+// that grow (or shrink) geometrically, narrows the bracket by bisection to
+// a relative tolerance, then repeats the probes at both ends of the
+// bracket to give the answer a confidence interval. Probing is behind the
+// Prober interface, so that the search is tested against a fake and run
+// against real probe runs (cmd/mcpload capacity).
+package capacity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/mcpload/mcpload/record"
+)
+
+// Prober runs one probe at rate, conversations per second, and says
+// whether it met the SLO. seq numbers the probes of a search from 1, for
+// their folder names. A probe that could not run at all is an error; a
+// probe that ran and failed (thresholds, saturation) is a Pass false.
+type Prober interface {
+	Probe(ctx context.Context, seq int, rate float64) (record.CapacityProbe, error)
+}
+
+// Options steer a search. Zero fields take the defaults of Search.
+type Options struct {
+	// Start is the first rate probed; Min and Max bound the search.
+	Start, Min, Max float64
+	// Growth is the factor between rates while bracketing.
+	Growth float64
+	// Tolerance is the relative width, (hi-lo)/lo, bisection narrows to.
+	Tolerance float64
+	// Repeats is how many times each end of the final bracket is probed
+	// (the bracketing probe included).
+	Repeats int
+	// MaxProbes bounds the probes of the search.
+	MaxProbes int
+	// OnProbe, when set, is called after each probe.
+	OnProbe func(record.CapacityProbe)
+}
+
+// Defaults of Options.
+const (
+	DefaultStart     = 10
+	DefaultMin       = 0.1
+	DefaultMax       = 100_000
+	DefaultGrowth    = 2
+	DefaultTolerance = 0.05
+	DefaultRepeats   = 3
+	DefaultMaxProbes = 30
+)
+
+// Statuses of a search (record.Capacity.Status).
+const (
+	StatusFound      = "found"
+	StatusLimited    = "limited"
+	StatusNone       = "none"
+	StatusIncomplete = "incomplete"
+)
+
+// Result is what a search found.
+type Result struct {
+	Status string
+	// Rate is the highest rate all of whose probes passed.
+	Rate float64
+	// Bracket is [last passing, first failing] of the bisection.
+	Bracket [2]float64
+	// Interval is [highest rate that passed all its repeats, lowest rate
+	// that failed all its repeats]: see Confidence.
+	Interval [2]float64
+	// Confidence is the chance that Interval holds the rate where a
+	// probe's pass chance crosses one half, if probes were independent:
+	// each end is wrong only when all its Repeats probes went the wrong
+	// way, each with a chance below one half, so 1 - 2·2^-Repeats.
+	Confidence float64
+	Probes     []record.CapacityProbe
+}
+
+// ErrOptions reports options that cannot make a search.
+var ErrOptions = errors.New("capacity: invalid options")
+
+// withDefaults fills o's zero fields and checks it.
+func (o Options) withDefaults() (Options, error) {
+	if o.Min == 0 {
+		o.Min = DefaultMin
+	}
+	if o.Max == 0 {
+		o.Max = DefaultMax
+	}
+	if o.Start == 0 {
+		o.Start = min(max(DefaultStart, o.Min), o.Max)
+	}
+	if o.Growth == 0 {
+		o.Growth = DefaultGrowth
+	}
+	if o.Tolerance == 0 {
+		o.Tolerance = DefaultTolerance
+	}
+	if o.Repeats == 0 {
+		o.Repeats = DefaultRepeats
+	}
+	if o.MaxProbes == 0 {
+		o.MaxProbes = DefaultMaxProbes
+	}
+	switch {
+	case !(o.Min > 0) || !(o.Max >= o.Min) || math.IsInf(o.Max, 0):
+		return o, fmt.Errorf("%w: need 0 < min_rate <= max_rate, got %g and %g", ErrOptions, o.Min, o.Max)
+	case o.Start < o.Min || o.Start > o.Max:
+		return o, fmt.Errorf("%w: the start rate %g is outside [%g, %g]", ErrOptions, o.Start, o.Min, o.Max)
+	case !(o.Growth > 1):
+		return o, fmt.Errorf("%w: growth must be above 1, got %g", ErrOptions, o.Growth)
+	case !(o.Tolerance > 0 && o.Tolerance < 1):
+		return o, fmt.Errorf("%w: tolerance must be between 0 and 1 (relative), got %g", ErrOptions, o.Tolerance)
+	case o.Repeats < 1:
+		return o, fmt.Errorf("%w: repeats must be at least 1, got %d", ErrOptions, o.Repeats)
+	case o.MaxProbes < 2:
+		return o, fmt.Errorf("%w: max_probes must be at least 2, got %d", ErrOptions, o.MaxProbes)
+	}
+	return o, nil
+}
+
+// search is the state of one search.
+type search struct {
+	ctx context.Context
+	p   Prober
+	o   Options
+	res Result
+	// verdicts holds every verdict at each rate probed.
+	verdicts map[float64][]bool
+}
+
+// errBudget ends a search whose probes ran out.
+var errBudget = errors.New("capacity: max probes reached")
+
+// probe runs one probe at rate, within the budget.
+func (s *search) probe(rate float64) (bool, error) {
+	if len(s.res.Probes) >= s.o.MaxProbes {
+		return false, errBudget
+	}
+	if err := s.ctx.Err(); err != nil {
+		return false, err
+	}
+	pr, err := s.p.Probe(s.ctx, len(s.res.Probes)+1, rate)
+	if err != nil {
+		return false, fmt.Errorf("probe at %g/s: %w", rate, err)
+	}
+	pr.Rate = rate
+	s.res.Probes = append(s.res.Probes, pr)
+	s.verdicts[rate] = append(s.verdicts[rate], pr.Pass)
+	if s.o.OnProbe != nil {
+		s.o.OnProbe(pr)
+	}
+	return pr.Pass, nil
+}
+
+// Search finds the highest rate at which p's probes pass. It returns the
+// result so far with an error when a probe could not run or ctx ended;
+// running out of probes is not an error but the status incomplete.
+func Search(ctx context.Context, p Prober, o Options) (*Result, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &search{ctx: ctx, p: p, o: o, verdicts: map[float64][]bool{}}
+	s.res.Confidence = 1 - 2*math.Pow(2, -float64(o.Repeats))
+	err = s.run()
+	if errors.Is(err, errBudget) {
+		s.res.Status, err = StatusIncomplete, nil
+	}
+	if err != nil && s.res.Status == "" {
+		s.res.Status = StatusIncomplete
+	}
+	return &s.res, err
+}
+
+// run brackets, bisects and repeats.
+func (s *search) run() error {
+	lo, hi, err := s.bracket()
+	if err != nil || s.res.Status != "" {
+		return err
+	}
+	for (hi-lo)/lo > s.o.Tolerance {
+		mid := (lo + hi) / 2
+		ok, err := s.probe(mid)
+		if err != nil {
+			s.res.Bracket = [2]float64{lo, hi}
+			s.res.Rate, s.res.Interval = lo, [2]float64{lo, hi}
+			return err
+		}
+		if ok {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	s.res.Bracket = [2]float64{lo, hi}
+	s.res.Rate, s.res.Interval = lo, [2]float64{lo, hi}
+	if err := s.confirm(lo, hi); err != nil {
+		return err
+	}
+	s.res.Status = StatusFound
+	return nil
+}
+
+// bracket finds a passing rate lo and a failing rate hi above it. When
+// Max passes or Min fails it sets the status itself.
+func (s *search) bracket() (lo, hi float64, err error) {
+	rate := s.o.Start
+	ok, err := s.probe(rate)
+	if err != nil {
+		return 0, 0, err
+	}
+	if ok {
+		for ok {
+			lo = rate
+			if rate >= s.o.Max {
+				s.res.Status, s.res.Rate = StatusLimited, lo
+				s.res.Bracket, s.res.Interval = [2]float64{lo, 0}, [2]float64{lo, 0}
+				return lo, 0, nil
+			}
+			rate = min(rate*s.o.Growth, s.o.Max)
+			if ok, err = s.probe(rate); err != nil {
+				s.res.Rate = lo
+				return 0, 0, err
+			}
+		}
+		return lo, rate, nil
+	}
+	for !ok {
+		hi = rate
+		if rate <= s.o.Min {
+			s.res.Status = StatusNone
+			s.res.Bracket, s.res.Interval = [2]float64{0, hi}, [2]float64{0, hi}
+			return 0, hi, nil
+		}
+		rate = max(rate/s.o.Growth, s.o.Min)
+		if ok, err = s.probe(rate); err != nil {
+			return 0, 0, err
+		}
+	}
+	return rate, hi, nil
+}
+
+// confirm probes both ends of the bracket until each has Repeats
+// verdicts. Where the repeats disagree with the bracket, the interval
+// widens by the bracket's width, one step at a time, until it reaches a
+// rate that passed (below) or failed (above) all its repeats, and Rate is
+// the lower end: a rate that passed every probe made at it.
+func (s *search) confirm(lo, hi float64) error {
+	step := hi - lo
+	for {
+		all, err := s.repeat(lo, true)
+		if err != nil {
+			return err
+		}
+		if all {
+			break
+		}
+		lo -= step
+		if lo < s.o.Min {
+			s.res.Interval[0], s.res.Rate = 0, 0
+			break
+		}
+		s.res.Interval[0], s.res.Rate = lo, lo
+	}
+	if s.res.Interval[0] > 0 {
+		s.res.Interval[0], s.res.Rate = lo, lo
+	}
+	for {
+		all, err := s.repeat(hi, false)
+		if err != nil {
+			return err
+		}
+		if all || hi >= s.o.Max {
+			break
+		}
+		hi = min(hi+step, s.o.Max)
+		s.res.Interval[1] = hi
+	}
+	s.res.Interval[1] = hi
+	return nil
+}
+
+// repeat probes rate until it has Repeats verdicts, and reports whether
+// all of them are want. It stops early once one is not.
+func (s *search) repeat(rate float64, want bool) (bool, error) {
+	for {
+		vs := s.verdicts[rate]
+		for _, v := range vs {
+			if v != want {
+				return false, nil
+			}
+		}
+		if len(vs) >= s.o.Repeats {
+			return true, nil
+		}
+		if _, err := s.probe(rate); err != nil {
+			return false, err
+		}
+	}
+}

@@ -1,0 +1,191 @@
+package capacity
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/mcpload/mcpload/record"
+)
+
+// fakeProber passes a probe when pass says so, and records the rates.
+type fakeProber struct {
+	pass  func(rate float64) bool
+	rates []float64
+	seqs  []int
+	err   error
+}
+
+func (f *fakeProber) Probe(_ context.Context, seq int, rate float64) (record.CapacityProbe, error) {
+	f.rates = append(f.rates, rate)
+	f.seqs = append(f.seqs, seq)
+	if f.err != nil && len(f.rates) == 3 {
+		return record.CapacityProbe{}, f.err
+	}
+	return record.CapacityProbe{Pass: f.pass(rate)}, nil
+}
+
+// below is a target whose capacity is c: every probe at or below it
+// passes, every one above fails.
+func below(c float64) func(float64) bool { return func(r float64) bool { return r <= c } }
+
+func TestSearchFindsKnownCapacity(t *testing.T) {
+	for _, c := range []float64{3.7, 10, 237, 500, 9000} {
+		f := &fakeProber{pass: below(c)}
+		res, err := Search(context.Background(), f, Options{Start: 10, Tolerance: 0.05})
+		if err != nil {
+			t.Fatalf("capacity %g: %v", c, err)
+		}
+		if res.Status != StatusFound {
+			t.Errorf("capacity %g: status %q, want found", c, res.Status)
+		}
+		if res.Rate > c || res.Rate < c*0.95 {
+			t.Errorf("capacity %g: found %g, want within 5%% below", c, res.Rate)
+		}
+		lo, hi := res.Bracket[0], res.Bracket[1]
+		if !(lo <= c && c < hi) || (hi-lo)/lo > 0.05 {
+			t.Errorf("capacity %g: bracket %v does not hold it within the tolerance", c, res.Bracket)
+		}
+		// A deterministic target: every repeat agrees, the interval is
+		// the bracket.
+		if res.Interval != res.Bracket {
+			t.Errorf("capacity %g: interval %v, want the bracket %v", c, res.Interval, res.Bracket)
+		}
+		for _, end := range res.Bracket {
+			if n := countOf(f.rates, end); n != DefaultRepeats {
+				t.Errorf("capacity %g: %g probed %d times, want %d repeats", c, end, n, DefaultRepeats)
+			}
+		}
+		if len(res.Probes) != len(f.rates) || !slices.Equal(f.seqs, seq(len(f.rates))) {
+			t.Errorf("capacity %g: %d probes recorded for %d run, seqs %v", c, len(res.Probes), len(f.rates), f.seqs)
+		}
+	}
+}
+
+func countOf(xs []float64, x float64) int {
+	n := 0
+	for _, v := range xs {
+		if v == x {
+			n++
+		}
+	}
+	return n
+}
+
+func seq(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i + 1
+	}
+	return s
+}
+
+// The bracket grows geometrically from the start, then bisects.
+func TestSearchBracketsThenBisects(t *testing.T) {
+	f := &fakeProber{pass: below(100)}
+	if _, err := Search(context.Background(), f, Options{Start: 10, Growth: 2, Tolerance: 0.1, Repeats: 1}); err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{10, 20, 40, 80, 160, 120, 100, 110}
+	if !slices.Equal(f.rates, want) {
+		t.Errorf("rates probed %v, want %v", f.rates, want)
+	}
+	f = &fakeProber{pass: below(30)}
+	if _, err := Search(context.Background(), f, Options{Start: 100, Growth: 2, Tolerance: 0.2, Repeats: 1}); err != nil {
+		t.Fatal(err)
+	}
+	want = []float64{100, 50, 25, 37.5, 31.25, 28.125}
+	if !slices.Equal(f.rates, want) {
+		t.Errorf("starting above: rates probed %v, want %v", f.rates, want)
+	}
+}
+
+func TestSearchLimitsAndNone(t *testing.T) {
+	res, err := Search(context.Background(), &fakeProber{pass: below(1e9)}, Options{Start: 10, Max: 50})
+	if err != nil || res.Status != StatusLimited || res.Rate != 50 {
+		t.Errorf("max passes: %+v, %v; want limited at 50", res, err)
+	}
+	res, err = Search(context.Background(), &fakeProber{pass: below(0)}, Options{Start: 10, Min: 1})
+	if err != nil || res.Status != StatusNone || res.Rate != 0 || res.Bracket[1] != 1 {
+		t.Errorf("min fails: %+v, %v; want none, failing at 1", res, err)
+	}
+}
+
+func TestSearchBudget(t *testing.T) {
+	f := &fakeProber{pass: below(1000)}
+	res, err := Search(context.Background(), f, Options{Start: 1, MaxProbes: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != StatusIncomplete || len(f.rates) != 5 || res.Rate != 16 {
+		t.Errorf("5 probes from 1/s: status %q, %d probes, rate %g; want incomplete, 5, 16", res.Status, len(f.rates), res.Rate)
+	}
+}
+
+func TestSearchProbeError(t *testing.T) {
+	boom := errors.New("boom")
+	f := &fakeProber{pass: below(100), err: boom}
+	res, err := Search(context.Background(), f, Options{Start: 10})
+	if !errors.Is(err, boom) || res == nil || res.Status != StatusIncomplete || res.Rate != 20 {
+		t.Errorf("third probe fails to run: %+v, %v; want incomplete at 20 with the error", res, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Search(ctx, &fakeProber{pass: below(100)}, Options{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled: %v", err)
+	}
+}
+
+// A noisy boundary: near it a probe passes or fails by chance. Repeats
+// widen the interval until each end held all its repeats, and the rate
+// reported passed every probe made at it.
+func TestSearchNoisyBoundary(t *testing.T) {
+	const c = 200
+	for seed := range uint64(20) {
+		r := rand.New(rand.NewPCG(seed, 1))
+		// Within 10% of c the verdict is a coin flip.
+		f := &fakeProber{pass: func(rate float64) bool {
+			if rate < c*0.9 {
+				return true
+			}
+			if rate > c*1.1 {
+				return false
+			}
+			return r.IntN(2) == 0
+		}}
+		res, err := Search(context.Background(), f, Options{Start: 10, MaxProbes: 60})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != StatusFound {
+			t.Fatalf("seed %d: status %q", seed, res.Status)
+		}
+		lo, hi := res.Interval[0], res.Interval[1]
+		if lo > res.Bracket[0] || hi < res.Bracket[1] {
+			t.Errorf("seed %d: interval %v narrower than the bracket %v", seed, res.Interval, res.Bracket)
+		}
+		if lo > c*1.1 || hi < c*0.9 {
+			t.Errorf("seed %d: interval %v misses the noisy band around %d", seed, res.Interval, c)
+		}
+		if res.Rate != lo {
+			t.Errorf("seed %d: rate %g, want the interval's lower end %g", seed, res.Rate, lo)
+		}
+		for _, p := range res.Probes {
+			if p.Rate == res.Rate && !p.Pass {
+				t.Errorf("seed %d: the reported rate %g failed a probe", seed, res.Rate)
+			}
+		}
+	}
+}
+
+func TestOptionsInvalid(t *testing.T) {
+	for _, o := range []Options{
+		{Min: -1}, {Min: 10, Max: 5}, {Start: 1000, Max: 100}, {Growth: 1}, {Tolerance: 1.5}, {Repeats: -1}, {MaxProbes: 1},
+	} {
+		if _, err := Search(context.Background(), &fakeProber{pass: below(1)}, o); !errors.Is(err, ErrOptions) {
+			t.Errorf("%+v: %v, want ErrOptions", o, err)
+		}
+	}
+}

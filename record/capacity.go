@@ -1,0 +1,98 @@
+package record
+
+// CapacityFile is the capacity search's document in a capacity folder.
+const CapacityFile = "capacity.json"
+
+// CapacitySchema identifies the version of capacity.json's layout.
+const CapacitySchema = "mcpload.capacity/v1"
+
+// Capacity is capacity.json: the highest arrival rate at which a
+// scenario's thresholds held, how it was found, and what that rate needs
+// and costs. docs/capacity.md describes it and
+// docs/schemas/capacity.schema.json is its schema.
+type Capacity struct {
+	Schema   string `json:"schema"`
+	Scenario string `json:"scenario"`
+	Version  string `json:"mcpload_version"`
+	// Status is "found" (a bracket narrowed to the tolerance), "limited"
+	// (max_rate passed: the answer is at least Rate), "none" (min_rate
+	// failed) or "incomplete" (max_probes ran out, or interrupted).
+	Status string `json:"status"`
+	// Rate is the highest rate (conversations per second) that passed
+	// every one of its probes: the capacity.
+	Rate float64 `json:"rate"`
+	// Bracket is the last passing and the first failing rate of the
+	// search; Interval widens it where repeated probes disagreed (see
+	// docs/capacity.md), with the confidence it holds the boundary.
+	Bracket    [2]float64 `json:"bracket"`
+	Interval   [2]float64 `json:"interval"`
+	Confidence float64    `json:"confidence"`
+	// Tolerance is the relative width the bisection stopped at.
+	Tolerance float64 `json:"tolerance"`
+	Repeats   int     `json:"repeats"`
+	// SLO lists the thresholds each probe was judged on.
+	SLO []string `json:"slo"`
+	// At is what the probes at Rate measured.
+	At *CapacityAt `json:"at,omitempty"`
+	// Probes lists every probe in the order it ran.
+	Probes []CapacityProbe `json:"probes"`
+	// Gates lists the --gate expressions and their verdicts.
+	Gates []CapacityGate `json:"gates,omitempty"`
+	// ElapsedS is how long the search took.
+	ElapsedS float64 `json:"elapsed_s"`
+}
+
+// CapacityAt is what a capacity rate needs and yields, from its probes.
+type CapacityAt struct {
+	// Concurrency is Little's law: the rate times the mean conversation
+	// latency; MeasuredInFlight is the mean in flight the probes saw.
+	Concurrency      float64 `json:"concurrency"`
+	MeasuredInFlight float64 `json:"measured_in_flight"`
+	// GoodputPerS is ok conversations per second.
+	GoodputPerS float64 `json:"goodput_per_s"`
+	// TokensPerS is prompt plus completion tokens per second.
+	TokensPerS float64 `json:"tokens_per_s"`
+	// CostPerConversationUSD and MonthlyCostUSD (30 days at Rate) are
+	// absent when the run was not priced.
+	CostPerConversationUSD *float64 `json:"cost_per_conversation_usd,omitempty"`
+	MonthlyCostUSD         *float64 `json:"monthly_cost_usd,omitempty"`
+}
+
+// CapacityProbe is one probe: a short open-model run at one rate.
+type CapacityProbe struct {
+	Rate float64 `json:"rate"`
+	Pass bool    `json:"pass"`
+	// Saturated is set when the probe was stopped early because its
+	// backlog or schedule lag grew without bound; it counts as failed.
+	Saturated bool `json:"saturated,omitempty"`
+	// Reason says why a probe failed: the failed thresholds, or the
+	// saturation.
+	Reason string `json:"reason,omitempty"`
+	// Dir is the probe's run folder, relative to the capacity folder.
+	Dir string `json:"dir"`
+	// Latencies of ok conversations after the warm-up, in ms.
+	P50MS  float64 `json:"p50_ms"`
+	P99MS  float64 `json:"p99_ms"`
+	MeanMS float64 `json:"mean_ms"`
+	// Achieved is conversations started per second after the warm-up.
+	Achieved    float64 `json:"achieved"`
+	GoodputPerS float64 `json:"goodput_per_s"`
+	TokensPerS  float64 `json:"tokens_per_s"`
+	// MeanInFlight and PeakInFlight are the conversations in flight
+	// after the warm-up; LagS is how far the schedule fell behind at
+	// worst, in seconds.
+	MeanInFlight float64 `json:"mean_in_flight"`
+	PeakInFlight int64   `json:"peak_in_flight"`
+	LagS         float64 `json:"lag_s"`
+	// CostPerConversationUSD is absent when the run was not priced.
+	CostPerConversationUSD *float64 `json:"cost_per_conversation_usd,omitempty"`
+	DurationS              float64  `json:"duration_s"`
+}
+
+// CapacityGate is one --gate of a capacity search.
+type CapacityGate struct {
+	Expr     string  `json:"expr"`
+	Pass     bool    `json:"pass"`
+	Measured float64 `json:"measured"`
+	Note     string  `json:"note,omitempty"`
+}
