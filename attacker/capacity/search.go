@@ -81,8 +81,9 @@ type Result struct {
 // ErrOptions reports options that cannot make a search.
 var ErrOptions = errors.New("capacity: invalid options")
 
-// withDefaults fills o's zero fields and checks it.
-func (o Options) withDefaults() (Options, error) {
+// WithDefaults fills o's zero fields and checks them; an error wraps
+// ErrOptions.
+func (o Options) WithDefaults() (Options, error) {
 	if o.Min == 0 {
 		o.Min = DefaultMin
 	}
@@ -159,7 +160,7 @@ func (s *search) probe(rate float64) (bool, error) {
 // result so far with an error when a probe could not run or ctx ended;
 // running out of probes is not an error but the status incomplete.
 func Search(ctx context.Context, p Prober, o Options) (*Result, error) {
-	o, err := o.withDefaults()
+	o, err := o.WithDefaults()
 	if err != nil {
 		return nil, err
 	}

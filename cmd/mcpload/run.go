@@ -109,7 +109,8 @@ func runScenario(name string, f runFlags, stdout, stderr io.Writer) error {
 }
 
 // runOnce runs sc into dir against a fresh mock, and renders the folder.
-func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags, stderr io.Writer) (*report.Summary, *record.Run, error) {
+// extra options go to attacker.Run after the command's own.
+func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags, stderr io.Writer, extra ...attacker.Option) (*report.Summary, *record.Run, error) {
 	// A catalog that cannot be read must stop the run before it spends.
 	cat, _, err := report.Catalogs(sc)
 	if err != nil {
@@ -152,7 +153,7 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 		go func() { defer close(done); g.watch(runCtx, cancel) }()
 		stopGates = func() { cancel(nil); <-done }
 	}
-	res, err := attacker.Run(runCtx, sc, dir, opts...)
+	res, err := attacker.Run(runCtx, sc, dir, append(opts, extra...)...)
 	// The gates must be done before the report reads the folder.
 	stopGates()
 	var cfgErr *attacker.ConfigError
