@@ -176,19 +176,55 @@ func Search(ctx context.Context, p Prober, o Options) (*Result, error) {
 	return &s.res, err
 }
 
-// run brackets, bisects and repeats.
+// run brackets, bisects and confirms, going back to bisection when a
+// confirmation shows the bracket was wrong.
 func (s *search) run() error {
 	lo, hi, err := s.bracket()
 	if err != nil || s.res.Status != "" {
 		return err
 	}
+	for {
+		if lo, hi, err = s.bisect(lo, hi); err != nil {
+			return err
+		}
+		moved, err := s.confirm(lo, hi)
+		if err != nil {
+			return err
+		}
+		if moved == 0 {
+			break
+		}
+		// A majority of the repeats went against the bracket: that end
+		// was a fluke. Look again past it.
+		if moved > 0 {
+			lo, hi = hi, s.above(hi)
+			if hi == 0 {
+				s.res.Status, s.res.Rate = StatusLimited, lo
+				s.res.Bracket, s.res.Interval = [2]float64{lo, 0}, [2]float64{lo, 0}
+				return nil
+			}
+			continue
+		}
+		lo, hi = s.below(lo), lo
+		if lo == 0 {
+			s.res.Status, s.res.Rate = StatusNone, 0
+			s.res.Bracket, s.res.Interval = [2]float64{0, hi}, [2]float64{0, hi}
+			return nil
+		}
+	}
+	s.res.Status = StatusFound
+	return nil
+}
+
+// bisect narrows [lo, hi] to the tolerance.
+func (s *search) bisect(lo, hi float64) (float64, float64, error) {
 	for (hi-lo)/lo > s.o.Tolerance {
+		s.res.Bracket = [2]float64{lo, hi}
+		s.res.Rate, s.res.Interval = lo, [2]float64{lo, hi}
 		mid := (lo + hi) / 2
 		ok, err := s.probe(mid)
 		if err != nil {
-			s.res.Bracket = [2]float64{lo, hi}
-			s.res.Rate, s.res.Interval = lo, [2]float64{lo, hi}
-			return err
+			return lo, hi, err
 		}
 		if ok {
 			lo = mid
@@ -198,11 +234,70 @@ func (s *search) run() error {
 	}
 	s.res.Bracket = [2]float64{lo, hi}
 	s.res.Rate, s.res.Interval = lo, [2]float64{lo, hi}
-	if err := s.confirm(lo, hi); err != nil {
-		return err
+	return lo, hi, nil
+}
+
+// above is a rate above r to bracket from: the lowest rate above r that
+// a majority of its probes failed, else r times the growth (probed and
+// found failing), or 0 when Max passed.
+func (s *search) above(r float64) float64 {
+	best := 0.0
+	for rate, vs := range s.verdicts {
+		if rate > r && !majority(vs) && (best == 0 || rate < best) {
+			best = rate
+		}
 	}
-	s.res.Status = StatusFound
-	return nil
+	if best > 0 {
+		return best
+	}
+	for r < s.o.Max {
+		r = min(r*s.o.Growth, s.o.Max)
+		ok, err := s.probe(r)
+		if err != nil {
+			return r // the caller's next probe meets the same error
+		}
+		if !ok {
+			return r
+		}
+	}
+	return 0
+}
+
+// below is a rate below r to bracket from: the highest rate below r that
+// a majority of its probes passed, else r over the growth (probed and
+// found passing), or 0 when Min failed.
+func (s *search) below(r float64) float64 {
+	best := 0.0
+	for rate, vs := range s.verdicts {
+		if rate < r && majority(vs) && rate > best {
+			best = rate
+		}
+	}
+	if best > 0 {
+		return best
+	}
+	for r > s.o.Min {
+		r = max(r/s.o.Growth, s.o.Min)
+		ok, err := s.probe(r)
+		if err != nil {
+			return r
+		}
+		if ok {
+			return r
+		}
+	}
+	return 0
+}
+
+// majority reports whether more than half of vs passed.
+func majority(vs []bool) bool {
+	n := 0
+	for _, v := range vs {
+		if v {
+			n++
+		}
+	}
+	return 2*n > len(vs)
 }
 
 // bracket finds a passing rate lo and a failing rate hi above it. When
@@ -245,60 +340,66 @@ func (s *search) bracket() (lo, hi float64, err error) {
 }
 
 // confirm probes both ends of the bracket until each has Repeats
-// verdicts. Where the repeats disagree with the bracket, the interval
-// widens by the bracket's width, one step at a time, until it reaches a
-// rate that passed (below) or failed (above) all its repeats, and Rate is
-// the lower end: a rate that passed every probe made at it.
-func (s *search) confirm(lo, hi float64) error {
-	step := hi - lo
-	for {
-		all, err := s.repeat(lo, true)
-		if err != nil {
-			return err
-		}
-		if all {
+// verdicts. When a majority at an end goes against the bracket, it
+// reports the direction the boundary moved (+1 above hi, -1 below lo)
+// for the search to look again. When only a minority disagrees, the
+// boundary is noisy there: the interval widens by the bracket's width,
+// one step at a time, until it reaches a rate that passed (below) or
+// failed (above) all its repeats, and Rate is the lower end, a rate that
+// passed every probe made at it.
+func (s *search) confirm(lo, hi float64) (int, error) {
+	if err := s.repeat(hi); err != nil {
+		return 0, err
+	}
+	if majority(s.verdicts[hi]) {
+		return +1, nil
+	}
+	if err := s.repeat(lo); err != nil {
+		return 0, err
+	}
+	if !majority(s.verdicts[lo]) {
+		return -1, nil
+	}
+	step := max(hi-lo, lo*s.o.Tolerance)
+	for !all(s.verdicts[lo], true) {
+		if lo-step < s.o.Min {
+			lo = 0
 			break
 		}
 		lo -= step
-		if lo < s.o.Min {
-			s.res.Interval[0], s.res.Rate = 0, 0
-			break
+		if err := s.repeat(lo); err != nil {
+			s.res.Interval[0], s.res.Rate = lo, lo
+			return 0, err
 		}
-		s.res.Interval[0], s.res.Rate = lo, lo
 	}
-	if s.res.Interval[0] > 0 {
-		s.res.Interval[0], s.res.Rate = lo, lo
-	}
-	for {
-		all, err := s.repeat(hi, false)
-		if err != nil {
-			return err
-		}
-		if all || hi >= s.o.Max {
-			break
-		}
+	s.res.Interval[0], s.res.Rate = lo, lo
+	for !all(s.verdicts[hi], false) && hi < s.o.Max {
 		hi = min(hi+step, s.o.Max)
-		s.res.Interval[1] = hi
+		if err := s.repeat(hi); err != nil {
+			s.res.Interval[1] = hi
+			return 0, err
+		}
 	}
 	s.res.Interval[1] = hi
-	return nil
+	return 0, nil
 }
 
-// repeat probes rate until it has Repeats verdicts, and reports whether
-// all of them are want. It stops early once one is not.
-func (s *search) repeat(rate float64, want bool) (bool, error) {
-	for {
-		vs := s.verdicts[rate]
-		for _, v := range vs {
-			if v != want {
-				return false, nil
-			}
-		}
-		if len(vs) >= s.o.Repeats {
-			return true, nil
-		}
-		if _, err := s.probe(rate); err != nil {
-			return false, err
+// all reports whether every verdict in vs is want.
+func all(vs []bool, want bool) bool {
+	for _, v := range vs {
+		if v != want {
+			return false
 		}
 	}
+	return true
+}
+
+// repeat probes rate until it has Repeats verdicts.
+func (s *search) repeat(rate float64) error {
+	for len(s.verdicts[rate]) < s.o.Repeats {
+		if _, err := s.probe(rate); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -189,3 +189,39 @@ func TestOptionsInvalid(t *testing.T) {
 		}
 	}
 }
+
+// flukes is a target of capacity c whose probes numbered in bad (from 1)
+// go the wrong way, as a probe hit by a load spike on the machine does.
+func flukes(c float64, bad ...int) *fakeProber {
+	f := &fakeProber{}
+	f.pass = func(rate float64) bool {
+		ok := rate <= c
+		if slices.Contains(bad, len(f.rates)) {
+			return !ok
+		}
+		return ok
+	}
+	return f
+}
+
+// One probe that went the wrong way while bracketing must not decide the
+// answer: the repeats at that end outvote it, and the search looks again
+// past it.
+func TestSearchOutvotesAFluke(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		f    *fakeProber
+	}{
+		{"a fluke failure of the first probe, below the capacity", flukes(250, 1)},
+		{"a fluke pass above the capacity", flukes(250, 2)},
+		{"a fluke failure while bisecting", flukes(250, 4)},
+	} {
+		res, err := Search(context.Background(), tc.f, Options{Start: 150, Tolerance: 0.05, MaxProbes: 60})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != StatusFound || res.Rate > 250 || res.Rate < 250*0.9 {
+			t.Errorf("%s: %s at %g (interval %v) after %v; want found within 10%% below 250", tc.name, res.Status, res.Rate, res.Interval, tc.f.rates)
+		}
+	}
+}
