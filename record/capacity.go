@@ -22,14 +22,20 @@ type Capacity struct {
 	// every one of its probes: the capacity.
 	Rate float64 `json:"rate"`
 	// Bracket is the last passing and the first failing rate of the
-	// search; Interval widens it where repeated probes disagreed (see
-	// docs/capacity.md), with the confidence it holds the boundary.
-	Bracket    [2]float64 `json:"bracket"`
-	Interval   [2]float64 `json:"interval"`
-	Confidence float64    `json:"confidence"`
-	// Tolerance is the relative width the bisection stopped at.
+	// bisection.
+	Bracket [2]float64 `json:"bracket"`
+	// Interval is the bracket, widened where repeated probes disagreed:
+	// from a rate that passed all its repeats to one that failed all of
+	// them (docs/capacity.md).
+	Interval [2]float64 `json:"interval"`
+	// Confidence is the chance that Interval holds the boundary if
+	// probes are independent: 1 - 2 * 2^-repeats.
+	Confidence float64 `json:"confidence"`
+	// Tolerance is the relative width, (high-low)/low, the bisection
+	// narrowed the bracket to.
 	Tolerance float64 `json:"tolerance"`
-	Repeats   int     `json:"repeats"`
+	// Repeats is how many probes each end of the bracket got.
+	Repeats int `json:"repeats"`
 	// SLO lists the thresholds each probe was judged on.
 	SLO []string `json:"slo"`
 	// At is what the probes at Rate measured.
@@ -45,17 +51,21 @@ type Capacity struct {
 // CapacityAt is what a capacity rate needs and yields, from its probes.
 type CapacityAt struct {
 	// Concurrency is Little's law: the rate times the mean conversation
-	// latency; MeasuredInFlight is the mean in flight the probes saw.
-	Concurrency      float64 `json:"concurrency"`
+	// latency, the conversations in flight the rate needs.
+	Concurrency float64 `json:"concurrency"`
+	// MeasuredInFlight is the mean of the conversations in flight the
+	// probes saw after their warm-up, to check Concurrency against.
 	MeasuredInFlight float64 `json:"measured_in_flight"`
 	// GoodputPerS is ok conversations per second.
 	GoodputPerS float64 `json:"goodput_per_s"`
 	// TokensPerS is prompt plus completion tokens per second.
 	TokensPerS float64 `json:"tokens_per_s"`
-	// CostPerConversationUSD and MonthlyCostUSD (30 days at Rate) are
-	// absent when the run was not priced.
+	// CostPerConversationUSD is the probes' cost per started
+	// conversation; absent when they were not priced.
 	CostPerConversationUSD *float64 `json:"cost_per_conversation_usd,omitempty"`
-	MonthlyCostUSD         *float64 `json:"monthly_cost_usd,omitempty"`
+	// MonthlyCostUSD is CostPerConversationUSD at Rate for 30 days;
+	// absent when the probes were not priced.
+	MonthlyCostUSD *float64 `json:"monthly_cost_usd,omitempty"`
 }
 
 // CapacityProbe is one probe: a short open-model run at one rate.
@@ -70,29 +80,41 @@ type CapacityProbe struct {
 	Reason string `json:"reason,omitempty"`
 	// Dir is the probe's run folder, relative to the capacity folder.
 	Dir string `json:"dir"`
-	// Latencies of ok conversations after the warm-up, in ms.
-	P50MS  float64 `json:"p50_ms"`
-	P99MS  float64 `json:"p99_ms"`
+	// P50MS is the median latency of ok conversations after the
+	// warm-up, from their intended start, in ms.
+	P50MS float64 `json:"p50_ms"`
+	// P99MS is their 99th percentile, in ms.
+	P99MS float64 `json:"p99_ms"`
+	// MeanMS is their mean, in ms.
 	MeanMS float64 `json:"mean_ms"`
 	// Achieved is conversations started per second after the warm-up.
-	Achieved    float64 `json:"achieved"`
+	Achieved float64 `json:"achieved"`
+	// GoodputPerS is ok conversations per second after the warm-up.
 	GoodputPerS float64 `json:"goodput_per_s"`
-	TokensPerS  float64 `json:"tokens_per_s"`
-	// MeanInFlight and PeakInFlight are the conversations in flight
-	// after the warm-up; LagS is how far the schedule fell behind at
-	// worst, in seconds.
+	// TokensPerS is prompt plus completion tokens per second of the run.
+	TokensPerS float64 `json:"tokens_per_s"`
+	// MeanInFlight is the mean of the conversations in flight after the
+	// warm-up, sampled four times a second.
 	MeanInFlight float64 `json:"mean_in_flight"`
-	PeakInFlight int64   `json:"peak_in_flight"`
-	LagS         float64 `json:"lag_s"`
-	// CostPerConversationUSD is absent when the run was not priced.
+	// PeakInFlight is the most of them seen.
+	PeakInFlight int64 `json:"peak_in_flight"`
+	// LagS is how far the generator fell behind the schedule at worst,
+	// in seconds.
+	LagS float64 `json:"lag_s"`
+	// CostPerConversationUSD is the run's cost per started
+	// conversation; absent when it was not priced.
 	CostPerConversationUSD *float64 `json:"cost_per_conversation_usd,omitempty"`
-	DurationS              float64  `json:"duration_s"`
+	// DurationS is how long the probe's run took, warm-up included.
+	DurationS float64 `json:"duration_s"`
 }
 
 // CapacityGate is one --gate of a capacity search.
 type CapacityGate struct {
-	Expr     string  `json:"expr"`
-	Pass     bool    `json:"pass"`
+	// Expr is the gate as written, such as "capacity.rate >= 500".
+	Expr string `json:"expr"`
+	Pass bool   `json:"pass"`
+	// Measured is the value the gate tested.
 	Measured float64 `json:"measured"`
-	Note     string  `json:"note,omitempty"`
+	// Note says why a gate had no value to test (and failed).
+	Note string `json:"note,omitempty"`
 }
