@@ -260,6 +260,10 @@ func (p *runProber) Probe(ctx context.Context, seq int, rate float64) (record.Ca
 		return out, invalid(err)
 	}
 
+	// The watch reads the generator's own counters: the schedule lag is
+	// what the schedule called for less what started. When the harness
+	// self-check's schedule lag (summary.json harness) is at hand, it is
+	// the better measure to feed Sample.
 	sat := &capacity.Saturation{Warmup: p.flags.warmup, Bound: p.slo.Bound}
 	var mu sync.Mutex
 	var sum float64
@@ -317,15 +321,7 @@ func (p *runProber) Probe(ctx context.Context, seq int, rate float64) (record.Ca
 	case res.Status == record.StatusAborted:
 		out.Reason = "aborted: " + res.StopReason
 	case len(failed) > 0:
-		parts := make([]string, len(failed))
-		for i, t := range failed {
-			got := "measured " + t.Measured
-			if t.Measured == "" {
-				got = t.Note
-			}
-			parts[i] = fmt.Sprintf("%s (%s)", t.Expr, got)
-		}
-		out.Reason = strings.Join(parts, "; ")
+		out.Reason = failedText(failed)
 	default:
 		out.Pass = true
 	}

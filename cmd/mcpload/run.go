@@ -199,6 +199,11 @@ func thresholdsVerdict(s *report.Summary, dir string) error {
 	if len(failed) == 0 {
 		return nil
 	}
+	return &exitError{exitThresholds, fmt.Errorf("%d of %d thresholds failed in %s: %s", len(failed), len(s.Thresholds), dir, failedText(failed))}
+}
+
+// failedText lists failed thresholds with what each measured.
+func failedText(failed []report.Threshold) string {
 	parts := make([]string, len(failed))
 	for i, t := range failed {
 		got := "measured " + t.Measured
@@ -207,7 +212,7 @@ func thresholdsVerdict(s *report.Summary, dir string) error {
 		}
 		parts[i] = fmt.Sprintf("%s (%s)", t.Expr, got)
 	}
-	return &exitError{exitThresholds, fmt.Errorf("%d of %d thresholds failed in %s: %s", len(failed), len(s.Thresholds), dir, strings.Join(parts, "; "))}
+	return strings.Join(parts, "; ")
 }
 
 // runPolicies runs the same load and faults once per policy, with the same
