@@ -71,9 +71,6 @@ type Server struct {
 	// the endpoint that serves every tool.
 	mcps     map[string]*mcpEndpoint
 	mcpNames []string
-	// mcpCapacity is each mock MCP server's capacity, shared by its own
-	// endpoint and /mcp; absent when it sets none.
-	mcpCapacity map[string]*capacity
 
 	rng *rngSource
 	// fresh holds the connections that have not yet carried a request.
