@@ -67,6 +67,7 @@ func searchCapacity(t *testing.T, path string, args ...string) (int, *record.Cap
 // within fails unless the capacity found is within frac of want.
 func within(t *testing.T, c *record.Capacity, want, frac float64, out string) {
 	t.Helper()
+	t.Logf("known capacity %.4g/s: found %.4g/s, interval %v, bracket %v, %d probes in %.1fs", want, c.Rate, c.Interval, c.Bracket, len(c.Probes), c.ElapsedS)
 	if c.Status != "found" || c.Rate < want*(1-frac) || c.Rate > want*(1+frac) {
 		t.Errorf("capacity %s at %.4g/s, want found within %.0f%% of %.4g/s; probes:", c.Status, c.Rate, 100*frac, want)
 		for _, p := range c.Probes {
