@@ -18,23 +18,24 @@ type Capacity struct {
 	// (max_rate passed: the answer is at least Rate), "none" (min_rate
 	// failed) or "incomplete" (max_probes ran out, or interrupted).
 	Status string `json:"status"`
-	// Rate is the highest rate (conversations per second) that passed
-	// every one of its probes: the capacity.
+	// Rate is the highest rate (conversations per second) whose probes
+	// passed by a majority: the capacity.
 	Rate float64 `json:"rate"`
 	// Bracket is the last passing and the first failing rate of the
 	// bisection.
 	Bracket [2]float64 `json:"bracket"`
-	// Interval is the bracket, widened where repeated probes disagreed:
-	// from a rate that passed all its repeats to one that failed all of
-	// them (docs/capacity.md).
+	// Interval is the bracket once the repeated probes at both its ends
+	// voted for it (docs/capacity.md).
 	Interval [2]float64 `json:"interval"`
-	// Confidence is the chance that Interval holds the boundary if
-	// probes are independent: 1 - 2 * 2^-repeats.
+	// Confidence is a lower bound on the chance that Interval holds the
+	// boundary, if probes are independent: 1 less, for each end, the
+	// binomial chance of its vote were the end on the other side; 0.75
+	// when all 3 repeats agreed at both ends.
 	Confidence float64 `json:"confidence"`
 	// Tolerance is the relative width, (high-low)/low, the bisection
 	// narrowed the bracket to.
 	Tolerance float64 `json:"tolerance"`
-	// Repeats is how many probes each end of the bracket got.
+	// Repeats is the fewest probes each end of the bracket got.
 	Repeats int `json:"repeats"`
 	// SLO lists the thresholds each probe was judged on.
 	SLO []string `json:"slo"`

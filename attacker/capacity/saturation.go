@@ -37,6 +37,10 @@ type Saturation struct {
 	why     string
 	// lag is the largest lag seen, in seconds.
 	lag float64
+	// The sums of a least-squares line through the in-flight samples
+	// after the warm-up, for Trend: count, t, y, t², t·y (t in seconds).
+	n, st, sy, stt, sty float64
+	rate                float64
 }
 
 // Sample is one look at a running probe.
@@ -66,6 +70,8 @@ func (s *Saturation) Add(x Sample) bool {
 	if x.Elapsed < s.Warmup || x.Rate <= 0 {
 		return false
 	}
+	t, y := x.Elapsed.Seconds(), float64(x.InFlight)
+	s.n, s.st, s.sy, s.stt, s.sty, s.rate = s.n+1, s.st+t, s.sy+y, s.stt+t*t, s.sty+t*y, x.Rate
 	factor, maxLag := s.Factor, s.MaxLag
 	if factor == 0 {
 		factor = 2
@@ -96,3 +102,29 @@ func (s *Saturation) Why() string { return s.why }
 
 // MaxLagS returns the largest schedule lag seen, in seconds.
 func (s *Saturation) MaxLagS() float64 { return s.lag }
+
+// Trend is how fast the conversations in flight grew after the warm-up,
+// per second: the slope of a least-squares line through the samples. A
+// stable system holds its backlog steady, whatever its size; above its
+// capacity the backlog grows by the excess of arrivals over completions,
+// which a short probe may not run long enough to turn into latency.
+// ok is false with fewer than 4 samples.
+func (s *Saturation) Trend() (perS float64, ok bool) {
+	d := s.n*s.stt - s.st*s.st
+	if s.n < 4 || d <= 0 {
+		return 0, false
+	}
+	return (s.n*s.sty - s.st*s.sy) / d, true
+}
+
+// Growing reports whether the backlog grew faster than tol times the
+// rate: more than that share of arrivals were not served. Half the
+// search's tolerance is the natural tol: a rate above the capacity by
+// more than the tolerance fails, and within it need not be told apart.
+func (s *Saturation) Growing(tol float64) (string, bool) {
+	slope, ok := s.Trend()
+	if !ok || slope <= tol*s.rate {
+		return "", false
+	}
+	return fmt.Sprintf("backlog: conversations in flight grew by %.3g/s over the probe, over %.2g of the %.4g/s offered: the target does not keep up", slope, tol, s.rate), true
+}

@@ -68,3 +68,33 @@ func TestSaturationScheduleLag(t *testing.T) {
 		t.Errorf("why = %q, max lag %.2fs", s.Why(), s.MaxLagS())
 	}
 }
+
+func TestSaturationTrend(t *testing.T) {
+	// 200/s, sampled 10 times a second after a 300ms warm-up: a steady
+	// backlog of 10 ± 2 does not grow; one growing by 20/s (10% of the
+	// rate) does, over a 5% tolerance, and not over a 20% one.
+	for _, tc := range []struct {
+		name    string
+		inFl    func(t float64, i int) int64
+		tol     float64
+		growing bool
+	}{
+		{"steady", func(_ float64, i int) int64 { return int64(10 + []int{0, 2, -2, 1, -1}[i%5]) }, 0.05, false},
+		{"growing 10%", func(t float64, i int) int64 { return int64(10 + 20*t) }, 0.05, true},
+		{"growing 10%, tolerance 20%", func(t float64, i int) int64 { return int64(10 + 20*t) }, 0.20, false},
+	} {
+		s := &Saturation{Warmup: 300 * time.Millisecond}
+		for i := 1; i <= 13; i++ {
+			el := time.Duration(i) * 100 * time.Millisecond
+			s.Add(Sample{Elapsed: el, Rate: 200, InFlight: tc.inFl(el.Seconds(), i), Started: uint64(200 * el.Seconds()), Scheduled: 200 * el.Seconds()})
+		}
+		why, growing := s.Growing(tc.tol)
+		if growing != tc.growing || (growing && !strings.Contains(why, "grew")) {
+			slope, _ := s.Trend()
+			t.Errorf("%s: growing %v (%q, slope %.2f/s), want %v", tc.name, growing, why, slope, tc.growing)
+		}
+	}
+	if _, ok := (&Saturation{}).Trend(); ok {
+		t.Error("a trend with no samples")
+	}
+}

@@ -67,13 +67,14 @@ type Result struct {
 	Rate float64
 	// Bracket is [last passing, first failing] of the bisection.
 	Bracket [2]float64
-	// Interval is [highest rate that passed all its repeats, lowest rate
-	// that failed all its repeats]: see Confidence.
+	// Interval is the bracket once the votes at both ends agreed with
+	// it: see Confidence.
 	Interval [2]float64
-	// Confidence is the chance that Interval holds the rate where a
-	// probe's pass chance crosses one half, if probes were independent:
-	// each end is wrong only when all its Repeats probes went the wrong
-	// way, each with a chance below one half, so 1 - 2·2^-Repeats.
+	// Confidence is a lower bound on the chance that Interval holds the
+	// rate where a probe's pass chance crosses one half, if probes are
+	// independent: 1 less, for each end, the chance its vote would have
+	// come out as it did were the end on the other side (tail). With
+	// every one of 3 repeats agreeing, 1 - 2/8 = 75%.
 	Confidence float64
 	Probes     []record.CapacityProbe
 }
@@ -165,7 +166,6 @@ func Search(ctx context.Context, p Prober, o Options) (*Result, error) {
 		return nil, err
 	}
 	s := &search{ctx: ctx, p: p, o: o, verdicts: map[float64][]bool{}}
-	s.res.Confidence = 1 - 2*math.Pow(2, -float64(o.Repeats))
 	err = s.run()
 	if errors.Is(err, errBudget) {
 		s.res.Status, err = StatusIncomplete, nil
@@ -339,67 +339,69 @@ func (s *search) bracket() (lo, hi float64, err error) {
 	return rate, hi, nil
 }
 
-// confirm probes both ends of the bracket until each has Repeats
-// verdicts. When a majority at an end goes against the bracket, it
-// reports the direction the boundary moved (+1 above hi, -1 below lo)
-// for the search to look again. When only a minority disagrees, the
-// boundary is noisy there: the interval widens by the bracket's width,
-// one step at a time, until it reaches a rate that passed (below) or
-// failed (above) all its repeats, and Rate is the lower end, a rate that
-// passed every probe made at it.
+// confirm takes a vote at both ends of the bracket: each is probed until
+// it has at least Repeats verdicts and one side has more (at most
+// 2·Repeats+1 probes). When the vote at an end goes against the bracket
+// (the probe that put it there was a fluke), it reports the direction
+// the boundary moved, +1 above hi or -1 below lo, for the search to look
+// again. Otherwise the bracket is the interval, and its confidence comes
+// from the votes (see tail).
 func (s *search) confirm(lo, hi float64) (int, error) {
-	if err := s.repeat(hi); err != nil {
+	if err := s.vote(hi); err != nil {
 		return 0, err
 	}
 	if majority(s.verdicts[hi]) {
 		return +1, nil
 	}
-	if err := s.repeat(lo); err != nil {
+	if err := s.vote(lo); err != nil {
 		return 0, err
 	}
 	if !majority(s.verdicts[lo]) {
 		return -1, nil
 	}
-	step := max(hi-lo, lo*s.o.Tolerance)
-	for !all(s.verdicts[lo], true) {
-		if lo-step < s.o.Min {
-			lo = 0
-			break
-		}
-		lo -= step
-		if err := s.repeat(lo); err != nil {
-			s.res.Interval[0], s.res.Rate = lo, lo
-			return 0, err
-		}
-	}
-	s.res.Interval[0], s.res.Rate = lo, lo
-	for !all(s.verdicts[hi], false) && hi < s.o.Max {
-		hi = min(hi+step, s.o.Max)
-		if err := s.repeat(hi); err != nil {
-			s.res.Interval[1] = hi
-			return 0, err
-		}
-	}
-	s.res.Interval[1] = hi
+	s.res.Rate, s.res.Interval = lo, [2]float64{lo, hi}
+	s.res.Confidence = max(0, 1-tail(s.verdicts[lo], true)-tail(s.verdicts[hi], false))
 	return 0, nil
 }
 
-// all reports whether every verdict in vs is want.
-func all(vs []bool, want bool) bool {
-	for _, v := range vs {
-		if v != want {
-			return false
+// vote probes rate until it has at least Repeats verdicts and they are
+// not tied, or 2·Repeats+1 of them.
+func (s *search) vote(rate float64) error {
+	for {
+		vs := s.verdicts[rate]
+		pass := 0
+		for _, v := range vs {
+			if v {
+				pass++
+			}
 		}
-	}
-	return true
-}
-
-// repeat probes rate until it has Repeats verdicts.
-func (s *search) repeat(rate float64) error {
-	for len(s.verdicts[rate]) < s.o.Repeats {
+		if len(vs) >= 2*s.o.Repeats+1 || (len(vs) >= s.o.Repeats && 2*pass != len(vs)) {
+			return nil
+		}
 		if _, err := s.probe(rate); err != nil {
 			return err
 		}
 	}
-	return nil
+}
+
+// tail is the chance that the verdicts vs would agree with want as
+// often as they did if the rate were on the other side of the boundary,
+// where a probe agrees with want with a chance of one half at most: the
+// binomial tail P(X >= agreeing) for X ~ Bin(len(vs), 1/2). All of 3
+// agreeing gives 1/8; 2 of 3, 1/2.
+func tail(vs []bool, want bool) float64 {
+	n, k := len(vs), 0
+	for _, v := range vs {
+		if v == want {
+			k++
+		}
+	}
+	p, c := 0.0, 1.0 // c is n choose i, from i = 0
+	for i := 0; i <= n; i++ {
+		if i >= k {
+			p += c
+		}
+		c = c * float64(n-i) / float64(i+1)
+	}
+	return p / math.Pow(2, float64(n))
 }

@@ -3,6 +3,7 @@ package capacity
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -50,8 +51,8 @@ func TestSearchFindsKnownCapacity(t *testing.T) {
 		}
 		// A deterministic target: every repeat agrees, the interval is
 		// the bracket.
-		if res.Interval != res.Bracket {
-			t.Errorf("capacity %g: interval %v, want the bracket %v", c, res.Interval, res.Bracket)
+		if res.Interval != res.Bracket || res.Confidence != 0.75 {
+			t.Errorf("capacity %g: interval %v, confidence %g; want the bracket %v at 75%% (3 of 3 at each end)", c, res.Interval, res.Confidence, res.Bracket)
 		}
 		for _, end := range res.Bracket {
 			if n := countOf(f.rates, end); n != DefaultRepeats {
@@ -138,11 +139,12 @@ func TestSearchProbeError(t *testing.T) {
 	}
 }
 
-// A noisy boundary: near it a probe passes or fails by chance. Repeats
-// widen the interval until each end held all its repeats, and the rate
-// reported passed every probe made at it.
+// A noisy boundary: near it a probe passes or fails by chance. The votes
+// at the ends decide, the interval holds the noisy band's edge, and the
+// confidence falls when a vote was split.
 func TestSearchNoisyBoundary(t *testing.T) {
 	const c = 200
+	split := 0
 	for seed := range uint64(20) {
 		r := rand.New(rand.NewPCG(seed, 1))
 		// Within 10% of c the verdict is a coin flip.
@@ -155,7 +157,7 @@ func TestSearchNoisyBoundary(t *testing.T) {
 			}
 			return r.IntN(2) == 0
 		}}
-		res, err := Search(context.Background(), f, Options{Start: 10, MaxProbes: 60})
+		res, err := Search(context.Background(), f, Options{Start: 10, MaxProbes: 80})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -163,19 +165,49 @@ func TestSearchNoisyBoundary(t *testing.T) {
 			t.Fatalf("seed %d: status %q", seed, res.Status)
 		}
 		lo, hi := res.Interval[0], res.Interval[1]
-		if lo > res.Bracket[0] || hi < res.Bracket[1] {
-			t.Errorf("seed %d: interval %v narrower than the bracket %v", seed, res.Interval, res.Bracket)
+		if res.Interval != res.Bracket || res.Rate != lo {
+			t.Errorf("seed %d: rate %g, interval %v, bracket %v", seed, res.Rate, res.Interval, res.Bracket)
 		}
 		if lo > c*1.1 || hi < c*0.9 {
 			t.Errorf("seed %d: interval %v misses the noisy band around %d", seed, res.Interval, c)
 		}
-		if res.Rate != lo {
-			t.Errorf("seed %d: rate %g, want the interval's lower end %g", seed, res.Rate, lo)
-		}
+		var atLo, atHi []bool
 		for _, p := range res.Probes {
-			if p.Rate == res.Rate && !p.Pass {
-				t.Errorf("seed %d: the reported rate %g failed a probe", seed, res.Rate)
+			switch p.Rate {
+			case lo:
+				atLo = append(atLo, p.Pass)
+			case hi:
+				atHi = append(atHi, p.Pass)
 			}
+		}
+		if !majority(atLo) || majority(atHi) || len(atLo) < DefaultRepeats || len(atHi) < DefaultRepeats {
+			t.Errorf("seed %d: votes %v at %g and %v at %g; want a passing and a failing majority of 3 or more", seed, atLo, lo, atHi, hi)
+		}
+		unanimous := all(atLo, true) && all(atHi, false)
+		if unanimous != (res.Confidence == 0.75) || res.Confidence > 0.75 {
+			t.Errorf("seed %d: confidence %g with votes %v and %v", seed, res.Confidence, atLo, atHi)
+		}
+		if !unanimous {
+			split++
+		}
+	}
+	if split == 0 {
+		t.Error("no seed split a vote: the test does not test a noisy boundary")
+	}
+}
+
+func TestTail(t *testing.T) {
+	for _, tc := range []struct {
+		vs   []bool
+		want float64
+	}{
+		{[]bool{true, true, true}, 1.0 / 8},
+		{[]bool{true, true, false}, 4.0 / 8},
+		{[]bool{true}, 0.5},
+		{[]bool{true, true, true, true, false}, 6.0 / 32},
+	} {
+		if got := tail(tc.vs, true); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("tail(%v) = %g, want %g", tc.vs, got, tc.want)
 		}
 	}
 }
@@ -224,4 +256,14 @@ func TestSearchOutvotesAFluke(t *testing.T) {
 			t.Errorf("%s: %s at %g (interval %v) after %v; want found within 10%% below 250", tc.name, res.Status, res.Rate, res.Interval, tc.f.rates)
 		}
 	}
+}
+
+// all reports whether every verdict in vs is want.
+func all(vs []bool, want bool) bool {
+	for _, v := range vs {
+		if v != want {
+			return false
+		}
+	}
+	return true
 }

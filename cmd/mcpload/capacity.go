@@ -150,7 +150,7 @@ func capacitySearch(name string, f capacityFlags, stdout, stderr io.Writer) erro
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	slo := capacity.SLOOf(sc)
-	p := &runProber{load: load, flags: f, dir: dir, slo: slo, stderr: stderr}
+	p := &runProber{load: load, flags: f, dir: dir, slo: slo, stderr: stderr, tolerance: opts.Tolerance}
 	if showProgress(f.run.progress, stderr) {
 		opts.OnProbe = func(pr record.CapacityProbe) { fmt.Fprintln(stderr, probeLine(pr)) }
 	}
@@ -235,12 +235,16 @@ type runProber struct {
 	dir    string
 	slo    capacity.SLO
 	stderr io.Writer
+	// tolerance is the search's: a backlog growing by more than half
+	// this share of the rate fails the probe, so that a rate over the
+	// capacity by more than the tolerance does not pass.
+	tolerance float64
 }
 
 // probeInterval is how often a probe is watched and its histograms cut:
-// finer than a run's 1s, so that the warm-up is cut close and a
-// saturated probe stops soon.
-const probeInterval = 250 * time.Millisecond
+// finer than a run's 1s, so that the warm-up is cut close, a saturated
+// probe stops soon, and the backlog's trend has samples to fit.
+const probeInterval = 100 * time.Millisecond
 
 func (p *runProber) Probe(ctx context.Context, seq int, rate float64) (record.CapacityProbe, error) {
 	rel := filepath.Join("probes", fmt.Sprintf("%03d-rate-%s", seq, strconv.FormatFloat(rate, 'f', -1, 64)))
@@ -315,6 +319,7 @@ func (p *runProber) Probe(ctx context.Context, seq int, rate float64) (record.Ca
 		out.CostPerConversationUSD = &v
 	}
 	failed := report.ThresholdsFailed(report.EvaluateThresholds(w, p.slo.Exprs))
+	growing, grew := sat.Growing(p.tolerance / 2)
 	switch {
 	case sat.Why() != "":
 		out.Saturated, out.Reason = true, "stopped early: "+sat.Why()
@@ -322,6 +327,10 @@ func (p *runProber) Probe(ctx context.Context, seq int, rate float64) (record.Ca
 		out.Reason = "aborted: " + res.StopReason
 	case len(failed) > 0:
 		out.Reason = failedText(failed)
+	case grew:
+		// The SLO held, but only because the probe ended before the
+		// growing backlog turned into latency: not a rate to sustain.
+		out.Reason = growing
 	default:
 		out.Pass = true
 	}
