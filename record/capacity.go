@@ -76,8 +76,8 @@ type CapacityProbe struct {
 	// Saturated is set when the probe was stopped early because its
 	// backlog or schedule lag grew without bound; it counts as failed.
 	Saturated bool `json:"saturated,omitempty"`
-	// Reason says why a probe failed: the failed thresholds, or the
-	// saturation.
+	// Reason says why a probe failed: the failed thresholds, the
+	// saturation that stopped it, or its growing backlog.
 	Reason string `json:"reason,omitempty"`
 	// Dir is the probe's run folder, relative to the capacity folder.
 	Dir string `json:"dir"`
@@ -95,7 +95,7 @@ type CapacityProbe struct {
 	// TokensPerS is prompt plus completion tokens per second of the run.
 	TokensPerS float64 `json:"tokens_per_s"`
 	// MeanInFlight is the mean of the conversations in flight after the
-	// warm-up, sampled four times a second.
+	// warm-up, sampled ten times a second.
 	MeanInFlight float64 `json:"mean_in_flight"`
 	// PeakInFlight is the most of them seen.
 	PeakInFlight int64 `json:"peak_in_flight"`
