@@ -84,7 +84,7 @@ func TestWriteAndRead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, want := range []string{"187.5/s", "[175, 200]/s", "75% confidence", "FAIL", "capacity.rate &gt;= 500", "saturated", "probes/002-rate-400", "plots/capacity."} {
+		for _, want := range []string{"187.5/s", "measured in flight 13.9, within 2%", "[175, 200]/s", "75% confidence", "FAIL", "capacity.rate &gt;= 500", "saturated", "probes/002-rate-400", "plots/capacity."} {
 			if f == "report.md" {
 				want = strings.ReplaceAll(want, "&gt;", ">")
 			}

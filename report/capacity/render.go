@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,7 +81,7 @@ func rows(c *record.Capacity) [][2]string {
 	r := [][2]string{{"capacity", Headline(c)}}
 	if a := c.At; a != nil {
 		r = append(r,
-			[2]string{"concurrency needed (Little's law)", fmt.Sprintf("%.1f (measured in flight %.1f)", a.Concurrency, a.MeasuredInFlight)},
+			[2]string{"concurrency needed (Little's law)", fmt.Sprintf("%.1f (measured in flight %.1f, %s)", a.Concurrency, a.MeasuredInFlight, littleCheck(a))},
 			[2]string{"goodput", fmt.Sprintf("%.4g ok conversations/s", a.GoodputPerS)},
 			[2]string{"tokens", fmt.Sprintf("%.4g tokens/s", a.TokensPerS)})
 		if a.MonthlyCostUSD != nil {
@@ -170,4 +171,17 @@ func WriteHTML(w io.Writer, c *record.Capacity, p Plot) error {
 		Rows   [][2]string
 		Failed bool
 	}{c, p, rows(c), failed})
+}
+
+// littleCheck compares Little's law with the in flight the probes
+// measured: they agree on a steady probe with enough samples.
+func littleCheck(a *record.CapacityAt) string {
+	if a.Concurrency <= 0 {
+		return "nothing to check"
+	}
+	gap := math.Abs(a.MeasuredInFlight-a.Concurrency) / a.Concurrency
+	if gap <= 0.25 {
+		return fmt.Sprintf("within %.0f%%", 100*gap)
+	}
+	return fmt.Sprintf("off by %.0f%%: too few samples, or a load that was not steady", 100*gap)
 }
