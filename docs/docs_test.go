@@ -559,12 +559,13 @@ func loadSchema(t *testing.T, name string) *jsonschema.Resolved {
 	return r
 }
 
-// validateRuns validates every summary.json and attempts.jsonl line under
-// dir against the schemas.
+// validateRuns validates every summary.json, capacity.json and
+// attempts.jsonl line under dir against the schemas.
 func validateRuns(t *testing.T, dir string) (summaries, attemptLines int) {
 	t.Helper()
 	summary := loadSchema(t, "summary.schema.json")
 	attempt := loadSchema(t, "attempts.schema.json")
+	capacity := loadSchema(t, "capacity.schema.json")
 	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -573,6 +574,8 @@ func validateRuns(t *testing.T, dir string) (summaries, attemptLines int) {
 		case record.SummaryFile:
 			summaries++
 			validateJSONFile(t, summary, path)
+		case record.CapacityFile:
+			validateJSONFile(t, capacity, path)
 		case record.AttemptsFile:
 			attemptLines += validateJSONLines(t, attempt, path)
 		}

@@ -19,7 +19,7 @@ import (
 	"github.com/mcpload/mcpload/scenarios"
 )
 
-var updateSchemas = flag.Bool("update-schemas", false, "rewrite schemas/summary.schema.json and schemas/attempts.schema.json from the Go types")
+var updateSchemas = flag.Bool("update-schemas", false, "rewrite schemas/summary.schema.json, attempts.schema.json and capacity.schema.json from the Go types")
 
 // TestGenerateSchemas derives the results schemas from the Go types that
 // write them (report.Summary, record.Attempt), when -update-schemas is
@@ -86,6 +86,18 @@ func TestGenerateSchemas(t *testing.T) {
 			"first_progress_us": {"description": "MCP: sending to the first progress notification, in µs."},
 			"tools_schema":      {"description": "MCP: the size of an ok tools/list's tool list, as listed and as each model API's request carries it."},
 			"outcome":           {"description": "The outcome class: ok, timeout, 429, 5xx, 4xx, connection, protocol, tool_error, canceled, ... (docs/measuring.md); later versions add classes."},
+		},
+	})
+	capacity, err := jsonschema.For[record.Capacity](nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeSchema(t, "capacity.schema.json", capacity, reflect.TypeFor[record.Capacity](), docs, schemaHead{
+		title:       "mcpload capacity.json (mcpload.capacity/v1)",
+		description: "A capacity search: the highest arrival rate at which the scenario's thresholds held, with its interval, its probes and what the rate needs and costs. It changes only by adding fields. See docs/capacity.md.",
+		fixed: map[string]map[string]any{
+			"schema": {"const": record.CapacitySchema, "description": "The layout's name and version."},
+			"status": {"enum": []string{"found", "limited", "none", "incomplete"}},
 		},
 	})
 }

@@ -35,6 +35,9 @@ type provider struct {
 	// counts counts the requests answered, and what a mock gateway
 	// reported (gateway.go).
 	counts *gatewayCounts
+	// capacity is mock.concurrency and mock.latency_per_in_flight; nil
+	// when unset.
+	capacity *capacity
 }
 
 // chatRequest is the part of a chat completion request the mock reads.
@@ -320,7 +323,16 @@ func (s *Server) prepare(w http.ResponseWriter, r *http.Request, d dialect, p *p
 			latency += Sample(f.spec.Latency, a.rng)
 		}
 	}
-	a.f, a.wait = dec.f, latency+dec.delay
+	// A request takes its place in the server's queue once past the
+	// gateway (limits, fast faults), and holds it until its answer is
+	// written (the waiter's stop frees it): a latency fault slows the
+	// server, so it lowers the capacity too.
+	extra, err := wt.hold(p.capacity)
+	if err != nil {
+		s.abortIn(w, d, err)
+		return a, false
+	}
+	a.f, a.wait = dec.f, latency+extra+dec.delay
 	return a, true
 }
 

@@ -39,6 +39,9 @@ type mockTool struct {
 	// filled is set when the result has placeholders to fill in per call,
 	// or the tool asks the client something first.
 	filled bool
+	// capacity is its server's, shared by the server's endpoint and /mcp;
+	// nil when the server sets none.
+	capacity *capacity
 }
 
 // mcpContent is what one endpoint serves besides its tools.
@@ -46,6 +49,9 @@ type mcpContent struct {
 	tools     []*mockTool
 	resources []*scenarios.Resource
 	prompts   []*scenarios.Prompt
+	// capacity is each mock server's capacity, by name, for the
+	// resources and prompts.
+	capacity map[string]*capacity
 }
 
 // initMCP builds an MCP server for every mock mcp_servers entry, serving
@@ -73,6 +79,17 @@ func (s *Server) initMCP(sc *scenarios.Scenario) error {
 	resources := slices.DeleteFunc(slices.Clone(sc.Resources), func(r *scenarios.Resource) bool { return r == nil })
 	prompts := slices.DeleteFunc(slices.Clone(sc.Prompts), func(p *scenarios.Prompt) bool { return p == nil })
 
+	caps := make(map[string]*capacity)
+	for name, m := range sc.MCPServers {
+		if m != nil && m.IsMock() {
+			if c := newCapacity(m.Mock.Concurrency, m.Mock.LatencyPerInFlight); c != nil {
+				caps[name] = c
+			}
+		}
+	}
+	for _, t := range tools {
+		t.capacity = caps[t.def.Server]
+	}
 	s.mcps = make(map[string]*mcpEndpoint)
 	var extras []*mockTool
 	for _, name := range sortedKeys(sc.MCPServers) {
@@ -80,7 +97,7 @@ func (s *Server) initMCP(sc *scenarios.Scenario) error {
 		if m == nil || !m.IsMock() {
 			continue
 		}
-		var mine mcpContent
+		mine := mcpContent{capacity: caps}
 		for _, t := range tools {
 			if t.def.Server == name {
 				mine.tools = append(mine.tools, t)
@@ -89,6 +106,9 @@ func (s *Server) initMCP(sc *scenarios.Scenario) error {
 		extra, err := extraTools(name, m.Mock.ExtraTools, s.seed, names)
 		if err != nil {
 			return fmt.Errorf("mcp_servers %q: %w", name, err)
+		}
+		for _, t := range extra {
+			t.capacity = caps[name]
 		}
 		mine.tools = append(mine.tools, extra...)
 		extras = append(extras, extra...)
@@ -108,7 +128,7 @@ func (s *Server) initMCP(sc *scenarios.Scenario) error {
 		}
 		s.mcps[name] = ep
 	}
-	var all mcpContent
+	all := mcpContent{capacity: caps}
 	seen := make(map[string]bool)
 	for _, t := range append(slices.Clip(tools), extras...) {
 		if !seen[t.def.Name] {
@@ -235,7 +255,7 @@ func (s *Server) newMCPEndpoint(name string, mode scenarios.MCPServerMock, c mcp
 		}
 	}
 	for _, r := range c.resources {
-		h, err := s.resourceHandler(r)
+		h, err := s.resourceHandler(r, c.capacity[r.Server])
 		if err != nil {
 			return nil, err
 		}
@@ -251,7 +271,7 @@ func (s *Server) newMCPEndpoint(name string, mode scenarios.MCPServerMock, c mcp
 		for _, a := range p.Arguments {
 			mp.Arguments = append(mp.Arguments, &mcp.PromptArgument{Name: a.Name, Description: a.Description, Required: a.Required})
 		}
-		h, err := s.promptHandler(p)
+		h, err := s.promptHandler(p, c.capacity[p.Server])
 		if err != nil {
 			return nil, err
 		}
@@ -332,6 +352,7 @@ func (s *Server) toolHandler(t *mockTool, retry time.Duration) mcp.ToolHandler {
 	closeStream := t.def.Mock.CloseStream
 	progress := t.def.Mock.Progress
 	logs := t.def.Mock.Log
+	c := t.capacity
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		var h http.Header
 		if req.Extra != nil {
@@ -352,7 +373,10 @@ func (s *Server) toolHandler(t *mockTool, retry time.Duration) mcp.ToolHandler {
 			req.Extra.CloseSSEStream(mcp.CloseSSEStreamArgs{RetryAfter: retry})
 		}
 		wt := waiter{ctx: ctx, done: s.done, waiting: &s.waiting}
-		err := s.work(ctx, &wt, req.Session, d, progress, token, logs)
+		extra, err := wt.hold(c)
+		if err == nil {
+			err = s.work(ctx, &wt, req.Session, d+extra, progress, token, logs)
+		}
 		wt.stop()
 		if err != nil {
 			return nil, fmt.Errorf("tool %q: %w", t.def.Name, err)
@@ -434,7 +458,7 @@ func spread(d time.Duration, k, n int) time.Duration {
 
 // resourceHandler reads r: waits its latency, then answers its text or
 // blob; a template's text has each {{variable}} replaced by the URI's.
-func (s *Server) resourceHandler(r *scenarios.Resource) (mcp.ResourceHandler, error) {
+func (s *Server) resourceHandler(r *scenarios.Resource, c *capacity) (mcp.ResourceHandler, error) {
 	uri := r.URI
 	var tmpl *uriTemplate
 	if r.URITemplate != "" {
@@ -455,7 +479,7 @@ func (s *Server) resourceHandler(r *scenarios.Resource) (mcp.ResourceHandler, er
 	}
 	res := mcp.ReadResourceResult{Contents: []*mcp.ResourceContents{&rc}}
 	return func(ctx context.Context, req *mcp.ReadResourceRequest) (*mcp.ReadResourceResult, error) {
-		if err := s.contentLatency(ctx, req.Extra, key, r.Mock.Latency); err != nil {
+		if err := s.contentLatency(ctx, req.Extra, key, r.Mock.Latency, c); err != nil {
 			return nil, fmt.Errorf("resource %q: %w", uri, err)
 		}
 		if tmpl == nil {
@@ -475,7 +499,7 @@ func (s *Server) resourceHandler(r *scenarios.Resource) (mcp.ResourceHandler, er
 // promptHandler gets p: waits its latency, then answers one user message
 // per content block (its text is one), with each {{argument}} replaced by
 // the request's value.
-func (s *Server) promptHandler(p *scenarios.Prompt) (mcp.PromptHandler, error) {
+func (s *Server) promptHandler(p *scenarios.Prompt, c *capacity) (mcp.PromptHandler, error) {
 	key := endpointKey("prompt", p.Name)
 	blocks := p.Mock.Content
 	if len(blocks) == 0 {
@@ -487,7 +511,7 @@ func (s *Server) promptHandler(p *scenarios.Prompt) (mcp.PromptHandler, error) {
 	}
 	filled := slices.ContainsFunc(content, placeholder)
 	return func(ctx context.Context, req *mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
-		if err := s.contentLatency(ctx, req.Extra, key, p.Mock.Latency); err != nil {
+		if err := s.contentLatency(ctx, req.Extra, key, p.Mock.Latency, c); err != nil {
 			return nil, fmt.Errorf("prompt %q: %w", p.Name, err)
 		}
 		c := content
@@ -503,9 +527,9 @@ func (s *Server) promptHandler(p *scenarios.Prompt) (mcp.PromptHandler, error) {
 }
 
 // contentLatency waits out the latency of a resource or prompt, drawn for
-// the request as a tool's is.
-func (s *Server) contentLatency(ctx context.Context, extra *mcp.RequestExtra, key uint64, lat scenarios.Latency) error {
-	if lat.IsZero() {
+// the request as a tool's is, in a slot of its server's capacity c.
+func (s *Server) contentLatency(ctx context.Context, extra *mcp.RequestExtra, key uint64, lat scenarios.Latency, c *capacity) error {
+	if lat.IsZero() && c == nil {
 		return nil
 	}
 	var h http.Header
@@ -515,7 +539,15 @@ func (s *Server) contentLatency(ctx context.Context, extra *mcp.RequestExtra, ke
 	step, _ := headerUint(h, HeaderStep)
 	wt := waiter{ctx: ctx, done: s.done, waiting: &s.waiting}
 	defer wt.stop()
-	return wt.wait(Sample(lat, s.rng.forRequest(h, key, step, 0)))
+	load, err := wt.hold(c)
+	if err != nil {
+		return err
+	}
+	var d time.Duration
+	if !lat.IsZero() {
+		d = Sample(lat, s.rng.forRequest(h, key, step, 0))
+	}
+	return wt.wait(d + load)
 }
 
 func (s *Server) handleMCP(w http.ResponseWriter, r *http.Request) {

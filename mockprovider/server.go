@@ -160,7 +160,8 @@ func (s *Server) initProviders(sc *scenarios.Scenario) {
 			s.otherProviders = append(s.otherProviders, name)
 			continue
 		}
-		mp := &provider{name: name, api: p.API, model: p.Model, mock: p.Mock, key: endpointKey("chat", name), counts: newGatewayCounts(p.Mock)}
+		mp := &provider{name: name, api: p.API, model: p.Model, mock: p.Mock, key: endpointKey("chat", name), counts: newGatewayCounts(p.Mock),
+			capacity: newCapacity(p.Mock.Concurrency, p.Mock.LatencyPerInFlight)}
 		if l := p.Mock.Limits; l != nil && (l.RPM > 0 || l.TPM > 0) {
 			mp.limiter.Store(newLimiter(*l, s.now()))
 		}

@@ -19,6 +19,18 @@ type waiter struct {
 	t    *time.Timer
 	// waiting, when set, counts waits in progress (tests watch it).
 	waiting *atomic.Int64
+	// held is the capacity whose slot the request holds, released by stop.
+	held *capacity
+}
+
+// hold takes a slot of c for the request, queueing for it (see
+// capacity.acquire); stop frees it. It returns the latency the load adds.
+func (w *waiter) hold(c *capacity) (time.Duration, error) {
+	extra, err := c.acquire(w.ctx, w.done)
+	if err == nil {
+		w.held = c
+	}
+	return extra, err
 }
 
 // wait sleeps for d, or until the request or the server ends.
@@ -52,10 +64,14 @@ func (w *waiter) wait(d time.Duration) error {
 	}
 }
 
-// stop releases the timer.
+// stop releases the timer and the slot the request held.
 func (w *waiter) stop() {
 	if w.t != nil {
 		w.t.Stop()
+	}
+	if w.held != nil {
+		w.held.release()
+		w.held = nil
 	}
 }
 

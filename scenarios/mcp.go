@@ -63,6 +63,13 @@ type MCPServerMock struct {
 	// resume with Last-Event-ID. It needs response: sse. The 2026-07-28
 	// lane has no resumption, so there only the retry: field is sent.
 	SSERetry Duration `yaml:"sse_retry,omitempty"`
+	// Concurrency, when above 0, serves at most this many requests at
+	// once; the others queue, first come first served, so that latency
+	// grows with load as on a real server (docs/capacity.md).
+	Concurrency int `yaml:"concurrency,omitempty"`
+	// LatencyPerInFlight adds this much latency per other request in
+	// service, as llm-d-inference-sim models a loaded server.
+	LatencyPerInFlight Duration `yaml:"latency_per_in_flight,omitempty"`
 }
 
 // IsZero reports whether m sets nothing, so that a resolved scenario

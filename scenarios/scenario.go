@@ -163,6 +163,13 @@ type ProviderMock struct {
 	Limits *Limits `yaml:"limits,omitempty"`
 	// Gateway makes the mock answer as an AI gateway does (gateway.go).
 	Gateway *MockGateway `yaml:"gateway,omitempty"`
+	// Concurrency, when above 0, serves at most this many requests at
+	// once; the others queue, first come first served, so that latency
+	// grows with load as on a real server (docs/capacity.md).
+	Concurrency int `yaml:"concurrency,omitempty"`
+	// LatencyPerInFlight adds this much latency per other request in
+	// service, as llm-d-inference-sim models a loaded server.
+	LatencyPerInFlight Duration `yaml:"latency_per_in_flight,omitempty"`
 }
 
 // MCPServer is a named MCP endpoint, spoken to over Streamable HTTP.

@@ -199,6 +199,7 @@ func (v *validator) provider(path, name string, p *Provider) {
 	v.latency(field(path, "mock.token_gap"), p.Mock.TokenGap)
 	v.limits(field(path, "mock.limits"), p.Mock.Limits)
 	v.mockGateway(field(path, "mock.gateway"), p)
+	v.mockCapacity(field(path, "mock"), p.Mock.Concurrency, p.Mock.LatencyPerInFlight)
 }
 
 // toolChoice checks a provider's tool_choice: a choice, or a tool's name.

@@ -25,6 +25,7 @@ func (v *validator) mcpServerMock(path string, m *MCPServer) {
 		v.errorf(field(mp, "extra_tools"), "must be from 0 to %d, got %d", MaxExtraTools, n)
 	}
 	v.mcpServerLane(mp, m.Mock)
+	v.mockCapacity(mp, m.Mock.Concurrency, m.Mock.LatencyPerInFlight)
 }
 
 // mcpServerCommand checks a stdio server: an argv, and no url beside it.

@@ -42,6 +42,7 @@ Exit codes: 0 pass, 1 runtime error or interrupted, 2 invalid input,
 
 	cmds := []*cobra.Command{
 		newRunCmd(stdout, stderr),
+		newCapacityCmd(stdout, stderr),
 		newValidateCmd(stdout, stderr),
 		newInspectCmd(stdout, stderr),
 		newMockCmd(stdout, stderr),

@@ -117,7 +117,8 @@ func runScenario(name string, f runFlags, stdout, stderr io.Writer) error {
 }
 
 // runOnce runs sc into dir against a fresh mock, and renders the folder.
-func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags, stderr io.Writer) (*report.Summary, *record.Run, error) {
+// extra options go to attacker.Run after the command's own.
+func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags, stderr io.Writer, extra ...attacker.Option) (*report.Summary, *record.Run, error) {
 	// A catalog that cannot be read must stop the run before it spends.
 	cat, _, err := report.Catalogs(sc)
 	if err != nil {
@@ -163,7 +164,7 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 	for _, w := range sc.TLSWarnings() {
 		fmt.Fprintln(stderr, "WARNING:", w)
 	}
-	res, err := attacker.Run(runCtx, sc, dir, opts...)
+	res, err := attacker.Run(runCtx, sc, dir, append(opts, extra...)...)
 	// The gates must be done before the report reads the folder.
 	stopGates()
 	var cfgErr *attacker.ConfigError
@@ -209,6 +210,11 @@ func thresholdsVerdict(s *report.Summary, dir string) error {
 	if len(failed) == 0 {
 		return nil
 	}
+	return &exitError{exitThresholds, fmt.Errorf("%d of %d thresholds failed in %s: %s", len(failed), len(s.Thresholds), dir, failedText(failed))}
+}
+
+// failedText lists failed thresholds with what each measured.
+func failedText(failed []report.Threshold) string {
 	parts := make([]string, len(failed))
 	for i, t := range failed {
 		got := "measured " + t.Measured
@@ -217,7 +223,7 @@ func thresholdsVerdict(s *report.Summary, dir string) error {
 		}
 		parts[i] = fmt.Sprintf("%s (%s)", t.Expr, got)
 	}
-	return &exitError{exitThresholds, fmt.Errorf("%d of %d thresholds failed in %s: %s", len(failed), len(s.Thresholds), dir, strings.Join(parts, "; "))}
+	return strings.Join(parts, "; ")
 }
 
 // runPolicies runs the same load and faults once per policy, with the same

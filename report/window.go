@@ -1,0 +1,96 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/mcpload/mcpload/record"
+)
+
+// SummarizeAfter is the summary of the run in dir with its first from
+// discarded, as a capacity probe discards its warm-up: the latencies come
+// from the histogram intervals that start at or after from, and the
+// conversation counts, success rate and achieved rate from the
+// conversations whose intended start is at or after from. Tokens,
+// attempts, cost and the resilience analysis stay the whole run's.
+func SummarizeAfter(dir string, from time.Duration) (*Summary, error) {
+	s, _, err := Summarize(dir)
+	if err != nil {
+		return nil, err
+	}
+	if from <= 0 {
+		return s, nil
+	}
+	hs := Histograms{}
+	if _, err := record.EachLine(dir, record.HistogramsFile, func(line []byte) {
+		if start, ok := intervalStart(line); ok && start >= from.Seconds() {
+			if tag, h, ok := parseInterval(line); ok && h != nil {
+				hs.add(tag, h)
+			}
+		}
+	}); err != nil {
+		return nil, fmt.Errorf("read histograms: %w", err)
+	}
+	s.LatencyMS = latencies(hs)
+
+	c := record.Counts{ByOutcome: map[string]uint64{}}
+	var first, last time.Time
+	begin := s.Started.Add(from)
+	if _, err := eachResult(dir, func(r *vegeta.Result) {
+		if r.Timestamp.Before(begin) {
+			return
+		}
+		switch {
+		case strings.HasPrefix(r.Error, record.OutcomeDropped):
+			c.Dropped++
+			return
+		case r.Error == "":
+			c.OK++
+		default:
+			c.Failed++
+			outcome, _, _ := strings.Cut(r.Error, ": ")
+			c.ByOutcome[outcome]++
+		}
+		c.Started++
+		if first.IsZero() || r.Timestamp.Before(first) {
+			first = r.Timestamp
+		}
+		if r.Timestamp.After(last) {
+			last = r.Timestamp
+		}
+	}); err != nil {
+		return nil, err
+	}
+	s.Conversations = Conversations{Counts: c}
+	if offered := c.Started + c.Dropped; offered > 0 {
+		s.Conversations.SuccessRate = round3(100 * float64(c.OK) / float64(offered))
+	}
+	s.Rate.Achieved = 0
+	if span := last.Sub(first).Seconds(); c.Started > 1 && span > 0 {
+		s.Rate.Achieved = round3(float64(c.Started-1) / span)
+	}
+	return s, nil
+}
+
+// intervalStart is the start of an interval line of histograms.hlog, in
+// seconds from the run's start; ok is false for other lines.
+func intervalStart(line []byte) (float64, bool) {
+	if len(line) == 0 || line[0] == '#' || bytes.HasPrefix(line, hlogLegend) {
+		return 0, false
+	}
+	if rest, found := bytes.CutPrefix(line, []byte("Tag=")); found {
+		_, after, found := bytes.Cut(rest, []byte{','})
+		if !found {
+			return 0, false
+		}
+		line = after
+	}
+	f, _, _ := bytes.Cut(line, []byte{','})
+	v, err := strconv.ParseFloat(string(f), 64)
+	return v, err == nil
+}
