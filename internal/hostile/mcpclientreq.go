@@ -123,6 +123,12 @@ func (s *MCPAsker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case msg.Method == "" && len(msg.ID) > 0: // an answer
+		if s.StallAnswers {
+			// Never taken: the call keeps waiting for it, and the
+			// client's POST for an acknowledgement.
+			<-r.Context().Done()
+			return
+		}
 		s.mu.Lock()
 		if s.answers == nil {
 			s.answers = map[string]string{}
@@ -141,10 +147,6 @@ func (s *MCPAsker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			case got <- struct{}{}:
 			default:
 			}
-		}
-		if s.StallAnswers {
-			<-r.Context().Done()
-			return
 		}
 		w.WriteHeader(http.StatusAccepted)
 	case msg.Method == "initialize":
