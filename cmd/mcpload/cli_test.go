@@ -135,6 +135,7 @@ func TestScenariosShow(t *testing.T) {
 // TestReportAndCompareGate: report and compare exit 3 on a run whose
 // thresholds failed, as run does; cost prints JSON.
 func TestReportAndCompareGate(t *testing.T) {
+	t.Parallel() // wall-bound: runs for a fixed time
 	failing := filepath.Join(t.TempDir(), "failing")
 	path := quickstartWith(t, "conversation.p50 < 1ms")
 	if code, _, stderr := mcpload(t, "run", path, "--duration", "2s", "--seed", "7", "--out", failing, "--progress", "off"); code != exitThresholds {

@@ -41,12 +41,12 @@ func slowQuickstart(t *testing.T, factor float64) string {
 }
 
 // TestCompareRuns runs the quickstart twice with different seeds, and
-// against a model 6x and 1.3x slower, at the same time so that they share
+// against a model 20x and 1.3x slower, at the same time so that they share
 // the machine's load: the first two differ by noise only, the third
 // regressed, and the fourth passes a 99% tolerance.
 func TestCompareRuns(t *testing.T) {
 	root := t.TempDir()
-	quick, slow, mild := slowQuickstart(t, 1), slowQuickstart(t, 6), slowQuickstart(t, 1.3)
+	quick, slow, mild := slowQuickstart(t, 1), slowQuickstart(t, 20), slowQuickstart(t, 1.3)
 	runs := []struct {
 		scenario, seed, dir string
 	}{
@@ -81,9 +81,10 @@ func TestCompareRuns(t *testing.T) {
 		t.Errorf("text output:\n%s", stdout)
 	}
 
-	// A 6x slower model: the conversation and the model step regressed.
+	// A 20x slower model: the conversation and the model step regressed.
 	// The factor is large so that it stands out of a loaded machine's own
-	// latency, which both runs share: 2.5x was lost in it under -race.
+	// latency, which both runs share: 2.5x was lost in it under -race, and
+	// 6x came out as 1.2x at a load average of 8.
 	code, stdout, _ = mcpload(t, "compare", base, slower, "--format", "json")
 	if code != exitThresholds {
 		t.Errorf("slower model: exit %d, want %d", code, exitThresholds)
@@ -98,11 +99,11 @@ func TestCompareRuns(t *testing.T) {
 		}
 	}
 	for _, r := range cmp.Rows {
-		// About 5 on a quiet machine; the suite under -race shares the
+		// About 15 on a quiet machine; the suite under -race shares the
 		// two cores with other packages, and its own latency, the same in
 		// both runs, brought it down to 1.4.
-		if r.Metric == "conversation p50" && (r.Ratio == nil || r.Ratio.Lo < 1.1 || r.Ratio.Estimate > 8) {
-			t.Errorf("conversation p50 ratio %+v, want wholly above 1.1 (about 5 on a quiet machine)", r.Ratio)
+		if r.Metric == "conversation p50" && (r.Ratio == nil || r.Ratio.Lo < 1.1) {
+			t.Errorf("conversation p50 ratio %+v, want wholly above 1.1 (about 15 on a quiet machine)", r.Ratio)
 		}
 		if r.Metric == "success rate" && r.Verdict != report.VerdictNoise {
 			t.Errorf("success rate: %s", r.Verdict)

@@ -121,6 +121,7 @@ func TestSecondRunIntoSameOutIsRefused(t *testing.T) {
 // crash would: its lock goes with it, and report reads what it wrote,
 // compressed attempts included, up to its last flush.
 func TestKilledRunLeavesReadableFolder(t *testing.T) {
+	t.Parallel() // wall-bound: runs for a fixed time
 	if testing.Short() {
 		t.Skip("starts a process")
 	}
@@ -288,6 +289,7 @@ func TestResultsBytesPerConversation(t *testing.T) {
 // TestReportReadsCutGzip cuts attempts.jsonl.gz in the middle of its
 // stream, as a crash would: report still reads every line before the cut.
 func TestReportReadsCutGzip(t *testing.T) {
+	t.Parallel() // wall-bound: runs for a fixed time
 	dir := quickRun(t)
 	before := readSummary(t, dir)
 	all := before.Cost.ByModel[0].Attempts
