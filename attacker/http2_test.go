@@ -156,10 +156,23 @@ func TestHTTP2AgainstHTTP1Server(t *testing.T) {
 	if len(attempts) == 0 {
 		t.Fatal("no attempts")
 	}
+	refused := 0
 	for _, a := range attempts {
-		if a.Outcome != record.OutcomeProtocol || a.Proto != "" || !strings.Contains(a.Error, `the server does not speak HTTP/2 (client.http "2"; auto or "1.1" for HTTP/1.1): `) {
-			t.Errorf("attempt: outcome %s, proto %q, error %q; want protocol, no proto, an error naming HTTP/2", a.Outcome, a.Proto, a.Error)
+		switch {
+		case a.Proto != "":
+			t.Errorf("attempt: proto %q; want none", a.Proto)
+		case a.Outcome == record.OutcomeProtocol && strings.Contains(a.Error, `the server does not speak HTTP/2 (client.http "2"; auto or "1.1" for HTTP/1.1): `):
+			refused++
+		case a.Outcome == record.OutcomeConnection && (strings.Contains(a.Error, "broken pipe") || strings.Contains(a.Error, "connection reset")):
+			// The server closed the connection while the client was
+			// still writing its preface and settings: a race on
+			// loopback, classified as the connection failure it is.
+		default:
+			t.Errorf("attempt: outcome %s, error %q; want protocol naming HTTP/2 (or a connection closed mid-preface)", a.Outcome, a.Error)
 		}
+	}
+	if refused == 0 {
+		t.Errorf("no attempt was refused as not HTTP/2: %d attempts", len(attempts))
 	}
 	if run.Conversations.OK != 0 || len(run.Attempts.ByProto) != 0 {
 		t.Errorf("run: %d ok, by_proto %v; want none", run.Conversations.OK, run.Attempts.ByProto)

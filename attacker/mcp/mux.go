@@ -318,8 +318,11 @@ func (c *conn) attemptOver(ctx context.Context, m *mux, version string, stateles
 	start := time.Now()
 	var call Result
 	call.Protocol = version
-	msg := m.roundTrip(ctx, id, body, st.AttemptTimeout(c.timeout), &call.Exchange, req.Method != scenarios.MCPOpToolsList,
-		callRef{st.Conversation, st.Index, sink})
+	isCall, ref, timeout := req.Method != scenarios.MCPOpToolsList, callRef{st.Conversation, st.Index, sink}, st.AttemptTimeout(c.timeout)
+	msg := m.roundTrip(ctx, id, body, timeout, &call.Exchange, isCall, ref)
+	if msg != nil && stateless {
+		msg = c.inputRoundsOver(ctx, m, ref, req, msg, timeout, &call.Exchange, isCall)
+	}
 	switch {
 	case msg != nil:
 		c.readResult(req, msg.Result, &call)
@@ -328,4 +331,35 @@ func (c *conn) attemptOver(ctx context.Context, m *mux, version string, stateles
 	}
 	c.recordAttempt(sink, st.Conversation, st.Index, req.Kind, req.Key, n, start, &call.Exchange)
 	return call
+}
+
+// inputRoundsOver answers the input_required results of the stateless
+// lane over m, as Streamable's inputRounds does over HTTP: each round's
+// requests are fulfilled and the request sent again with the answers,
+// up to maxInputRounds, all one attempt. It returns the final response,
+// or nil with ex saying why.
+func (c *conn) inputRoundsOver(ctx context.Context, m *mux, ref callRef, req *Request, msg *rpcResponse, timeout time.Duration, ex *Exchange, isCall bool) *rpcResponse {
+	bytesIn := ex.BytesIn
+	for round := 0; ; round++ {
+		next, why := c.fulfil(ctx, ref, req, msg.Result)
+		switch {
+		case why != "":
+			ex.Outcome, ex.Err = record.OutcomeProtocol, req.Method+": "+why
+			msg = nil
+		case next != nil && round == maxInputRounds:
+			ex.Outcome, ex.Err = record.OutcomeProtocol, req.Method+": still input_required after "+strconv.Itoa(maxInputRounds)+" rounds"
+			msg = nil
+		case next != nil:
+			req = next
+			id := c.nextID.Add(1)
+			body := appendRequestMeta(make([]byte, 0, 96+len(req.Params)+len(c.meta)), id, req, c.meta)
+			*ex = Exchange{Protocol: ex.Protocol}
+			if msg = m.roundTrip(ctx, id, body, timeout, ex, isCall, ref); msg != nil {
+				bytesIn += ex.BytesIn
+				continue
+			}
+		}
+		ex.BytesIn = max(ex.BytesIn, bytesIn)
+		return msg
+	}
 }

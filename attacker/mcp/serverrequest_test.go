@@ -63,35 +63,7 @@ func startAskServer(t *testing.T, stateless bool) *askServer {
 		}
 		return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: text}}}, nil, nil
 	})
-	s.AddTool(&sdk.Tool{Name: "mrtr", InputSchema: map[string]any{"type": "object"}}, func(ctx context.Context, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
-		in := req.Params.InputResponses
-		if in == nil {
-			return &sdk.CallToolResult{RequestState: "state-1", InputRequests: sdk.InputRequestMap{
-				"roots":  &sdk.ListRootsParams{},
-				"sample": &sdk.CreateMessageParams{MaxTokens: 10, Messages: []*sdk.SamplingMessage{{Role: "user", Content: &sdk.TextContent{Text: "meaning?"}}}},
-				"elicit": &sdk.ElicitParams{Message: "who?", RequestedSchema: map[string]any{"type": "object"}},
-			}}, nil
-		}
-		var parts []string
-		if r, ok := in["roots"].(*sdk.ListRootsResult); ok {
-			for _, root := range r.Roots {
-				parts = append(parts, root.URI+" "+root.Name)
-			}
-		}
-		switch r := in["sample"].(type) {
-		case *sdk.CreateMessageResult:
-			parts = append(parts, r.Model+" "+r.Content.(*sdk.TextContent).Text)
-		case *sdk.CreateMessageWithToolsResult:
-			parts = append(parts, r.Model+" "+r.Content[0].(*sdk.TextContent).Text)
-		}
-		if r, ok := in["elicit"].(*sdk.ElicitResult); ok {
-			parts = append(parts, fmt.Sprintf("%s %v %v", r.Action, r.Content["name"], r.Content["age"]))
-		}
-		if req.Params.RequestState != "state-1" && req.Session.InitializeParams() == nil {
-			parts = append(parts, "state lost: "+req.Params.RequestState)
-		}
-		return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: strings.Join(parts, "; ")}}}, nil
-	})
+	addMRTR(s)
 	h := sdk.NewStreamableHTTPHandler(func(*http.Request) *sdk.Server { return s }, &sdk.StreamableHTTPOptions{Stateless: stateless})
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -291,6 +263,31 @@ func TestStdioServerRequests(t *testing.T) {
 	}
 }
 
+// TestStdioStatelessServerRequests: over stdio in the 2026-07-28 lane a
+// server asks by input_required results, which are answered as scripted
+// and the call sent again, as over HTTP.
+func TestStdioStatelessServerRequests(t *testing.T) {
+	c := testStdio(t, "")
+	c.Protocol = ProtocolStateless
+	c.SetCapabilities(testCaps(t))
+	sink := &testSink{}
+	ctx := context.Background()
+	s, hs := c.Handshake(ctx, 1, 0, sink)
+	if s == nil || s.Version() != ProtocolStateless {
+		t.Fatalf("handshake: %v %+v", s, hs)
+	}
+	r := c.Call(ctx, s, 1, 1, ToolCall("mrtr", nil, false), sink)
+	if r.Outcome != record.OutcomeOK || r.Text != askWant {
+		t.Fatalf("mrtr: %s %q %q", r.Outcome, r.Text, r.Err)
+	}
+	got := settledAnswers(sink, "sdk", 3)
+	for _, m := range []string{"roots/list", "sampling/createMessage", "elicitation/create"} {
+		if got[m] != "ok " {
+			t.Errorf("server_request %s: %q (all %v)", m, got[m], got)
+		}
+	}
+}
+
 // TestLegacySSEServerRequests runs the ask tool on the go-sdk's legacy
 // HTTP+SSE server: the requests come on the session's stream, and the
 // answers are POSTed to its endpoint.
@@ -317,4 +314,41 @@ func TestLegacySSEServerRequests(t *testing.T) {
 	if got := settledAnswers(sink, "old", 3); got["roots/list"] != "ok " || got["sampling/createMessage"] != "ok " || got["elicitation/create"] != "ok " {
 		t.Fatalf("server_request attempts %v", got)
 	}
+}
+
+// addMRTR adds mrtr to s: a tool that asks for roots, a sample and an
+// elicitation by an input_required result (SEP-2322), the stateless
+// lane's way, and answers with what it got.
+func addMRTR(s *sdk.Server) {
+	s.AddTool(&sdk.Tool{Name: "mrtr", InputSchema: map[string]any{"type": "object"}}, mrtr)
+}
+
+func mrtr(ctx context.Context, req *sdk.CallToolRequest) (*sdk.CallToolResult, error) {
+	in := req.Params.InputResponses
+	if in == nil {
+		return &sdk.CallToolResult{RequestState: "state-1", InputRequests: sdk.InputRequestMap{
+			"roots":  &sdk.ListRootsParams{},
+			"sample": &sdk.CreateMessageParams{MaxTokens: 10, Messages: []*sdk.SamplingMessage{{Role: "user", Content: &sdk.TextContent{Text: "meaning?"}}}},
+			"elicit": &sdk.ElicitParams{Message: "who?", RequestedSchema: map[string]any{"type": "object"}},
+		}}, nil
+	}
+	var parts []string
+	if r, ok := in["roots"].(*sdk.ListRootsResult); ok {
+		for _, root := range r.Roots {
+			parts = append(parts, root.URI+" "+root.Name)
+		}
+	}
+	switch r := in["sample"].(type) {
+	case *sdk.CreateMessageResult:
+		parts = append(parts, r.Model+" "+r.Content.(*sdk.TextContent).Text)
+	case *sdk.CreateMessageWithToolsResult:
+		parts = append(parts, r.Model+" "+r.Content[0].(*sdk.TextContent).Text)
+	}
+	if r, ok := in["elicit"].(*sdk.ElicitResult); ok {
+		parts = append(parts, fmt.Sprintf("%s %v %v", r.Action, r.Content["name"], r.Content["age"]))
+	}
+	if req.Params.RequestState != "state-1" && req.Session.InitializeParams() == nil {
+		parts = append(parts, "state lost: "+req.Params.RequestState)
+	}
+	return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: strings.Join(parts, "; ")}}}, nil
 }

@@ -78,6 +78,7 @@ func runStdioServer() {
 		}
 		return text(answer), nil, nil
 	})
+	addMRTR(s)
 	if err := s.Run(context.Background(), &sdk.StdioTransport{}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
