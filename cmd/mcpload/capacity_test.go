@@ -189,7 +189,7 @@ func TestCapacityHeavy(t *testing.T) {
 // failed and saturated, and leave a readable run folder; the search then
 // has no capacity, and a gate on it exits 3.
 func TestCapacityOverSaturationStops(t *testing.T) {
-	t.Parallel() // wall-bound: runs for a fixed time
+	t.Parallel()
 	path := capScenario(t, 2, "200ms", "", "conversation.p99 < 600ms")
 	dir := filepath.Join(t.TempDir(), "capacity")
 	code, stdout, stderr := mcpload(t, "capacity", path, "--out", dir, "--warmup", "300ms", "--probe-duration", "30s",

@@ -85,6 +85,7 @@ func TestCLIForgivesTypos(t *testing.T) {
 // TestCLIHelpAndCompletion: -h lists each command's flags; completion
 // scripts and man pages are generated.
 func TestCLIHelpAndCompletion(t *testing.T) {
+	t.Parallel()
 	code, stdout, _ := mcploadProcess(t, "run", "-h")
 	if code != exitPass || !strings.Contains(stdout, "Flags:") || !strings.Contains(stdout, "--duration duration") || !strings.Contains(stdout, "--allow-remote") {
 		t.Errorf("run -h: exit %d, want the flags listed:\n%s", code, stdout)
@@ -135,7 +136,7 @@ func TestScenariosShow(t *testing.T) {
 // TestReportAndCompareGate: report and compare exit 3 on a run whose
 // thresholds failed, as run does; cost prints JSON.
 func TestReportAndCompareGate(t *testing.T) {
-	t.Parallel() // wall-bound: runs for a fixed time
+	t.Parallel()
 	failing := filepath.Join(t.TempDir(), "failing")
 	path := quickstartWith(t, "conversation.p50 < 1ms")
 	if code, _, stderr := mcpload(t, "run", path, "--duration", "2s", "--seed", "7", "--out", failing, "--progress", "off"); code != exitThresholds {

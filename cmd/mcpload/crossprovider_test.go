@@ -17,7 +17,7 @@ import (
 // mock's MCP server, and the comparison sets the three side by side under
 // the same metric names.
 func TestCrossProviderRun(t *testing.T) {
-	t.Parallel() // wall-bound: runs for a fixed time
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "xp")
 	code, stdout, stderr := mcpload(t, "run", "cross-provider", "--duration", "2s", "--out", dir, "--progress", "off")
 	if code != exitPass {

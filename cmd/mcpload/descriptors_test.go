@@ -87,7 +87,7 @@ func TestRunRefusesWhenDescriptorsDoNotFit(t *testing.T) {
 // TestRunFitsAfterRaisingTheLimit: a soft limit of 512 under a hard limit
 // of 2048 is raised (by Go at start, or by mcpload), and the run fits.
 func TestRunFitsAfterRaisingTheLimit(t *testing.T) {
-	t.Parallel() // wall-bound: runs for a fixed time
+	t.Parallel()
 	sc := writeScenario(t, crowdScenario)
 	dir := filepath.Join(t.TempDir(), "run")
 	code, stdout, stderr := runLimited(t, "512:2048", "run", sc, "--out", dir, "--progress", "off")
@@ -104,7 +104,7 @@ func TestRunFitsAfterRaisingTheLimit(t *testing.T) {
 // the table fills mid-run, and the run must still end with a complete
 // folder, its failures local and none blamed on the target's connection.
 func TestRunFullDescriptorTableIsLocal(t *testing.T) {
-	t.Parallel() // wall-bound: runs for a fixed time
+	t.Parallel()
 	sc := writeScenario(t, crowdScenario)
 	dir := filepath.Join(t.TempDir(), "run")
 	code, stdout, stderr := runLimited(t, "256:256", "run", sc, "--out", dir, "--progress", "off", "--fd-check=false")
@@ -152,7 +152,7 @@ func TestRunFullDescriptorTableIsLocal(t *testing.T) {
 // table must end local at once, not wait for a mock that cannot accept
 // and time out as if the target were slow.
 func TestRunWideAnswerIsLocal(t *testing.T) {
-	t.Parallel() // wall-bound: runs for a fixed time
+	t.Parallel()
 	var calls strings.Builder
 	for i := range 400 {
 		fmt.Fprintf(&calls, "            - {name: get_weather, arguments: {location: c%d}}\n", i)

@@ -70,7 +70,7 @@ func readDockerfile(t *testing.T, path string) *dockerfile {
 // on this machine (no registry but Go's, npm's and Debian's), so the image
 // itself is not built here.
 func TestDockerfile(t *testing.T) {
-	t.Parallel() // wall-bound: runs for a fixed time
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds mcpload without cgo")
 	}

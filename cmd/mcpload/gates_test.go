@@ -88,6 +88,7 @@ func runToSpendCap(t *testing.T, dir, path string, args ...string) (record.Run, 
 }
 
 func TestBudgetStopsTheRun(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	path := quickstartWith(t, "success_rate >= 0%")
 	b, err := os.ReadFile(path)

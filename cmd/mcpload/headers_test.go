@@ -87,7 +87,7 @@ func echoHeaders(w http.ResponseWriter, r *http.Request, id json.RawMessage) {
 // folder, its file names, or the binary's output, though the server
 // quotes them back in its errors.
 func TestHeadersReachTargetsAndStayOutOfOutputs(t *testing.T) {
-	t.Parallel() // wall-bound: runs for a fixed time
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts a process")
 	}

@@ -19,6 +19,7 @@ import (
 // over HTTP/2 (h2c to the in-process mock) the exchanges share
 // connections, the run fits, and every attempt says HTTP/2.0.
 func TestRunHTTP2FitsWhereHTTP1DoesNot(t *testing.T) {
+	t.Parallel()
 	sc := writeScenario(t, crowdScenario+"  http: \"2\"\n")
 	dir := filepath.Join(t.TempDir(), "run")
 	code, stdout, stderr := runLimited(t, "256:256", "run", sc, "--out", dir, "--progress", "off")
@@ -38,6 +39,7 @@ func TestRunHTTP2FitsWhereHTTP1DoesNot(t *testing.T) {
 // prior knowledge beside HTTP/1.1 on its one port; a run with client.http
 // "2" speaks HTTP/2 to it, model and MCP alike, and auto HTTP/1.1.
 func TestRunAgainstMockProcessH2C(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts processes")
 	}

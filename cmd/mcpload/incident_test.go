@@ -15,7 +15,7 @@ import (
 // (expect: fail); breaker + fallback keeps at least 99.9% of them and
 // passes; so the run exits 0.
 func TestIncidentReplayComparison(t *testing.T) {
-	t.Parallel() // wall-bound: runs for a fixed time
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs two 15 s policies")
 	}

@@ -123,7 +123,7 @@ func weatherSDKServer(t *testing.T) string {
 // load, naming the line; good ones run, and the results that fail the
 // outputSchema are counted in summary.json.
 func TestRunDiscoveredTools(t *testing.T) {
-	t.Parallel() // wall-bound: runs for a fixed time
+	t.Parallel()
 	url := weatherSDKServer(t)
 	dir := t.TempDir()
 	scenario := func(args string) string {

@@ -26,7 +26,7 @@ func embeddedWith(t *testing.T, name, more string) string {
 // tools/call end to end: resources/read of the mock passes a loose p95
 // and fails a median no server can meet.
 func TestRunMCPDirectOpGate(t *testing.T) {
-	t.Parallel() // wall-bound: runs for a fixed time
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "pass")
 	path := embeddedWith(t, "mcp-depth", "thresholds:\n  - step.mcp{op=resources/read}.p95 < 5s\n  - 'step.mcp{uri=docs://runbooks/retries}.count > 0'\n")
 	code, stdout, stderr := mcpload(t, "run", path, "--duration", "1s", "--seed", "3", "--out", dir, "--progress", "off")
@@ -81,7 +81,7 @@ func readComparison(t *testing.T, dir string) map[string]report.PolicyRow {
 // thresholds leaves the comparison passing (exit 0); once it passes them,
 // the comparison fails (exit 3). The tables say which.
 func TestRunPolicyExpectFail(t *testing.T) {
-	t.Parallel() // wall-bound: runs for a fixed time
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "expected")
 	// The mock answers in tens of ms: a 1 ms median cannot hold.
 	code, stdout, stderr := mcpload(t, "run", policyGates(t, "conversation.p50 < 1ms"), "--duration", "1s", "--seed", "7", "--out", dir, "--progress", "off")

@@ -121,7 +121,7 @@ func TestSecondRunIntoSameOutIsRefused(t *testing.T) {
 // crash would: its lock goes with it, and report reads what it wrote,
 // compressed attempts included, up to its last flush.
 func TestKilledRunLeavesReadableFolder(t *testing.T) {
-	t.Parallel() // wall-bound: runs for a fixed time
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts a process")
 	}
@@ -162,6 +162,7 @@ func TestKilledRunLeavesReadableFolder(t *testing.T) {
 // report keeps everything else, and says what it skipped on the terminal
 // and in summary.json.
 func TestReportSkipsDamage(t *testing.T) {
+	t.Parallel()
 	dir := quickRun(t)
 	before := readSummary(t, dir)
 	convs := before.LatencyMS.Conversation.Count
@@ -289,7 +290,7 @@ func TestResultsBytesPerConversation(t *testing.T) {
 // TestReportReadsCutGzip cuts attempts.jsonl.gz in the middle of its
 // stream, as a crash would: report still reads every line before the cut.
 func TestReportReadsCutGzip(t *testing.T) {
-	t.Parallel() // wall-bound: runs for a fixed time
+	t.Parallel()
 	dir := quickRun(t)
 	before := readSummary(t, dir)
 	all := before.Cost.ByModel[0].Attempts

@@ -30,6 +30,7 @@ func hostileProcess(t *testing.T, args ...string) (stdout, stderr string) {
 // looks for the key in the binary's output, in every file of the run
 // folder and in every file name.
 func TestKeyNamedToolLeaksNothingEndToEnd(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts a process")
 	}

@@ -102,7 +102,7 @@ func markedProcesses(mark string) []int {
 // per_call one per operation. Each process's stderr has its log, and no
 // process outlives the run.
 func TestStdioSessionModes(t *testing.T) {
-	t.Parallel() // wall-bound: runs for a fixed time
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts processes")
 	}

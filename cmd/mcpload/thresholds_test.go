@@ -31,6 +31,7 @@ func quickstartWith(t *testing.T, thresholds ...string) string {
 }
 
 func TestRunThresholdFails(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
 	// The mock answers in tens of ms: a 1 ms median cannot hold.
 	path := quickstartWith(t, "success_rate >= 50%", "conversation.p50 < 1ms")

@@ -154,7 +154,7 @@ func allOK(t *testing.T, dir, stderr string) {
 // loaded with ca_file, cert_file and key_file; without the client
 // certificate, every conversation fails.
 func TestTLSCAFileAndClientCertificate(t *testing.T) {
-	t.Parallel() // wall-bound: runs for a fixed time
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
@@ -236,7 +236,7 @@ func (p *connectProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // proxy, a provider and an MCP server on a name only the proxy reaches
 // are loaded through it.
 func TestHTTPSProxyFromEnvironment(t *testing.T) {
-	t.Parallel() // wall-bound: runs for a fixed time
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts a process")
 	}
