@@ -37,10 +37,10 @@ image:
 run: $(MCPLOAD)
 	./$(MCPLOAD) run $(SCENARIO)
 
-# The whole suite, with the race detector. -parallel 6: most end-to-end
-# tests of cmd/mcpload wait on runs of a fixed length, not on the cores. The browser test of report.html
+# The whole suite, with the race detector. The browser test of report.html
 # and the MCP conformance suite must run here, not skip: Chromium and the
-# suite are installed first.
+# suite are installed first. -parallel 6: most end-to-end tests of
+# cmd/mcpload wait on runs of a fixed length, not on the cores.
 test: browser node
 	$(GO) vet ./...
 	MCPLOAD_REQUIRE_BROWSER=1 MCPLOAD_REQUIRE_NODE=1 $(GO) test -race -count=1 -timeout 9m -parallel 6 ./...
