@@ -208,12 +208,11 @@ func TestCapacityOverSaturationStops(t *testing.T) {
 	if p.Pass || !p.Saturated || !strings.Contains(p.Reason, "backlog") {
 		t.Errorf("probe %+v, want failed as saturated by its backlog", p)
 	}
-	// A bound far below the 30s schedule, that holds on a loaded machine.
-	if p.DurationS > 15 {
-		t.Errorf("the saturated probe ran %.1fs of its 30s", p.DurationS)
-	}
-	if _, err := os.Stat(filepath.Join(dir, p.Dir, record.SummaryFile)); err != nil {
-		t.Errorf("the stopped probe's folder: %v", err)
+	// Stopped well before its 30 s schedule of 3,000 arrivals: counted in
+	// arrivals, not seconds, since draining what is in flight takes as
+	// long as a loaded machine makes it.
+	if sum := readSummary(t, filepath.Join(dir, p.Dir)); sum.Conversations.Started > 2000 {
+		t.Errorf("the saturated probe started %d of its 3,000 conversations (ran %.1fs)", sum.Conversations.Started, p.DurationS)
 	}
 	if len(c.Gates) != 1 || c.Gates[0].Pass {
 		t.Errorf("gates %+v, want capacity.rate >= 1 failed", c.Gates)

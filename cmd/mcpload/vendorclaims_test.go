@@ -12,7 +12,7 @@ import (
 // and the incumbent each get a run, each priced on its own price sheet,
 // and only the relay's run judges the relay's claims.
 func TestVendorClaimsRun(t *testing.T) {
-	t.Parallel()
+	// Not in parallel: its gates are latency thresholds.
 	dir := filepath.Join(t.TempDir(), "vc")
 	code, stdout, stderr := mcpload(t, "run", "vendor-claims", "--duration", "3s", "--out", dir, "--progress", "off")
 	if code != exitPass {
