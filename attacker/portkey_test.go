@@ -2,18 +2,17 @@ package attacker
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mcpload/mcpload/internal/nodetest"
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report"
@@ -77,29 +76,7 @@ client:
 // for each answer whose retry count was -1 (retries ran out). It needs
 // node; it skips without it, unless MCPLOAD_REQUIRE_NODE=1.
 func TestPortkeyGatewayReconciles(t *testing.T) {
-	require := os.Getenv("MCPLOAD_REQUIRE_NODE") == "1"
-	missing := func(format string, args ...any) {
-		t.Helper()
-		if require {
-			t.Fatalf(format+" (MCPLOAD_REQUIRE_NODE=1; run make node)", args...)
-		}
-		t.Skipf(format+"; run make node, or set MCPLOAD_REQUIRE_NODE=1 to fail instead", args...)
-	}
-	if testing.Short() && !require {
-		t.Skip("runs node; -short")
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node is not installed")
-	}
-	dir, err := filepath.Abs(filepath.Join("..", ".cache", "node", "node_modules", "@portkey-ai", "gateway"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pkg struct{ Version string }
-	if b, err := os.ReadFile(filepath.Join(dir, "package.json")); err != nil || json.Unmarshal(b, &pkg) != nil || pkg.Version != portkeyVersion {
-		missing("@portkey-ai/gateway %s is not installed in %s (found %q)", portkeyVersion, dir, pkg.Version)
-	}
+	node, dir := nodetest.Module(t, "..", "@portkey-ai/gateway", portkeyVersion)
 
 	// The gateway, on a free loopback port.
 	l, err := net.Listen("tcp", "127.0.0.1:0")

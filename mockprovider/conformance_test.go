@@ -10,6 +10,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/mcpload/mcpload/internal/nodetest"
 )
 
 // conformanceVersion is the MCP conformance suite `make node` installs:
@@ -42,32 +44,7 @@ type conformanceCheck struct {
 // It needs node and `make node`; it skips without them, unless
 // MCPLOAD_REQUIRE_NODE=1 (make test) makes that a failure.
 func TestMCPConformanceSuite(t *testing.T) {
-	require := os.Getenv("MCPLOAD_REQUIRE_NODE") == "1"
-	missing := func(format string, args ...any) {
-		t.Helper()
-		if require {
-			t.Fatalf(format+" (MCPLOAD_REQUIRE_NODE=1; run make node)", args...)
-		}
-		t.Skipf(format+"; run make node, or set MCPLOAD_REQUIRE_NODE=1 to fail instead", args...)
-	}
-	if testing.Short() && !require {
-		t.Skip("runs node; -short")
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node is not installed")
-	}
-	suite, err := filepath.Abs(filepath.Join("..", ".cache", "node", "node_modules", "@modelcontextprotocol", "conformance"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pkg struct{ Version string }
-	if b, err := os.ReadFile(filepath.Join(suite, "package.json")); err != nil || json.Unmarshal(b, &pkg) != nil {
-		missing("the conformance suite is not installed in %s", suite)
-	}
-	if pkg.Version != conformanceVersion {
-		missing("the conformance suite in %s is %s, want %s", suite, pkg.Version, conformanceVersion)
-	}
+	node, suite := nodetest.Module(t, "..", "@modelcontextprotocol/conformance", conformanceVersion)
 
 	_, base := startMock(t, conformanceScenario(t))
 	out := t.TempDir()

@@ -10,29 +10,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpload/mcpload/internal/nodetest"
 	"github.com/mcpload/mcpload/record"
 )
-
-// nodeModules is where `make node` installs the TypeScript SDK (a
-// dependency of the conformance suite and server-everything).
-var nodeModules = filepath.Join("..", "..", ".cache", "node", "node_modules")
 
 // startTSSDKServer runs testdata/tssdk-server.cjs, an MCP server on the
 // official TypeScript SDK's Streamable HTTP transport (mode stateful or
 // stateless, response json or sse), and returns its URL.
 func startTSSDKServer(t *testing.T, mode, response string) string {
 	t.Helper()
-	mods, _ := filepath.Abs(nodeModules)
-	if _, err := os.Stat(filepath.Join(mods, "@modelcontextprotocol", "sdk")); err != nil {
-		if os.Getenv(requireEverythingEnv) == "1" {
-			t.Fatalf("%s=1 but the TypeScript SDK is missing (make node installs it): %v", requireEverythingEnv, err)
-		}
-		t.Skipf("no TypeScript SDK in %s (make node installs it)", mods)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("node: %v", err)
-	}
+	node, sdkDir := nodetest.Module(t, filepath.Join("..", ".."), "@modelcontextprotocol/sdk", "")
+	mods := filepath.Dir(filepath.Dir(sdkDir)) // node_modules
 	cmd := exec.Command(node, filepath.Join("testdata", "tssdk-server.cjs"), mode, response)
 	cmd.Env = append(os.Environ(), "NODE_PATH="+mods)
 	cmd.Stderr = os.Stderr
