@@ -73,6 +73,7 @@ report.md and report.html; a --gate that fails exits 3 (docs/capacity.md).`,
 	fs.StringVar(&f.run.catalog, "catalog", "", "price the probes on this catalog (overrides cost.catalog)")
 	fs.BoolVar(&f.run.fdCheck, "fd-check", true, "refuse to start when load.max_in_flight may need more descriptors than RLIMIT_NOFILE allows")
 	fs.StringVar(&f.run.progress, "progress", "auto", "one line per probe on stderr: auto (on a terminal, not in CI), on, off")
+	setVar(fs, &f.run.sets)
 	_ = c.RegisterFlagCompletionFunc("progress", cobra.FixedCompletions([]string{"auto", "on", "off"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("catalog", completeCatalog)
 	return c
@@ -106,7 +107,7 @@ func capacitySearch(name string, f capacityFlags, stdout, stderr io.Writer) erro
 		return invalid(err)
 	}
 	load := func() (*scenarios.Scenario, error) {
-		sc, err := scenarios.Load(name)
+		sc, err := scenarios.LoadWith(name, scenarios.Options{Set: f.run.sets, CheckHeaderVars: true})
 		if err != nil {
 			return nil, invalid(err)
 		}

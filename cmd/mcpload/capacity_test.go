@@ -240,6 +240,7 @@ func TestCapacityInvalidInput(t *testing.T) {
 		{"gate limit", []string{path, "--gate", "capacity.rate >= lots"}, `the limit "lots" is not a number`},
 		{"no thresholds", []string{noSLO}, "has no thresholds"},
 		{"progress", []string{path, "--progress", "sometimes"}, "--progress: expected auto, on or off"},
+		{"set", []string{path, "--set", "load.stages[0].rat=5"}, `unknown field "rat"; did you mean "rate"?`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
