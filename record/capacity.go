@@ -47,6 +47,9 @@ type Capacity struct {
 	Gates []CapacityGate `json:"gates,omitempty"`
 	// ElapsedS is how long the search took.
 	ElapsedS float64 `json:"elapsed_s"`
+	// Warnings say when the answer may be mcpload's limit rather than the
+	// target's (see capacity.HarnessWarning).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // CapacityAt is what a capacity rate needs and yields, from its probes.
@@ -107,6 +110,12 @@ type CapacityProbe struct {
 	CostPerConversationUSD *float64 `json:"cost_per_conversation_usd,omitempty"`
 	// DurationS is how long the probe's run took, warm-up included.
 	DurationS float64 `json:"duration_s"`
+	// ScheduleLagP99MS is the run's own schedule lag p99 (summary.json
+	// harness.schedule_lag), in ms; absent when the run had none.
+	ScheduleLagP99MS float64 `json:"schedule_lag_p99_ms,omitempty"`
+	// HarnessLimited is set when the run's self-check warned that mcpload,
+	// not the target, was at its limit (lag p99 over 1 ms, or saturated).
+	HarnessLimited bool `json:"harness_limited,omitempty"`
 }
 
 // CapacityGate is one --gate of a capacity search.

@@ -169,6 +169,10 @@ func capacitySearch(name string, f capacityFlags, stdout, stderr io.Writer) erro
 	if doc.Probes == nil {
 		doc.Probes = []record.CapacityProbe{}
 	}
+	if w := capacity.HarnessWarning(doc.Probes, doc.Bracket); w != "" {
+		doc.Warnings = append(doc.Warnings, w)
+		fmt.Fprintln(stderr, "WARNING (harness):", w)
+	}
 	for _, g := range gates {
 		doc.Gates = append(doc.Gates, g.Judge(doc))
 	}
@@ -315,6 +319,12 @@ func (p *runProber) Probe(ctx context.Context, seq int, rate float64) (record.Ca
 		out.MeanInFlight = sum / float64(n)
 	}
 	out.PeakInFlight, out.LagS, out.DurationS = peak, sat.MaxLagS(), s.DurationS
+	if h := s.Harness; h != nil {
+		if h.ScheduleLag != nil {
+			out.ScheduleLagP99MS = float64(h.ScheduleLag.P99) / 1000
+		}
+		out.HarnessLimited = len(h.Warnings) > 0
+	}
 	if s.Cost != nil {
 		v := s.Cost.PerConversationUSD
 		out.CostPerConversationUSD = &v

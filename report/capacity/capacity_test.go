@@ -72,6 +72,7 @@ func TestWriteAndRead(t *testing.T) {
 	dir := t.TempDir()
 	c := sample()
 	c.Gates = []record.CapacityGate{{Expr: "capacity.rate >= 500", Measured: 187.5}}
+	c.Warnings = []string{"1 of the probes that decided the answer found mcpload itself at its limit"}
 	if err := Write(dir, c, Plot{PNG: "plots/capacity.png", SVG: "plots/capacity.svg", Caption: "cap"}); err != nil {
 		t.Fatal(err)
 	}
@@ -84,9 +85,9 @@ func TestWriteAndRead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, want := range []string{"187.5/s", "measured in flight 13.9, within 2%", "[175, 200]/s", "75% confidence", "FAIL", "capacity.rate &gt;= 500", "saturated", "probes/002-rate-400", "plots/capacity."} {
+		for _, want := range []string{"187.5/s", "measured in flight 13.9, within 2%", "[175, 200]/s", "75% confidence", "FAIL", "capacity.rate &gt;= 500", "saturated", "probes/002-rate-400", "plots/capacity.", "Warning (harness):</strong> 1 of the probes"} {
 			if f == "report.md" {
-				want = strings.ReplaceAll(want, "&gt;", ">")
+				want = strings.ReplaceAll(strings.ReplaceAll(want, "&gt;", ">"), "</strong>", "**")
 			}
 			if !bytes.Contains(b, []byte(want)) {
 				t.Errorf("%s lacks %q", f, want)

@@ -114,6 +114,9 @@ func WriteMarkdown(w io.Writer, c *record.Capacity, p Plot) error {
 			break
 		}
 	}
+	for _, w := range c.Warnings {
+		fmt.Fprintf(&b, "> **Warning (harness):** %s\n\n", w)
+	}
 	b.WriteString("| | |\n| --- | --- |\n")
 	for _, r := range rows(c) {
 		fmt.Fprintf(&b, "| %s | %s |\n", r[0], strings.ReplaceAll(r[1], "|", `\|`))
@@ -147,9 +150,11 @@ var page = template.Must(template.New("capacity").Funcs(template.FuncMap{"verdic
 <html lang="en"><head><meta charset="utf-8"><title>Capacity: {{.C.Scenario}}</title>
 <style>body{font-family:"Liberation Sans",Arial,sans-serif;max-width:960px;margin:2em auto;color:#222}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
-.fail{color:#D55E00;font-weight:bold}.pass{color:#009E73}.saturated{color:#888}</style></head><body>
+.fail{color:#D55E00;font-weight:bold}.pass{color:#009E73}.saturated{color:#888}
+.warning{background:#fff3cd;border:1px solid #e0c36c;padding:6px 10px}</style></head><body>
 <h1>Capacity: {{.C.Scenario}}</h1>
 {{if .Failed}}<p class="fail">FAIL: a capacity gate failed.</p>{{end}}
+{{range .C.Warnings}}<p class="warning" role="alert"><strong>Warning (harness):</strong> {{.}}</p>{{end}}
 <section id="capacity"><table>{{range .Rows}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>
 {{if .C.Gates}}<h2>Gates</h2><ul>{{range .C.Gates}}<li class="{{if .Pass}}pass{{else}}fail{{end}}">{{if .Pass}}✓{{else}}✗{{end}} <code>{{.Expr}}</code> {{if .Note}}{{.Note}}{{else}}measured {{printf "%.4g" .Measured}}{{end}}</li>{{end}}</ul>{{end}}
 {{if .P.SVG}}<figure><img src="{{.P.SVG}}" alt="Latency versus arrival rate" width="900"><figcaption>{{.P.Caption}}</figcaption></figure>{{end}}
