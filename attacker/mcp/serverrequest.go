@@ -266,48 +266,78 @@ func (c *Streamable) inputRounds(ctx context.Context, sess *httpSession, tags ca
 // sends the requests that belong to no call of the client (server-
 // everything asks for roots there after initialize), and answers each as
 // it comes, counted against ref, the handshake. It runs only when the
-// client declares a capability, until the session ends or expires; a
-// server that offers no stream (405) or closes it is not asked again.
-// Each event is bounded by client.limits.max_response_bytes.
+// client declares a capability, until the session ends or expires. A
+// stream the server ends is opened again after listenRetry, as the spec
+// lets a client, at most maxListenReopens times; a server that offers no
+// stream (405, an error, not an event stream) is not asked again. Each
+// event is bounded by client.limits.max_response_bytes.
 func (c *Streamable) listen(sess *httpSession, ref callRef) {
 	if !c.caps.declares() || sess.id == nil || sess.stateless {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	sess.listening.Store(&cancel)
+	retry := c.listenRetry
+	if retry <= 0 {
+		retry = defaultListenRetry
+	}
 	go func() {
 		defer cancel()
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
-		if err != nil {
-			return
-		}
-		req.Header["Accept"] = hdrAcceptSSE
-		req.Header[hdrSessionID] = sess.id
-		req.Header[hdrProtocolVersion] = sess.version
-		resp, err := c.http.Do(req)
-		if err != nil {
-			return
-		}
-		cb := &httpx.CountingBody{R: resp.Body, Limit: c.MaxBytes}
-		defer cb.DrainClose(false)
-		if resp.StatusCode != http.StatusOK || !httpx.IsEventStream(resp.Header.Get("Content-Type")) {
-			return
-		}
-		sr := httpx.NewSSEReader(cb)
-		defer sr.Release()
-		for {
-			data, err := sr.Next()
-			if err != nil {
+		for opened := 0; opened <= maxListenReopens && c.listenOnce(ctx, sess, ref); opened++ {
+			t := time.NewTimer(retry)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			if sess.Expired() {
 				return
 			}
-			cb.N = 0 // the bound is per event: the stream lives as long as the session
-			var msg rpcResponse
-			if json.Unmarshal(data, &msg) != nil || msg.Method == "" || len(msg.ID) == 0 {
-				continue // a notification, or what is not JSON-RPC: nothing to answer
-			}
-			c.answerOnStream(ctx, ctx, sess, ref, &msg, data)
 		}
 	}()
+}
+
+// Bounds of the standalone GET stream's reopening.
+const (
+	defaultListenRetry = time.Second
+	maxListenReopens   = 100
+)
+
+// listenOnce opens the GET stream once and answers its requests until it
+// ends. It reports whether the server served a stream, so that one that
+// does not is not asked again.
+func (c *Streamable) listenOnce(ctx context.Context, sess *httpSession, ref callRef) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url, nil)
+	if err != nil {
+		return false
+	}
+	req.Header["Accept"] = hdrAcceptSSE
+	req.Header[hdrSessionID] = sess.id
+	req.Header[hdrProtocolVersion] = sess.version
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return false
+	}
+	cb := &httpx.CountingBody{R: resp.Body, Limit: c.MaxBytes}
+	defer cb.DrainClose(false)
+	if resp.StatusCode != http.StatusOK || !httpx.IsEventStream(resp.Header.Get("Content-Type")) {
+		return false
+	}
+	sr := httpx.NewSSEReader(cb)
+	defer sr.Release()
+	for {
+		data, err := sr.Next()
+		if err != nil {
+			return ctx.Err() == nil
+		}
+		cb.N = 0 // the bound is per event: the stream lives as long as the session
+		var msg rpcResponse
+		if json.Unmarshal(data, &msg) != nil || msg.Method == "" || len(msg.ID) == 0 {
+			continue // a notification, or what is not JSON-RPC: nothing to answer
+		}
+		c.answerOnStream(ctx, ctx, sess, ref, &msg, data)
+	}
 }
 
 // stopListening ends sess's GET stream, if it has one.

@@ -84,6 +84,9 @@ type Streamable struct {
 	Lane
 	// Headers go with every request (POSTs and session DELETEs).
 	Headers http.Header
+	// listenRetry is the wait before the GET stream is opened again;
+	// 0 is defaultListenRetry.
+	listenRetry time.Duration
 	// deleteKey is the attempt key of session teardown, discoverKey of
 	// server/discover.
 	deleteKey, discoverKey string
