@@ -89,32 +89,37 @@ func (a *chatAttempt) RoundTrip(req *http.Request) (*http.Response, error) {
 	if ss != nil {
 		sink = ss.sink
 	}
-	r, resp := a.attempt(parent, req, nil, st, sink)
+	// The result is filled in place on the heap, where RoundTrip returns
+	// it either way: a chatResult in this frame, and a copy in each frame
+	// below, kept the stack of every conversation waiting on an answer at
+	// 32 KiB instead of 16 KiB (docs/measuring.md, memory per conversation).
+	b := new(chatBody)
+	resp := a.attempt(parent, req, nil, st, sink, &b.res)
 	if ss != nil {
-		ss.bytesIn.Add(r.bytesIn)
+		ss.bytesIn.Add(b.res.bytesIn)
 	}
 	if resp == nil {
-		return nil, &attemptError{res: r}
+		return nil, (*attemptError)(b)
 	}
-	resp.Body = &chatBody{res: r}
+	resp.Body = b
 	return resp, nil
 }
 
-// attempt makes one attempt of step st, records it to sink (when not nil)
-// and returns its result, and its response as exchange does. The request
+// attempt makes one attempt of step st, records it to sink (when not nil),
+// fills r with its result and returns its response as exchange does. The request
 // is tmpl, with this attempt's context, headers and body; or, when tmpl is
 // nil, a POST of body to the endpoint: the path of a client without
 // policies, which needs no template.
 //
 // A redirect the client follows (client.follow_redirects) is one recorded
 // attempt per hop, each with outcome redirect and the attempt's number.
-func (a *chatAttempt) attempt(parent context.Context, tmpl *http.Request, body []byte, st *policy.Step, sink Sink) (chatResult, *http.Response) {
+func (a *chatAttempt) attempt(parent context.Context, tmpl *http.Request, body []byte, st *policy.Step, sink Sink, r *chatResult) *http.Response {
 	n := st.NextAttempt()
 	var hop *httpx.Hop
 	var hopBytes int64
 	for {
-		r := chatResult{start: time.Now()}
-		resp := a.exchange(parent, tmpl, body, st, n, hop, &r)
+		*r = chatResult{start: time.Now()}
+		resp := a.exchange(parent, tmpl, body, st, n, hop, r)
 		r.latency = time.Since(r.start)
 		var next *httpx.Hop
 		if r.outcome == record.OutcomeRedirect {
@@ -126,10 +131,10 @@ func (a *chatAttempt) attempt(parent context.Context, tmpl *http.Request, body [
 			}
 		}
 		r.err = a.redact.clip(r.err)
-		a.record(&r, n, st, sink)
+		a.record(r, n, st, sink)
 		if next == nil {
 			r.bytesIn += hopBytes
-			return r, resp
+			return resp
 		}
 		hopBytes += r.bytesIn
 		hop = next
@@ -210,6 +215,16 @@ func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body 
 		}
 		return resp
 	}
+	if !a.readAnswer(parent, actx, resp, cb, w, r) {
+		return nil
+	}
+	return resp
+}
+
+// readAnswer reads the 2xx answer resp into r and reports whether it is
+// ok. It is exchange's second half, apart so that the decoded answer it
+// holds is not in exchange's frame while the request waits.
+func (a *chatAttempt) readAnswer(parent, actx context.Context, resp *http.Response, cb *httpx.CountingBody, w *streamWatch, r *chatResult) bool {
 	var got chatResult
 	if a.ep.stream && httpx.IsEventStream(resp.Header.Get("Content-Type")) {
 		got = a.ep.dialect.readStream(parent, actx, cb, r.start, w, a.callLimit())
@@ -226,10 +241,7 @@ func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body 
 	if r.outcome == record.OutcomeOK {
 		checkUsage(r)
 	}
-	if r.outcome != record.OutcomeOK {
-		return nil
-	}
-	return resp
+	return r.outcome == record.OutcomeOK
 }
 
 // callLimit is client.limits.max_tool_calls, or its default for an

@@ -222,10 +222,12 @@ type chatResult struct {
 	headers map[string]string
 }
 
-// do runs model step step of conversation seq: one request through the
-// chain, with every attempt recorded to sink as it ends. The result's
-// start, latency and TTFT are the step's; its bytes sum every attempt's.
-func (c *chatClient) do(ctx context.Context, seq uint64, step int, msgs []openaichat.Message, sink Sink) chatResult {
+// call runs model step step of conversation seq into r: one request
+// through the chain, with every attempt recorded to sink as it ends. The
+// result's start, latency and TTFT are the step's; its bytes sum every
+// attempt's. r is filled in place, not returned, to keep the stack of a
+// conversation waiting on its answer small (see chatAttempt.RoundTrip).
+func (c *chatClient) call(ctx context.Context, seq uint64, step int, msgs []openaichat.Message, sink Sink, r *chatResult) {
 	body := c.ep.body(msgs)
 	if !c.hasChain {
 		// No policy: one attempt, without a template request or a
@@ -233,24 +235,23 @@ func (c *chatClient) do(ctx context.Context, seq uint64, step int, msgs []openai
 		// policies existed.
 		st := policy.Step{Conversation: seq, Index: step}
 		start := time.Now()
-		r, _ := c.attempt.attempt(ctx, nil, body, &st, sink)
+		c.attempt.attempt(ctx, nil, body, &st, sink, r)
 		r.start, r.latency, r.provider = start, time.Since(start), c.ep.provider
-		return r
+		return
 	}
 
 	st := newStepState(seq, step, c.stepKey, c.ep.provider, c.seed, sink)
 	st.msgs = msgs // for a fallback to another dialect
 	start := time.Now()
-	var r chatResult
 	req, err := http.NewRequestWithContext(policy.WithStep(ctx, &st.Step), http.MethodPost, c.ep.url, bytes.NewReader(body))
 	if err != nil {
-		r.outcome, r.err = record.OutcomeProtocol, fmt.Sprintf("building request: %v", err)
+		*r = chatResult{outcome: record.OutcomeProtocol, err: fmt.Sprintf("building request: %v", err)}
 	} else {
 		req.Header["Content-Type"] = hdrJSON
 		req.Header["Accept"] = c.accept
 		c.ep.setHeaders(req.Header)
 		resp, err := c.rt.RoundTrip(req)
-		r = c.result(ctx, resp, err)
+		c.result(ctx, resp, err, r)
 	}
 	if r.ttft > 0 {
 		r.ttft += r.start.Sub(start) // the winning attempt's, from the step's start
@@ -262,36 +263,36 @@ func (c *chatClient) do(ctx context.Context, seq uint64, step int, msgs []openai
 	r.latency = time.Since(start)
 	r.bytesIn = st.bytesIn.Load()
 	r.provider = st.CurrentProvider()
-	return r
 }
 
-// result extracts the step's result from what the chain returned: the
+// result puts the step's result into r from what the chain returned: the
 // attempt's own, or the classified error of a policy (a breaker refusal,
 // a wait cut short).
-func (c *chatClient) result(ctx context.Context, resp *http.Response, err error) chatResult {
+func (c *chatClient) result(ctx context.Context, resp *http.Response, err error, r *chatResult) {
 	if err != nil {
 		var ae *attemptError
 		if errors.As(err, &ae) {
-			return ae.res
+			*r = ae.res
+			return
 		}
-		r := chatResult{outcome: policy.OutcomeOf(nil, err), err: c.redact.clip(err.Error())}
+		*r = chatResult{outcome: policy.OutcomeOf(nil, err), err: c.redact.clip(err.Error())}
 		if o := policy.StopOutcome(ctx); o != "" {
 			r.outcome = o
 		}
-		return r
+		return
 	}
 	if b, ok := resp.Body.(*chatBody); ok {
-		return b.res
+		*r = b.res
+		return
 	}
 	// Not an attempt's response: some RoundTripper in between made it.
 	policy.Discard(resp)
-	r := chatResult{status: resp.StatusCode, outcome: policy.StatusOutcome(resp.StatusCode)}
+	*r = chatResult{status: resp.StatusCode, outcome: policy.StatusOutcome(resp.StatusCode)}
 	if r.outcome == record.OutcomeOK {
 		r.outcome, r.err = record.OutcomeProtocol, "response without a parsed body"
 	} else {
 		r.err = "HTTP " + strconv.Itoa(resp.StatusCode)
 	}
-	return r
 }
 
 // readJSONBody reads a whole response body into a pooled buffer and

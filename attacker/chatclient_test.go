@@ -488,3 +488,10 @@ func TestChatClientBrokenStreamReturnsPromptly(t *testing.T) {
 		t.Fatalf("took %v: drained a hanging body", r.latency)
 	}
 }
+
+// do is call returning its result, for tests.
+func (c *chatClient) do(ctx context.Context, seq uint64, step int, msgs []openaichat.Message, sink Sink) chatResult {
+	var r chatResult
+	c.call(ctx, seq, step, msgs, sink, &r)
+	return r
+}

@@ -104,8 +104,12 @@ type conversation struct {
 	// first failure it survived (a tool error fed back to the model).
 	ended, endErr string
 	mu            sync.Mutex
-	spoiled       string
-	spoilErr      string
+	// res is the model step's result, here rather than in run's frame so
+	// that a conversation waiting on its answer keeps a small stack: at
+	// 50,000 in flight, each KiB of it is 50 MiB.
+	res      chatResult
+	spoiled  string
+	spoilErr string
 }
 
 // run plays every turn, appending to msgs, and returns msgs for reuse.
@@ -122,16 +126,9 @@ func (c *conversation) run(msgs []openaichat.Message) []openaichat.Message {
 				c.end(o, stopText(c.ctx))
 				return msgs
 			}
-			res := j.chat.do(c.ctx, c.seq, c.step, msgs, c.sink)
-			c.sink.Step(StepRecord{
-				Conversation: c.seq,
-				Kind:         record.StepModel,
-				Key:          j.stepKey(res.provider),
-				Start:        res.start,
-				Latency:      res.latency,
-				Outcome:      res.outcome,
-				TTFT:         res.ttft,
-			})
+			res := &c.res
+			j.chat.call(c.ctx, c.seq, c.step, msgs, c.sink, res)
+			c.modelStep(res)
 			c.step++
 			c.code = uint16(res.status)
 			c.bytesIn.Add(res.bytesIn)
@@ -169,6 +166,19 @@ func (c *conversation) run(msgs []openaichat.Message) []openaichat.Message {
 		}
 	}
 	return msgs
+}
+
+// modelStep records the model step that res ended.
+func (c *conversation) modelStep(res *chatResult) {
+	c.sink.Step(StepRecord{
+		Conversation: c.seq,
+		Kind:         record.StepModel,
+		Key:          c.j.stepKey(res.provider),
+		Start:        res.start,
+		Latency:      res.latency,
+		Outcome:      res.outcome,
+		TTFT:         res.ttft,
+	})
 }
 
 // runTools runs every call of one assistant message in parallel, as an

@@ -101,7 +101,8 @@ func (s *providerSampler) Sample(ctx context.Context, params json.RawMessage, se
 	}
 	st := policy.Step{Conversation: seq, Index: step}
 	rs, _ := sink.(Sink)
-	r, _ := s.att.attempt(ctx, nil, s.att.ep.body(msgs), &st, rs)
+	var r chatResult
+	s.att.attempt(ctx, nil, s.att.ep.body(msgs), &st, rs, &r)
 	if r.outcome != record.OutcomeOK {
 		return nil, fmt.Errorf("provider answered %s: %s", r.outcome, r.err)
 	}
