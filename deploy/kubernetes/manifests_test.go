@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	k8sjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
+	"k8s.io/apimachinery/pkg/util/validation"
 	sigsjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
@@ -30,14 +32,15 @@ import (
 const (
 	shardsFile   = "shards-job.yaml"
 	mergeFile    = "merge-job.yaml"
-	scenarioFile = "scenario-configmap.yaml"
+	scenarioFile = "scenario.yaml"
 	pvcFile      = "pvc.yaml"
 	resultsFile  = "results-pod.yaml"
 	kustFile     = "kustomization.yaml"
 	runEnvFile   = "run.env"
-	// runConfigMap is the ConfigMap kustomization.yaml generates from
+	// The ConfigMaps kustomization.yaml generates from scenario.yaml and
 	// run.env.
-	runConfigMap = "mcpload-run"
+	scenarioConfigMap = "mcpload-scenario"
+	runConfigMap      = "mcpload-run"
 	// indexAnnotation is where the Job controller writes a pod's index.
 	indexAnnotation = "metadata.annotations['batch.kubernetes.io/job-completion-index']"
 	indexLabel      = "metadata.labels['batch.kubernetes.io/job-completion-index']"
@@ -65,6 +68,7 @@ type kustomization struct {
 	Resources          []string `json:"resources"`
 	ConfigMapGenerator []struct {
 		Name    string   `json:"name"`
+		Files   []string `json:"files"`
 		Envs    []string `json:"envs"`
 		Options struct {
 			Labels map[string]string `json:"labels"`
@@ -92,13 +96,16 @@ type image struct {
 // manifests is the folder, decoded.
 type manifests struct {
 	shards, merge *batchv1.Job
-	scenario      *corev1.ConfigMap
 	pvc           *corev1.PersistentVolumeClaim
 	results       *corev1.Pod
 	kust          kustomization
-	run           map[string]string // run.env, the ConfigMap mcpload-run
-	image         image
+	// configMaps are the ConfigMaps the kustomization generates, by name.
+	configMaps map[string]*corev1.ConfigMap
+	image      image
 }
+
+// run is the run's name and start time, from run.env.
+func (m *manifests) run() map[string]string { return m.configMaps[runConfigMap].Data }
 
 // decode decodes one manifest strictly into a typed object.
 func decode(file string, data []byte) (runtime.Object, error) {
@@ -159,9 +166,6 @@ func load(t *testing.T, edit func(file string, data []byte) []byte) (*manifests,
 	if m.merge, err = decodeAs[*batchv1.Job](mergeFile, read(mergeFile)); err != nil {
 		return nil, err
 	}
-	if m.scenario, err = decodeAs[*corev1.ConfigMap](scenarioFile, read(scenarioFile)); err != nil {
-		return nil, err
-	}
 	if m.pvc, err = decodeAs[*corev1.PersistentVolumeClaim](pvcFile, read(pvcFile)); err != nil {
 		return nil, err
 	}
@@ -171,13 +175,48 @@ func load(t *testing.T, edit func(file string, data []byte) []byte) (*manifests,
 	if err := decodeStrict(read(kustFile), &m.kust); err != nil {
 		return nil, fmt.Errorf("%s: %w", kustFile, err)
 	}
-	if m.run, err = parseEnvFile(read(runEnvFile)); err != nil {
-		return nil, fmt.Errorf("%s: %w", runEnvFile, err)
+	if m.configMaps, err = generate(m.kust, read); err != nil {
+		return nil, fmt.Errorf("%s: %w", kustFile, err)
 	}
 	if m.image, err = parseDockerfile(read(filepath.Join("..", "..", "Dockerfile"))); err != nil {
 		return nil, fmt.Errorf("Dockerfile: %w", err)
 	}
 	return m, nil
+}
+
+// generate builds the ConfigMaps of the kustomization's configMapGenerator
+// as kustomize does, from files (key: the file's name, or KEY=FILE) and
+// envs files, and checks their keys as the API server would.
+func generate(k kustomization, read func(string) []byte) (map[string]*corev1.ConfigMap, error) {
+	out := map[string]*corev1.ConfigMap{}
+	for _, g := range k.ConfigMapGenerator {
+		cm := &corev1.ConfigMap{Data: map[string]string{}}
+		cm.Name = g.Name
+		for _, f := range g.Files {
+			key, file, ok := strings.Cut(f, "=")
+			if !ok {
+				key, file = filepath.Base(f), f
+			}
+			cm.Data[key] = string(read(file))
+		}
+		for _, f := range g.Envs {
+			kv, err := parseEnvFile(read(f))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", f, err)
+			}
+			maps.Copy(cm.Data, kv)
+		}
+		for key := range cm.Data {
+			if errs := validation.IsConfigMapKey(key); len(errs) > 0 {
+				return nil, fmt.Errorf("ConfigMap %s: key %q: %s", g.Name, key, strings.Join(errs, "; "))
+			}
+		}
+		if _, dup := out[g.Name]; dup {
+			return nil, fmt.Errorf("configMapGenerator %s twice", g.Name)
+		}
+		out[g.Name] = cm
+	}
+	return out, nil
 }
 
 // parseEnvFile reads KEY=VALUE lines as kustomize's envs: does, skipping
@@ -315,7 +354,7 @@ func checkKustomization(m *manifests, p *problems) {
 			p.addf("%s: resource %s: %v", kustFile, r, err)
 		}
 	}
-	for _, want := range []string{pvcFile, scenarioFile, shardsFile, mergeFile} {
+	for _, want := range []string{pvcFile, shardsFile, mergeFile} {
 		if !slices.Contains(m.kust.Resources, want) {
 			p.addf("%s: resources do not list %s", kustFile, want)
 		}
@@ -323,14 +362,10 @@ func checkKustomization(m *manifests, p *problems) {
 	if slices.Contains(m.kust.Resources, resultsFile) {
 		p.addf("%s: lists %s, which is started after the merge", kustFile, resultsFile)
 	}
-	generated := false
-	for _, g := range m.kust.ConfigMapGenerator {
-		if g.Name == runConfigMap && slices.Equal(g.Envs, []string{runEnvFile}) {
-			generated = true
+	for _, name := range []string{scenarioConfigMap, runConfigMap} {
+		if m.configMaps[name] == nil {
+			p.addf("%s: no configMapGenerator %s", kustFile, name)
 		}
-	}
-	if !generated {
-		p.addf("%s: no configMapGenerator %s from %s", kustFile, runConfigMap, runEnvFile)
 	}
 	for _, j := range []*batchv1.Job{m.shards, m.merge} {
 		for _, c := range j.Spec.Template.Spec.Containers {
@@ -346,11 +381,12 @@ var runNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 // checkRunEnv checks the run's name and start time.
 func checkRunEnv(m *manifests, p *problems) {
-	if !runNameRE.MatchString(m.run["run"]) || strings.Trim(m.run["run"], ".") == "" {
-		p.addf("%s: run %q: want a folder name (letters, digits, '.', '_', '-')", runEnvFile, m.run["run"])
+	run := m.run()
+	if !runNameRE.MatchString(run["run"]) || strings.Trim(run["run"], ".") == "" {
+		p.addf("%s: run %q: want a folder name (letters, digits, '.', '_', '-')", runEnvFile, run["run"])
 	}
-	if _, err := time.Parse(time.RFC3339, m.run["start-at"]); err != nil {
-		p.addf("%s: start-at %q: %v", runEnvFile, m.run["start-at"], err)
+	if _, err := time.Parse(time.RFC3339, run["start-at"]); err != nil {
+		p.addf("%s: start-at %q: %v", runEnvFile, run["start-at"], err)
 	}
 }
 
@@ -422,17 +458,12 @@ func resolveEnv(m *manifests, file string, c *corev1.Container, p *problems) map
 			env[e.Name] = expand(file, e.Value, env, p)
 		case e.ValueFrom.ConfigMapKeyRef != nil:
 			ref := e.ValueFrom.ConfigMapKeyRef
-			var data map[string]string
-			switch ref.Name {
-			case runConfigMap:
-				data = m.run
-			case m.scenario.Name:
-				data = m.scenario.Data
-			default:
-				p.addf("%s: env %s: ConfigMap %s is not in this folder", file, e.Name, ref.Name)
+			cm := m.configMaps[ref.Name]
+			if cm == nil {
+				p.addf("%s: env %s: ConfigMap %s is not generated here", file, e.Name, ref.Name)
 				continue
 			}
-			v, ok := data[ref.Key]
+			v, ok := cm.Data[ref.Key]
 			if !ok {
 				p.addf("%s: env %s: ConfigMap %s has no key %s", file, e.Name, ref.Name, ref.Key)
 			}
@@ -580,10 +611,11 @@ func checkScenario(m *manifests, pod *corev1.PodSpec, c *corev1.Container, path,
 		return
 	}
 	v := volume(pod, vm.Name)
-	if v == nil || v.ConfigMap == nil || v.ConfigMap.Name != m.scenario.Name {
-		p.addf("%s: scenario %q is not on the ConfigMap %s", shardsFile, path, m.scenario.Name)
+	if v == nil || v.ConfigMap == nil || m.configMaps[v.ConfigMap.Name] == nil {
+		p.addf("%s: scenario %q is not on a ConfigMap generated here", shardsFile, path)
 		return
 	}
+	cm := m.configMaps[v.ConfigMap.Name]
 	rel := strings.TrimPrefix(path, strings.TrimSuffix(vm.MountPath, "/")+"/")
 	key := ""
 	if len(v.ConfigMap.Items) == 0 {
@@ -594,12 +626,12 @@ func checkScenario(m *manifests, pod *corev1.PodSpec, c *corev1.Container, path,
 			key = it.Key
 		}
 	}
-	data, ok := m.scenario.Data[key]
+	data, ok := cm.Data[key]
 	if key == "" || !ok {
-		p.addf("%s: scenario %q: the ConfigMap %s has no key for it", shardsFile, path, m.scenario.Name)
+		p.addf("%s: scenario %q: the ConfigMap %s has no key for it", shardsFile, path, cm.Name)
 		return
 	}
-	s, err := scenarios.Parse(scenarioFile+"#"+key, []byte(data))
+	s, err := scenarios.Parse(scenarioFile, []byte(data))
 	if err != nil {
 		p.addf("%s: the scenario does not validate: %v", scenarioFile, err)
 		return
@@ -645,6 +677,7 @@ func TestManifests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// scenario.yaml is a scenario; the rest are Kubernetes objects.
 	known := []string{shardsFile, mergeFile, scenarioFile, pvcFile, resultsFile, kustFile}
 	for _, f := range files {
 		if !slices.Contains(known, f) {
@@ -671,6 +704,7 @@ func TestManifestsRefuse(t *testing.T) {
 	cases := []struct {
 		name string
 		edit func(string, []byte) []byte
+		load bool // the edited files load, and check finds the problem
 		mut  func(*manifests)
 		want string
 	}{
@@ -689,16 +723,11 @@ func TestManifestsRefuse(t *testing.T) {
 		{name: "results mount renamed", mut: func(m *manifests) { container(m.shards).VolumeMounts[1].Name = "result" }, want: "volumeMount result has no volume"},
 		{name: "results mount read-only", mut: func(m *manifests) { container(m.shards).VolumeMounts[1].ReadOnly = true }, want: "read-only"},
 		{name: "other claim", mut: func(m *manifests) { m.pvc.Name = "other" }, want: "is not on the volume other"},
-		{name: "scenario key renamed", mut: func(m *manifests) {
-			m.scenario.Data["s.yaml"] = m.scenario.Data["scenario.yaml"]
-			delete(m.scenario.Data, "scenario.yaml")
-		}, want: "has no key for it"},
-		{name: "scenario invalid", mut: func(m *manifests) {
-			m.scenario.Data["scenario.yaml"] = strings.Replace(m.scenario.Data["scenario.yaml"], "rate: 100", "rate: -100", 1)
-		}, want: "does not validate"},
-		{name: "scenario without a seed", mut: func(m *manifests) {
-			m.scenario.Data["scenario.yaml"] = strings.Replace(m.scenario.Data["scenario.yaml"], "seed: 20261205", "seed: 0", 1)
-		}, want: "no seed"},
+		{name: "scenario key renamed", edit: replace(kustFile, "      - scenario.yaml\n", "      - s.yaml=scenario.yaml\n"), load: true, want: "has no key for it"},
+		{name: "scenario invalid", edit: replace(scenarioFile, "rate: 100", "rate: -100"), load: true, want: "does not validate"},
+		{name: "scenario without a seed", edit: replace(scenarioFile, "seed: 20261205", "seed: 0"), load: true, want: "no seed"},
+		{name: "scenario ConfigMap not generated", edit: replace(kustFile, "name: mcpload-scenario", "name: scenario"), load: true, want: "not on a ConfigMap generated here"},
+		{name: "bad ConfigMap key", edit: replace(runEnvFile, "start-at=", "start at="), want: `key "start at"`},
 		{name: "no index variable", mut: func(m *manifests) {
 			c := container(m.shards)
 			c.Env = slices.DeleteFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == "JOB_COMPLETION_INDEX" })
@@ -714,8 +743,8 @@ func TestManifestsRefuse(t *testing.T) {
 		{name: "read-write-once volume", mut: func(m *manifests) {
 			m.pvc.Spec.AccessModes = []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}
 		}, want: "ReadWriteMany"},
-		{name: "run key missing", mut: func(m *manifests) { delete(m.run, "run") }, want: "has no key run"},
-		{name: "start time not RFC 3339", mut: func(m *manifests) { m.run["start-at"] = "09:00" }, want: "start-at"},
+		{name: "run key missing", edit: replace(runEnvFile, "\nrun=", "\nname="), load: true, want: "has no key run"},
+		{name: "start time not RFC 3339", edit: replace(runEnvFile, "start-at=2026-12-05T09:00:00Z", "start-at=09:00"), load: true, want: "start-at"},
 		{name: "job not in the kustomization", mut: func(m *manifests) {
 			m.kust.Resources = slices.DeleteFunc(m.kust.Resources, func(r string) bool { return r == mergeFile })
 		}, want: "do not list " + mergeFile},
@@ -726,7 +755,7 @@ func TestManifestsRefuse(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			m, err := load(t, tc.edit)
-			if tc.edit != nil {
+			if tc.edit != nil && !tc.load {
 				if err == nil || !strings.Contains(err.Error(), tc.want) {
 					t.Fatalf("load: %v, want an error with %q", err, tc.want)
 				}
@@ -735,7 +764,9 @@ func TestManifestsRefuse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tc.mut(m)
+			if tc.mut != nil {
+				tc.mut(m)
+			}
 			got := check(m)
 			if !slices.ContainsFunc(got, func(s string) bool { return strings.Contains(s, tc.want) }) {
 				t.Errorf("problems %q, want one with %q", got, tc.want)
@@ -768,12 +799,9 @@ func TestKustomizeBuild(t *testing.T) {
 		}
 		switch o := obj.(type) {
 		case *corev1.ConfigMap:
-			if o.Name == runConfigMap {
-				for k, v := range m.run {
-					if o.Data[k] != v {
-						t.Errorf("ConfigMap %s: %s = %q, want %q from %s", runConfigMap, k, o.Data[k], v, runEnvFile)
-					}
-				}
+			// What kustomize generated is what this test built and checked.
+			if want := m.configMaps[o.Name]; want == nil || !maps.Equal(o.Data, want.Data) {
+				t.Errorf("kubectl kustomize: ConfigMap %s is not the one this test generates", o.Name)
 			}
 			got = append(got, "ConfigMap/"+o.Name)
 		case *corev1.PersistentVolumeClaim:
@@ -789,7 +817,7 @@ func TestKustomizeBuild(t *testing.T) {
 		}
 	}
 	slices.Sort(got)
-	want := []string{"ConfigMap/" + m.scenario.Name, "ConfigMap/" + runConfigMap, "Job/" + m.merge.Name, "Job/" + m.shards.Name, "PersistentVolumeClaim/" + m.pvc.Name}
+	want := []string{"ConfigMap/" + scenarioConfigMap, "ConfigMap/" + runConfigMap, "Job/" + m.merge.Name, "Job/" + m.shards.Name, "PersistentVolumeClaim/" + m.pvc.Name}
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("kubectl kustomize made %q, want %q", got, want)
