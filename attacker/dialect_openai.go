@@ -2,6 +2,8 @@ package attacker
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -9,13 +11,14 @@ import (
 	"time"
 
 	"github.com/mcpload/mcpload/attacker/httpx"
+	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 	"github.com/mcpload/mcpload/wire/openaichat"
 )
 
 // openAIDialect is OpenAI Chat Completions, mcpload's first dialect and
 // its hot path: its functions (appendMessages, readChatJSON,
-// readChatStream) live in chatclient.go, written for speed.
+// readChatStream) are below, written for speed.
 type openAIDialect struct{}
 
 func (openAIDialect) basePath() string { return "/v1" }
@@ -84,4 +87,267 @@ func (openAIDialect) readStream(ctx, actx context.Context, body io.Reader, start
 
 func (openAIDialect) errorText(resp *http.Response, body io.Reader) string {
 	return httpx.ErrorText(resp.StatusCode, body)
+}
+
+// toolsJSON translates MCP tool definitions into OpenAI function tools; nil
+// when there are none.
+func toolsJSON(tools []*scenarios.Tool) ([]byte, error) {
+	if len(tools) == 0 {
+		return nil, nil
+	}
+	decls := make([]openaichat.Tool, 0, len(tools))
+	for _, t := range tools {
+		params, err := json.Marshal(t.InputSchema)
+		if err != nil {
+			return nil, fmt.Errorf("tool %q: marshalling inputSchema: %w", t.Name, err)
+		}
+		if t.InputSchema == nil {
+			params = []byte(`{"type":"object"}`)
+		}
+		decls = append(decls, openaichat.Tool{
+			Type:     "function",
+			Function: openaichat.FunctionDecl{Name: t.Name, Description: t.Description, Parameters: params},
+		})
+	}
+	b, err := json.Marshal(decls)
+	if err != nil {
+		return nil, fmt.Errorf("marshalling tools: %w", err)
+	}
+	return b, nil
+}
+
+// readChatJSON parses a non-streamed completion of at most maxCalls tool
+// calls.
+func readChatJSON(ctx, actx context.Context, body io.Reader, r *chatResult, maxCalls int) {
+	var resp chatResponse
+	buf, ok := readJSONBody(ctx, actx, body, &resp, r, maxCalls, openAIArrays)
+	defer httpx.PutBuffer(buf)
+	if !ok {
+		return
+	}
+	if len(resp.Choices) == 0 {
+		r.outcome, r.err = record.OutcomeProtocol, "response has no choices: "+httpx.Snippet(buf.Bytes())
+		return
+	}
+	ch := resp.Choices[0]
+	if len(ch.Message.ToolCalls) > maxCalls {
+		r.outcome, r.err = record.OutcomeProtocol, tooManyCalls(maxCalls)
+		return
+	}
+	r.msg = ch.Message
+	r.msg.Role = "assistant"
+	r.finish = ch.FinishReason
+	if resp.Usage != nil {
+		r.usage = *resp.Usage
+	}
+	r.outcome = record.OutcomeOK
+}
+
+// chatResponse is the part of openaichat.Response the client uses. Fields
+// it leaves out (id, model, fingerprint...) are skipped by the decoder
+// instead of allocated: decoding is most of the client's CPU per step.
+type chatResponse struct {
+	Choices []struct {
+		Message      openaichat.Message `json:"message"`
+		FinishReason string             `json:"finish_reason"`
+	} `json:"choices"`
+	Usage *openaichat.Usage `json:"usage"`
+}
+
+// streamChunk is the part of openaichat.Chunk the client uses, or the error
+// object some providers send mid-stream.
+type streamChunk struct {
+	Choices []openaichat.ChunkChoice `json:"choices"`
+	Usage   *openaichat.Usage        `json:"usage"`
+	Error   *openaichat.ErrorDetail  `json:"error"`
+}
+
+// toolCallAcc accumulates one streamed tool call.
+type toolCallAcc struct {
+	id, typ, name string
+	args          []byte
+}
+
+// readChatStream parses an SSE completion: content and tool calls
+// accumulate by index, arguments concatenate, usage comes from the last
+// chunk. A stream is whole only with a finish_reason and [DONE]; anything
+// less was cut. w, when not nil, is told of each event and of the first
+// delta, for the stream timers. A tool call index of maxCalls or more
+// ends the reading: the answer has too many calls.
+func readChatStream(ctx, actx context.Context, body io.Reader, r *chatResult, w *streamWatch, maxCalls int) {
+	r.stream.start = r.start
+	sr := httpx.NewSSEReader(body)
+	defer sr.Release()
+	defer func() { r.broken = r.outcome != record.OutcomeOK }()
+	var (
+		content    []byte
+		hasContent bool
+		calls      []toolCallAcc
+		done       bool
+	)
+	for !done {
+		data, err := sr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			r.outcome, r.err = httpx.ClassifyBodyErr(ctx, actx, err), "reading stream: "+bodyErrText(actx, err)
+			return
+		}
+		w.event()
+		if string(data) == openaichat.StreamDone {
+			done = true
+			break
+		}
+		if e := arrayBound(data, maxCalls, openAIArrays); e != "" {
+			r.outcome, r.err = record.OutcomeProtocol, e
+			return
+		}
+		var ch streamChunk
+		if err := json.Unmarshal(data, &ch); err != nil {
+			r.outcome, r.err = decodeOutcome(err), "decoding stream chunk: "+err.Error()+": "+httpx.Snippet(data)
+			return
+		}
+		if ch.Error != nil {
+			r.outcome, r.err = record.OutcomeProtocol, "error in stream: "+httpx.Truncate(ch.Error.Message, httpx.MaxErrorDetail)
+			return
+		}
+		if ch.Usage != nil {
+			r.usage = *ch.Usage
+		}
+		for _, choice := range ch.Choices {
+			if choice.Index != 0 {
+				continue // mcpload asks for one choice; ignore any others
+			}
+			d := choice.Delta
+			// An output event carries text or tool-call data; the role
+			// chunk, the finish chunk and the usage chunk do not.
+			if (d.Content != nil && *d.Content != "") || len(d.ToolCalls) > 0 {
+				at := r.stream.output(w)
+				if len(d.ToolCalls) > 0 {
+					r.stream.toolCall(at)
+				}
+			}
+			if d.Content != nil {
+				hasContent = true
+				content = append(content, *d.Content...)
+			}
+			for i, tc := range d.ToolCalls {
+				idx := i
+				if tc.Index != nil {
+					idx = *tc.Index
+				}
+				if idx < 0 {
+					r.outcome, r.err = record.OutcomeProtocol, fmt.Sprintf("stream: tool call index %d out of range", idx)
+					return
+				}
+				if idx >= maxCalls {
+					r.outcome, r.err = record.OutcomeProtocol, tooManyCalls(maxCalls)
+					return
+				}
+				for len(calls) <= idx {
+					calls = append(calls, toolCallAcc{})
+				}
+				acc := &calls[idx]
+				if tc.ID != "" {
+					acc.id = tc.ID
+				}
+				if tc.Type != "" {
+					acc.typ = tc.Type
+				}
+				acc.name += tc.Function.Name
+				acc.args = append(acc.args, tc.Function.Arguments...)
+			}
+			if choice.FinishReason != nil && *choice.FinishReason != "" {
+				r.finish = *choice.FinishReason
+				if len(calls) > 0 {
+					// OpenAI has no event that ends one call: the
+					// arguments are whole with the finish reason.
+					r.stream.argsComplete(r.stream.now())
+				}
+			}
+		}
+	}
+	if !done {
+		r.outcome, r.err = record.OutcomeProtocol, "stream ended without [DONE]"
+		return
+	}
+	if r.finish == "" {
+		r.outcome, r.err = record.OutcomeProtocol, "stream ended without a finish_reason"
+		return
+	}
+	r.msg.Role = "assistant"
+	if hasContent && (len(content) > 0 || len(calls) == 0) {
+		s := string(content)
+		r.msg.Content = &s
+	}
+	if len(calls) > 0 {
+		r.msg.ToolCalls = make([]openaichat.ToolCall, len(calls))
+		for i, acc := range calls {
+			typ := acc.typ
+			if typ == "" {
+				typ = "function"
+			}
+			r.msg.ToolCalls[i] = openaichat.ToolCall{
+				ID:       acc.id,
+				Type:     typ,
+				Function: openaichat.FunctionCall{Name: acc.name, Arguments: string(acc.args)},
+			}
+		}
+	}
+	r.outcome = record.OutcomeOK
+}
+
+// appendMessages appends msgs as a JSON array. It writes what
+// json.Marshal would, without reflection: the messages are the one part of
+// the request body that changes between steps.
+func appendMessages(b []byte, msgs []openaichat.Message) []byte {
+	b = append(b, '[')
+	for i := range msgs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		m := &msgs[i]
+		b = append(b, `{"role":`...)
+		b = httpx.AppendJSONString(b, m.Role)
+		b = append(b, `,"content":`...)
+		if m.Content == nil {
+			b = append(b, "null"...)
+		} else {
+			b = httpx.AppendJSONString(b, *m.Content)
+		}
+		if len(m.ToolCalls) > 0 {
+			b = append(b, `,"tool_calls":[`...)
+			for j := range m.ToolCalls {
+				tc := &m.ToolCalls[j]
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, `{"id":`...)
+				b = httpx.AppendJSONString(b, tc.ID)
+				typ := tc.Type
+				if typ == "" {
+					typ = "function"
+				}
+				b = append(b, `,"type":`...)
+				b = httpx.AppendJSONString(b, typ)
+				b = append(b, `,"function":{"name":`...)
+				b = httpx.AppendJSONString(b, tc.Function.Name)
+				b = append(b, `,"arguments":`...)
+				b = httpx.AppendJSONString(b, tc.Function.Arguments)
+				b = append(b, "}}"...)
+			}
+			b = append(b, ']')
+		}
+		if m.ToolCallID != "" {
+			b = append(b, `,"tool_call_id":`...)
+			b = httpx.AppendJSONString(b, m.ToolCallID)
+		}
+		if m.Name != "" {
+			b = append(b, `,"name":`...)
+			b = httpx.AppendJSONString(b, m.Name)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
