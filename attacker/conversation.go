@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/llm"
 	"github.com/mcpload/mcpload/attacker/mcp"
 	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
@@ -24,7 +25,7 @@ const defaultMaxSteps = 10
 type conversationJob struct {
 	provider string
 	modelKey string // record.ModelKey(provider)
-	chat     *chatClient
+	chat     *llm.Client
 	// convTimeout is client.conversation_timeout, 0 for none.
 	convTimeout time.Duration
 	url         string
@@ -122,30 +123,30 @@ func (c *conversation) run(msgs []openaichat.Message) []openaichat.Message {
 				c.end(o, stopText(c.ctx))
 				return msgs
 			}
-			res := j.chat.do(c.ctx, c.seq, c.step, msgs, c.sink)
+			res := j.chat.Do(c.ctx, c.seq, c.step, msgs, c.sink)
 			c.sink.Step(StepRecord{
 				Conversation: c.seq,
 				Kind:         record.StepModel,
-				Key:          j.stepKey(res.provider),
-				Start:        res.start,
-				Latency:      res.latency,
-				Outcome:      res.outcome,
-				TTFT:         res.ttft,
+				Key:          j.stepKey(res.Provider),
+				Start:        res.Start,
+				Latency:      res.Latency,
+				Outcome:      res.Outcome,
+				TTFT:         res.TTFT,
 			})
 			c.step++
-			c.code = uint16(res.status)
-			c.bytesIn.Add(res.bytesIn)
-			if res.outcome != record.OutcomeOK {
-				c.end(res.outcome, fmt.Sprintf("turn %d, model: %s", ti+1, res.err))
+			c.code = uint16(res.Status)
+			c.bytesIn.Add(res.BytesIn)
+			if res.Outcome != record.OutcomeOK {
+				c.end(res.Outcome, fmt.Sprintf("turn %d, model: %s", ti+1, res.Err))
 				return msgs
 			}
-			calls := res.msg.ToolCalls
+			calls := res.Msg.ToolCalls
 			if len(calls) == 0 {
-				if res.finish == openaichat.FinishToolCalls {
+				if res.Finish == openaichat.FinishToolCalls {
 					c.end(record.OutcomeProtocol, fmt.Sprintf("turn %d, model: finish_reason tool_calls without tool calls", ti+1))
 					return msgs
 				}
-				msgs = append(msgs, res.msg)
+				msgs = append(msgs, res.Msg)
 				answered = true
 				break
 			}
@@ -160,7 +161,7 @@ func (c *conversation) run(msgs []openaichat.Message) []openaichat.Message {
 					calls[i].ID = "call_" + strconv.Itoa(c.step) + "_" + strconv.Itoa(i)
 				}
 			}
-			msgs = append(msgs, res.msg)
+			msgs = append(msgs, res.Msg)
 			msgs = c.runTools(ti, calls, msgs)
 		}
 		if !answered {

@@ -1,4 +1,4 @@
-package attacker
+package llm
 
 import (
 	"bytes"
@@ -15,43 +15,51 @@ import (
 	"github.com/mcpload/mcpload/wire/openaichat"
 )
 
-// chatClient sends the model steps of a conversation: it builds the
+// Client sends the model steps of a conversation: it builds the
 // request for the conversation's provider and sends it through the
 // provider's policy chain (policy.NewChain), or straight to its attempt
 // RoundTripper when the scenario sets no policy. It does no redirects of
 // its own, and every HTTP exchange in the chain is one recorded attempt.
-type chatClient struct {
+type Client struct {
 	rt       http.RoundTripper
-	attempt  *chatAttempt  // the primary's, called directly without policies
-	ep       *chatEndpoint // the primary provider
-	stepKey  string        // record.ModelKey(primary)
+	attempt  *Attempt  // the primary's, called directly without policies
+	ep       *Endpoint // the primary provider
+	stepKey  string    // record.ModelKey(primary)
 	seed     uint64
-	redact   *redactor
+	redact   Redactor
 	accept   []string
 	hasChain bool // a policy chain, not the bare attempt, is rt
 }
 
-// newChatClient builds the model client of a conversation: primary is
-// conversation.provider, others the providers its fallback chain may use,
-// attempts their attempt RoundTrippers, by name.
-func newChatClient(c *scenarios.Client, seed int64, primary *chatEndpoint, attempts map[string]*chatAttempt, others map[string]*chatEndpoint, rd *redactor) (*chatClient, error) {
-	cc := &chatClient{
-		ep:      primary,
-		stepKey: record.ModelKey(primary.provider),
+// NewClient builds the model client of a conversation: attempts are the
+// attempt RoundTrippers of the providers it may use, by name: primary
+// (conversation.provider), and those its fallback chain names. rd
+// redacts the errors of the policies.
+func NewClient(c *scenarios.Client, seed int64, primary string, attempts map[string]*Attempt, rd Redactor) (*Client, error) {
+	pa := attempts[primary]
+	if pa == nil {
+		return nil, fmt.Errorf("provider %q has no attempt", primary)
+	}
+	ep := pa.ep
+	cc := &Client{
+		attempt: pa,
+		rt:      pa,
+		ep:      ep,
+		stepKey: record.ModelKey(primary),
 		seed:    uint64(seed),
 		redact:  rd,
-		accept:  primary.accept(),
+		accept:  ep.accept(),
 	}
-	cc.attempt = attempts[primary.provider]
-	cc.rt = cc.attempt
 	if !hasPolicies(c) {
 		return cc, nil
 	}
 	var targets []policy.Target
-	for name, ep := range others {
-		targets = append(targets, policy.Target{Provider: name, Attempt: attempts[name], Rewrite: ep.rewriteFrom(primary)})
+	for name, a := range attempts {
+		if name != primary {
+			targets = append(targets, policy.Target{Provider: name, Attempt: a, Rewrite: a.ep.rewriteFrom(ep)})
+		}
 	}
-	chain, err := policy.NewChain(c, policy.Target{Provider: primary.provider, Attempt: attempts[primary.provider]}, targets...)
+	chain, err := policy.NewChain(c, policy.Target{Provider: primary, Attempt: pa}, targets...)
 	if err != nil {
 		return nil, err
 	}
@@ -65,10 +73,11 @@ func hasPolicies(c *scenarios.Client) bool {
 		(c.Hedge != nil && c.Hedge.Delay > 0) || (c.Cache != nil && c.Cache.TTL > 0)
 }
 
-// do runs model step step of conversation seq: one request through the
+// Do runs model step step of conversation seq: one request through the
 // chain, with every attempt recorded to sink as it ends. The result's
-// start, latency and TTFT are the step's; its bytes sum every attempt's.
-func (c *chatClient) do(ctx context.Context, seq uint64, step int, msgs []openaichat.Message, sink Sink) chatResult {
+// Start, Latency and TTFT are the step's; its BytesIn sums every
+// attempt's.
+func (c *Client) Do(ctx context.Context, seq uint64, step int, msgs []openaichat.Message, sink Sink) Result {
 	body := c.ep.body(msgs)
 	if !c.hasChain {
 		// No policy: one attempt, without a template request or a
@@ -77,17 +86,17 @@ func (c *chatClient) do(ctx context.Context, seq uint64, step int, msgs []openai
 		st := policy.Step{Conversation: seq, Index: step}
 		start := time.Now()
 		r, _ := c.attempt.attempt(ctx, nil, body, &st, sink)
-		r.start, r.latency, r.provider = start, time.Since(start), c.ep.provider
+		r.Start, r.Latency, r.Provider = start, time.Since(start), c.ep.provider
 		return r
 	}
 
 	st := newStepState(seq, step, c.stepKey, c.ep.provider, c.seed, sink)
 	st.msgs = msgs // for a fallback to another dialect
 	start := time.Now()
-	var r chatResult
+	var r Result
 	req, err := http.NewRequestWithContext(policy.WithStep(ctx, &st.Step), http.MethodPost, c.ep.url, bytes.NewReader(body))
 	if err != nil {
-		r.outcome, r.err = record.OutcomeProtocol, fmt.Sprintf("building request: %v", err)
+		r.Outcome, r.Err = record.OutcomeProtocol, fmt.Sprintf("building request: %v", err)
 	} else {
 		req.Header["Content-Type"] = hdrJSON
 		req.Header["Accept"] = c.accept
@@ -95,31 +104,31 @@ func (c *chatClient) do(ctx context.Context, seq uint64, step int, msgs []openai
 		resp, err := c.rt.RoundTrip(req)
 		r = c.result(ctx, resp, err)
 	}
-	if r.ttft > 0 {
-		r.ttft += r.start.Sub(start) // the winning attempt's, from the step's start
+	if r.TTFT > 0 {
+		r.TTFT += r.Start.Sub(start) // the winning attempt's, from the step's start
 	}
 	if st.Attempts() == 0 {
-		r.ttft = 0 // answered without an attempt: a cache hit
+		r.TTFT = 0 // answered without an attempt: a cache hit
 	}
-	r.start = start
-	r.latency = time.Since(start)
-	r.bytesIn = st.bytesIn.Load()
-	r.provider = st.CurrentProvider()
+	r.Start = start
+	r.Latency = time.Since(start)
+	r.BytesIn = st.bytesIn.Load()
+	r.Provider = st.CurrentProvider()
 	return r
 }
 
 // result extracts the step's result from what the chain returned: the
 // attempt's own, or the classified error of a policy (a breaker refusal,
 // a wait cut short).
-func (c *chatClient) result(ctx context.Context, resp *http.Response, err error) chatResult {
+func (c *Client) result(ctx context.Context, resp *http.Response, err error) Result {
 	if err != nil {
 		var ae *attemptError
 		if errors.As(err, &ae) {
 			return ae.res
 		}
-		r := chatResult{outcome: policy.OutcomeOf(nil, err), err: c.redact.clip(err.Error())}
+		r := Result{Outcome: policy.OutcomeOf(nil, err), Err: c.redact.Clip(err.Error())}
 		if o := policy.StopOutcome(ctx); o != "" {
-			r.outcome = o
+			r.Outcome = o
 		}
 		return r
 	}
@@ -128,11 +137,11 @@ func (c *chatClient) result(ctx context.Context, resp *http.Response, err error)
 	}
 	// Not an attempt's response: some RoundTripper in between made it.
 	policy.Discard(resp)
-	r := chatResult{status: resp.StatusCode, outcome: policy.StatusOutcome(resp.StatusCode)}
-	if r.outcome == record.OutcomeOK {
-		r.outcome, r.err = record.OutcomeProtocol, "response without a parsed body"
+	r := Result{Status: resp.StatusCode, Outcome: policy.StatusOutcome(resp.StatusCode)}
+	if r.Outcome == record.OutcomeOK {
+		r.Outcome, r.Err = record.OutcomeProtocol, "response without a parsed body"
 	} else {
-		r.err = "HTTP " + strconv.Itoa(resp.StatusCode)
+		r.Err = "HTTP " + strconv.Itoa(resp.StatusCode)
 	}
 	return r
 }

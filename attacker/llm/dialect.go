@@ -1,4 +1,4 @@
-package attacker
+package llm
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/mcpload/mcpload/wire/openaichat"
 )
 
-// dialect is one provider API's wire format as the attacker speaks it:
+// dialect is one provider API's wire format as mcpload speaks it:
 // OpenAI Chat Completions, Anthropic Messages or Gemini generateContent.
 // The conversation is kept as OpenAI messages, whatever the provider;
 // each dialect translates them into its request and its answer back into
@@ -36,17 +36,17 @@ type dialect interface {
 	appendBody(b []byte, msgs []openaichat.Message) []byte
 	// readJSON parses a whole answer. It returns the result's msg, finish,
 	// usage, outcome, err and broken; the caller merges them into the
-	// attempt's result. (A result, not a *chatResult to fill: a pointer
+	// attempt's result. (A result, not a *Result to fill: a pointer
 	// passed through an interface escapes, and the OpenAI path would pay
 	// an allocation per step for it.) An answer with more than maxCalls
 	// tool calls fails (tooManyCalls).
-	readJSON(ctx, actx context.Context, body io.Reader, maxCalls int) chatResult
+	readJSON(ctx, actx context.Context, body io.Reader, maxCalls int) Result
 	// readStream parses an SSE answer of an attempt that started at start,
 	// telling w of each event and of the first delta (content or tool
 	// call); the result's stream clock holds the stream's timings (see
 	// streamClock). The stream is read no further than its tool call
 	// past maxCalls, which fails it (tooManyCalls).
-	readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch, maxCalls int) chatResult
+	readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch, maxCalls int) Result
 	// errorText describes a failed answer from its body. It may add to
 	// resp's headers what the policies read (Retry-After) when the API
 	// says it in the body instead.

@@ -1,12 +1,16 @@
-package attacker
+package llm
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"slices"
 
+	"github.com/mcpload/mcpload/attacker/httpx"
+	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 	"github.com/mcpload/mcpload/wire/openaichat"
 )
@@ -19,10 +23,11 @@ var (
 	hdrAcceptChat = []string{"application/json, text/event-stream"}
 )
 
-// chatEndpoint is where one provider's chat requests go, and how their
+// Endpoint is where one provider's chat requests go, and how their
 // bodies start.
-type chatEndpoint struct {
+type Endpoint struct {
 	provider string
+	key      string // record.AttemptModelKey, its attempts'
 	url      string // .../chat/completions, .../messages, ...:generateContent
 	dialect  dialect
 	// hdrs carry the key (and the API's version).
@@ -33,31 +38,76 @@ type chatEndpoint struct {
 	prefix []byte
 }
 
-// newChatEndpoint builds the endpoint of provider name at url (its model
-// step URL) in dialect d; apiKey is "" for the mock.
-func newChatEndpoint(name string, p *scenarios.Provider, d dialect, url, apiKey string, tools []*scenarios.Tool) (*chatEndpoint, error) {
+// NewEndpoint builds the endpoint of provider name of the scenario, p: in
+// p's dialect, at base (the API's base URL: p.BaseURL, or the mock's,
+// which ends in BasePath), with key ("" for the mock, and for a key-less
+// provider on loopback, which is then sent no key header at all), the
+// tools the model is offered, and extra, the scenario's own headers.
+func NewEndpoint(name string, p *scenarios.Provider, base, key string, tools []*scenarios.Tool, extra http.Header) (*Endpoint, error) {
+	d, err := dialectFor(p.API)
+	if err != nil {
+		return nil, err
+	}
 	prefix, err := d.prefix(p, tools)
 	if err != nil {
 		return nil, err
 	}
-	return &chatEndpoint{provider: name, url: url, dialect: d, hdrs: d.headers(apiKey), stream: p.Stream, prefix: prefix}, nil
+	return &Endpoint{
+		provider: name,
+		key:      record.AttemptModelKey(name, p.Model),
+		url:      d.url(base, p.Model, p.Stream),
+		dialect:  d,
+		hdrs:     endpointHeaders(p, key, d.headers(key), extra),
+		stream:   p.Stream,
+		prefix:   prefix,
+	}, nil
+}
+
+// BasePath is the path of api's base URL on the mock, after
+// /providers/NAME: "/v1", or "/v1beta" for Gemini.
+func BasePath(api string) (string, error) {
+	d, err := dialectFor(api)
+	if err != nil {
+		return "", err
+	}
+	return d.basePath(), nil
+}
+
+// URL is where the endpoint's model steps go.
+func (ep *Endpoint) URL() string { return ep.url }
+
+// endpointHeaders are an endpoint's headers: the dialect's key headers,
+// none of them when a provider off the mock has no key (a key-less server
+// on loopback), then the scenario's own.
+func endpointHeaders(p *scenarios.Provider, key string, keyHdrs []header, extra http.Header) []header {
+	var out []header
+	for _, kv := range keyHdrs {
+		if key == "" && !p.IsMock() && slices.Contains(httpx.KeyHeaders, http.CanonicalHeaderKey(kv.name)) {
+			continue
+		}
+		out = append(out, kv)
+	}
+	for _, name := range slices.Sorted(maps.Keys(extra)) {
+		out = append(out, header{name, extra[name]})
+	}
+	return out
 }
 
 // body returns the request body of a step over msgs.
-func (ep *chatEndpoint) body(msgs []openaichat.Message) []byte {
+func (ep *Endpoint) body(msgs []openaichat.Message) []byte {
 	b := make([]byte, 0, len(ep.prefix)+256*len(msgs)+2)
 	return ep.dialect.appendBody(append(b, ep.prefix...), msgs)
 }
 
 // setHeaders sets the endpoint's key headers into h.
-func (ep *chatEndpoint) setHeaders(h http.Header) {
+func (ep *Endpoint) setHeaders(h http.Header) {
 	for _, kv := range ep.hdrs {
 		h[kv.name] = kv.value
 	}
 }
 
 // accept returns the Accept header of the endpoint's requests.
-func (ep *chatEndpoint) accept() []string {
+func (ep *Endpoint) accept() []string {
 	if ep.stream {
 		return hdrAcceptChat
 	}
@@ -70,7 +120,7 @@ func (ep *chatEndpoint) accept() []string {
 // dialect the primary's body keeps its conversation behind this
 // provider's prefix; across dialects the conversation, which the step
 // carries, is written anew.
-func (ep *chatEndpoint) rewriteFrom(primary *chatEndpoint) func(*http.Request) (*http.Request, error) {
+func (ep *Endpoint) rewriteFrom(primary *Endpoint) func(*http.Request) (*http.Request, error) {
 	return func(req *http.Request) (*http.Request, error) {
 		var body []byte
 		if ep.dialect == primary.dialect {

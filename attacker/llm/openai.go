@@ -1,4 +1,4 @@
-package attacker
+package llm
 
 import (
 	"context"
@@ -74,13 +74,13 @@ func (openAIDialect) appendBody(b []byte, msgs []openaichat.Message) []byte {
 	return append(appendMessages(b, msgs), '}')
 }
 
-func (openAIDialect) readJSON(ctx, actx context.Context, body io.Reader, maxCalls int) (r chatResult) {
+func (openAIDialect) readJSON(ctx, actx context.Context, body io.Reader, maxCalls int) (r Result) {
 	readChatJSON(ctx, actx, body, &r, maxCalls)
 	return r
 }
 
-func (openAIDialect) readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch, maxCalls int) chatResult {
-	r := chatResult{start: start}
+func (openAIDialect) readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch, maxCalls int) Result {
+	r := Result{Start: start}
 	readChatStream(ctx, actx, body, &r, w, maxCalls)
 	return r
 }
@@ -118,7 +118,7 @@ func toolsJSON(tools []*scenarios.Tool) ([]byte, error) {
 
 // readChatJSON parses a non-streamed completion of at most maxCalls tool
 // calls.
-func readChatJSON(ctx, actx context.Context, body io.Reader, r *chatResult, maxCalls int) {
+func readChatJSON(ctx, actx context.Context, body io.Reader, r *Result, maxCalls int) {
 	var resp chatResponse
 	buf, ok := readJSONBody(ctx, actx, body, &resp, r, maxCalls, openAIArrays)
 	defer httpx.PutBuffer(buf)
@@ -126,21 +126,21 @@ func readChatJSON(ctx, actx context.Context, body io.Reader, r *chatResult, maxC
 		return
 	}
 	if len(resp.Choices) == 0 {
-		r.outcome, r.err = record.OutcomeProtocol, "response has no choices: "+httpx.Snippet(buf.Bytes())
+		r.Outcome, r.Err = record.OutcomeProtocol, "response has no choices: "+httpx.Snippet(buf.Bytes())
 		return
 	}
 	ch := resp.Choices[0]
 	if len(ch.Message.ToolCalls) > maxCalls {
-		r.outcome, r.err = record.OutcomeProtocol, tooManyCalls(maxCalls)
+		r.Outcome, r.Err = record.OutcomeProtocol, tooManyCalls(maxCalls)
 		return
 	}
-	r.msg = ch.Message
-	r.msg.Role = "assistant"
-	r.finish = ch.FinishReason
+	r.Msg = ch.Message
+	r.Msg.Role = "assistant"
+	r.Finish = ch.FinishReason
 	if resp.Usage != nil {
-		r.usage = *resp.Usage
+		r.Usage = *resp.Usage
 	}
-	r.outcome = record.OutcomeOK
+	r.Outcome = record.OutcomeOK
 }
 
 // chatResponse is the part of openaichat.Response the client uses. Fields
@@ -174,11 +174,11 @@ type toolCallAcc struct {
 // less was cut. w, when not nil, is told of each event and of the first
 // delta, for the stream timers. A tool call index of maxCalls or more
 // ends the reading: the answer has too many calls.
-func readChatStream(ctx, actx context.Context, body io.Reader, r *chatResult, w *streamWatch, maxCalls int) {
-	r.stream.start = r.start
-	sr := httpx.NewSSEReader(body)
-	defer sr.Release()
-	defer func() { r.broken = r.outcome != record.OutcomeOK }()
+func readChatStream(ctx, actx context.Context, body io.Reader, r *Result, w *streamWatch, maxCalls int) {
+	r.stream.start = r.Start
+	events := newEventReader(ctx, actx, body, w, maxCalls, openAIArrays)
+	defer events.release()
+	defer func() { r.broken = r.Outcome != record.OutcomeOK }()
 	var (
 		content    []byte
 		hasContent bool
@@ -186,34 +186,29 @@ func readChatStream(ctx, actx context.Context, body io.Reader, r *chatResult, w 
 		done       bool
 	)
 	for !done {
-		data, err := sr.Next()
+		data, err := events.next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			r.outcome, r.err = httpx.ClassifyBodyErr(ctx, actx, err), "reading stream: "+bodyErrText(actx, err)
+			r.Outcome, r.Err = events.fail(err)
 			return
 		}
-		w.event()
 		if string(data) == openaichat.StreamDone {
 			done = true
 			break
 		}
-		if e := arrayBound(data, maxCalls, openAIArrays); e != "" {
-			r.outcome, r.err = record.OutcomeProtocol, e
-			return
-		}
 		var ch streamChunk
 		if err := json.Unmarshal(data, &ch); err != nil {
-			r.outcome, r.err = decodeOutcome(err), "decoding stream chunk: "+err.Error()+": "+httpx.Snippet(data)
+			r.Outcome, r.Err = decodeOutcome(err), "decoding stream chunk: "+err.Error()+": "+httpx.Snippet(data)
 			return
 		}
 		if ch.Error != nil {
-			r.outcome, r.err = record.OutcomeProtocol, "error in stream: "+httpx.Truncate(ch.Error.Message, httpx.MaxErrorDetail)
+			r.Outcome, r.Err = record.OutcomeProtocol, "error in stream: "+httpx.Truncate(ch.Error.Message, httpx.MaxErrorDetail)
 			return
 		}
 		if ch.Usage != nil {
-			r.usage = *ch.Usage
+			r.Usage = *ch.Usage
 		}
 		for _, choice := range ch.Choices {
 			if choice.Index != 0 {
@@ -238,11 +233,11 @@ func readChatStream(ctx, actx context.Context, body io.Reader, r *chatResult, w 
 					idx = *tc.Index
 				}
 				if idx < 0 {
-					r.outcome, r.err = record.OutcomeProtocol, fmt.Sprintf("stream: tool call index %d out of range", idx)
+					r.Outcome, r.Err = record.OutcomeProtocol, fmt.Sprintf("stream: tool call index %d out of range", idx)
 					return
 				}
 				if idx >= maxCalls {
-					r.outcome, r.err = record.OutcomeProtocol, tooManyCalls(maxCalls)
+					r.Outcome, r.Err = record.OutcomeProtocol, tooManyCalls(maxCalls)
 					return
 				}
 				for len(calls) <= idx {
@@ -259,7 +254,7 @@ func readChatStream(ctx, actx context.Context, body io.Reader, r *chatResult, w 
 				acc.args = append(acc.args, tc.Function.Arguments...)
 			}
 			if choice.FinishReason != nil && *choice.FinishReason != "" {
-				r.finish = *choice.FinishReason
+				r.Finish = *choice.FinishReason
 				if len(calls) > 0 {
 					// OpenAI has no event that ends one call: the
 					// arguments are whole with the finish reason.
@@ -269,33 +264,33 @@ func readChatStream(ctx, actx context.Context, body io.Reader, r *chatResult, w 
 		}
 	}
 	if !done {
-		r.outcome, r.err = record.OutcomeProtocol, "stream ended without [DONE]"
+		r.Outcome, r.Err = record.OutcomeProtocol, "stream ended without [DONE]"
 		return
 	}
-	if r.finish == "" {
-		r.outcome, r.err = record.OutcomeProtocol, "stream ended without a finish_reason"
+	if r.Finish == "" {
+		r.Outcome, r.Err = record.OutcomeProtocol, "stream ended without a finish_reason"
 		return
 	}
-	r.msg.Role = "assistant"
+	r.Msg.Role = "assistant"
 	if hasContent && (len(content) > 0 || len(calls) == 0) {
 		s := string(content)
-		r.msg.Content = &s
+		r.Msg.Content = &s
 	}
 	if len(calls) > 0 {
-		r.msg.ToolCalls = make([]openaichat.ToolCall, len(calls))
+		r.Msg.ToolCalls = make([]openaichat.ToolCall, len(calls))
 		for i, acc := range calls {
 			typ := acc.typ
 			if typ == "" {
 				typ = "function"
 			}
-			r.msg.ToolCalls[i] = openaichat.ToolCall{
+			r.Msg.ToolCalls[i] = openaichat.ToolCall{
 				ID:       acc.id,
 				Type:     typ,
 				Function: openaichat.FunctionCall{Name: acc.name, Arguments: string(acc.args)},
 			}
 		}
 	}
-	r.outcome = record.OutcomeOK
+	r.Outcome = record.OutcomeOK
 }
 
 // appendMessages appends msgs as a JSON array. It writes what
