@@ -13,31 +13,14 @@ import (
 
 // jobsSink is a Sink that keeps everything it is given.
 type jobsSink struct {
-	mu       sync.Mutex
-	attempts []record.Attempt
-	steps    []StepRecord
-	events   []record.Event
-	invalid  int
-}
-
-func (s *jobsSink) Event(e *record.Event) {
-	s.mu.Lock()
-	s.events = append(s.events, *e)
-	s.mu.Unlock()
+	fixture.Sink
+	mu      sync.Mutex
+	steps   []StepRecord
+	invalid int
 }
 
 // eventsSnapshot returns the events so far.
-func (s *jobsSink) eventsSnapshot() []record.Event {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]record.Event(nil), s.events...)
-}
-
-func (s *jobsSink) Attempt(a *record.Attempt) {
-	s.mu.Lock()
-	s.attempts = append(s.attempts, *a)
-	s.mu.Unlock()
-}
+func (s *jobsSink) eventsSnapshot() []record.Event { return s.Events() }
 
 func (s *jobsSink) Step(st StepRecord) {
 	s.mu.Lock()
@@ -52,23 +35,14 @@ func (s *jobsSink) InvalidToolArgs() {
 }
 
 func (s *jobsSink) snapshot() ([]record.Attempt, []StepRecord, int) {
+	attempts := s.Attempts()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]record.Attempt(nil), s.attempts...), append([]StepRecord(nil), s.steps...), s.invalid
+	return attempts, append([]StepRecord(nil), s.steps...), s.invalid
 }
 
-// count returns how many attempts have kind and key.
-func (s *jobsSink) countAttempts(kind, key string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, a := range s.attempts {
-		if a.Kind == kind && a.Key == key {
-			n++
-		}
-	}
-	return n
-}
+// countAttempts returns how many attempts have kind and key.
+func (s *jobsSink) countAttempts(kind, key string) int { return s.CountAttempts(kind, key) }
 
 // jobsConversationScenario is a quickstart-like scenario served by the
 // mock: one user turn, three tools called in parallel, a final answer.

@@ -121,15 +121,9 @@ func inputSchema(t *scenarios.Tool) (json.RawMessage, error) {
 
 // appendBody appends "system" (the system messages' text) and "messages".
 func (anthropicDialect) appendBody(b []byte, msgs []openaichat.Message) []byte {
-	var system []string
-	for i := range msgs {
-		if msgs[i].Role == "system" || msgs[i].Role == "developer" {
-			system = append(system, msgs[i].Text())
-		}
-	}
-	if len(system) > 0 {
+	if system, ok := systemText(msgs); ok {
 		b = append(b, `"system":`...)
-		b = httpx.AppendJSONString(b, strings.Join(system, "\n\n"))
+		b = httpx.AppendJSONString(b, system)
 		b = append(b, ',')
 	}
 	b = append(b, `"messages":[`...)

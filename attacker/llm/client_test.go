@@ -108,7 +108,7 @@ func TestChatClientOutcomes(t *testing.T) {
 				timeout = 300 * time.Millisecond
 			}
 			c := newTestClient(t, fixture.HTTPClient(t), ts.URL, tc.stream, timeout, "")
-			sink := &testSink{}
+			sink := &fixture.Sink{}
 			r := c.Do(context.Background(), 3, 1, fixture.Msgs, sink)
 			if r.Outcome != tc.want {
 				t.Fatalf("outcome %q, want %q (err %q)", r.Outcome, tc.want, r.Err)
@@ -122,7 +122,7 @@ func TestChatClientOutcomes(t *testing.T) {
 			if len(r.Err) > 400 {
 				t.Fatalf("error text not truncated: %d bytes", len(r.Err))
 			}
-			attempts := sink.snapshot()
+			attempts := sink.Attempts()
 			if len(attempts) != 1 {
 				t.Fatalf("%d attempts recorded", len(attempts))
 			}
@@ -149,7 +149,7 @@ func TestChatClientCanceled(t *testing.T) {
 	c := newTestClient(t, fixture.HTTPClient(t), ts.URL, false, 10*time.Second, "")
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
-	r := c.Do(ctx, 0, 0, fixture.Msgs, &testSink{})
+	r := c.Do(ctx, 0, 0, fixture.Msgs, &fixture.Sink{})
 	if r.Outcome != record.OutcomeCanceled {
 		t.Fatalf("outcome %q, want canceled (%s)", r.Outcome, r.Err)
 	}
@@ -168,7 +168,7 @@ func TestChatClientRequest(t *testing.T) {
 	}))
 	defer ts.Close()
 	c := newTestClient(t, fixture.HTTPClient(t), ts.URL, true, 5*time.Second, "sk-abc")
-	r := c.Do(context.Background(), 12345, 0, fixture.Msgs, &testSink{})
+	r := c.Do(context.Background(), 12345, 0, fixture.Msgs, &fixture.Sink{})
 	if r.Outcome != record.OutcomeOK {
 		t.Fatalf("%s: %s", r.Outcome, r.Err)
 	}
@@ -223,7 +223,7 @@ func TestChatClientReusesConnectionAfterFailures(t *testing.T) {
 	defer ts.Close()
 	c := newTestClient(t, fixture.HTTPClient(t), ts.URL, true, 5*time.Second, "")
 	for i := range 12 {
-		r := c.Do(context.Background(), uint64(i), 0, fixture.Msgs, &testSink{})
+		r := c.Do(context.Background(), uint64(i), 0, fixture.Msgs, &fixture.Sink{})
 		if r.Outcome == "" || r.Outcome == record.OutcomeConnection {
 			t.Fatalf("request %d: %s %s", i, r.Outcome, r.Err)
 		}
@@ -285,7 +285,7 @@ func TestChatClientStreamToolCallFragments(t *testing.T) {
 	}))
 	defer ts.Close()
 	c := newTestClient(t, fixture.HTTPClient(t), ts.URL, true, 5*time.Second, "")
-	sink := &testSink{}
+	sink := &fixture.Sink{}
 	r := c.Do(context.Background(), 0, 0, fixture.Msgs, sink)
 	if r.Outcome != record.OutcomeOK {
 		t.Fatalf("%s: %s", r.Outcome, r.Err)
@@ -305,7 +305,7 @@ func TestChatClientStreamToolCallFragments(t *testing.T) {
 	}
 	// The step's TTFT runs from the step's start, the attempt's from the
 	// attempt's, which is a little later.
-	attempts := sink.snapshot()
+	attempts := sink.Attempts()
 	if attempts[0].TTFTUS == 0 || attempts[0].TTFTUS > r.TTFT.Microseconds() {
 		t.Fatalf("attempt ttft %dµs, step ttft %v", attempts[0].TTFTUS, r.TTFT)
 	}
@@ -417,7 +417,7 @@ func TestChatClientBrokenStreamReturnsPromptly(t *testing.T) {
 	}))
 	defer ts.Close()
 	c := newTestClient(t, fixture.HTTPClient(t), ts.URL, true, 20*time.Second, "")
-	r := c.Do(context.Background(), 0, 0, fixture.Msgs, &testSink{})
+	r := c.Do(context.Background(), 0, 0, fixture.Msgs, &fixture.Sink{})
 	if r.Outcome != record.OutcomeProtocol {
 		t.Fatalf("outcome %q (%s)", r.Outcome, r.Err)
 	}

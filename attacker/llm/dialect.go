@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mcpload/mcpload/scenarios"
@@ -80,4 +81,17 @@ const mockKey = "mcpload-mock"
 // (client.limits.max_tool_calls): none of them is sent.
 func tooManyCalls(n int) string {
 	return "answer has more than " + strconv.Itoa(n) + " tool calls (client.limits.max_tool_calls); none was sent"
+}
+
+// systemText joins the text of msgs' system (and developer) messages, for
+// the APIs that take the system prompt apart from the conversation; ok is
+// false when there is none.
+func systemText(msgs []openaichat.Message) (text string, ok bool) {
+	var parts []string
+	for i := range msgs {
+		if msgs[i].Role == "system" || msgs[i].Role == "developer" {
+			parts = append(parts, msgs[i].Text())
+		}
+	}
+	return strings.Join(parts, "\n\n"), len(parts) > 0
 }

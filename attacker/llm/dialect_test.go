@@ -53,7 +53,7 @@ func TestDialectsClassifyMockFaults(t *testing.T) {
 					Retry: &scenarios.Retry{MaxAttempts: 1}}
 				c := newPolicyClient(t, fixture.HTTPClient(t), client,
 					testProvider{name: "primary", url: base + "/providers/primary" + d.basePath(), stream: tc.stream, api: api})
-				r := c.Do(context.Background(), 1, 0, fixture.Msgs, &testSink{})
+				r := c.Do(context.Background(), 1, 0, fixture.Msgs, &fixture.Sink{})
 				if r.Outcome != tc.want || r.Status != tc.status || !strings.Contains(r.Err, tc.errHas) {
 					t.Fatalf("outcome %s status %d err %q, want %s %d %q", r.Outcome, r.Status, r.Err, tc.want, tc.status, tc.errHas)
 				}
@@ -73,12 +73,12 @@ func TestGeminiRetryDelayHonoured(t *testing.T) {
 	_, base := fixture.StartFaultMock(t, sc)
 	c := newPolicyClient(t, fixture.HTTPClient(t), &scenarios.Client{Timeout: sd(5 * time.Second), Retry: fixture.QuickRetry()},
 		testProvider{name: "primary", url: base + "/providers/primary/v1beta", api: scenarios.APIGemini})
-	sink := &testSink{}
+	sink := &fixture.Sink{}
 	r := c.Do(context.Background(), 1, 0, fixture.Msgs, sink)
 	if r.Outcome != record.OutcomeOK {
 		t.Fatalf("step %s: %s", r.Outcome, r.Err)
 	}
-	attempts := sink.snapshot()
+	attempts := sink.Attempts()
 	if len(attempts) != 2 || attempts[0].Status != 429 || !strings.Contains(attempts[0].Error, "RESOURCE_EXHAUSTED") {
 		t.Fatalf("attempts %+v", attempts)
 	}
@@ -103,12 +103,12 @@ func TestFallbackAcrossDialects(t *testing.T) {
 			c := newPolicyClient(t, fixture.HTTPClient(t), client,
 				testProvider{name: "primary", url: base + "/providers/primary/v1", stream: true},
 				testProvider{name: "secondary", url: base + "/providers/secondary" + d.basePath(), stream: true, api: api})
-			sink := &testSink{}
+			sink := &fixture.Sink{}
 			r := c.Do(context.Background(), 1, 0, fixture.Msgs, sink)
 			if r.Outcome != record.OutcomeOK || r.Provider != "secondary" || r.Msg.Text() != "hello there, how are you today?" {
 				t.Fatalf("step %s by %q: %s %q", r.Outcome, r.Provider, r.Err, r.Msg.Text())
 			}
-			attempts := sink.snapshot()
+			attempts := sink.Attempts()
 			if len(attempts) != 2 || attempts[0].Status != 503 || attempts[1].Key != "model:secondary/test-model" || attempts[1].Outcome != record.OutcomeOK {
 				t.Fatalf("attempts %+v", attempts)
 			}

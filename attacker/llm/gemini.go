@@ -91,15 +91,9 @@ func (geminiDialect) prefix(p *scenarios.Provider, tools []*scenarios.Tool) ([]b
 // appendBody appends "systemInstruction" (the system messages' text) and
 // "contents".
 func (geminiDialect) appendBody(b []byte, msgs []openaichat.Message) []byte {
-	var system []string
-	for i := range msgs {
-		if msgs[i].Role == "system" || msgs[i].Role == "developer" {
-			system = append(system, msgs[i].Text())
-		}
-	}
-	if len(system) > 0 {
+	if system, ok := systemText(msgs); ok {
 		b = append(b, `"systemInstruction":{"parts":[{"text":`...)
-		b = httpx.AppendJSONString(b, strings.Join(system, "\n\n"))
+		b = httpx.AppendJSONString(b, system)
 		b = append(b, "}]},"...)
 	}
 	b = append(b, `"contents":[`...)

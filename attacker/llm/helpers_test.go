@@ -3,7 +3,6 @@ package llm
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,39 +10,6 @@ import (
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 )
-
-// testSink is a Sink that keeps everything it is given.
-type testSink struct {
-	mu       sync.Mutex
-	attempts []record.Attempt
-	events   []record.Event
-}
-
-func (s *testSink) Attempt(a *record.Attempt) {
-	s.mu.Lock()
-	s.attempts = append(s.attempts, *a)
-	s.mu.Unlock()
-}
-
-func (s *testSink) Event(e *record.Event) {
-	s.mu.Lock()
-	s.events = append(s.events, *e)
-	s.mu.Unlock()
-}
-
-// snapshot returns the attempts so far.
-func (s *testSink) snapshot() []record.Attempt {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]record.Attempt(nil), s.attempts...)
-}
-
-// eventsSnapshot returns the events so far.
-func (s *testSink) eventsSnapshot() []record.Event {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]record.Event(nil), s.events...)
-}
 
 // nopSink discards everything, so that benchmarks measure the client.
 type nopSink struct{}
@@ -116,17 +82,4 @@ func newPolicyClient(t testing.TB, hc *http.Client, c *scenarios.Client, provs .
 		t.Fatal(err)
 	}
 	return cc
-}
-
-// countAttempts returns how many attempts have kind and key.
-func (s *testSink) countAttempts(kind, key string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, a := range s.attempts {
-		if a.Kind == kind && a.Key == key {
-			n++
-		}
-	}
-	return n
 }

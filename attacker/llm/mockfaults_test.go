@@ -45,7 +45,7 @@ func TestClientClassifiesMockFaults(t *testing.T) {
 				Retry: &scenarios.Retry{MaxAttempts: 1}}
 			c := newPolicyClient(t, fixture.HTTPClient(t), client,
 				testProvider{name: "primary", url: base + "/providers/primary/v1", stream: tc.stream})
-			sink := &testSink{}
+			sink := &fixture.Sink{}
 			start := time.Now()
 			r := c.Do(context.Background(), 1, 0, fixture.Msgs, sink)
 			if r.Outcome != tc.want || r.Status != tc.status || !strings.Contains(r.Err, tc.errHas) {
@@ -59,7 +59,7 @@ func TestClientClassifiesMockFaults(t *testing.T) {
 			}
 			if tc.kind == "rate_limit" {
 				// The hint a retry would honour.
-				attempts := sink.snapshot()
+				attempts := sink.Attempts()
 				if len(attempts) != 1 || attempts[0].Status != 429 {
 					t.Fatalf("attempts %+v", attempts)
 				}
@@ -76,12 +76,12 @@ func TestRetryAfterFromMockRateLimit(t *testing.T) {
 	_, base := fixture.StartFaultMock(t, sc)
 	c := newPolicyClient(t, fixture.HTTPClient(t), &scenarios.Client{Timeout: sd(5 * time.Second), Retry: fixture.QuickRetry()},
 		testProvider{name: "primary", url: base + "/providers/primary/v1"})
-	sink := &testSink{}
+	sink := &fixture.Sink{}
 	r := c.Do(context.Background(), 1, 0, fixture.Msgs, sink)
 	if r.Outcome != record.OutcomeOK {
 		t.Fatalf("step %s: %s", r.Outcome, r.Err)
 	}
-	attempts := sink.snapshot()
+	attempts := sink.Attempts()
 	if len(attempts) != 2 || attempts[0].Status != 429 {
 		t.Fatalf("attempts %+v", attempts)
 	}
@@ -114,7 +114,7 @@ func TestFallbackDuringOutageWindow(t *testing.T) {
 			c := newPolicyClient(t, fixture.HTTPClient(t), client,
 				testProvider{name: "primary", url: base + "/providers/primary/v1"},
 				testProvider{name: "secondary", url: base + "/providers/secondary/v1"})
-			sink := &testSink{}
+			sink := &fixture.Sink{}
 			epoch := m.Epoch()
 			type obs struct {
 				at       time.Duration
@@ -156,7 +156,7 @@ func TestFallbackDuringOutageWindow(t *testing.T) {
 				t.Fatalf("steps before/during/after the window: %d/%d/%d", before, during, after)
 			}
 			fallbacks := 0
-			for _, e := range sink.eventsSnapshot() {
+			for _, e := range sink.Events() {
 				if e.Kind == record.EventFallback {
 					fallbacks++
 				}

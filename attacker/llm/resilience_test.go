@@ -78,12 +78,12 @@ func TestRetryAfterHonouredBetweenAttempts(t *testing.T) {
 			defer ts.Close()
 			c := newPolicyClient(t, fixture.HTTPClient(t), &scenarios.Client{Timeout: sd(5 * time.Second), Retry: fixture.QuickRetry()},
 				testProvider{name: "primary", url: ts.URL})
-			sink := &testSink{}
+			sink := &fixture.Sink{}
 			r := c.Do(context.Background(), 4, 2, fixture.Msgs, sink)
 			if r.Outcome != record.OutcomeOK {
 				t.Fatalf("step %s: %s", r.Outcome, r.Err)
 			}
-			attempts := sink.snapshot()
+			attempts := sink.Attempts()
 			if len(attempts) != 2 || attempts[0].Outcome != record.Outcome429 || attempts[1].Outcome != record.OutcomeOK ||
 				attempts[0].Attempt != 1 || attempts[1].Attempt != 2 {
 				t.Fatalf("attempts %+v", attempts)
@@ -96,7 +96,7 @@ func TestRetryAfterHonouredBetweenAttempts(t *testing.T) {
 			if gap < want {
 				t.Fatalf("gap between attempts %v, stated delay %v", gap, want)
 			}
-			ev := sink.eventsSnapshot()
+			ev := sink.Events()
 			if len(ev) != 1 || ev[0].Kind != record.EventRetry || ev[0].Reason != record.Outcome429 || ev[0].Attempt != 1 ||
 				ev[0].Conversation != 4 || ev[0].Step != 2 || ev[0].DelayMS < float64(want)/1e6 {
 				t.Fatalf("events %+v, want one retry after %v", ev, want)
@@ -128,12 +128,12 @@ func TestShouldRetryHeader(t *testing.T) {
 			defer ts.Close()
 			c := newPolicyClient(t, fixture.HTTPClient(t), &scenarios.Client{Timeout: sd(5 * time.Second), Retry: fixture.QuickRetry()},
 				testProvider{name: "primary", url: ts.URL})
-			sink := &testSink{}
+			sink := &fixture.Sink{}
 			r := c.Do(context.Background(), 0, 0, fixture.Msgs, sink)
 			if r.Status != tc.status {
 				t.Fatalf("status %d", r.Status)
 			}
-			if n := sink.countAttempts(record.StepModel, "model:primary/test-model"); n != tc.attempts {
+			if n := sink.CountAttempts(record.StepModel, "model:primary/test-model"); n != tc.attempts {
 				t.Fatalf("%d attempts, want %d", n, tc.attempts)
 			}
 		})
@@ -154,7 +154,7 @@ func TestBudgetCapsAmplification(t *testing.T) {
 	client := &scenarios.Client{Timeout: sd(5 * time.Second), Retry: retry,
 		Budget: &scenarios.Budget{Ratio: 0.2, MinRetries: 1, Window: sd(10 * time.Second)}}
 	c := newPolicyClient(t, fixture.HTTPClient(t), client, testProvider{name: "primary", url: ts.URL})
-	sink := &testSink{}
+	sink := &fixture.Sink{}
 	const steps = 500
 	var wg sync.WaitGroup
 	for w := range 4 {
@@ -165,7 +165,7 @@ func TestBudgetCapsAmplification(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	attempts := sink.snapshot()
+	attempts := sink.Attempts()
 	amp := float64(len(attempts)) / steps
 	limit := 1 + 0.2 + 1*10.0/steps
 	if amp > limit {
@@ -175,7 +175,7 @@ func TestBudgetCapsAmplification(t *testing.T) {
 		t.Fatalf("amplification %.3f: the budget let too few retries through", amp)
 	}
 	var exhausted, retries int
-	for _, e := range sink.eventsSnapshot() {
+	for _, e := range sink.Events() {
 		switch e.Kind {
 		case record.EventBudgetExhausted:
 			exhausted++
@@ -206,7 +206,7 @@ func TestBreakerThroughChatClient(t *testing.T) {
 	client := &scenarios.Client{Timeout: sd(5 * time.Second),
 		Breaker: &scenarios.Breaker{FailureRate: 0.5, Window: sd(10 * time.Second), MinRequests: 10, Cooldown: sd(100 * time.Millisecond), Probes: 2}}
 	c := newPolicyClient(t, fixture.HTTPClient(t), client, testProvider{name: "primary", url: ts.URL})
-	sink := &testSink{}
+	sink := &fixture.Sink{}
 	seq := uint64(0)
 	step := func() Result {
 		seq++
@@ -222,7 +222,7 @@ func TestBreakerThroughChatClient(t *testing.T) {
 			t.Fatalf("refused step: %s %d %q", r.Outcome, r.Status, r.Err)
 		}
 	}
-	if n := sink.countAttempts(record.StepModel, "model:primary/test-model"); n != 10 {
+	if n := sink.CountAttempts(record.StepModel, "model:primary/test-model"); n != 10 {
 		t.Fatalf("%d attempts: refused steps made attempts", n)
 	}
 	healthy.Store(true)
@@ -233,7 +233,7 @@ func TestBreakerThroughChatClient(t *testing.T) {
 		}
 	}
 	var transitions []string
-	for _, e := range sink.eventsSnapshot() {
+	for _, e := range sink.Events() {
 		if e.Kind == record.EventBreaker {
 			transitions = append(transitions, e.From+">"+e.To)
 		}
@@ -267,7 +267,7 @@ func TestStreamIdleTimerThenRetry(t *testing.T) {
 	client := &scenarios.Client{Timeout: sd(20 * time.Second), Stream: scenarios.StreamTimeouts{Idle: sd(150 * time.Millisecond)},
 		Retry: &scenarios.Retry{MaxAttempts: 2, Initial: sd(time.Millisecond), On: []string{record.OutcomeTimeout}}}
 	c := newPolicyClient(t, fixture.HTTPClient(t), client, testProvider{name: "primary", url: ts.URL, stream: true})
-	sink := &testSink{}
+	sink := &fixture.Sink{}
 	start := time.Now()
 	r := c.Do(context.Background(), 0, 0, fixture.Msgs, sink)
 	if r.Outcome != record.OutcomeOK || r.Msg.Content == nil || *r.Msg.Content != "Hello" {
@@ -276,7 +276,7 @@ func TestStreamIdleTimerThenRetry(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("step took %v: the idle timer did not cut the stall", d)
 	}
-	attempts := sink.snapshot()
+	attempts := sink.Attempts()
 	if len(attempts) != 2 {
 		t.Fatalf("attempts %+v", attempts)
 	}
@@ -318,7 +318,7 @@ func TestStreamTTFTAndTotalTimers(t *testing.T) {
 			c := newPolicyClient(t, fixture.HTTPClient(t), &scenarios.Client{Timeout: sd(20 * time.Second), Stream: tc.timers},
 				testProvider{name: "primary", url: ts.URL, stream: true})
 			start := time.Now()
-			r := c.Do(context.Background(), 0, 0, fixture.Msgs, &testSink{})
+			r := c.Do(context.Background(), 0, 0, fixture.Msgs, &fixture.Sink{})
 			if r.Outcome != record.OutcomeTimeout || !strings.Contains(r.Err, tc.want) {
 				t.Fatalf("%s: %q", r.Outcome, r.Err)
 			}
@@ -352,13 +352,13 @@ func TestRetryPathReusesConnection(t *testing.T) {
 	defer srv.Close()
 	c := newPolicyClient(t, fixture.HTTPClient(t), &scenarios.Client{Timeout: sd(5 * time.Second), Retry: fixture.QuickRetry()},
 		testProvider{name: "primary", url: srv.URL})
-	sink := &testSink{}
+	sink := &fixture.Sink{}
 	for i := range 5 {
 		if r := c.Do(context.Background(), uint64(i), 0, fixture.Msgs, sink); r.Outcome != record.OutcomeOK {
 			t.Fatalf("step %d: %s %s", i, r.Outcome, r.Err)
 		}
 	}
-	if n := len(sink.attempts); n != 15 {
+	if n := len(sink.Attempts()); n != 15 {
 		t.Fatalf("%d attempts", n)
 	}
 	if c := conns.Load(); c != 1 {
@@ -377,7 +377,7 @@ func TestChatCacheHitsAndTTL(t *testing.T) {
 	defer ts.Close()
 	c := newPolicyClient(t, fixture.HTTPClient(t), &scenarios.Client{Timeout: sd(5 * time.Second), Cache: &scenarios.Cache{TTL: sd(300 * time.Millisecond)}},
 		testProvider{name: "primary", url: ts.URL})
-	sink := &testSink{}
+	sink := &fixture.Sink{}
 	for i := range 5 {
 		r := c.Do(context.Background(), uint64(i), 0, fixture.Msgs, sink)
 		if r.Outcome != record.OutcomeOK || len(r.Msg.ToolCalls) != 1 || r.Msg.ToolCalls[0].ID != "" {
@@ -394,7 +394,7 @@ func TestChatCacheHitsAndTTL(t *testing.T) {
 		t.Fatalf("%d calls for 5 identical steps", calls.Load())
 	}
 	hits := 0
-	for _, e := range sink.eventsSnapshot() {
+	for _, e := range sink.Events() {
 		if e.Kind == record.EventCacheHit {
 			hits++
 		}
@@ -424,12 +424,12 @@ func TestHedgeCancelsLoser(t *testing.T) {
 	defer ts.Close()
 	c := newPolicyClient(t, fixture.HTTPClient(t), &scenarios.Client{Timeout: sd(20 * time.Second), Hedge: &scenarios.Hedge{Delay: sd(50 * time.Millisecond)}},
 		testProvider{name: "primary", url: ts.URL})
-	sink := &testSink{}
+	sink := &fixture.Sink{}
 	r := c.Do(context.Background(), 0, 0, fixture.Msgs, sink)
 	if r.Outcome != record.OutcomeOK || r.Latency > 5*time.Second {
 		t.Fatalf("step %s after %v", r.Outcome, r.Latency)
 	}
-	attempts := sink.snapshot()
+	attempts := sink.Attempts()
 	byN := map[int]string{}
 	for _, a := range attempts {
 		byN[a.Attempt] = a.Outcome
@@ -437,7 +437,7 @@ func TestHedgeCancelsLoser(t *testing.T) {
 	if len(attempts) != 2 || byN[1] != record.OutcomeCanceled || byN[2] != record.OutcomeOK {
 		t.Fatalf("attempts %+v", attempts)
 	}
-	if ev := sink.eventsSnapshot(); len(ev) != 1 || ev[0].Kind != record.EventHedge {
+	if ev := sink.Events(); len(ev) != 1 || ev[0].Kind != record.EventHedge {
 		t.Fatalf("events %+v", ev)
 	}
 }
@@ -454,12 +454,12 @@ func TestProgressiveTimeouts(t *testing.T) {
 	retry := &scenarios.Retry{Preset: scenarios.RetryPresetSeed, Initial: sd(time.Millisecond), Max: sd(time.Millisecond)}
 	c := newPolicyClient(t, fixture.HTTPClient(t), &scenarios.Client{Timeout: sd(100 * time.Millisecond), Retry: retry},
 		testProvider{name: "primary", url: ts.URL})
-	sink := &testSink{}
+	sink := &fixture.Sink{}
 	r := c.Do(context.Background(), 0, 0, fixture.Msgs, sink)
 	if r.Outcome != record.OutcomeTimeout {
 		t.Fatalf("step %s", r.Outcome)
 	}
-	attempts := sink.snapshot()
+	attempts := sink.Attempts()
 	if len(attempts) != 3 {
 		t.Fatalf("%d attempts", len(attempts))
 	}
@@ -499,7 +499,7 @@ func TestAttemptHeaders(t *testing.T) {
 	client := &scenarios.Client{Timeout: sd(5 * time.Second), Retry: retry, Fallback: []scenarios.FallbackStep{{Provider: "secondary"}}}
 	c := newPolicyClient(t, fixture.HTTPClient(t), client,
 		testProvider{name: "primary", url: p.URL, key: "sk-one"}, testProvider{name: "secondary", url: s.URL, key: "sk-two"})
-	sink := &testSink{}
+	sink := &fixture.Sink{}
 	r := c.Do(context.Background(), 77, 3, fixture.Msgs, sink)
 	if r.Outcome != record.OutcomeOK || r.Provider != "secondary" {
 		t.Fatalf("step %s from %s", r.Outcome, r.Provider)
@@ -508,7 +508,7 @@ func TestAttemptHeaders(t *testing.T) {
 	if got := strings.Join(seen, ","); got != want {
 		t.Fatalf("requests %s\nwant %s", got, want)
 	}
-	attempts := sink.snapshot()
+	attempts := sink.Attempts()
 	if len(attempts) != 3 || attempts[2].Key != "model:secondary/test-model" || attempts[2].Attempt != 3 {
 		t.Fatalf("attempts %+v", attempts)
 	}

@@ -37,7 +37,7 @@ func TestStreamIdleTimerRetriesEveryDialect(t *testing.T) {
 					Jitter: scenarios.JitterNone, On: []string{record.OutcomeTimeout}}}
 			c := newPolicyClient(t, fixture.HTTPClient(t), client,
 				testProvider{name: "primary", url: base + "/providers/primary" + d.basePath(), stream: true, api: api})
-			sink := &testSink{}
+			sink := &fixture.Sink{}
 			start := time.Now()
 			r := c.Do(context.Background(), 1, 0, fixture.Msgs, sink)
 			if r.Outcome != record.OutcomeOK || r.Msg.Text() != "hello there, how are you today?" {
@@ -46,7 +46,7 @@ func TestStreamIdleTimerRetriesEveryDialect(t *testing.T) {
 			if d := time.Since(start); d > 8*time.Second {
 				t.Fatalf("step took %v: the idle timer did not cut the 10s stall", d)
 			}
-			attempts := sink.snapshot()
+			attempts := sink.Attempts()
 			if len(attempts) != 2 {
 				t.Fatalf("attempts %+v", attempts)
 			}
@@ -92,7 +92,7 @@ func TestStreamIdleTimerIgnoresComments(t *testing.T) {
 	client := &scenarios.Client{Timeout: sd(20 * time.Second), Stream: scenarios.StreamTimeouts{Idle: sd(200 * time.Millisecond)}}
 	c := newPolicyClient(t, fixture.HTTPClient(t), client, testProvider{name: "primary", url: ts.URL, stream: true})
 	start := time.Now()
-	r := c.Do(context.Background(), 0, 0, fixture.Msgs, &testSink{})
+	r := c.Do(context.Background(), 0, 0, fixture.Msgs, &fixture.Sink{})
 	if r.Outcome != record.OutcomeTimeout || !strings.Contains(r.Err, "client.stream.idle") {
 		t.Fatalf("step %s: %s", r.Outcome, r.Err)
 	}
