@@ -23,7 +23,7 @@ var (
 	hdrAcceptChat = []string{"application/json, text/event-stream"}
 )
 
-// Endpoint is where one provider's chat requests go, and how their
+// Endpoint is where one provider's model requests go, and how their
 // bodies start.
 type Endpoint struct {
 	provider string
