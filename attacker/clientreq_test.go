@@ -221,7 +221,7 @@ func TestMockSamplingAndElicitation(t *testing.T) {
 		t.Fatalf("ask: %s %q %q", r.Outcome, r.Text, r.Err)
 	}
 	kinds := map[string]string{}
-	for _, a := range sink.attempts {
+	for _, a := range sink.Attempts() {
 		if a.Conversation == 3 && a.Step == 1 {
 			kinds[a.Key] = a.Kind + " " + a.Outcome
 		}
@@ -240,10 +240,8 @@ func TestMockSamplingAndElicitation(t *testing.T) {
 
 // countOutcome counts the attempts that ended with outcome.
 func (s *jobsSink) countOutcome(outcome string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	n := 0
-	for _, a := range s.attempts {
+	for _, a := range s.Attempts() {
 		if a.Outcome == outcome {
 			n++
 		}

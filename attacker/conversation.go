@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/llm"
 	"github.com/mcpload/mcpload/attacker/mcp"
 	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
@@ -24,7 +25,7 @@ const defaultMaxSteps = 10
 type conversationJob struct {
 	provider string
 	modelKey string // record.ModelKey(provider)
-	chat     *chatClient
+	chat     *llm.Client
 	// convTimeout is client.conversation_timeout, 0 for none.
 	convTimeout time.Duration
 	url         string
@@ -104,12 +105,13 @@ type conversation struct {
 	// first failure it survived (a tool error fed back to the model).
 	ended, endErr string
 	mu            sync.Mutex
+	spoiled       string
+	spoilErr      string
+
 	// res is the model step's result, here rather than in run's frame so
 	// that a conversation waiting on its answer keeps a small stack: at
 	// 50,000 in flight, each KiB of it is 50 MiB.
-	res      chatResult
-	spoiled  string
-	spoilErr string
+	res llm.Result
 }
 
 // run plays every turn, appending to msgs, and returns msgs for reuse.
@@ -127,22 +129,22 @@ func (c *conversation) run(msgs []openaichat.Message) []openaichat.Message {
 				return msgs
 			}
 			res := &c.res
-			j.chat.call(c.ctx, c.seq, c.step, msgs, c.sink, res)
+			j.chat.DoInto(c.ctx, c.seq, c.step, msgs, c.sink, res)
 			c.modelStep(res)
 			c.step++
-			c.code = uint16(res.status)
-			c.bytesIn.Add(res.bytesIn)
-			if res.outcome != record.OutcomeOK {
-				c.end(res.outcome, fmt.Sprintf("turn %d, model: %s", ti+1, res.err))
+			c.code = uint16(res.Status)
+			c.bytesIn.Add(res.BytesIn)
+			if res.Outcome != record.OutcomeOK {
+				c.end(res.Outcome, fmt.Sprintf("turn %d, model: %s", ti+1, res.Err))
 				return msgs
 			}
-			calls := res.msg.ToolCalls
+			calls := res.Msg.ToolCalls
 			if len(calls) == 0 {
-				if res.finish == openaichat.FinishToolCalls {
+				if res.Finish == openaichat.FinishToolCalls {
 					c.end(record.OutcomeProtocol, fmt.Sprintf("turn %d, model: finish_reason tool_calls without tool calls", ti+1))
 					return msgs
 				}
-				msgs = append(msgs, res.msg)
+				msgs = append(msgs, res.Msg)
 				answered = true
 				break
 			}
@@ -157,7 +159,7 @@ func (c *conversation) run(msgs []openaichat.Message) []openaichat.Message {
 					calls[i].ID = "call_" + strconv.Itoa(c.step) + "_" + strconv.Itoa(i)
 				}
 			}
-			msgs = append(msgs, res.msg)
+			msgs = append(msgs, res.Msg)
 			msgs = c.runTools(ti, calls, msgs)
 		}
 		if !answered {
@@ -169,15 +171,15 @@ func (c *conversation) run(msgs []openaichat.Message) []openaichat.Message {
 }
 
 // modelStep records the model step that res ended.
-func (c *conversation) modelStep(res *chatResult) {
+func (c *conversation) modelStep(res *llm.Result) {
 	c.sink.Step(StepRecord{
 		Conversation: c.seq,
 		Kind:         record.StepModel,
-		Key:          c.j.stepKey(res.provider),
-		Start:        res.start,
-		Latency:      res.latency,
-		Outcome:      res.outcome,
-		TTFT:         res.ttft,
+		Key:          c.j.stepKey(res.Provider),
+		Start:        res.Start,
+		Latency:      res.Latency,
+		Outcome:      res.Outcome,
+		TTFT:         res.TTFT,
 	})
 }
 

@@ -230,8 +230,12 @@ func containsFold(s, w string) bool {
 	return false
 }
 
-// Clip is clip, for the MCP client (mcp.Redactor).
+// Clip is clip, for the MCP and model clients (mcp.Redactor,
+// llm.Redactor).
 func (r *redactor) Clip(s string) string { return r.clip(s) }
+
+// Redact is redact, for the model client (llm.Redactor).
+func (r *redactor) Redact(s string) string { return r.redact(s) }
 
 // clip redacts s, then cuts it to maxErrorText bytes: the order that
 // leaves no part of a key at the cut.

@@ -1,6 +1,7 @@
 package attacker
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,4 +193,27 @@ func TestRedactorCatchesPartsOfKeys(t *testing.T) {
 	if got := newRedactor("abc").redact("xabcx"); got != "x[REDACTED]x" {
 		t.Errorf("short key: %q", got)
 	}
+}
+
+// FuzzCredentials checks the credentials file reader: the key it finds is
+// one line's text or value, never more.
+func FuzzCredentials(f *testing.F) {
+	for _, s := range []string{
+		"sk-test-123\n",
+		"# comment\n[default]\napi_key = sk-abc\n",
+		"export OPENAI_API_KEY=\"sk-q\"\nANTHROPIC_API_KEY='a'\n",
+		"base_url=http://x\nkey=\n; c\nbare==\n",
+		"MY_KEY=v1\nOTHER_KEY=v2\n",
+	} {
+		f.Add([]byte(s), "MY_KEY")
+	}
+	f.Fuzz(func(t *testing.T, data []byte, env string) {
+		k := keyFromCredentials(data, env)
+		if strings.Contains(k, "\n") || !bytes.Contains(data, []byte(k)) {
+			t.Fatalf("key %q from %q", k, data)
+		}
+		if k != strings.TrimSpace(k) {
+			t.Fatalf("key %q has surrounding space", k)
+		}
+	})
 }

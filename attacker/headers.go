@@ -83,23 +83,6 @@ func scenarioSecrets(sc *scenarios.Scenario, getenv func(string) string) []strin
 	return out
 }
 
-// endpointHeaders are a provider endpoint's headers: the dialect's key
-// headers, none of them when a provider off the mock has no key (a
-// key-less server on loopback), then the scenario's own.
-func endpointHeaders(p *scenarios.Provider, key string, keyHdrs []header, extra http.Header) []header {
-	var out []header
-	for _, kv := range keyHdrs {
-		if key == "" && !p.IsMock() && slices.Contains(httpx.KeyHeaders, http.CanonicalHeaderKey(kv.name)) {
-			continue
-		}
-		out = append(out, kv)
-	}
-	for _, name := range slices.Sorted(maps.Keys(extra)) {
-		out = append(out, header{name, extra[name]})
-	}
-	return out
-}
-
 // targetClient is the client of a target with the given tls section: the
 // shared client, or a copy of it (its proxy and dialer included) with its
 // own TLS configuration.

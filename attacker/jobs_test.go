@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/mcpload/mcpload/attacker/internal/fixture"
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
@@ -13,31 +13,14 @@ import (
 
 // jobsSink is a Sink that keeps everything it is given.
 type jobsSink struct {
-	mu       sync.Mutex
-	attempts []record.Attempt
-	steps    []StepRecord
-	events   []record.Event
-	invalid  int
-}
-
-func (s *jobsSink) Event(e *record.Event) {
-	s.mu.Lock()
-	s.events = append(s.events, *e)
-	s.mu.Unlock()
+	fixture.Sink
+	mu      sync.Mutex
+	steps   []StepRecord
+	invalid int
 }
 
 // eventsSnapshot returns the events so far.
-func (s *jobsSink) eventsSnapshot() []record.Event {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]record.Event(nil), s.events...)
-}
-
-func (s *jobsSink) Attempt(a *record.Attempt) {
-	s.mu.Lock()
-	s.attempts = append(s.attempts, *a)
-	s.mu.Unlock()
-}
+func (s *jobsSink) eventsSnapshot() []record.Event { return s.Events() }
 
 func (s *jobsSink) Step(st StepRecord) {
 	s.mu.Lock()
@@ -52,85 +35,18 @@ func (s *jobsSink) InvalidToolArgs() {
 }
 
 func (s *jobsSink) snapshot() ([]record.Attempt, []StepRecord, int) {
+	attempts := s.Attempts()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]record.Attempt(nil), s.attempts...), append([]StepRecord(nil), s.steps...), s.invalid
+	return attempts, append([]StepRecord(nil), s.steps...), s.invalid
 }
 
-// count returns how many attempts have kind and key.
-func (s *jobsSink) countAttempts(kind, key string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, a := range s.attempts {
-		if a.Kind == kind && a.Key == key {
-			n++
-		}
-	}
-	return n
-}
-
-func jobsObjectSchema(props map[string]any, required ...string) map[string]any {
-	s := map[string]any{"type": "object", "properties": props}
-	if len(required) > 0 {
-		req := make([]any, len(required))
-		for i, r := range required {
-			req[i] = r
-		}
-		s["required"] = req
-	}
-	return s
-}
+// countAttempts returns how many attempts have kind and key.
+func (s *jobsSink) countAttempts(kind, key string) int { return s.CountAttempts(kind, key) }
 
 // jobsConversationScenario is a quickstart-like scenario served by the
 // mock: one user turn, three tools called in parallel, a final answer.
-func jobsConversationScenario() *scenarios.Scenario {
-	str := map[string]any{"type": "string"}
-	return &scenarios.Scenario{
-		Version: 1,
-		Name:    "jobs-test",
-		Seed:    42,
-		Providers: map[string]*scenarios.Provider{
-			"primary": {API: "openai", BaseURL: scenarios.MockURL, Model: "gpt-4.1-mini"},
-		},
-		MCPServers: map[string]*scenarios.MCPServer{"tools": {URL: scenarios.MockURL}},
-		Tools: []*scenarios.Tool{
-			{Name: "get_weather", Description: "Weather of a city", Server: "tools",
-				InputSchema: jobsObjectSchema(map[string]any{"city": str}, "city"),
-				Mock:        scenarios.ToolMock{Result: "Sunny, 21°C"}},
-			{Name: "get_time", Description: "Local time of a city", Server: "tools",
-				InputSchema: jobsObjectSchema(map[string]any{"city": str}, "city"),
-				Mock:        scenarios.ToolMock{Result: "14:05"}},
-			{Name: "search", Description: "Web search", Server: "tools",
-				InputSchema: jobsObjectSchema(map[string]any{"q": str}, "q"),
-				Mock:        scenarios.ToolMock{Result: map[string]any{"hits": []any{"a", "b"}}}},
-		},
-		Conversation: &scenarios.Conversation{
-			Provider: "primary",
-			System:   "You are a travel assistant.",
-			MaxSteps: 4,
-			Turns: []scenarios.Turn{{
-				User: "Weather, time and news in Hanoi?",
-				Model: []scenarios.ModelReply{
-					{
-						ToolCalls: []scenarios.ToolCall{
-							{Name: "get_weather", Arguments: map[string]any{"city": "Hanoi"}},
-							{Name: "get_time", Arguments: map[string]any{"city": "Hanoi"}},
-							{Name: "search", Arguments: map[string]any{"q": "Hanoi news"}},
-						},
-						Usage: scenarios.Usage{PromptTokens: 120, CompletionTokens: 30},
-					},
-					{
-						Content: "It is sunny in Hanoi, 21°C, at 14:05. Top news: a and b.",
-						Usage:   scenarios.Usage{PromptTokens: 200, CompletionTokens: 25, CachedTokens: 64},
-					},
-				},
-			}},
-		},
-		Load:   scenarios.LoadShape{Arrival: scenarios.ArrivalConstant},
-		Client: scenarios.Client{Timeout: scenarios.Duration(10 * time.Second)},
-	}
-}
+func jobsConversationScenario() *scenarios.Scenario { return fixture.Conversation() }
 
 // jobsStartMock starts the mock of sc on loopback and returns its base URL.
 func jobsStartMock(t testing.TB, sc *scenarios.Scenario, opts ...mockprovider.Option) string {
@@ -148,11 +64,7 @@ func jobsStartMock(t testing.TB, sc *scenarios.Scenario, opts ...mockprovider.Op
 }
 
 // jobsHTTPClient is a keep-alive client like the scheduler's.
-func jobsHTTPClient(t testing.TB) *http.Client {
-	tr := &http.Transport{MaxIdleConnsPerHost: 64, ForceAttemptHTTP2: false}
-	t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr}
-}
+func jobsHTTPClient(t testing.TB) *http.Client { return fixture.HTTPClient(t) }
 
 func jobsNewJob(t testing.TB, sc *scenarios.Scenario, cfg jobConfig) Job {
 	t.Helper()

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/llm"
 	"github.com/mcpload/mcpload/internal/hostile"
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
@@ -170,8 +171,8 @@ func TestRecordHeaders(t *testing.T) {
 		if strings.Contains(h["x-echo"], "sk-hostile") || !strings.Contains(h["x-echo"], "[REDACTED]") {
 			t.Errorf("x-echo %q: the key must be redacted", h["x-echo"])
 		}
-		if l := h["x-long"]; !strings.HasPrefix(l, "zzz") || len(l) > maxHeaderValue+len("…") {
-			t.Errorf("x-long is %d bytes, want it cut to %d", len(l), maxHeaderValue)
+		if l := h["x-long"]; !strings.HasPrefix(l, "zzz") || len(l) > llm.MaxHeaderValue+len("…") {
+			t.Errorf("x-long is %d bytes, want it cut to %d", len(l), llm.MaxHeaderValue)
 		}
 	}
 	if n == 0 {

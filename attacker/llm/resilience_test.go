@@ -1,4 +1,4 @@
-package attacker
+package llm
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mcpload/mcpload/attacker/httpx"
+	"github.com/mcpload/mcpload/attacker/internal/fixture"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 	"github.com/mcpload/mcpload/wire/openaichat"
@@ -23,7 +24,7 @@ import (
 // These tests run the resilient client end to end: the chat client with
 // its policy chain, against httptest servers that misbehave on purpose
 // (per attempt, read from the Mcpload-Attempt header), and against the
-// real mock's fault timeline (mock_faults_test.go).
+// real mock's fault timeline (mockfaults_test.go).
 
 func sd(d time.Duration) scenarios.Duration { return scenarios.Duration(d) }
 
@@ -37,16 +38,8 @@ func attemptOf(r *http.Request) int {
 func okChat(w http.ResponseWriter, r *http.Request) {
 	io.Copy(io.Discard, r.Body)
 	w.Header()["Content-Type"] = hdrJSON
-	io.WriteString(w, jobsOKBody)
+	io.WriteString(w, fixture.OKBody)
 }
-
-// quickRetry retries at once, three attempts, honouring server hints.
-func quickRetry() *scenarios.Retry {
-	return &scenarios.Retry{MaxAttempts: 3, Backoff: scenarios.BackoffConstant, Initial: sd(time.Millisecond),
-		Max: sd(10 * time.Second), Jitter: scenarios.JitterNone, RetryAfter: ptrTo(true)}
-}
-
-func ptrTo[T any](v T) *T { return &v }
 
 func TestRetryAfterHonouredBetweenAttempts(t *testing.T) {
 	for _, tc := range []struct {
@@ -83,14 +76,14 @@ func TestRetryAfterHonouredBetweenAttempts(t *testing.T) {
 				okChat(w, r)
 			}))
 			defer ts.Close()
-			c := jobsPolicyClient(t, jobsHTTPClient(t), &scenarios.Client{Timeout: sd(5 * time.Second), Retry: quickRetry()},
-				jobsProvider{name: "primary", url: ts.URL})
-			sink := &jobsSink{}
-			r := c.do(context.Background(), 4, 2, jobsMsgs, sink)
-			if r.outcome != record.OutcomeOK {
-				t.Fatalf("step %s: %s", r.outcome, r.err)
+			c := newPolicyClient(t, fixture.HTTPClient(t), &scenarios.Client{Timeout: sd(5 * time.Second), Retry: fixture.QuickRetry()},
+				testProvider{name: "primary", url: ts.URL})
+			sink := &fixture.Sink{}
+			r := c.Do(context.Background(), 4, 2, fixture.Msgs, sink)
+			if r.Outcome != record.OutcomeOK {
+				t.Fatalf("step %s: %s", r.Outcome, r.Err)
 			}
-			attempts, _, _ := sink.snapshot()
+			attempts := sink.Attempts()
 			if len(attempts) != 2 || attempts[0].Outcome != record.Outcome429 || attempts[1].Outcome != record.OutcomeOK ||
 				attempts[0].Attempt != 1 || attempts[1].Attempt != 2 {
 				t.Fatalf("attempts %+v", attempts)
@@ -103,7 +96,7 @@ func TestRetryAfterHonouredBetweenAttempts(t *testing.T) {
 			if gap < want {
 				t.Fatalf("gap between attempts %v, stated delay %v", gap, want)
 			}
-			ev := sink.eventsSnapshot()
+			ev := sink.Events()
 			if len(ev) != 1 || ev[0].Kind != record.EventRetry || ev[0].Reason != record.Outcome429 || ev[0].Attempt != 1 ||
 				ev[0].Conversation != 4 || ev[0].Step != 2 || ev[0].DelayMS < float64(want)/1e6 {
 				t.Fatalf("events %+v, want one retry after %v", ev, want)
@@ -133,14 +126,14 @@ func TestShouldRetryHeader(t *testing.T) {
 				w.WriteHeader(tc.status)
 			}))
 			defer ts.Close()
-			c := jobsPolicyClient(t, jobsHTTPClient(t), &scenarios.Client{Timeout: sd(5 * time.Second), Retry: quickRetry()},
-				jobsProvider{name: "primary", url: ts.URL})
-			sink := &jobsSink{}
-			r := c.do(context.Background(), 0, 0, jobsMsgs, sink)
-			if r.status != tc.status {
-				t.Fatalf("status %d", r.status)
+			c := newPolicyClient(t, fixture.HTTPClient(t), &scenarios.Client{Timeout: sd(5 * time.Second), Retry: fixture.QuickRetry()},
+				testProvider{name: "primary", url: ts.URL})
+			sink := &fixture.Sink{}
+			r := c.Do(context.Background(), 0, 0, fixture.Msgs, sink)
+			if r.Status != tc.status {
+				t.Fatalf("status %d", r.Status)
 			}
-			if n := sink.countAttempts(record.StepModel, "model:primary/test-model"); n != tc.attempts {
+			if n := sink.CountAttempts(record.StepModel, "model:primary/test-model"); n != tc.attempts {
 				t.Fatalf("%d attempts, want %d", n, tc.attempts)
 			}
 		})
@@ -160,19 +153,19 @@ func TestBudgetCapsAmplification(t *testing.T) {
 	retry := &scenarios.Retry{Preset: scenarios.RetryPresetNaive}
 	client := &scenarios.Client{Timeout: sd(5 * time.Second), Retry: retry,
 		Budget: &scenarios.Budget{Ratio: 0.2, MinRetries: 1, Window: sd(10 * time.Second)}}
-	c := jobsPolicyClient(t, jobsHTTPClient(t), client, jobsProvider{name: "primary", url: ts.URL})
-	sink := &jobsSink{}
+	c := newPolicyClient(t, fixture.HTTPClient(t), client, testProvider{name: "primary", url: ts.URL})
+	sink := &fixture.Sink{}
 	const steps = 500
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Go(func() {
 			for i := range steps / 4 {
-				c.do(context.Background(), uint64(w*1000+i), 0, jobsMsgs, sink)
+				c.Do(context.Background(), uint64(w*1000+i), 0, fixture.Msgs, sink)
 			}
 		})
 	}
 	wg.Wait()
-	attempts, _, _ := sink.snapshot()
+	attempts := sink.Attempts()
 	amp := float64(len(attempts)) / steps
 	limit := 1 + 0.2 + 1*10.0/steps
 	if amp > limit {
@@ -182,7 +175,7 @@ func TestBudgetCapsAmplification(t *testing.T) {
 		t.Fatalf("amplification %.3f: the budget let too few retries through", amp)
 	}
 	var exhausted, retries int
-	for _, e := range sink.eventsSnapshot() {
+	for _, e := range sink.Events() {
 		switch e.Kind {
 		case record.EventBudgetExhausted:
 			exhausted++
@@ -212,35 +205,35 @@ func TestBreakerThroughChatClient(t *testing.T) {
 	defer ts.Close()
 	client := &scenarios.Client{Timeout: sd(5 * time.Second),
 		Breaker: &scenarios.Breaker{FailureRate: 0.5, Window: sd(10 * time.Second), MinRequests: 10, Cooldown: sd(100 * time.Millisecond), Probes: 2}}
-	c := jobsPolicyClient(t, jobsHTTPClient(t), client, jobsProvider{name: "primary", url: ts.URL})
-	sink := &jobsSink{}
+	c := newPolicyClient(t, fixture.HTTPClient(t), client, testProvider{name: "primary", url: ts.URL})
+	sink := &fixture.Sink{}
 	seq := uint64(0)
-	step := func() chatResult {
+	step := func() Result {
 		seq++
-		return c.do(context.Background(), seq, 0, jobsMsgs, sink)
+		return c.Do(context.Background(), seq, 0, fixture.Msgs, sink)
 	}
 	for range 10 {
-		if r := step(); r.outcome != record.Outcome5xx {
-			t.Fatalf("outcome %s", r.outcome)
+		if r := step(); r.Outcome != record.Outcome5xx {
+			t.Fatalf("outcome %s", r.Outcome)
 		}
 	}
 	for range 20 {
-		if r := step(); r.outcome != record.OutcomeBreakerOpen || r.status != 0 || !strings.Contains(r.err, "circuit breaker open") {
-			t.Fatalf("refused step: %s %d %q", r.outcome, r.status, r.err)
+		if r := step(); r.Outcome != record.OutcomeBreakerOpen || r.Status != 0 || !strings.Contains(r.Err, "circuit breaker open") {
+			t.Fatalf("refused step: %s %d %q", r.Outcome, r.Status, r.Err)
 		}
 	}
-	if n := sink.countAttempts(record.StepModel, "model:primary/test-model"); n != 10 {
+	if n := sink.CountAttempts(record.StepModel, "model:primary/test-model"); n != 10 {
 		t.Fatalf("%d attempts: refused steps made attempts", n)
 	}
 	healthy.Store(true)
 	time.Sleep(150 * time.Millisecond)
 	for range 5 {
-		if r := step(); r.outcome != record.OutcomeOK {
-			t.Fatalf("after recovery: %s", r.outcome)
+		if r := step(); r.Outcome != record.OutcomeOK {
+			t.Fatalf("after recovery: %s", r.Outcome)
 		}
 	}
 	var transitions []string
-	for _, e := range sink.eventsSnapshot() {
+	for _, e := range sink.Events() {
 		if e.Kind == record.EventBreaker {
 			transitions = append(transitions, e.From+">"+e.To)
 		}
@@ -257,7 +250,7 @@ func TestStreamIdleTimerThenRetry(t *testing.T) {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "text/event-stream")
-		jobsWriteChunk(w, openaichat.Chunk{Choices: []openaichat.ChunkChoice{{Delta: openaichat.Delta{Role: "assistant", Content: openaichat.Str("Hel")}}}})
+		writeChunk(w, openaichat.Chunk{Choices: []openaichat.ChunkChoice{{Delta: openaichat.Delta{Role: "assistant", Content: openaichat.Str("Hel")}}}})
 		w.(http.Flusher).Flush()
 		if attemptOf(r) == 1 {
 			select { // stall until the client gives up
@@ -267,23 +260,23 @@ func TestStreamIdleTimerThenRetry(t *testing.T) {
 			return
 		}
 		stop := "stop"
-		jobsWriteChunk(w, openaichat.Chunk{Choices: []openaichat.ChunkChoice{{Delta: openaichat.Delta{Content: openaichat.Str("lo")}, FinishReason: &stop}}})
+		writeChunk(w, openaichat.Chunk{Choices: []openaichat.ChunkChoice{{Delta: openaichat.Delta{Content: openaichat.Str("lo")}, FinishReason: &stop}}})
 		io.WriteString(w, "data: [DONE]\n\n")
 	}))
 	defer ts.Close()
 	client := &scenarios.Client{Timeout: sd(20 * time.Second), Stream: scenarios.StreamTimeouts{Idle: sd(150 * time.Millisecond)},
 		Retry: &scenarios.Retry{MaxAttempts: 2, Initial: sd(time.Millisecond), On: []string{record.OutcomeTimeout}}}
-	c := jobsPolicyClient(t, jobsHTTPClient(t), client, jobsProvider{name: "primary", url: ts.URL, stream: true})
-	sink := &jobsSink{}
+	c := newPolicyClient(t, fixture.HTTPClient(t), client, testProvider{name: "primary", url: ts.URL, stream: true})
+	sink := &fixture.Sink{}
 	start := time.Now()
-	r := c.do(context.Background(), 0, 0, jobsMsgs, sink)
-	if r.outcome != record.OutcomeOK || r.msg.Content == nil || *r.msg.Content != "Hello" {
-		t.Fatalf("step %s: %s %+v", r.outcome, r.err, r.msg)
+	r := c.Do(context.Background(), 0, 0, fixture.Msgs, sink)
+	if r.Outcome != record.OutcomeOK || r.Msg.Content == nil || *r.Msg.Content != "Hello" {
+		t.Fatalf("step %s: %s %+v", r.Outcome, r.Err, r.Msg)
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("step took %v: the idle timer did not cut the stall", d)
 	}
-	attempts, _, _ := sink.snapshot()
+	attempts := sink.Attempts()
 	if len(attempts) != 2 {
 		t.Fatalf("attempts %+v", attempts)
 	}
@@ -312,7 +305,7 @@ func TestStreamTTFTAndTotalTimers(t *testing.T) {
 				w.Header().Set("Content-Type", "text/event-stream")
 				// Role-only chunks keep the stream busy, no token comes.
 				for {
-					jobsWriteChunk(w, openaichat.Chunk{Choices: []openaichat.ChunkChoice{{Delta: openaichat.Delta{Role: "assistant"}}}})
+					writeChunk(w, openaichat.Chunk{Choices: []openaichat.ChunkChoice{{Delta: openaichat.Delta{Role: "assistant"}}}})
 					w.(http.Flusher).Flush()
 					select {
 					case <-r.Context().Done():
@@ -322,12 +315,12 @@ func TestStreamTTFTAndTotalTimers(t *testing.T) {
 				}
 			}))
 			defer ts.Close()
-			c := jobsPolicyClient(t, jobsHTTPClient(t), &scenarios.Client{Timeout: sd(20 * time.Second), Stream: tc.timers},
-				jobsProvider{name: "primary", url: ts.URL, stream: true})
+			c := newPolicyClient(t, fixture.HTTPClient(t), &scenarios.Client{Timeout: sd(20 * time.Second), Stream: tc.timers},
+				testProvider{name: "primary", url: ts.URL, stream: true})
 			start := time.Now()
-			r := c.do(context.Background(), 0, 0, jobsMsgs, &jobsSink{})
-			if r.outcome != record.OutcomeTimeout || !strings.Contains(r.err, tc.want) {
-				t.Fatalf("%s: %q", r.outcome, r.err)
+			r := c.Do(context.Background(), 0, 0, fixture.Msgs, &fixture.Sink{})
+			if r.Outcome != record.OutcomeTimeout || !strings.Contains(r.Err, tc.want) {
+				t.Fatalf("%s: %q", r.Outcome, r.Err)
 			}
 			if d := time.Since(start); d > 5*time.Second {
 				t.Fatalf("took %v", d)
@@ -357,15 +350,15 @@ func TestRetryPathReusesConnection(t *testing.T) {
 	}
 	srv.Start()
 	defer srv.Close()
-	c := jobsPolicyClient(t, jobsHTTPClient(t), &scenarios.Client{Timeout: sd(5 * time.Second), Retry: quickRetry()},
-		jobsProvider{name: "primary", url: srv.URL})
-	sink := &jobsSink{}
+	c := newPolicyClient(t, fixture.HTTPClient(t), &scenarios.Client{Timeout: sd(5 * time.Second), Retry: fixture.QuickRetry()},
+		testProvider{name: "primary", url: srv.URL})
+	sink := &fixture.Sink{}
 	for i := range 5 {
-		if r := c.do(context.Background(), uint64(i), 0, jobsMsgs, sink); r.outcome != record.OutcomeOK {
-			t.Fatalf("step %d: %s %s", i, r.outcome, r.err)
+		if r := c.Do(context.Background(), uint64(i), 0, fixture.Msgs, sink); r.Outcome != record.OutcomeOK {
+			t.Fatalf("step %d: %s %s", i, r.Outcome, r.Err)
 		}
 	}
-	if n := len(sink.attempts); n != 15 {
+	if n := len(sink.Attempts()); n != 15 {
 		t.Fatalf("%d attempts", n)
 	}
 	if c := conns.Load(); c != 1 {
@@ -382,26 +375,26 @@ func TestChatCacheHitsAndTTL(t *testing.T) {
 		io.WriteString(w, `{"choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"","type":"function","function":{"name":"search","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}`)
 	}))
 	defer ts.Close()
-	c := jobsPolicyClient(t, jobsHTTPClient(t), &scenarios.Client{Timeout: sd(5 * time.Second), Cache: &scenarios.Cache{TTL: sd(300 * time.Millisecond)}},
-		jobsProvider{name: "primary", url: ts.URL})
-	sink := &jobsSink{}
+	c := newPolicyClient(t, fixture.HTTPClient(t), &scenarios.Client{Timeout: sd(5 * time.Second), Cache: &scenarios.Cache{TTL: sd(300 * time.Millisecond)}},
+		testProvider{name: "primary", url: ts.URL})
+	sink := &fixture.Sink{}
 	for i := range 5 {
-		r := c.do(context.Background(), uint64(i), 0, jobsMsgs, sink)
-		if r.outcome != record.OutcomeOK || len(r.msg.ToolCalls) != 1 || r.msg.ToolCalls[0].ID != "" {
-			t.Fatalf("step %d: %s %+v", i, r.outcome, r.msg)
+		r := c.Do(context.Background(), uint64(i), 0, fixture.Msgs, sink)
+		if r.Outcome != record.OutcomeOK || len(r.Msg.ToolCalls) != 1 || r.Msg.ToolCalls[0].ID != "" {
+			t.Fatalf("step %d: %s %+v", i, r.Outcome, r.Msg)
 		}
-		if i > 0 && (r.bytesIn != 0 || r.ttft != 0) {
-			t.Fatalf("a cache hit read %d bytes", r.bytesIn)
+		if i > 0 && (r.BytesIn != 0 || r.TTFT != 0) {
+			t.Fatalf("a cache hit read %d bytes", r.BytesIn)
 		}
 		// The conversation fills in missing IDs: that must not reach
 		// the cache.
-		r.msg.ToolCalls[0].ID = "call_filled"
+		r.Msg.ToolCalls[0].ID = "call_filled"
 	}
 	if calls.Load() != 1 {
 		t.Fatalf("%d calls for 5 identical steps", calls.Load())
 	}
 	hits := 0
-	for _, e := range sink.eventsSnapshot() {
+	for _, e := range sink.Events() {
 		if e.Kind == record.EventCacheHit {
 			hits++
 		}
@@ -410,7 +403,7 @@ func TestChatCacheHitsAndTTL(t *testing.T) {
 		t.Fatalf("%d cache hits, want 4", hits)
 	}
 	time.Sleep(350 * time.Millisecond)
-	c.do(context.Background(), 9, 0, jobsMsgs, sink)
+	c.Do(context.Background(), 9, 0, fixture.Msgs, sink)
 	if calls.Load() != 2 {
 		t.Fatal("the entry outlived its TTL")
 	}
@@ -429,14 +422,14 @@ func TestHedgeCancelsLoser(t *testing.T) {
 		okChat(w, r)
 	}))
 	defer ts.Close()
-	c := jobsPolicyClient(t, jobsHTTPClient(t), &scenarios.Client{Timeout: sd(20 * time.Second), Hedge: &scenarios.Hedge{Delay: sd(50 * time.Millisecond)}},
-		jobsProvider{name: "primary", url: ts.URL})
-	sink := &jobsSink{}
-	r := c.do(context.Background(), 0, 0, jobsMsgs, sink)
-	if r.outcome != record.OutcomeOK || r.latency > 5*time.Second {
-		t.Fatalf("step %s after %v", r.outcome, r.latency)
+	c := newPolicyClient(t, fixture.HTTPClient(t), &scenarios.Client{Timeout: sd(20 * time.Second), Hedge: &scenarios.Hedge{Delay: sd(50 * time.Millisecond)}},
+		testProvider{name: "primary", url: ts.URL})
+	sink := &fixture.Sink{}
+	r := c.Do(context.Background(), 0, 0, fixture.Msgs, sink)
+	if r.Outcome != record.OutcomeOK || r.Latency > 5*time.Second {
+		t.Fatalf("step %s after %v", r.Outcome, r.Latency)
 	}
-	attempts, _, _ := sink.snapshot()
+	attempts := sink.Attempts()
 	byN := map[int]string{}
 	for _, a := range attempts {
 		byN[a.Attempt] = a.Outcome
@@ -444,7 +437,7 @@ func TestHedgeCancelsLoser(t *testing.T) {
 	if len(attempts) != 2 || byN[1] != record.OutcomeCanceled || byN[2] != record.OutcomeOK {
 		t.Fatalf("attempts %+v", attempts)
 	}
-	if ev := sink.eventsSnapshot(); len(ev) != 1 || ev[0].Kind != record.EventHedge {
+	if ev := sink.Events(); len(ev) != 1 || ev[0].Kind != record.EventHedge {
 		t.Fatalf("events %+v", ev)
 	}
 }
@@ -459,14 +452,14 @@ func TestProgressiveTimeouts(t *testing.T) {
 	}))
 	defer ts.Close()
 	retry := &scenarios.Retry{Preset: scenarios.RetryPresetSeed, Initial: sd(time.Millisecond), Max: sd(time.Millisecond)}
-	c := jobsPolicyClient(t, jobsHTTPClient(t), &scenarios.Client{Timeout: sd(100 * time.Millisecond), Retry: retry},
-		jobsProvider{name: "primary", url: ts.URL})
-	sink := &jobsSink{}
-	r := c.do(context.Background(), 0, 0, jobsMsgs, sink)
-	if r.outcome != record.OutcomeTimeout {
-		t.Fatalf("step %s", r.outcome)
+	c := newPolicyClient(t, fixture.HTTPClient(t), &scenarios.Client{Timeout: sd(100 * time.Millisecond), Retry: retry},
+		testProvider{name: "primary", url: ts.URL})
+	sink := &fixture.Sink{}
+	r := c.Do(context.Background(), 0, 0, fixture.Msgs, sink)
+	if r.Outcome != record.OutcomeTimeout {
+		t.Fatalf("step %s", r.Outcome)
 	}
-	attempts, _, _ := sink.snapshot()
+	attempts := sink.Attempts()
 	if len(attempts) != 3 {
 		t.Fatalf("%d attempts", len(attempts))
 	}
@@ -501,52 +494,22 @@ func TestAttemptHeaders(t *testing.T) {
 	defer p.Close()
 	s := httptest.NewServer(handler(false))
 	defer s.Close()
-	retry := quickRetry()
+	retry := fixture.QuickRetry()
 	retry.MaxAttempts = 2
 	client := &scenarios.Client{Timeout: sd(5 * time.Second), Retry: retry, Fallback: []scenarios.FallbackStep{{Provider: "secondary"}}}
-	c := jobsPolicyClient(t, jobsHTTPClient(t), client,
-		jobsProvider{name: "primary", url: p.URL, key: "sk-one"}, jobsProvider{name: "secondary", url: s.URL, key: "sk-two"})
-	sink := &jobsSink{}
-	r := c.do(context.Background(), 77, 3, jobsMsgs, sink)
-	if r.outcome != record.OutcomeOK || r.provider != "secondary" {
-		t.Fatalf("step %s from %s", r.outcome, r.provider)
+	c := newPolicyClient(t, fixture.HTTPClient(t), client,
+		testProvider{name: "primary", url: p.URL, key: "sk-one"}, testProvider{name: "secondary", url: s.URL, key: "sk-two"})
+	sink := &fixture.Sink{}
+	r := c.Do(context.Background(), 77, 3, fixture.Msgs, sink)
+	if r.Outcome != record.OutcomeOK || r.Provider != "secondary" {
+		t.Fatalf("step %s from %s", r.Outcome, r.Provider)
 	}
 	want := "77/3/1 Bearer sk-one,77/3/2 Bearer sk-one,77/3/3 Bearer sk-two"
 	if got := strings.Join(seen, ","); got != want {
 		t.Fatalf("requests %s\nwant %s", got, want)
 	}
-	attempts, _, _ := sink.snapshot()
+	attempts := sink.Attempts()
 	if len(attempts) != 3 || attempts[2].Key != "model:secondary/test-model" || attempts[2].Attempt != 3 {
 		t.Fatalf("attempts %+v", attempts)
-	}
-}
-
-// TestConversationTimeout cuts a conversation whose provider hangs: the
-// conversation ends with outcome timeout (not canceled), promptly.
-func TestConversationTimeout(t *testing.T) {
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		select {
-		case <-r.Context().Done():
-		case <-time.After(10 * time.Second):
-		}
-	}))
-	defer ts.Close()
-	sc := jobsConversationScenario()
-	jobsRealProvider(sc, ts.URL)
-	sc.Client = scenarios.Client{Timeout: sd(20 * time.Second), ConversationTimeout: sd(200 * time.Millisecond), Retry: quickRetry()}
-	j := jobsNewJob(t, sc, jobConfig{MockURL: "http://127.0.0.1:1", Getenv: jobsEnv(map[string]string{"JOBS_KEY": "sk-x"})})
-	sink := &jobsSink{}
-	start := time.Now()
-	res := j.Do(context.Background(), 0, 0, sink)
-	if res.Outcome != record.OutcomeTimeout || !strings.Contains(res.Err, "conversation_timeout") {
-		t.Fatalf("result %+v", res)
-	}
-	if d := time.Since(start); d < 200*time.Millisecond || d > 5*time.Second {
-		t.Fatalf("Do took %v", d)
-	}
-	attempts, steps, _ := sink.snapshot()
-	if len(attempts) != 1 || attempts[0].Outcome != record.OutcomeTimeout || len(steps) != 1 || steps[0].Outcome != record.OutcomeTimeout {
-		t.Fatalf("attempts %+v, steps %+v", attempts, steps)
 	}
 }

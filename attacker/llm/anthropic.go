@@ -1,4 +1,4 @@
-package attacker
+package llm
 
 import (
 	"bytes"
@@ -121,15 +121,9 @@ func inputSchema(t *scenarios.Tool) (json.RawMessage, error) {
 
 // appendBody appends "system" (the system messages' text) and "messages".
 func (anthropicDialect) appendBody(b []byte, msgs []openaichat.Message) []byte {
-	var system []string
-	for i := range msgs {
-		if msgs[i].Role == "system" || msgs[i].Role == "developer" {
-			system = append(system, msgs[i].Text())
-		}
-	}
-	if len(system) > 0 {
+	if system, ok := systemText(msgs); ok {
 		b = append(b, `"system":`...)
-		b = httpx.AppendJSONString(b, strings.Join(system, "\n\n"))
+		b = httpx.AppendJSONString(b, system)
 		b = append(b, ',')
 	}
 	b = append(b, `"messages":[`...)
@@ -224,7 +218,7 @@ type anthropicResponse struct {
 	Error      *anthropic.ErrorDetail   `json:"error"`
 }
 
-func (anthropicDialect) readJSON(ctx, actx context.Context, body io.Reader, maxCalls int) (r chatResult) {
+func (anthropicDialect) readJSON(ctx, actx context.Context, body io.Reader, maxCalls int) (r Result) {
 	var resp anthropicResponse
 	buf, ok := readJSONBody(ctx, actx, body, &resp, &r, maxCalls, anthropicArrays)
 	defer httpx.PutBuffer(buf)
@@ -232,7 +226,7 @@ func (anthropicDialect) readJSON(ctx, actx context.Context, body io.Reader, maxC
 		return
 	}
 	if resp.Type != "message" || resp.StopReason == nil {
-		r.outcome, r.err = record.OutcomeProtocol, "response is not a whole message: "+httpx.Snippet(buf.Bytes())
+		r.Outcome, r.Err = record.OutcomeProtocol, "response is not a whole message: "+httpx.Snippet(buf.Bytes())
 		return
 	}
 	var text []byte
@@ -246,24 +240,24 @@ func (anthropicDialect) readJSON(ctx, actx context.Context, body io.Reader, maxC
 				text = append(text, *c.Text...)
 			}
 		case anthropic.BlockToolUse:
-			if len(r.msg.ToolCalls) == maxCalls {
-				return chatResult{outcome: record.OutcomeProtocol, err: tooManyCalls(maxCalls)}
+			if len(r.Msg.ToolCalls) == maxCalls {
+				return Result{Outcome: record.OutcomeProtocol, Err: tooManyCalls(maxCalls)}
 			}
-			r.msg.ToolCalls = append(r.msg.ToolCalls, openaichat.ToolCall{
+			r.Msg.ToolCalls = append(r.Msg.ToolCalls, openaichat.ToolCall{
 				ID:       c.ID,
 				Type:     "function",
 				Function: openaichat.FunctionCall{Name: c.Name, Arguments: toolInput(c.Input)},
 			})
 		}
 	}
-	r.msg.Role = "assistant"
+	r.Msg.Role = "assistant"
 	if hasText {
 		s := string(text)
-		r.msg.Content = &s
+		r.Msg.Content = &s
 	}
-	r.finish = anthropicFinish(*resp.StopReason)
-	r.usage = anthropicUsage(&resp.Usage)
-	r.outcome = record.OutcomeOK
+	r.Finish = anthropicFinish(*resp.StopReason)
+	r.Usage = anthropicUsage(&resp.Usage)
+	r.Outcome = record.OutcomeOK
 	return r
 }
 
@@ -322,11 +316,11 @@ type anthropicBlock struct {
 // text block's start with text, and the non-empty text and input_json
 // deltas; message_start, ping, content_block_stop and message_delta carry
 // none. A tool_use block's content_block_stop completes its arguments.
-func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch, maxCalls int) (r chatResult) {
-	r.start, r.stream.start = start, start
-	sr := httpx.NewSSEReader(body)
-	defer sr.Release()
-	defer func() { r.broken = r.outcome != record.OutcomeOK }()
+func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch, maxCalls int) (r Result) {
+	r.Start, r.stream.start = start, start
+	events := newEventReader(ctx, actx, body, w, maxCalls, anthropicArrays)
+	defer events.release()
+	defer func() { r.broken = r.Outcome != record.OutcomeOK }()
 	var (
 		blocks []anthropicBlock
 		calls  int // tool_use blocks
@@ -335,22 +329,17 @@ func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, st
 		done   bool
 	)
 	for !done {
-		data, err := sr.Next()
+		data, err := events.next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			r.outcome, r.err = httpx.ClassifyBodyErr(ctx, actx, err), "reading stream: "+bodyErrText(actx, err)
-			return
-		}
-		w.event()
-		if e := arrayBound(data, maxCalls, anthropicArrays); e != "" {
-			r.outcome, r.err = record.OutcomeProtocol, e
+			r.Outcome, r.Err = events.fail(err)
 			return
 		}
 		var ev anthropic.StreamEvent
 		if err := json.Unmarshal(data, &ev); err != nil {
-			r.outcome, r.err = decodeOutcome(err), "decoding stream event: "+err.Error()+": "+httpx.Snippet(data)
+			r.Outcome, r.Err = decodeOutcome(err), "decoding stream event: "+err.Error()+": "+httpx.Snippet(data)
 			return
 		}
 		block := func() *anthropicBlock {
@@ -366,13 +355,13 @@ func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, st
 			}
 		case anthropic.EventContentBlockStart:
 			if ev.Index == nil || *ev.Index != len(blocks) || ev.ContentBlock == nil {
-				r.outcome, r.err = record.OutcomeProtocol, "stream: content_block_start out of order: "+httpx.Snippet(data)
+				r.Outcome, r.Err = record.OutcomeProtocol, "stream: content_block_start out of order: "+httpx.Snippet(data)
 				return
 			}
 			cb := ev.ContentBlock
 			if cb.Type == anthropic.BlockToolUse {
 				if calls++; calls > maxCalls {
-					r.outcome, r.err = record.OutcomeProtocol, tooManyCalls(maxCalls)
+					r.Outcome, r.Err = record.OutcomeProtocol, tooManyCalls(maxCalls)
 					return
 				}
 			}
@@ -393,7 +382,7 @@ func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, st
 		case anthropic.EventContentBlockDelta:
 			b := block()
 			if b == nil || ev.Delta == nil {
-				r.outcome, r.err = record.OutcomeProtocol, "stream: content_block_delta for no block: "+httpx.Snippet(data)
+				r.Outcome, r.Err = record.OutcomeProtocol, "stream: content_block_delta for no block: "+httpx.Snippet(data)
 				return
 			}
 			switch ev.Delta.Type {
@@ -431,21 +420,21 @@ func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, st
 		case anthropic.EventMessageStop:
 			done = true
 		case anthropic.EventError:
-			r.outcome, r.err = streamErrorOutcome(anthropicStreamError(ev.Error))
+			r.Outcome, r.Err = streamErrorOutcome(anthropicStreamError(ev.Error))
 			return
 		}
 	}
-	r.usage = anthropicUsage(&usage)
+	r.Usage = anthropicUsage(&usage)
 	if !done {
-		r.outcome, r.err = record.OutcomeProtocol, "stream ended without message_stop"
+		r.Outcome, r.Err = record.OutcomeProtocol, "stream ended without message_stop"
 		return
 	}
 	if stop == "" {
-		r.outcome, r.err = record.OutcomeProtocol, "stream ended without a stop_reason"
+		r.Outcome, r.Err = record.OutcomeProtocol, "stream ended without a stop_reason"
 		return
 	}
-	r.finish = anthropicFinish(stop)
-	r.msg.Role = "assistant"
+	r.Finish = anthropicFinish(stop)
+	r.Msg.Role = "assistant"
 	var text []byte
 	hasText := false
 	for i := range blocks {
@@ -455,7 +444,7 @@ func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, st
 			hasText = true
 			text = append(text, b.text...)
 		case anthropic.BlockToolUse:
-			r.msg.ToolCalls = append(r.msg.ToolCalls, openaichat.ToolCall{
+			r.Msg.ToolCalls = append(r.Msg.ToolCalls, openaichat.ToolCall{
 				ID:       b.id,
 				Type:     "function",
 				Function: openaichat.FunctionCall{Name: b.name, Arguments: toolInput(b.input)},
@@ -464,9 +453,9 @@ func (anthropicDialect) readStream(ctx, actx context.Context, body io.Reader, st
 	}
 	if hasText {
 		s := string(text)
-		r.msg.Content = &s
+		r.Msg.Content = &s
 	}
-	r.outcome = record.OutcomeOK
+	r.Outcome = record.OutcomeOK
 	return r
 }
 

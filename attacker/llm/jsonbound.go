@@ -1,4 +1,4 @@
-package attacker
+package llm
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package attacker
+package llm
 
 import (
 	"context"
@@ -6,13 +6,14 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mcpload/mcpload/scenarios"
 	"github.com/mcpload/mcpload/wire/openaichat"
 )
 
-// dialect is one provider API's wire format as the attacker speaks it:
+// dialect is one provider API's wire format as mcpload speaks it:
 // OpenAI Chat Completions, Anthropic Messages or Gemini generateContent.
 // The conversation is kept as OpenAI messages, whatever the provider;
 // each dialect translates them into its request and its answer back into
@@ -36,17 +37,17 @@ type dialect interface {
 	appendBody(b []byte, msgs []openaichat.Message) []byte
 	// readJSON parses a whole answer. It returns the result's msg, finish,
 	// usage, outcome, err and broken; the caller merges them into the
-	// attempt's result. (A result, not a *chatResult to fill: a pointer
+	// attempt's result. (A result, not a *Result to fill: a pointer
 	// passed through an interface escapes, and the OpenAI path would pay
 	// an allocation per step for it.) An answer with more than maxCalls
 	// tool calls fails (tooManyCalls).
-	readJSON(ctx, actx context.Context, body io.Reader, maxCalls int) chatResult
+	readJSON(ctx, actx context.Context, body io.Reader, maxCalls int) Result
 	// readStream parses an SSE answer of an attempt that started at start,
 	// telling w of each event and of the first delta (content or tool
 	// call); the result's stream clock holds the stream's timings (see
 	// streamClock). The stream is read no further than its tool call
 	// past maxCalls, which fails it (tooManyCalls).
-	readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch, maxCalls int) chatResult
+	readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch, maxCalls int) Result
 	// errorText describes a failed answer from its body. It may add to
 	// resp's headers what the policies read (Retry-After) when the API
 	// says it in the body instead.
@@ -80,4 +81,17 @@ const mockKey = "mcpload-mock"
 // (client.limits.max_tool_calls): none of them is sent.
 func tooManyCalls(n int) string {
 	return "answer has more than " + strconv.Itoa(n) + " tool calls (client.limits.max_tool_calls); none was sent"
+}
+
+// systemText joins the text of msgs' system (and developer) messages, for
+// the APIs that take the system prompt apart from the conversation; ok is
+// false when there is none.
+func systemText(msgs []openaichat.Message) (text string, ok bool) {
+	var parts []string
+	for i := range msgs {
+		if msgs[i].Role == "system" || msgs[i].Role == "developer" {
+			parts = append(parts, msgs[i].Text())
+		}
+	}
+	return strings.Join(parts, "\n\n"), len(parts) > 0
 }

@@ -1,4 +1,4 @@
-package attacker
+package llm
 
 import (
 	"bytes"
@@ -27,7 +27,7 @@ import (
 // "user" content of functionResponse parts.
 type geminiDialect struct{}
 
-// geminiLocalID starts the ids the attacker gives function calls that came
+// geminiLocalID starts the ids the client gives function calls that came
 // without one (most models send none). They are never sent back: Gemini
 // pairs a response with its call by name and order.
 const geminiLocalID = "mcpload-fc-"
@@ -91,15 +91,9 @@ func (geminiDialect) prefix(p *scenarios.Provider, tools []*scenarios.Tool) ([]b
 // appendBody appends "systemInstruction" (the system messages' text) and
 // "contents".
 func (geminiDialect) appendBody(b []byte, msgs []openaichat.Message) []byte {
-	var system []string
-	for i := range msgs {
-		if msgs[i].Role == "system" || msgs[i].Role == "developer" {
-			system = append(system, msgs[i].Text())
-		}
-	}
-	if len(system) > 0 {
+	if system, ok := systemText(msgs); ok {
 		b = append(b, `"systemInstruction":{"parts":[{"text":`...)
-		b = httpx.AppendJSONString(b, strings.Join(system, "\n\n"))
+		b = httpx.AppendJSONString(b, system)
 		b = append(b, "}]},"...)
 	}
 	b = append(b, `"contents":[`...)
@@ -198,7 +192,7 @@ func callName(msgs []openaichat.Message, id string) string {
 }
 
 // geminiAnswer accumulates the parts of a whole answer or of a stream's
-// events into a chatResult.
+// events into a Result.
 type geminiAnswer struct {
 	text    []byte
 	hasText bool
@@ -268,35 +262,35 @@ func (a *geminiAnswer) add(resp *gemini.Response) bool {
 }
 
 // result fills r from the answer: a finish reason is required.
-func (a *geminiAnswer) result(r *chatResult) {
+func (a *geminiAnswer) result(r *Result) {
 	r.reqID = a.respID
 	if a.usage != nil {
 		u := a.usage
 		if !plausibleTokens(u.PromptTokenCount, u.CandidatesTokenCount, u.ThoughtsTokenCount, u.CachedContentTokenCount) {
-			r.usage = implausibleUsage()
+			r.Usage = implausibleUsage()
 		} else {
-			r.usage = openaichat.Usage{
+			r.Usage = openaichat.Usage{
 				PromptTokens:     u.PromptTokenCount,
 				CompletionTokens: u.CandidatesTokenCount + u.ThoughtsTokenCount,
 			}
-			r.usage.TotalTokens = r.usage.PromptTokens + r.usage.CompletionTokens
+			r.Usage.TotalTokens = r.Usage.PromptTokens + r.Usage.CompletionTokens
 			if u.CachedContentTokenCount > 0 {
-				r.usage.PromptTokensDetails = &openaichat.PromptTokensDetails{CachedTokens: u.CachedContentTokenCount}
+				r.Usage.PromptTokensDetails = &openaichat.PromptTokensDetails{CachedTokens: u.CachedContentTokenCount}
 			}
 		}
 	}
 	if a.finish == "" {
-		r.outcome, r.err = record.OutcomeProtocol, "answer without a finishReason"
+		r.Outcome, r.Err = record.OutcomeProtocol, "answer without a finishReason"
 		return
 	}
-	r.msg.Role = "assistant"
+	r.Msg.Role = "assistant"
 	if a.hasText && (len(a.text) > 0 || len(a.calls) == 0) {
 		s := string(a.text)
-		r.msg.Content = &s
+		r.Msg.Content = &s
 	}
-	r.msg.ToolCalls = a.calls
-	r.finish = geminiFinish(a.finish, len(a.calls) > 0)
-	r.outcome = record.OutcomeOK
+	r.Msg.ToolCalls = a.calls
+	r.Finish = geminiFinish(a.finish, len(a.calls) > 0)
+	r.Outcome = record.OutcomeOK
 }
 
 // geminiFinish maps a finishReason to the finish reason the conversation
@@ -313,7 +307,7 @@ func geminiFinish(reason string, calls bool) string {
 	return strings.ToLower(reason)
 }
 
-func (geminiDialect) readJSON(ctx, actx context.Context, body io.Reader, maxCalls int) (r chatResult) {
+func (geminiDialect) readJSON(ctx, actx context.Context, body io.Reader, maxCalls int) (r Result) {
 	var resp gemini.Response
 	buf, ok := readJSONBody(ctx, actx, body, &resp, &r, maxCalls, geminiArrays)
 	defer httpx.PutBuffer(buf)
@@ -321,12 +315,12 @@ func (geminiDialect) readJSON(ctx, actx context.Context, body io.Reader, maxCall
 		return
 	}
 	if len(resp.Candidates) == 0 {
-		r.outcome, r.err = record.OutcomeProtocol, "response has no candidates: "+httpx.Snippet(buf.Bytes())
+		r.Outcome, r.Err = record.OutcomeProtocol, "response has no candidates: "+httpx.Snippet(buf.Bytes())
 		return
 	}
 	a := geminiAnswer{maxCalls: maxCalls}
 	if !a.add(&resp) && a.tooMany {
-		r.outcome, r.err = record.OutcomeProtocol, tooManyCalls(maxCalls)
+		r.Outcome, r.Err = record.OutcomeProtocol, tooManyCalls(maxCalls)
 		return
 	}
 	a.result(&r)
@@ -341,39 +335,34 @@ func (geminiDialect) readJSON(ctx, actx context.Context, body io.Reader, maxCall
 // An output event is one with text or a functionCall part. Gemini sends
 // each call whole, so the event with the last functionCall completes the
 // arguments.
-func (geminiDialect) readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch, maxCalls int) (r chatResult) {
-	r.start, r.stream.start = start, start
-	sr := httpx.NewSSEReader(body)
-	defer sr.Release()
-	defer func() { r.broken = r.outcome != record.OutcomeOK }()
+func (geminiDialect) readStream(ctx, actx context.Context, body io.Reader, start time.Time, w *streamWatch, maxCalls int) (r Result) {
+	r.Start, r.stream.start = start, start
+	events := newEventReader(ctx, actx, body, w, maxCalls, geminiArrays)
+	defer events.release()
+	defer func() { r.broken = r.Outcome != record.OutcomeOK }()
 	a := geminiAnswer{maxCalls: maxCalls}
 	for {
-		data, err := sr.Next()
+		data, err := events.next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			r.outcome, r.err = httpx.ClassifyBodyErr(ctx, actx, err), "reading stream: "+bodyErrText(actx, err)
-			return
-		}
-		w.event()
-		if e := arrayBound(data, maxCalls, geminiArrays); e != "" {
-			r.outcome, r.err = record.OutcomeProtocol, e
+			r.Outcome, r.Err = events.fail(err)
 			return
 		}
 		var resp gemini.Response
 		if err := json.Unmarshal(data, &resp); err != nil {
-			r.outcome, r.err = decodeOutcome(err), "decoding stream event: "+err.Error()+": "+httpx.Snippet(data)
+			r.Outcome, r.Err = decodeOutcome(err), "decoding stream event: "+err.Error()+": "+httpx.Snippet(data)
 			return
 		}
 		if e := resp.Error; e != nil {
-			r.outcome, r.err = streamErrorOutcome(e.Code, e.Status, e.Message)
+			r.Outcome, r.Err = streamErrorOutcome(e.Code, e.Status, e.Message)
 			return
 		}
 		calls := len(a.calls)
 		delta := a.add(&resp)
 		if a.tooMany {
-			r.outcome, r.err = record.OutcomeProtocol, tooManyCalls(maxCalls)
+			r.Outcome, r.Err = record.OutcomeProtocol, tooManyCalls(maxCalls)
 			return
 		}
 		if delta {
@@ -385,8 +374,8 @@ func (geminiDialect) readStream(ctx, actx context.Context, body io.Reader, start
 		}
 	}
 	a.result(&r)
-	if r.outcome != record.OutcomeOK {
-		r.err = "stream ended without a finishReason"
+	if r.Outcome != record.OutcomeOK {
+		r.Err = "stream ended without a finishReason"
 	}
 	return r
 }

@@ -1,4 +1,4 @@
-package attacker
+package llm
 
 import (
 	"context"
@@ -16,74 +16,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/mcpload/mcpload/attacker/httpx"
+	"github.com/mcpload/mcpload/attacker/internal/fixture"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 	"github.com/mcpload/mcpload/wire/openaichat"
 )
-
-// jobsChatClient returns a chat client, without policies, for the
-// provider at url.
-func jobsChatClient(t testing.TB, hc *http.Client, url string, stream bool, timeout time.Duration, key string) *chatClient {
-	t.Helper()
-	return jobsPolicyClient(t, hc, &scenarios.Client{Timeout: scenarios.Duration(timeout)},
-		jobsProvider{name: "primary", url: url, stream: stream, key: key})
-}
-
-// jobsProvider is a provider for jobsPolicyClient.
-type jobsProvider struct {
-	name, url, key string
-	stream         bool
-	// api is the dialect, "" for openai.
-	api string
-}
-
-// jobsPolicyClient returns a chat client with the policies of c, whose
-// primary is the first provider and whose fallback steps may use the
-// others (c.Fallback must name them).
-func jobsPolicyClient(t testing.TB, hc *http.Client, c *scenarios.Client, provs ...jobsProvider) *chatClient {
-	t.Helper()
-	sc := jobsConversationScenario()
-	var keys []string
-	for _, p := range provs {
-		keys = append(keys, p.key)
-	}
-	rd := newRedactor(keys...)
-	attempts := map[string]*chatAttempt{}
-	others := map[string]*chatEndpoint{}
-	var primary *chatEndpoint
-	for i, p := range provs {
-		sp := &scenarios.Provider{API: p.api, BaseURL: p.url, Model: "test-model", Stream: p.stream}
-		d, err := dialectFor(p.api)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ep, err := newChatEndpoint(p.name, sp, d, d.url(p.url, sp.Model, p.stream), p.key, sc.Tools)
-		if err != nil {
-			t.Fatal(err)
-		}
-		attempts[p.name] = &chatAttempt{
-			hc: hc, ep: ep, key: record.AttemptModelKey(p.name, sp.Model), timeout: c.Timeout.D(),
-			ttft: c.Stream.TTFT.D(), idle: c.Stream.Idle.D(), total: c.Stream.Total.D(), redact: rd,
-		}
-		if i == 0 {
-			primary = ep
-		} else {
-			others[p.name] = ep
-		}
-	}
-	cc, err := newChatClient(c, 7, primary, attempts, others, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cc
-}
-
-var jobsMsgs = []openaichat.Message{
-	{Role: "system", Content: openaichat.Str("be brief")},
-	{Role: "user", Content: openaichat.Str("hi")},
-}
-
-const jobsOKBody = `{"id":"c1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"hello"},"finish_reason":"stop"}],"usage":{"prompt_tokens":11,"completion_tokens":2,"total_tokens":13,"prompt_tokens_details":{"cached_tokens":4}}}`
 
 func TestChatClientOutcomes(t *testing.T) {
 	hang := make(chan struct{})
@@ -97,7 +34,7 @@ func TestChatClientOutcomes(t *testing.T) {
 		errHas  string
 	}{
 		{name: "ok", want: record.OutcomeOK, status: 200, handler: func(w http.ResponseWriter, r *http.Request) {
-			io.WriteString(w, jobsOKBody)
+			io.WriteString(w, fixture.OKBody)
 		}},
 		{name: "429", want: record.Outcome429, status: 429, errHas: "Rate limit reached", handler: func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "1")
@@ -170,32 +107,32 @@ func TestChatClientOutcomes(t *testing.T) {
 			if tc.want == record.OutcomeTimeout {
 				timeout = 300 * time.Millisecond
 			}
-			c := jobsChatClient(t, jobsHTTPClient(t), ts.URL, tc.stream, timeout, "")
-			sink := &jobsSink{}
-			r := c.do(context.Background(), 3, 1, jobsMsgs, sink)
-			if r.outcome != tc.want {
-				t.Fatalf("outcome %q, want %q (err %q)", r.outcome, tc.want, r.err)
+			c := newTestClient(t, fixture.HTTPClient(t), ts.URL, tc.stream, timeout, "")
+			sink := &fixture.Sink{}
+			r := c.Do(context.Background(), 3, 1, fixture.Msgs, sink)
+			if r.Outcome != tc.want {
+				t.Fatalf("outcome %q, want %q (err %q)", r.Outcome, tc.want, r.Err)
 			}
-			if r.status != tc.status {
-				t.Fatalf("status %d, want %d", r.status, tc.status)
+			if r.Status != tc.status {
+				t.Fatalf("status %d, want %d", r.Status, tc.status)
 			}
-			if tc.errHas != "" && !strings.Contains(r.err, tc.errHas) {
-				t.Fatalf("err %q does not contain %q", r.err, tc.errHas)
+			if tc.errHas != "" && !strings.Contains(r.Err, tc.errHas) {
+				t.Fatalf("err %q does not contain %q", r.Err, tc.errHas)
 			}
-			if len(r.err) > 400 {
-				t.Fatalf("error text not truncated: %d bytes", len(r.err))
+			if len(r.Err) > 400 {
+				t.Fatalf("error text not truncated: %d bytes", len(r.Err))
 			}
-			attempts, _, _ := sink.snapshot()
+			attempts := sink.Attempts()
 			if len(attempts) != 1 {
 				t.Fatalf("%d attempts recorded", len(attempts))
 			}
 			a := attempts[0]
 			if a.Outcome != tc.want || a.Kind != record.StepModel || a.Key != "model:primary/test-model" ||
-				a.Conversation != 3 || a.Step != 1 || a.Attempt != 1 || a.Status != tc.status || a.Error != r.err {
+				a.Conversation != 3 || a.Step != 1 || a.Attempt != 1 || a.Status != tc.status || a.Error != r.Err {
 				t.Fatalf("attempt %+v", a)
 			}
 			if tc.want == record.OutcomeOK {
-				if r.msg.Text() != "hello" || r.finish != "stop" || a.PromptTokens != 11 || a.CompletionTokens != 2 || a.CachedTokens != 4 || a.BytesIn != int64(len(jobsOKBody)) {
+				if r.Msg.Text() != "hello" || r.Finish != "stop" || a.PromptTokens != 11 || a.CompletionTokens != 2 || a.CachedTokens != 4 || a.BytesIn != int64(len(fixture.OKBody)) {
 					t.Fatalf("ok result %+v, attempt %+v", r, a)
 				}
 			}
@@ -209,12 +146,12 @@ func TestChatClientCanceled(t *testing.T) {
 		<-r.Context().Done()
 	}))
 	defer ts.Close()
-	c := jobsChatClient(t, jobsHTTPClient(t), ts.URL, false, 10*time.Second, "")
+	c := newTestClient(t, fixture.HTTPClient(t), ts.URL, false, 10*time.Second, "")
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)
-	r := c.do(ctx, 0, 0, jobsMsgs, &jobsSink{})
-	if r.outcome != record.OutcomeCanceled {
-		t.Fatalf("outcome %q, want canceled (%s)", r.outcome, r.err)
+	r := c.Do(ctx, 0, 0, fixture.Msgs, &fixture.Sink{})
+	if r.Outcome != record.OutcomeCanceled {
+		t.Fatalf("outcome %q, want canceled (%s)", r.Outcome, r.Err)
 	}
 }
 
@@ -230,10 +167,10 @@ func TestChatClientRequest(t *testing.T) {
 		io.WriteString(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ok\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
 	}))
 	defer ts.Close()
-	c := jobsChatClient(t, jobsHTTPClient(t), ts.URL, true, 5*time.Second, "sk-abc")
-	r := c.do(context.Background(), 12345, 0, jobsMsgs, &jobsSink{})
-	if r.outcome != record.OutcomeOK {
-		t.Fatalf("%s: %s", r.outcome, r.err)
+	c := newTestClient(t, fixture.HTTPClient(t), ts.URL, true, 5*time.Second, "sk-abc")
+	r := c.Do(context.Background(), 12345, 0, fixture.Msgs, &fixture.Sink{})
+	if r.Outcome != record.OutcomeOK {
+		t.Fatalf("%s: %s", r.Outcome, r.Err)
 	}
 	if got.auth != "Bearer sk-abc" || got.seq != "12345" || got.ctype != "application/json" {
 		t.Fatalf("headers %+v", got)
@@ -284,11 +221,11 @@ func TestChatClientReusesConnectionAfterFailures(t *testing.T) {
 	}
 	ts.Start()
 	defer ts.Close()
-	c := jobsChatClient(t, jobsHTTPClient(t), ts.URL, true, 5*time.Second, "")
+	c := newTestClient(t, fixture.HTTPClient(t), ts.URL, true, 5*time.Second, "")
 	for i := range 12 {
-		r := c.do(context.Background(), uint64(i), 0, jobsMsgs, &jobsSink{})
-		if r.outcome == "" || r.outcome == record.OutcomeConnection {
-			t.Fatalf("request %d: %s %s", i, r.outcome, r.err)
+		r := c.Do(context.Background(), uint64(i), 0, fixture.Msgs, &fixture.Sink{})
+		if r.Outcome == "" || r.Outcome == record.OutcomeConnection {
+			t.Fatalf("request %d: %s %s", i, r.Outcome, r.Err)
 		}
 	}
 	if got := conns.Load(); got != 1 {
@@ -296,8 +233,8 @@ func TestChatClientReusesConnectionAfterFailures(t *testing.T) {
 	}
 }
 
-// jobsWriteChunk writes one chunk event.
-func jobsWriteChunk(w io.Writer, ch any) {
+// writeChunk writes one chunk event.
+func writeChunk(w io.Writer, ch any) {
 	b, _ := json.Marshal(ch)
 	fmt.Fprintf(w, "data: %s\n\n", b)
 }
@@ -309,13 +246,13 @@ func TestChatClientStreamToolCallFragments(t *testing.T) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		fl := w.(http.Flusher)
 		idx := func(i int) *int { return &i }
-		jobsWriteChunk(w, openaichat.Chunk{Choices: []openaichat.ChunkChoice{{Delta: openaichat.Delta{Role: "assistant", Content: openaichat.Str("")}}}})
+		writeChunk(w, openaichat.Chunk{Choices: []openaichat.ChunkChoice{{Delta: openaichat.Delta{Role: "assistant", Content: openaichat.Str("")}}}})
 		fl.Flush()
 		time.Sleep(20 * time.Millisecond) // the first delta comes later than the headers
-		jobsWriteChunk(w, openaichat.Chunk{Choices: []openaichat.ChunkChoice{{Delta: openaichat.Delta{ToolCalls: []openaichat.ToolCall{
+		writeChunk(w, openaichat.Chunk{Choices: []openaichat.ChunkChoice{{Delta: openaichat.Delta{ToolCalls: []openaichat.ToolCall{
 			{Index: idx(0), ID: "call_a", Type: "function", Function: openaichat.FunctionCall{Name: "get_weather"}},
 		}}}}})
-		jobsWriteChunk(w, openaichat.Chunk{Choices: []openaichat.ChunkChoice{{Delta: openaichat.Delta{ToolCalls: []openaichat.ToolCall{
+		writeChunk(w, openaichat.Chunk{Choices: []openaichat.ChunkChoice{{Delta: openaichat.Delta{ToolCalls: []openaichat.ToolCall{
 			{Index: idx(1), ID: "call_b", Type: "function", Function: openaichat.FunctionCall{Name: "search"}},
 		}}}}})
 		// Interleave the two calls' argument fragments, a few bytes each,
@@ -335,42 +272,42 @@ func TestChatClientStreamToolCallFragments(t *testing.T) {
 					frag += string((*src)[:1])
 					*src = (*src)[1:]
 				}
-				jobsWriteChunk(w, openaichat.Chunk{Choices: []openaichat.ChunkChoice{{Delta: openaichat.Delta{ToolCalls: []openaichat.ToolCall{
+				writeChunk(w, openaichat.Chunk{Choices: []openaichat.ChunkChoice{{Delta: openaichat.Delta{ToolCalls: []openaichat.ToolCall{
 					{Index: idx(i), Function: openaichat.FunctionCall{Arguments: frag}},
 				}}}}})
 			}
 			fl.Flush()
 		}
 		stop := openaichat.FinishToolCalls
-		jobsWriteChunk(w, openaichat.Chunk{Choices: []openaichat.ChunkChoice{{FinishReason: &stop}}})
-		jobsWriteChunk(w, openaichat.Chunk{Choices: []openaichat.ChunkChoice{}, Usage: &openaichat.Usage{PromptTokens: 50, CompletionTokens: 20, TotalTokens: 70}})
+		writeChunk(w, openaichat.Chunk{Choices: []openaichat.ChunkChoice{{FinishReason: &stop}}})
+		writeChunk(w, openaichat.Chunk{Choices: []openaichat.ChunkChoice{}, Usage: &openaichat.Usage{PromptTokens: 50, CompletionTokens: 20, TotalTokens: 70}})
 		io.WriteString(w, "data: [DONE]\n\n")
 	}))
 	defer ts.Close()
-	c := jobsChatClient(t, jobsHTTPClient(t), ts.URL, true, 5*time.Second, "")
-	sink := &jobsSink{}
-	r := c.do(context.Background(), 0, 0, jobsMsgs, sink)
-	if r.outcome != record.OutcomeOK {
-		t.Fatalf("%s: %s", r.outcome, r.err)
+	c := newTestClient(t, fixture.HTTPClient(t), ts.URL, true, 5*time.Second, "")
+	sink := &fixture.Sink{}
+	r := c.Do(context.Background(), 0, 0, fixture.Msgs, sink)
+	if r.Outcome != record.OutcomeOK {
+		t.Fatalf("%s: %s", r.Outcome, r.Err)
 	}
 	want := []openaichat.ToolCall{
 		{ID: "call_a", Type: "function", Function: openaichat.FunctionCall{Name: "get_weather", Arguments: args0}},
 		{ID: "call_b", Type: "function", Function: openaichat.FunctionCall{Name: "search", Arguments: args1}},
 	}
-	if !reflect.DeepEqual(r.msg.ToolCalls, want) {
-		t.Fatalf("tool calls\n got %+v\nwant %+v", r.msg.ToolCalls, want)
+	if !reflect.DeepEqual(r.Msg.ToolCalls, want) {
+		t.Fatalf("tool calls\n got %+v\nwant %+v", r.Msg.ToolCalls, want)
 	}
-	if r.msg.Content != nil || r.finish != openaichat.FinishToolCalls || r.usage.PromptTokens != 50 || r.usage.CompletionTokens != 20 {
+	if r.Msg.Content != nil || r.Finish != openaichat.FinishToolCalls || r.Usage.PromptTokens != 50 || r.Usage.CompletionTokens != 20 {
 		t.Fatalf("result %+v", r)
 	}
-	if r.ttft < 20*time.Millisecond || r.ttft > r.latency {
-		t.Fatalf("ttft %v, latency %v: want 20ms <= ttft <= latency", r.ttft, r.latency)
+	if r.TTFT < 20*time.Millisecond || r.TTFT > r.Latency {
+		t.Fatalf("ttft %v, latency %v: want 20ms <= ttft <= latency", r.TTFT, r.Latency)
 	}
 	// The step's TTFT runs from the step's start, the attempt's from the
 	// attempt's, which is a little later.
-	attempts, _, _ := sink.snapshot()
-	if attempts[0].TTFTUS == 0 || attempts[0].TTFTUS > r.ttft.Microseconds() {
-		t.Fatalf("attempt ttft %dµs, step ttft %v", attempts[0].TTFTUS, r.ttft)
+	attempts := sink.Attempts()
+	if attempts[0].TTFTUS == 0 || attempts[0].TTFTUS > r.TTFT.Microseconds() {
+		t.Fatalf("attempt ttft %dµs, step ttft %v", attempts[0].TTFTUS, r.TTFT)
 	}
 }
 
@@ -406,12 +343,12 @@ func TestAppendMessagesMatchesEncodingJSON(t *testing.T) {
 
 // TestChatStreamNeverPanics throws odd bodies at the stream parser.
 func TestChatStreamNeverPanics(t *testing.T) {
-	for _, body := range jobsOddStreams {
-		jobsParseStream(t, body)
+	for _, body := range oddStreams {
+		parseStream(t, body)
 	}
 }
 
-var jobsOddStreams = []string{
+var oddStreams = []string{
 	"",
 	"\n\n\n",
 	"data: [DONE]\n\n",
@@ -430,25 +367,25 @@ var jobsOddStreams = []string{
 	"data: {\"choices\":[{\"delta\":{\"content\":12}}]}\n\n",
 }
 
-func jobsParseStream(t testing.TB, body string) chatResult {
-	var r chatResult
-	r.start = time.Now()
+func parseStream(t testing.TB, body string) Result {
+	var r Result
+	r.Start = time.Now()
 	ctx := context.Background()
 	readChatStream(ctx, ctx, strings.NewReader(body), &r, nil, scenarios.DefaultMaxToolCalls)
-	if r.outcome == "" {
+	if r.Outcome == "" {
 		t.Fatalf("no outcome for %q", body)
 	}
-	if r.outcome == record.OutcomeOK && (r.finish == "" || r.msg.Role != "assistant") {
+	if r.Outcome == record.OutcomeOK && (r.Finish == "" || r.Msg.Role != "assistant") {
 		t.Fatalf("ok without finish or role for %q: %+v", body, r)
 	}
 	return r
 }
 
 func FuzzChatStream(f *testing.F) {
-	for _, s := range jobsOddStreams {
+	for _, s := range oddStreams {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, body string) { jobsParseStream(t, body) })
+	f.Fuzz(func(t *testing.T, body string) { parseStream(t, body) })
 }
 
 func TestSSEReaderLongLines(t *testing.T) {
@@ -479,19 +416,52 @@ func TestChatClientBrokenStreamReturnsPromptly(t *testing.T) {
 		<-r.Context().Done()
 	}))
 	defer ts.Close()
-	c := jobsChatClient(t, jobsHTTPClient(t), ts.URL, true, 20*time.Second, "")
-	r := c.do(context.Background(), 0, 0, jobsMsgs, &jobsSink{})
-	if r.outcome != record.OutcomeProtocol {
-		t.Fatalf("outcome %q (%s)", r.outcome, r.err)
+	c := newTestClient(t, fixture.HTTPClient(t), ts.URL, true, 20*time.Second, "")
+	r := c.Do(context.Background(), 0, 0, fixture.Msgs, &fixture.Sink{})
+	if r.Outcome != record.OutcomeProtocol {
+		t.Fatalf("outcome %q (%s)", r.Outcome, r.Err)
 	}
-	if r.latency > 10*time.Second {
-		t.Fatalf("took %v: drained a hanging body", r.latency)
+	if r.Latency > 10*time.Second {
+		t.Fatalf("took %v: drained a hanging body", r.Latency)
 	}
 }
 
-// do is call returning its result, for tests.
-func (c *chatClient) do(ctx context.Context, seq uint64, step int, msgs []openaichat.Message, sink Sink) chatResult {
-	var r chatResult
-	c.call(ctx, seq, step, msgs, sink, &r)
-	return r
+// BenchmarkChatStep measures the client side of one model step: building
+// the body, the exchange, parsing, recording. Compare with
+// BenchmarkRawHTTPStep, the same exchange with net/http alone.
+func BenchmarkChatStep(b *testing.B) {
+	ts := fixture.OKServer(b)
+	c := newTestClient(b, fixture.HTTPClient(b), ts.URL, false, 10*time.Second, "sk-bench")
+	sink := &nopSink{}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if r := c.Do(ctx, uint64(i), 0, fixture.Msgs, sink); r.Outcome != record.OutcomeOK {
+			b.Fatal(r.Err)
+		}
+	}
+}
+
+// BenchmarkRawHTTPStep is the floor: a POST of a similar body and a read
+// of the answer, with nothing parsed or recorded.
+func BenchmarkRawHTTPStep(b *testing.B) {
+	ts := fixture.OKServer(b)
+	hc := fixture.HTTPClient(b)
+	c := newTestClient(b, hc, ts.URL, false, 10*time.Second, "sk-bench")
+	body := append(appendMessages(append([]byte(nil), c.ep.prefix...), fixture.Msgs), '}')
+	b.ReportAllocs()
+	for b.Loop() {
+		req, _ := http.NewRequest(http.MethodPost, c.ep.url, strings.NewReader(string(body)))
+		// The headers the chat client sends, so that the server's work is the same.
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("Authorization", "Bearer sk-bench")
+		req.Header.Set("Mcpload-Seq", "12345")
+		resp, err := hc.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
 }

@@ -1,4 +1,4 @@
-package attacker
+package llm
 
 import (
 	"net/http"
@@ -38,21 +38,21 @@ var builtinRecordHeaders = []string{
 	"X-Portkey-Provider", "X-Portkey-Cache-Status",
 }
 
-// maxHeaderValue bounds a recorded header value, once redacted: ids,
+// MaxHeaderValue bounds a recorded header value, once redacted: ids,
 // counts and URLs fit; a target that sends more is cut.
-const maxHeaderValue = 128
+const MaxHeaderValue = 128
 
-// headerRecorder picks out of a response's headers what an attempt
+// HeaderRecorder picks out of a response's headers what an attempt
 // records. It is immutable once built, and shared by a provider's jobs.
-type headerRecorder struct {
+type HeaderRecorder struct {
 	// names are canonical header keys: the built-ins, then the
 	// scenario's record_headers; lower holds them as recorded.
 	names, lower []string
 }
 
-// newHeaderRecorder returns the recorder of the built-ins and extra, the
+// NewHeaderRecorder returns the recorder of the built-ins and extra, the
 // scenario's record_headers of one provider.
-func newHeaderRecorder(extra []string) *headerRecorder {
+func NewHeaderRecorder(extra []string) *HeaderRecorder {
 	names := slices.Clone(builtinRecordHeaders)
 	for _, n := range extra {
 		if c := textproto.CanonicalMIMEHeaderKey(n); !slices.Contains(names, c) && !slices.Contains(requestIDHeaders, c) {
@@ -63,14 +63,14 @@ func newHeaderRecorder(extra []string) *headerRecorder {
 	for i, n := range names {
 		lower[i] = strings.ToLower(n)
 	}
-	return &headerRecorder{names: names, lower: lower}
+	return &HeaderRecorder{names: names, lower: lower}
 }
 
 // read returns the request id in h, and the recorded headers present in h
 // by lower-case name (nil when none is: no allocation for a provider that
 // sends none). Values are the first of each header, unclipped; record
 // clips them.
-func (hr *headerRecorder) read(h http.Header) (reqID string, m map[string]string) {
+func (hr *HeaderRecorder) read(h http.Header) (reqID string, m map[string]string) {
 	for _, n := range requestIDHeaders {
 		if v := h[n]; len(v) > 0 && v[0] != "" {
 			reqID = v[0]
@@ -94,16 +94,16 @@ func (hr *headerRecorder) read(h http.Header) (reqID string, m map[string]string
 }
 
 // clipHeader redacts a target's header value, then cuts it to
-// maxHeaderValue bytes (the order clip keeps, so that no part of a key is
+// MaxHeaderValue bytes (the order Clip keeps, so that no part of a key is
 // left at the cut).
-func (r *redactor) clipHeader(s string) string {
-	return httpx.Truncate(r.redact(s), maxHeaderValue)
+func clipHeader(rd Redactor, s string) string {
+	return httpx.Truncate(rd.Redact(s), MaxHeaderValue)
 }
 
 // clipHeaders clips m's values in place.
-func (r *redactor) clipHeaders(m map[string]string) map[string]string {
+func clipHeaders(rd Redactor, m map[string]string) map[string]string {
 	for k, v := range m {
-		m[k] = r.clipHeader(v)
+		m[k] = clipHeader(rd, v)
 	}
 	return m
 }

@@ -1,4 +1,4 @@
-package attacker
+package llm
 
 import (
 	"encoding/json"
@@ -26,15 +26,15 @@ func plausibleTokens(counts ...int) bool {
 // bad_usage, and zeroes its usage so that none of it is counted or
 // priced. The dialects mark usage whose raw fields were out of range by a
 // negative prompt (see implausibleUsage).
-func checkUsage(r *chatResult) {
-	u := &r.usage
+func checkUsage(r *Result) {
+	u := &r.Usage
 	if plausibleTokens(u.PromptTokens, u.CompletionTokens, u.Cached()) {
 		return
 	}
-	r.outcome = record.OutcomeBadUsage
-	r.err = fmt.Sprintf("implausible usage: prompt %d, completion %d, cached %d tokens (each must be from 0 to %d)",
+	r.Outcome = record.OutcomeBadUsage
+	r.Err = fmt.Sprintf("implausible usage: prompt %d, completion %d, cached %d tokens (each must be from 0 to %d)",
 		u.PromptTokens, u.CompletionTokens, u.Cached(), record.MaxReportedTokens)
-	r.usage = openaichat.Usage{}
+	r.Usage = openaichat.Usage{}
 }
 
 // implausibleUsage is the usage a dialect returns when the raw counts it

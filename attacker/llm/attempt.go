@@ -1,4 +1,4 @@
-package attacker
+package llm
 
 import (
 	"bytes"
@@ -52,7 +52,7 @@ func stepStateFrom(ctx context.Context) *stepState {
 	return ss
 }
 
-// chatAttempt is the innermost RoundTripper of one provider: it sends one
+// Attempt is the innermost RoundTripper of one provider: it sends one
 // HTTP request, reads the whole answer (a stream to its [DONE], under the
 // stream timers), classifies it and records it as an attempt of the step
 // in the request's context. It returns the response, its body replaced by
@@ -63,25 +63,51 @@ func stepStateFrom(ctx context.Context) *stepState {
 //
 // Because the whole body is read before RoundTrip returns, the policies
 // above it act on failures that happen mid-stream too.
-type chatAttempt struct {
-	hc      *http.Client
-	ep      *chatEndpoint
-	key     string // record.AttemptModelKey
-	timeout time.Duration
-	// client.limits: the bytes of a response, the tool calls of an answer.
-	maxBytes int64
-	maxCalls int
-	// Stream timers (client.stream), for streaming providers only.
-	ttft, idle, total time.Duration
-	redact            *redactor
-	redirects         httpx.Redirects
-	// headers picks the request id and recorded headers out of each
+type Attempt struct {
+	hc     *http.Client
+	ep     *Endpoint
+	redact Redactor
+	opt    Options
+}
+
+// Options are an Attempt's limits, timers and redirects, from the
+// scenario's client section.
+type Options struct {
+	// Timeout bounds one attempt (client.timeout).
+	Timeout time.Duration
+	// MaxBytes bounds a response's bytes, MaxCalls an answer's tool calls
+	// (client.limits); 0 is the default.
+	MaxBytes int64
+	MaxCalls int
+	// TTFT, Idle and Total are the stream timers (client.stream), for
+	// streaming providers only; 0 is none.
+	TTFT, Idle, Total time.Duration
+	// Redirects are what the attempt follows, hop by hop
+	// (client.follow_redirects).
+	Redirects httpx.Redirects
+	// Headers picks the request id and recorded headers out of each
 	// answer (respheaders.go); nil records the request id only.
-	headers *headerRecorder
+	Headers *HeaderRecorder
+}
+
+// NewAttempt returns the attempt RoundTripper of ep, sending with hc; rd
+// redacts its errors and recorded headers.
+func NewAttempt(hc *http.Client, ep *Endpoint, rd Redactor, o Options) *Attempt {
+	return &Attempt{hc: hc, ep: ep, redact: rd, opt: o}
+}
+
+// Do sends msgs to the endpoint as the one attempt of step step of
+// conversation seq, without policies, and records it to sink when sink is
+// not nil: what an MCP server's sampling request costs.
+func (a *Attempt) Do(ctx context.Context, seq uint64, step int, msgs []openaichat.Message, sink Sink) Result {
+	st := policy.Step{Conversation: seq, Index: step}
+	var r Result
+	a.attempt(ctx, nil, a.ep.body(msgs), &st, sink, &r)
+	return r
 }
 
 // RoundTrip implements http.RoundTripper.
-func (a *chatAttempt) RoundTrip(req *http.Request) (*http.Response, error) {
+func (a *Attempt) RoundTrip(req *http.Request) (*http.Response, error) {
 	parent := req.Context()
 	st := policy.StepFrom(parent)
 	var sink Sink
@@ -90,13 +116,14 @@ func (a *chatAttempt) RoundTrip(req *http.Request) (*http.Response, error) {
 		sink = ss.sink
 	}
 	// The result is filled in place on the heap, where RoundTrip returns
-	// it either way: a chatResult in this frame, and a copy in each frame
+	// it either way: a Result in this frame, and a copy in each frame
 	// below, kept the stack of every conversation waiting on an answer at
-	// 32 KiB instead of 16 KiB (docs/measuring.md, memory per conversation).
+	// 32 KiB instead of 16 KiB (docs/http2.md, what a conversation in
+	// flight costs).
 	b := new(chatBody)
 	resp := a.attempt(parent, req, nil, st, sink, &b.res)
 	if ss != nil {
-		ss.bytesIn.Add(b.res.bytesIn)
+		ss.bytesIn.Add(b.res.BytesIn)
 	}
 	if resp == nil {
 		return nil, (*attemptError)(b)
@@ -113,36 +140,36 @@ func (a *chatAttempt) RoundTrip(req *http.Request) (*http.Response, error) {
 //
 // A redirect the client follows (client.follow_redirects) is one recorded
 // attempt per hop, each with outcome redirect and the attempt's number.
-func (a *chatAttempt) attempt(parent context.Context, tmpl *http.Request, body []byte, st *policy.Step, sink Sink, r *chatResult) *http.Response {
+func (a *Attempt) attempt(parent context.Context, tmpl *http.Request, body []byte, st *policy.Step, sink Sink, r *Result) *http.Response {
 	n := st.NextAttempt()
 	var hop *httpx.Hop
 	var hopBytes int64
 	for {
-		*r = chatResult{start: time.Now()}
+		*r = Result{Start: time.Now()}
 		resp := a.exchange(parent, tmpl, body, st, n, hop, r)
-		r.latency = time.Since(r.start)
+		r.Latency = time.Since(r.Start)
 		var next *httpx.Hop
-		if r.outcome == record.OutcomeRedirect {
+		if r.Outcome == record.OutcomeRedirect {
 			var why error
-			if next, why = a.redirects.Next(resp, hop); why != nil {
-				r.err = "HTTP " + strconv.Itoa(r.status) + " redirect " + why.Error()
+			if next, why = a.opt.Redirects.Next(resp, hop); why != nil {
+				r.Err = "HTTP " + strconv.Itoa(r.Status) + " redirect " + why.Error()
 			} else {
-				r.err = "HTTP " + strconv.Itoa(r.status) + " redirect followed"
+				r.Err = "HTTP " + strconv.Itoa(r.Status) + " redirect followed"
 			}
 		}
-		r.err = a.redact.clip(r.err)
+		r.Err = a.redact.Clip(r.Err)
 		a.record(r, n, st, sink)
 		if next == nil {
-			r.bytesIn += hopBytes
+			r.BytesIn += hopBytes
 			return resp
 		}
-		hopBytes += r.bytesIn
+		hopBytes += r.BytesIn
 		hop = next
 	}
 }
 
 // record sends attempt n's result to sink, when there is one.
-func (a *chatAttempt) record(r *chatResult, n int, st *policy.Step, sink Sink) {
+func (a *Attempt) record(r *Result, n int, st *policy.Step, sink Sink) {
 	if sink != nil {
 		var seq uint64
 		var step int
@@ -153,21 +180,21 @@ func (a *chatAttempt) record(r *chatResult, n int, st *policy.Step, sink Sink) {
 			Conversation:     seq,
 			Step:             step,
 			Kind:             record.StepModel,
-			Key:              a.key,
+			Key:              a.ep.key,
 			Attempt:          n,
-			Start:            r.start,
-			LatencyUS:        r.latency.Microseconds(),
-			TTFTUS:           r.ttft.Microseconds(),
-			Status:           r.status,
-			Proto:            r.proto,
-			Outcome:          r.outcome,
-			Error:            r.err,
-			BytesIn:          r.bytesIn,
-			PromptTokens:     r.usage.PromptTokens,
-			CompletionTokens: r.usage.CompletionTokens,
-			CachedTokens:     r.usage.Cached(),
-			RequestID:        a.redact.clipHeader(r.reqID),
-			Headers:          a.redact.clipHeaders(r.headers),
+			Start:            r.Start,
+			LatencyUS:        r.Latency.Microseconds(),
+			TTFTUS:           r.TTFT.Microseconds(),
+			Status:           r.Status,
+			Proto:            r.Proto,
+			Outcome:          r.Outcome,
+			Error:            r.Err,
+			BytesIn:          r.BytesIn,
+			PromptTokens:     r.Usage.PromptTokens,
+			CompletionTokens: r.Usage.CompletionTokens,
+			CachedTokens:     r.Usage.Cached(),
+			RequestID:        clipHeader(a.redact, r.reqID),
+			Headers:          clipHeaders(a.redact, r.headers),
 		}
 		r.stream.fill(rec)
 		sink.Attempt(rec)
@@ -179,38 +206,38 @@ func (a *chatAttempt) record(r *chatResult, n int, st *policy.Step, sink Sink) {
 // exchange does the HTTP work of an attempt, filling r. It returns the
 // response (its body drained and closed) when r's outcome is ok or the
 // class of its HTTP status, else nil.
-func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body []byte, st *policy.Step, n int, hop *httpx.Hop, r *chatResult) *http.Response {
-	actx, cancel := context.WithTimeout(parent, st.AttemptTimeout(a.timeout))
+func (a *Attempt) exchange(parent context.Context, tmpl *http.Request, body []byte, st *policy.Step, n int, hop *httpx.Hop, r *Result) *http.Response {
+	actx, cancel := context.WithTimeout(parent, st.AttemptTimeout(a.opt.Timeout))
 	defer cancel()
 	var w *streamWatch
-	if a.ep.stream && (a.ttft > 0 || a.idle > 0 || a.total > 0) {
+	if a.ep.stream && (a.opt.TTFT > 0 || a.opt.Idle > 0 || a.opt.Total > 0) {
 		var cancelCause context.CancelCauseFunc
 		actx, cancelCause = context.WithCancelCause(actx)
-		w = watchStream(cancelCause, a.ttft, a.idle, a.total)
+		w = watchStream(cancelCause, a.opt.TTFT, a.opt.Idle, a.opt.Total)
 		defer w.stop()
 		defer cancelCause(nil)
 	}
 
 	out, err := a.request(actx, tmpl, body, st, n, hop)
 	if err != nil {
-		r.outcome, r.err = record.OutcomeProtocol, err.Error()
+		r.Outcome, r.Err = record.OutcomeProtocol, err.Error()
 		return nil
 	}
 	resp, err := a.hc.Do(out)
 	if err != nil {
-		r.outcome, r.err = httpx.ClassifyTransportErr(parent, actx, err), httpx.H2Note(err)+bodyErrText(actx, err)
+		r.Outcome, r.Err = httpx.ClassifyTransportErr(parent, actx, err), httpx.H2Note(err)+bodyErrText(actx, err)
 		return nil
 	}
-	cb := &httpx.CountingBody{R: resp.Body, Limit: a.maxBytes}
+	cb := &httpx.CountingBody{R: resp.Body, Limit: a.opt.MaxBytes}
 	defer func() {
-		r.bytesIn = cb.DrainClose(!r.broken)
+		r.BytesIn = cb.DrainClose(!r.broken)
 	}()
-	r.status, r.proto = resp.StatusCode, resp.Proto
-	r.reqID, r.headers = a.headers.read(resp.Header)
+	r.Status, r.Proto = resp.StatusCode, resp.Proto
+	r.reqID, r.headers = a.opt.Headers.read(resp.Header)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		r.outcome = httpx.ClassifyStatus(resp.StatusCode)
-		r.err = a.ep.dialect.errorText(resp, cb)
-		if r.outcome == record.OutcomeProtocol {
+		r.Outcome = httpx.ClassifyStatus(resp.StatusCode)
+		r.Err = a.ep.dialect.errorText(resp, cb)
+		if r.Outcome == record.OutcomeProtocol {
 			return nil // a 1xx left over: no answer to act on
 		}
 		return resp
@@ -224,37 +251,37 @@ func (a *chatAttempt) exchange(parent context.Context, tmpl *http.Request, body 
 // readAnswer reads the 2xx answer resp into r and reports whether it is
 // ok. It is exchange's second half, apart so that the decoded answer it
 // holds is not in exchange's frame while the request waits.
-func (a *chatAttempt) readAnswer(parent, actx context.Context, resp *http.Response, cb *httpx.CountingBody, w *streamWatch, r *chatResult) bool {
-	var got chatResult
+func (a *Attempt) readAnswer(parent, actx context.Context, resp *http.Response, cb *httpx.CountingBody, w *streamWatch, r *Result) bool {
+	var got Result
 	if a.ep.stream && httpx.IsEventStream(resp.Header.Get("Content-Type")) {
-		got = a.ep.dialect.readStream(parent, actx, cb, r.start, w, a.callLimit())
+		got = a.ep.dialect.readStream(parent, actx, cb, r.Start, w, a.callLimit())
 	} else {
 		w.firstDelta() // a whole answer at once: no first token to wait for
 		got = a.ep.dialect.readJSON(parent, actx, cb, a.callLimit())
 	}
-	r.msg, r.finish, r.usage = got.msg, got.finish, got.usage
-	r.stream, r.ttft = got.stream, got.stream.ttft()
-	r.outcome, r.err, r.broken = got.outcome, got.err, got.broken
+	r.Msg, r.Finish, r.Usage = got.Msg, got.Finish, got.Usage
+	r.stream, r.TTFT = got.stream, got.stream.ttft()
+	r.Outcome, r.Err, r.broken = got.Outcome, got.Err, got.broken
 	if r.reqID == "" {
 		r.reqID = got.reqID // Gemini's responseId
 	}
-	if r.outcome == record.OutcomeOK {
+	if r.Outcome == record.OutcomeOK {
 		checkUsage(r)
 	}
-	return r.outcome == record.OutcomeOK
+	return r.Outcome == record.OutcomeOK
 }
 
 // callLimit is client.limits.max_tool_calls, or its default for an
 // attempt built without it.
-func (a *chatAttempt) callLimit() int {
-	if a.maxCalls > 0 {
-		return a.maxCalls
+func (a *Attempt) callLimit() int {
+	if a.opt.MaxCalls > 0 {
+		return a.opt.MaxCalls
 	}
 	return scenarios.DefaultMaxToolCalls
 }
 
 // request builds the HTTP request of attempt n (see attempt).
-func (a *chatAttempt) request(actx context.Context, tmpl *http.Request, body []byte, st *policy.Step, n int, hop *httpx.Hop) (*http.Request, error) {
+func (a *Attempt) request(actx context.Context, tmpl *http.Request, body []byte, st *policy.Step, n int, hop *httpx.Hop) (*http.Request, error) {
 	if tmpl == nil {
 		out, err := http.NewRequestWithContext(actx, http.MethodPost, a.ep.url, bytes.NewReader(body))
 		if err != nil {
@@ -291,7 +318,7 @@ func (a *chatAttempt) request(actx context.Context, tmpl *http.Request, body []b
 // chatBody is the body of a response the chat attempt returns: the parsed
 // result, not bytes (Read returns io.EOF at once), so that the chat client
 // does not parse twice. The cache keeps it through Replay.
-type chatBody struct{ res chatResult }
+type chatBody struct{ res Result }
 
 func (*chatBody) Read([]byte) (int, error) { return 0, io.EOF }
 func (*chatBody) Close() error             { return nil }
@@ -300,87 +327,13 @@ func (*chatBody) Close() error             { return nil }
 // conversation may change (it fills in missing IDs).
 func (b *chatBody) Replay() io.ReadCloser {
 	c := &chatBody{res: b.res}
-	c.res.msg.ToolCalls = slices.Clone(b.res.msg.ToolCalls)
+	c.res.Msg.ToolCalls = slices.Clone(b.res.Msg.ToolCalls)
 	return c
 }
 
 // attemptError is the error of an attempt without a usable response. It
 // carries the attempt's result and implements policy.OutcomeError.
-type attemptError struct{ res chatResult }
+type attemptError struct{ res Result }
 
-func (e *attemptError) Error() string   { return e.res.outcome + ": " + e.res.err }
-func (e *attemptError) Outcome() string { return e.res.outcome }
-
-// streamTimeout is the cause of an attempt cut by a stream timer.
-type streamTimeout struct {
-	timer string // ttft, idle or total
-	d     time.Duration
-}
-
-// Timeout reports that a stream timer, not the peer, ended the attempt
-// (see httpx.IsTimeout).
-func (e *streamTimeout) Timeout() bool { return true }
-
-func (e *streamTimeout) Error() string {
-	switch e.timer {
-	case "ttft":
-		return fmt.Sprintf("no first token within client.stream.ttft (%s)", e.d)
-	case "idle":
-		return fmt.Sprintf("stream idle for client.stream.idle (%s)", e.d)
-	default:
-		return fmt.Sprintf("stream not done within client.stream.total (%s)", e.d)
-	}
-}
-
-// streamWatch runs the stream timers of one attempt: ttft and total from
-// the request's sending, idle from the first event and between events.
-// Each that fires cancels the attempt with a *streamTimeout cause. The
-// per-attempt timeout, which stops at nothing, still bounds it all. A nil
-// *streamWatch does nothing.
-type streamWatch struct {
-	cancel       context.CancelCauseFunc
-	idle         time.Duration
-	ttftT, total *time.Timer
-	idleT        *time.Timer
-}
-
-func watchStream(cancel context.CancelCauseFunc, ttft, idle, total time.Duration) *streamWatch {
-	w := &streamWatch{cancel: cancel, idle: idle}
-	if ttft > 0 {
-		w.ttftT = time.AfterFunc(ttft, func() { cancel(&streamTimeout{"ttft", ttft}) })
-	}
-	if total > 0 {
-		w.total = time.AfterFunc(total, func() { cancel(&streamTimeout{"total", total}) })
-	}
-	return w
-}
-
-// event notes an SSE event: the idle timer starts again.
-func (w *streamWatch) event() {
-	if w == nil || w.idle <= 0 {
-		return
-	}
-	if w.idleT == nil {
-		w.idleT = time.AfterFunc(w.idle, func() { w.cancel(&streamTimeout{"idle", w.idle}) })
-		return
-	}
-	w.idleT.Reset(w.idle)
-}
-
-// firstDelta notes the first content or tool-call delta: ttft is met.
-func (w *streamWatch) firstDelta() {
-	if w != nil && w.ttftT != nil {
-		w.ttftT.Stop()
-	}
-}
-
-func (w *streamWatch) stop() {
-	if w == nil {
-		return
-	}
-	for _, t := range []*time.Timer{w.ttftT, w.total, w.idleT} {
-		if t != nil {
-			t.Stop()
-		}
-	}
-}
+func (e *attemptError) Error() string   { return e.res.Outcome + ": " + e.res.Err }
+func (e *attemptError) Outcome() string { return e.res.Outcome }

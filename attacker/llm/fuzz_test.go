@@ -1,4 +1,4 @@
-package attacker
+package llm
 
 import (
 	"bytes"
@@ -12,13 +12,15 @@ import (
 	"time"
 
 	"github.com/mcpload/mcpload/attacker/httpx"
+	"github.com/mcpload/mcpload/attacker/internal/fixture"
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
+	"github.com/mcpload/mcpload/wire/openaichat"
 )
 
-// The fuzz targets of the attacker's readers: everything a target sends
-// back is parsed by one of them, and a malformed answer must be a
+// The fuzz targets of the model client's readers: everything a provider
+// sends back is parsed by one of them, and a malformed answer must be a
 // classified outcome, never a panic. Their corpora start from what the
 // mock really sends (mockTranscript); docs/fuzzing.md says how to run them.
 
@@ -47,14 +49,14 @@ func (w *teeWriter) Flush() {
 	}
 }
 
-// mockTranscript runs the jobs test conversation through api against the
-// mock, JSON or streamed, and returns every response the mock sent: the
-// model's answers and the MCP server's.
+// mockTranscript runs the model steps of the fixture's conversation
+// through api against the mock, JSON or streamed, the tools' results
+// made up, and returns every answer the mock sent.
 func mockTranscript(f *testing.F, api string, stream bool) []exchange {
 	f.Helper()
-	sc := jobsConversationScenario()
+	sc := fixture.Conversation()
 	p := sc.Providers["primary"]
-	p.API, p.Model, p.Stream = api, dialectModels[api], stream
+	p.API, p.Model, p.Stream = api, fixture.Models[api], stream
 	m, err := mockprovider.New(sc)
 	if err != nil {
 		f.Fatal(err)
@@ -73,12 +75,28 @@ func mockTranscript(f *testing.F, api string, stream bool) []exchange {
 		mu.Unlock()
 	}))
 	defer srv.Close()
-	j := jobsNewJob(f, sc, jobConfig{MockURL: srv.URL})
-	if res := j.Do(context.Background(), 1, 0, &jobsSink{}); res.Outcome != record.OutcomeOK {
-		f.Fatalf("%s stream=%v: conversation %+v", api, stream, res)
+	basePath, _ := BasePath(api)
+	ep, err := NewEndpoint("primary", p, srv.URL+"/providers/primary"+basePath, "", sc.Tools, nil)
+	if err != nil {
+		f.Fatal(err)
 	}
-	if c, ok := j.(jobCloser); ok {
-		c.Close(context.Background())
+	a := NewAttempt(srv.Client(), ep, testRedactor(nil), Options{Timeout: 10 * time.Second})
+	msgs := []openaichat.Message{
+		{Role: "system", Content: openaichat.Str(sc.Conversation.System)},
+		{Role: "user", Content: openaichat.Str(sc.Conversation.Turns[0].User)},
+	}
+	for step := 0; ; step++ {
+		r := a.Do(context.Background(), 1, step, msgs, nil)
+		if r.Outcome != record.OutcomeOK {
+			f.Fatalf("%s stream=%v: step %d: %s %s", api, stream, step, r.Outcome, r.Err)
+		}
+		msgs = append(msgs, r.Msg)
+		if len(r.Msg.ToolCalls) == 0 {
+			break
+		}
+		for _, tc := range r.Msg.ToolCalls {
+			msgs = append(msgs, openaichat.Message{Role: "tool", Content: openaichat.Str("done"), ToolCallID: tc.ID})
+		}
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -114,22 +132,22 @@ func addModelSeeds(f *testing.F, stream bool) {
 // read from an in-memory body only ok or protocol; an error text exactly
 // when it failed; an ok answer is the assistant's. (A whole answer may
 // leave out why it ended; a stream may not, see FuzzDialectStream.)
-func checkChatResult(t *testing.T, api string, body []byte, r chatResult) {
+func checkChatResult(t *testing.T, api string, body []byte, r Result) {
 	t.Helper()
-	switch r.outcome {
+	switch r.Outcome {
 	case record.OutcomeOK:
-		if r.err != "" || r.msg.Role != "assistant" {
-			t.Fatalf("%s: ok with error %q, role %q, finish %q for %q", api, r.err, r.msg.Role, r.finish, body)
+		if r.Err != "" || r.Msg.Role != "assistant" {
+			t.Fatalf("%s: ok with error %q, role %q, finish %q for %q", api, r.Err, r.Msg.Role, r.Finish, body)
 		}
 	case record.OutcomeProtocol:
-		if r.err == "" {
+		if r.Err == "" {
 			t.Fatalf("%s: protocol failure without an error text for %q", api, body)
 		}
 	default:
-		t.Fatalf("%s: outcome %q for an in-memory body %q", api, r.outcome, body)
+		t.Fatalf("%s: outcome %q for an in-memory body %q", api, r.Outcome, body)
 	}
-	if len(r.err) > 2*httpx.MaxErrorDetail+len("decoding stream chunk: ")+1024 {
-		t.Fatalf("%s: error text of %d bytes: unbounded", api, len(r.err))
+	if len(r.Err) > 2*httpx.MaxErrorDetail+len("decoding stream chunk: ")+1024 {
+		t.Fatalf("%s: error text of %d bytes: unbounded", api, len(r.Err))
 	}
 }
 
@@ -157,10 +175,10 @@ func FuzzDialectStream(f *testing.F) {
 		ctx := context.Background()
 		r := d.readStream(ctx, ctx, bytes.NewReader(body), time.Now(), nil, scenarios.DefaultMaxToolCalls)
 		checkChatResult(t, api, body, r)
-		if r.outcome == record.OutcomeOK && r.finish == "" {
+		if r.Outcome == record.OutcomeOK && r.Finish == "" {
 			t.Fatalf("%s: a stream ok without a finish reason: %q", api, body)
 		}
-		if r.outcome != record.OutcomeOK && !r.broken {
+		if r.Outcome != record.OutcomeOK && !r.broken {
 			t.Fatalf("%s: a failed stream not marked broken", api)
 		}
 	})
@@ -177,7 +195,7 @@ func FuzzSSEReader(f *testing.F) {
 			}
 		}
 	}
-	for _, s := range jobsOddStreams {
+	for _, s := range oddStreams {
 		f.Add([]byte(s))
 	}
 	f.Add([]byte("data\ndata:\ndata: x\r\n\r\n:comment\nevent: e\n\ndata: last"))
@@ -201,29 +219,6 @@ func FuzzSSEReader(f *testing.F) {
 			if events > bytes.Count(body, []byte("\n"))+1 || total > len(body) {
 				t.Fatalf("%d events, %d bytes of data from a body of %d bytes", events, total, len(body))
 			}
-		}
-	})
-}
-
-// FuzzCredentials checks the credentials file reader: the key it finds is
-// one line's text or value, never more.
-func FuzzCredentials(f *testing.F) {
-	for _, s := range []string{
-		"sk-test-123\n",
-		"# comment\n[default]\napi_key = sk-abc\n",
-		"export OPENAI_API_KEY=\"sk-q\"\nANTHROPIC_API_KEY='a'\n",
-		"base_url=http://x\nkey=\n; c\nbare==\n",
-		"MY_KEY=v1\nOTHER_KEY=v2\n",
-	} {
-		f.Add([]byte(s), "MY_KEY")
-	}
-	f.Fuzz(func(t *testing.T, data []byte, env string) {
-		k := keyFromCredentials(data, env)
-		if strings.Contains(k, "\n") || !bytes.Contains(data, []byte(k)) {
-			t.Fatalf("key %q from %q", k, data)
-		}
-		if k != strings.TrimSpace(k) {
-			t.Fatalf("key %q has surrounding space", k)
 		}
 	})
 }

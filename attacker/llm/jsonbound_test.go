@@ -1,4 +1,4 @@
-package attacker
+package llm
 
 import (
 	"bytes"
@@ -62,8 +62,8 @@ func TestJSONAnswerOfEmptyElements(t *testing.T) {
 			r := c.d.readJSON(context.Background(), context.Background(), &httpx.CountingBody{R: io.NopCloser(bytes.NewReader(body))}, 128)
 			runtime.ReadMemStats(&after)
 			alloc := after.TotalAlloc - before.TotalAlloc
-			if r.outcome != record.OutcomeProtocol || !strings.Contains(r.err, "client.limits.max_tool_calls") {
-				t.Errorf("outcome %s %q", r.outcome, r.err)
+			if r.Outcome != record.OutcomeProtocol || !strings.Contains(r.Err, "client.limits.max_tool_calls") {
+				t.Errorf("outcome %s %q", r.Outcome, r.Err)
 			}
 			// The body's buffer, grown by doubling past 32 MiB, is 128 MB
 			// of allocations (255 MB under -race); decoding took 2 to 6 GB
@@ -96,8 +96,8 @@ func TestStreamEventOfEmptyElements(t *testing.T) {
 			r := c.d.readStream(context.Background(), context.Background(), strings.NewReader(body), time.Now(), nil, 128)
 			runtime.ReadMemStats(&after)
 			alloc := after.TotalAlloc - before.TotalAlloc
-			if r.outcome != record.OutcomeProtocol || !strings.Contains(r.err, "client.limits.max_tool_calls") {
-				t.Errorf("outcome %s %q", r.outcome, r.err)
+			if r.Outcome != record.OutcomeProtocol || !strings.Contains(r.Err, "client.limits.max_tool_calls") {
+				t.Errorf("outcome %s %q", r.Outcome, r.Err)
 			}
 			if alloc > 64<<20 {
 				t.Errorf("reading the event allocated %d MB", alloc>>20)
