@@ -136,18 +136,9 @@ func NewRecorder(dir string, run record.Run) (*Recorder, error) {
 	r.encode = vegeta.NewEncoder(r.results)
 	r.spare = newSpares(spareFDs)
 
-	// The log header: Java HdrHistogram's, with the start time to the
-	// millisecond (the library's OutputStartTime truncates to the second).
-	// Interval times are relative to BaseTime, the run's start.
-	startMs := run.Started.UnixMilli()
+	// Interval times are relative to the run's start.
 	r.hlogW = hdrhistogram.NewHistogramLogWriter(r.hlog)
-	r.hlogW.SetBaseTime(startMs)
-	_ = r.hlogW.OutputLogFormatVersion()
-	_ = r.hlogW.OutputComment(fmt.Sprintf("[StartTime: %.3f (seconds since epoch), %s]",
-		float64(startMs)/1000, run.Started.UTC().Format(time.RFC3339Nano)))
-	_ = r.hlogW.OutputComment(fmt.Sprintf("[BaseTime: %.3f (seconds since epoch)]", float64(startMs)/1000))
-	_ = r.hlogW.OutputComment("[Values in microseconds; Interval_Max in seconds]")
-	_ = r.hlogW.OutputLegend()
+	_ = record.WriteHlogHeader(r.hlogW, run.Started)
 	if err := r.hlog.flush(); err != nil {
 		r.closeFiles()
 		return nil, err
