@@ -421,24 +421,12 @@ func (w *writer) copyFile(name string, b []byte) error {
 	})
 }
 
-// writeAtomic writes path through a temporary file renamed over it, so that
-// a reader never sees half of it.
+// writeAtomic writes path, buffered, atomically (record.WriteFileAtomic).
 func writeAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	bw := bufio.NewWriterSize(tmp, 64<<10)
-	err = write(bw)
-	err = errors.Join(err, bw.Flush(), tmp.Chmod(0o644), tmp.Close())
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return record.WriteFileAtomic(path, func(f io.Writer) error {
+		bw := bufio.NewWriterSize(f, 64<<10)
+		return errors.Join(write(bw), bw.Flush())
+	})
 }
 
 // results merges results.bin: every shard's results, sorted by intended
@@ -509,12 +497,7 @@ func (w *writer) conv(shard int, seq uint64) uint64 {
 // attempts merges attempts.jsonl, compressed, in the order the attempts
 // ended.
 func (w *writer) attempts() error {
-	var errs []error
-	seqs := make([]iter.Seq[record.Attempt], len(w.shards))
-	for i, s := range w.shards {
-		errs = append(errs, nil)
-		seqs[i] = jsonLines[record.Attempt](s.dir, record.AttemptsFile, &w.damaged, &errs[i])
-	}
+	seqs, errs := shardLines[record.Attempt](w, record.AttemptsFile)
 	ended := func(a *record.Attempt) time.Time { return a.Start.Add(time.Duration(a.LatencyUS) * time.Microsecond) }
 	err := writeAtomic(filepath.Join(w.out, record.AttemptsFile+record.GzipSuffix), func(f io.Writer) error {
 		zw := gzip.NewWriter(f)
@@ -537,12 +520,7 @@ func (w *writer) attempts() error {
 
 // events merges events.jsonl in time order.
 func (w *writer) events() error {
-	var errs []error
-	seqs := make([]iter.Seq[record.Event], len(w.shards))
-	for i, s := range w.shards {
-		errs = append(errs, nil)
-		seqs[i] = jsonLines[record.Event](s.dir, record.EventsFile, &w.damaged, &errs[i])
-	}
+	seqs, errs := shardLines[record.Event](w, record.EventsFile)
 	err := writeAtomic(filepath.Join(w.out, record.EventsFile), func(f io.Writer) error {
 		enc := json.NewEncoder(f)
 		return mergeStreams(seqs, func(a, b *record.Event) int { return a.Time.Compare(b.Time) }, func(shard int, e *record.Event) error {
@@ -556,12 +534,9 @@ func (w *writer) events() error {
 // harness merges every shard's samples of itself, their times counted from
 // the merged run's start.
 func (w *writer) harness() error {
-	var errs []error
-	seqs := make([]iter.Seq[record.HarnessSample], len(w.shards))
+	seqs, errs := shardLines[record.HarnessSample](w, record.HarnessFile)
 	for i, s := range w.shards {
-		errs = append(errs, nil)
-		base := jsonLines[record.HarnessSample](s.dir, record.HarnessFile, &w.damaged, &errs[i])
-		off := s.offset.Seconds()
+		base, off := seqs[i], s.offset.Seconds()
 		seqs[i] = func(yield func(record.HarnessSample) bool) {
 			for h := range base {
 				h.T += off
@@ -578,6 +553,16 @@ func (w *writer) harness() error {
 		})
 	})
 	return errors.Join(append(errs, err)...)
+}
+
+// shardLines returns the records of every shard's JSONL file name, and
+// the errors reading each, filled in as the records are read.
+func shardLines[T any](w *writer, name string) ([]iter.Seq[T], []error) {
+	seqs, errs := make([]iter.Seq[T], len(w.shards)), make([]error, len(w.shards))
+	for i, s := range w.shards {
+		seqs[i] = jsonLines[T](s.dir, name, &w.damaged, &errs[i])
+	}
+	return seqs, errs
 }
 
 // jsonLines yields the records of the JSONL file name in dir (or its
