@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -319,5 +320,32 @@ func TestShardsMergeKeepsPercentiles(t *testing.T) {
 			}
 			checkMergedCompare(t, oneDir, out)
 		})
+	}
+}
+
+// TestShardLateForStartAt: a shard that gets to --start-at late starts at
+// once, and records how late, loudly; one on time waits for it.
+func TestShardLateForStartAt(t *testing.T) {
+	t.Parallel()
+	sc := func() *scenarios.Scenario {
+		s := shardScenario(t)
+		s.Load.Stages = []scenarios.Stage{stage(20, 100*time.Millisecond, 0)}
+		return s
+	}
+	late := time.Now().Add(-3 * time.Second)
+	r, err := Run(context.Background(), sc(), t.TempDir(), withJob(seqJob()), WithShard(ShardSpec{Index: 0, Count: 2, StartAt: late}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Shard.StartSkewNS < (3 * time.Second).Nanoseconds() || len(r.Warnings) == 0 || !strings.Contains(r.Warnings[0], "after --start-at") {
+		t.Errorf("late shard: skew %s, warnings %q; want 3s or more, said", time.Duration(r.Shard.StartSkewNS), r.Warnings)
+	}
+	ahead := time.Now().Add(500 * time.Millisecond)
+	r, err = Run(context.Background(), sc(), t.TempDir(), withJob(seqJob()), WithShard(ShardSpec{Index: 1, Count: 2, StartAt: ahead}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Started.Before(ahead) || r.Shard.StartSkewNS < 0 || len(r.Warnings) != 0 {
+		t.Errorf("shard on time: started %s, skew %d, warnings %q; want from %s, no warning", r.Started, r.Shard.StartSkewNS, r.Warnings, ahead)
 	}
 }
