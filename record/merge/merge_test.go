@@ -11,6 +11,7 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/mcpload/mcpload/record"
 )
@@ -165,4 +166,84 @@ func TestMergeSumsCounters(t *testing.T) {
 	if total != 2 {
 		t.Errorf("merged histograms hold %d values; want 2", total)
 	}
+}
+
+// TestMergeRenumbersInIntendedOrder: shards whose conversation numbers are
+// not the global order (Poisson shards number theirs I, I+N...) merge into
+// results numbered from 0 in intended-start order, and every attempt and
+// event follows its conversation to its new number.
+func TestMergeRenumbersInIntendedOrder(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	// Shard s's k-th conversation is numbered s+2k, intended at these ms.
+	at := [][]int{{0, 7, 8, 30}, {3, 4, 20}}
+	var dirs []string
+	for s, times := range at {
+		dir := fakeShard{index: s, count: 2, seed: 1}.write(t, filepath.Join(root, record.ShardsDir, strconv.Itoa(s)))
+		dirs = append(dirs, dir)
+		f, err := os.Create(filepath.Join(dir, record.ResultsFile))
+		must(t, err)
+		enc := vegeta.NewEncoder(f)
+		var attempts, events strings.Builder
+		// Written in an order of completion, not of intended start.
+		for _, k := range []int{len(times) - 1, 0, 1, 2}[:len(times)] {
+			seq := uint64(s + 2*k)
+			ts := t0.Add(time.Duration(times[k]) * time.Millisecond)
+			must(t, enc.Encode(&vegeta.Result{Seq: seq, Timestamp: ts, Code: 200, Method: "POST"}))
+			b, _ := json.Marshal(record.Attempt{Conversation: seq, Start: ts, Key: "model:p/m", Outcome: record.OutcomeOK})
+			attempts.Write(append(b, '\n'))
+			b, _ = json.Marshal(record.Event{Conversation: seq, Time: ts, Kind: record.EventRetry})
+			events.Write(append(b, '\n'))
+		}
+		must(t, f.Close())
+		must(t, os.WriteFile(filepath.Join(dir, record.AttemptsFile), []byte(attempts.String()), 0o644))
+		must(t, os.WriteFile(filepath.Join(dir, record.EventsFile), []byte(events.String()), 0o644))
+	}
+	_, err := Merge(root, dirs)
+	must(t, err)
+
+	f, err := os.Open(filepath.Join(root, record.ResultsFile))
+	must(t, err)
+	defer f.Close()
+	dec := vegeta.NewDecoder(f)
+	seqAt := map[time.Time]uint64{}
+	var last time.Time
+	for n := uint64(0); ; n++ {
+		var r vegeta.Result
+		if dec.Decode(&r) != nil {
+			if n != 7 {
+				t.Fatalf("%d results; want 7", n)
+			}
+			break
+		}
+		if r.Seq != n || r.Timestamp.Before(last) {
+			t.Fatalf("result %d: seq %d at %s after %s; want renumbered in intended order", n, r.Seq, r.Timestamp, last)
+		}
+		last, seqAt[r.Timestamp] = r.Timestamp, r.Seq
+	}
+	check := func(name string, conv func(line []byte) (uint64, time.Time)) {
+		n := 0
+		_, err := record.EachLine(root, name, func(line []byte) {
+			n++
+			c, ts := conv(line)
+			if want, ok := seqAt[ts]; !ok || c != want {
+				t.Errorf("%s: %s has conv %d; its conversation is now %d", name, line, c, want)
+			}
+		})
+		must(t, err)
+		if n != 7 {
+			t.Errorf("%s: %d lines; want 7", name, n)
+		}
+	}
+	check(record.AttemptsFile, func(line []byte) (uint64, time.Time) {
+		var a record.Attempt
+		must(t, json.Unmarshal(line, &a))
+		return a.Conversation, a.Start
+	})
+	check(record.EventsFile, func(line []byte) (uint64, time.Time) {
+		var e record.Event
+		must(t, json.Unmarshal(line, &e))
+		return e.Conversation, e.Time
+	})
 }
