@@ -337,7 +337,7 @@ func TestShardLateForStartAt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Shard.StartSkewNS < (3 * time.Second).Nanoseconds() || len(r.Warnings) == 0 || !strings.Contains(r.Warnings[0], "after --start-at") {
+	if r.Shard.StartSkewNS < (3*time.Second).Nanoseconds() || len(r.Warnings) == 0 || !strings.Contains(r.Warnings[0], "after --start-at") {
 		t.Errorf("late shard: skew %s, warnings %q; want 3s or more, said", time.Duration(r.Shard.StartSkewNS), r.Warnings)
 	}
 	ahead := time.Now().Add(500 * time.Millisecond)
