@@ -89,11 +89,11 @@ func runScenario(name string, f runFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return invalid(err)
 	}
-	if f.shard.sharded() {
-		return runSharded(name, sc, f, stdout, stderr)
-	}
 	if f.policies != "" && len(sc.Policies) == 0 {
 		return notApplicable("policy", fmt.Sprintf("scenario %s has no policies: list", sc.Name))
+	}
+	if f.shard.sharded() {
+		return runSharded(name, sc, f, stdout, stderr)
 	}
 	if err := applyOverrides(sc, f); err != nil {
 		return invalid(err)
