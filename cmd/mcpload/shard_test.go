@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/report"
 )
 
 func readRun(t *testing.T, dir string) *record.Run {
@@ -26,12 +27,14 @@ func readRun(t *testing.T, dir string) *record.Run {
 // TestRunLocalShards: run --shards 2 --local starts two processes of
 // mcpload, each given its index in JOB_COMPLETION_INDEX as an Indexed Job
 // gives it, and a common --start-at; they write OUT/shards/0 and 1, and
-// the merged run in OUT is reported and judged as run's. merge then
-// refuses the shards without one of them.
+// the merged run in OUT is reported and judged as run's: a threshold that
+// each shard fails on its own half and the merged run passes passes.
+// merge then refuses the shards without one of them.
 func TestRunLocalShards(t *testing.T) {
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "out")
 	code, stdout, stderr := mcploadProcess(t, "run", "quickstart", "--duration", "2s", "--rate", "10", "--set", "load.max_in_flight=9",
+		"--set", `thresholds=["started >= 12"]`,
 		"--shards", "2", "--local", "--out", out, "--seed", "5")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
@@ -64,8 +67,11 @@ func TestRunLocalShards(t *testing.T) {
 		t.Errorf("merged started %d; the shards' sum is %d", merged.Conversations.Started, started)
 	}
 	s := readSummary(t, out)
-	if s.Conversations.Started != started {
-		t.Errorf("summary.json: %d started; want %d", s.Conversations.Started, started)
+	if s.Conversations.Started != started || len(s.Thresholds) != 1 || len(report.ThresholdsFailed(s.Thresholds)) != 0 {
+		t.Errorf("summary.json: %d started, thresholds %+v; want %d, passed", s.Conversations.Started, s.Thresholds, started)
+	}
+	if s := readSummary(t, filepath.Join(out, record.ShardsDir, "0")); len(report.ThresholdsFailed(s.Thresholds)) != 1 {
+		t.Errorf("shard 0 passed %+v on its half of the run", s.Thresholds)
 	}
 
 	code, _, stderr = mcpload(t, "merge", filepath.Join(t.TempDir(), "m"), filepath.Join(out, record.ShardsDir, "1"))
