@@ -476,6 +476,13 @@ func (r *Recorder) snapshot(status string, ended time.Time) record.Run {
 		run.Rate.Achieved /= span
 		run.Rate.Throughput /= time.Duration(max(end, last) - first).Seconds()
 	}
+	if run.Shard != nil && first != 0 {
+		// A copy: meta's is shared with other snapshots.
+		sh := *run.Shard
+		began := run.Started.UnixNano()
+		sh.FirstStartNS, sh.LastStartNS, sh.LastEndNS = first-began, last-began, max(end, last)-began
+		run.Shard = &sh
+	}
 	return run
 }
 

@@ -38,6 +38,14 @@ type Shard struct {
 	// Notes say, one sentence each, what the shard ran differently from
 	// one process running the whole schedule.
 	Notes []string `json:"notes,omitempty"`
+	// FirstStartNS, LastStartNS and LastEndNS are the shard's first and
+	// last actual starts of a conversation and its last end, in ns from
+	// its own start (Run.Started), by its own clock: merge puts the shards'
+	// windows together in schedule time for the merged rates, whatever
+	// the offsets between the shards' clocks and starts.
+	FirstStartNS int64 `json:"first_start_ns,omitempty"`
+	LastStartNS  int64 `json:"last_start_ns,omitempty"`
+	LastEndNS    int64 `json:"last_end_ns,omitempty"`
 }
 
 // Merged describes, in the run.json of a folder `mcpload merge` wrote,

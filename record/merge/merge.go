@@ -26,6 +26,7 @@ import (
 	"io"
 	"io/fs"
 	"iter"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -309,7 +310,36 @@ func mergeRuns(shards []*shard) *record.Run {
 	for _, s := range shards {
 		s.offset = s.run.Started.Sub(run.Started)
 	}
+	scheduleRates(run, shards)
 	return run
+}
+
+// scheduleRates computes the merged rates as one process computes its own
+// (conversations started over the span of their starts; ok ones over that
+// span and the wait for the last to end, as vegeta does), with the span
+// put together in schedule time: each shard's first and last start and
+// last end are measured from its own start, by its own clock, so neither
+// the offsets between the shards' clocks nor a shard that started late
+// stretch it. Shards that did not record their window keep the sum of
+// their rates, each over its own span.
+func scheduleRates(run *record.Run, shards []*shard) {
+	first, last, end := int64(math.MaxInt64), int64(0), int64(0)
+	for _, s := range shards {
+		sh := s.run.Shard
+		if s.run.Conversations.Started == 0 {
+			continue
+		}
+		if sh.LastStartNS == 0 && sh.FirstStartNS == 0 {
+			return
+		}
+		first, last, end = min(first, sh.FirstStartNS), max(last, sh.LastStartNS), max(end, sh.LastEndNS)
+	}
+	span := time.Duration(last - first).Seconds()
+	if first == math.MaxInt64 || span <= 0 {
+		return
+	}
+	run.Rate.Achieved = float64(run.Conversations.Started) / span
+	run.Rate.Throughput = float64(run.Conversations.OK) / time.Duration(max(end, last)-first).Seconds()
 }
 
 // statusRank orders statuses from the best to the worst: the merged run

@@ -3,6 +3,7 @@ package merge
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -150,7 +151,7 @@ func TestMergeSumsCounters(t *testing.T) {
 		t.Errorf("conversations %+v; want the sums", c)
 	}
 	if run.Rate.Achieved != 9.75 || run.Rate.Target != 20 || run.Rate.Throughput != 18 {
-		t.Errorf("rate %+v; want the shards' rates summed", run.Rate)
+		t.Errorf("rate %+v; want the shards' rates summed, without their windows", run.Rate)
 	}
 	if run.Status != record.StatusInterrupted || run.Merged == nil || run.Merged.Shards != 2 || run.Merged.From[1].Status != record.StatusInterrupted {
 		t.Errorf("status %s, merged %+v; want interrupted, from 2 shards", run.Status, run.Merged)
@@ -246,4 +247,33 @@ func TestMergeRenumbersInIntendedOrder(t *testing.T) {
 		must(t, json.Unmarshal(line, &e))
 		return e.Conversation, e.Time
 	})
+}
+
+// TestMergeRatesInScheduleTime: the merged rates are one process's,
+// started (ok) over the span of the shards' windows put together in
+// schedule time, each measured from its own start: a shard that started
+// an hour late, or whose clock is an hour off, does not stretch it.
+func TestMergeRatesInScheduleTime(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	var dirs []string
+	for i, w := range [][3]int64{{10, 900, 1000}, {60, 1960, 1990}} {
+		dir := fakeShard{index: i, count: 2, seed: 1, achieved: 1}.write(t, filepath.Join(root, record.ShardsDir, strconv.Itoa(i)))
+		b, err := os.ReadFile(filepath.Join(dir, record.RunFile))
+		must(t, err)
+		var r record.Run
+		must(t, json.Unmarshal(b, &r))
+		ms := int64(time.Millisecond)
+		r.Shard.FirstStartNS, r.Shard.LastStartNS, r.Shard.LastEndNS = w[0]*ms, w[1]*ms, w[2]*ms
+		r.Started = r.Started.Add(time.Duration(i) * time.Hour)
+		b, _ = json.Marshal(r)
+		must(t, os.WriteFile(filepath.Join(dir, record.RunFile), b, 0o644))
+		dirs = append(dirs, dir)
+	}
+	run, err := Merge(filepath.Join(root, "out"), dirs)
+	must(t, err)
+	// 20 started from 10 ms to 1960 ms; 18 ok to 1990 ms.
+	if want := 20 / 1.95; math.Abs(run.Rate.Achieved-want) > 1e-9 || math.Abs(run.Rate.Throughput-18/1.98) > 1e-9 {
+		t.Errorf("rate %+v; want achieved %g, throughput %g", run.Rate, want, 18/1.98)
+	}
 }
