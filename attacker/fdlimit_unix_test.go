@@ -82,7 +82,7 @@ func TestEnsureFDsRefusesPastHardLimit(t *testing.T) {
 // recorder: run.json must still be written, mid-run and at the end.
 func TestRecorderWritesThroughFullTable(t *testing.T) {
 	dir := t.TempDir()
-	if err := writeScenario(testScenario(scenarios.LoadShape{Stages: []scenarios.Stage{stage(1, time.Second, 0)}}), filepath.Join(dir, record.ScenarioFile)); err != nil {
+	if _, err := writeScenario(testScenario(scenarios.LoadShape{Stages: []scenarios.Stage{stage(1, time.Second, 0)}}), filepath.Join(dir, record.ScenarioFile)); err != nil {
 		t.Fatal(err)
 	}
 	started := time.Now()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -136,18 +137,9 @@ func NewRecorder(dir string, run record.Run) (*Recorder, error) {
 	r.encode = vegeta.NewEncoder(r.results)
 	r.spare = newSpares(spareFDs)
 
-	// The log header: Java HdrHistogram's, with the start time to the
-	// millisecond (the library's OutputStartTime truncates to the second).
-	// Interval times are relative to BaseTime, the run's start.
-	startMs := run.Started.UnixMilli()
+	// Interval times are relative to the run's start.
 	r.hlogW = hdrhistogram.NewHistogramLogWriter(r.hlog)
-	r.hlogW.SetBaseTime(startMs)
-	_ = r.hlogW.OutputLogFormatVersion()
-	_ = r.hlogW.OutputComment(fmt.Sprintf("[StartTime: %.3f (seconds since epoch), %s]",
-		float64(startMs)/1000, run.Started.UTC().Format(time.RFC3339Nano)))
-	_ = r.hlogW.OutputComment(fmt.Sprintf("[BaseTime: %.3f (seconds since epoch)]", float64(startMs)/1000))
-	_ = r.hlogW.OutputComment("[Values in microseconds; Interval_Max in seconds]")
-	_ = r.hlogW.OutputLegend()
+	_ = record.WriteHlogHeader(r.hlogW, run.Started)
 	if err := r.hlog.flush(); err != nil {
 		r.closeFiles()
 		return nil, err
@@ -484,6 +476,13 @@ func (r *Recorder) snapshot(status string, ended time.Time) record.Run {
 		run.Rate.Achieved /= span
 		run.Rate.Throughput /= time.Duration(max(end, last) - first).Seconds()
 	}
+	if run.Shard != nil && first != 0 {
+		// A copy: meta's is shared with other snapshots.
+		sh := *run.Shard
+		began := run.Started.UnixNano()
+		sh.FirstStartNS, sh.LastStartNS, sh.LastEndNS = first-began, last-began, max(end, last)-began
+		run.Shard = &sh
+	}
 	return run
 }
 
@@ -503,21 +502,10 @@ func (r *Recorder) writeRun(run record.Run) error {
 // writeFileAtomic writes b to a temporary file next to path and renames it
 // over path.
 func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	_, err = tmp.Write(b)
-	// CreateTemp makes the file private; run files are for everyone.
-	err = errors.Join(err, tmp.Chmod(0o644), tmp.Close())
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return record.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
 }
 
 // storeMax raises v to x if x is larger.

@@ -38,6 +38,9 @@ type options struct {
 
 	// job replaces the scenario's job; tests set it.
 	job Job
+
+	// shard is the slice of the schedule to run (WithShard).
+	shard ShardSpec
 }
 
 // WithMockURL sets the base URL of the built-in mock
@@ -124,11 +127,14 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 		return nil, fmt.Errorf("attacker: interval must be positive, got %s", o.interval)
 	}
 
-	pacer, planned, err := NewPacer(sc.Load, sc.Seed)
+	if err := o.shard.validate(); err != nil {
+		return nil, &ConfigError{Scenario: sc.Name, Err: err}
+	}
+	pacer, planned, err := NewShardedPacer(sc.Load, sc.Seed, o.shard.Index, o.shard.Count)
 	if err != nil {
 		return nil, &ConfigError{Scenario: sc.Name, Err: err}
 	}
-	slots, drop := sc.Load.MaxInFlight, sc.Load.OnCap == scenarios.OnCapDrop
+	slots, drop := o.shard.slots(sc.Load.MaxInFlight), sc.Load.OnCap == scenarios.OnCapDrop
 	if slots <= 0 {
 		slots, drop = uncappedSlots, false
 	}
@@ -182,7 +188,8 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 		}()
 	}
 
-	if err := writeScenario(sc, filepath.Join(outDir, record.ScenarioFile)); err != nil {
+	hash, err := writeScenario(sc, filepath.Join(outDir, record.ScenarioFile))
+	if err != nil {
 		return nil, err
 	}
 	if err := found.write(outDir); err != nil {
@@ -192,17 +199,24 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	if err != nil {
 		return nil, err
 	}
-	began := time.Now()
-	rec, err := NewRecorder(outDir, record.Run{
-		Scenario: sc.Name,
-		Kind:     sc.Kind(),
-		Seed:     sc.Seed,
-		Version:  o.version,
-		Started:  began,
-		Planned:  planned,
-		Rate:     record.RunRate{Target: meanRate(pacer, planned)},
-		Warnings: sc.TLSWarnings(),
-	})
+	meta := record.Run{
+		Scenario:     sc.Name,
+		Kind:         sc.Kind(),
+		Seed:         sc.Seed,
+		Version:      o.version,
+		Planned:      planned,
+		Rate:         record.RunRate{Target: meanRate(pacer, planned)},
+		Warnings:     sc.TLSWarnings(),
+		ScenarioHash: hash,
+		Shard:        o.shard.record(sc, slots),
+	}
+	if meta.Shard != nil {
+		meta.Shard.ClockOffsetNS = clockOffset(outDir)
+	}
+	began := o.shard.waitStart(ctx)
+	meta.Started = began
+	o.shard.startSkew(&meta, began)
+	rec, err := NewRecorder(outDir, meta)
 	if err != nil {
 		self.abort()
 		return nil, err
@@ -219,7 +233,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	}
 	mon.start()
 
-	s := &scheduler{pacer: pacer, planned: planned, job: job, rec: rec, slots: slots, drop: drop, stages: newStageIndex(sc.Load.Stages)}
+	s := &scheduler{pacer: pacer, planned: planned, job: job, rec: rec, slots: slots, drop: drop, stages: newStageIndex(sc.Load.Stages), shard: o.shard}
 	s.run(ctx, began)
 
 	selfErr := self.stop()
@@ -250,16 +264,17 @@ func runRedactor(sc *scenarios.Scenario, getenv func(string) string) *redactor {
 	return newRedactor(scenarioSecrets(sc, getenv)...)
 }
 
-// writeScenario writes the resolved scenario, with the seed that was used.
-func writeScenario(sc *scenarios.Scenario, path string) error {
+// writeScenario writes the resolved scenario, with the seed that was used,
+// and returns its hash (record.ScenarioHash).
+func writeScenario(sc *scenarios.Scenario, path string) (string, error) {
 	b, err := sc.Resolved()
 	if err != nil {
-		return fmt.Errorf("encoding %s: %w", record.ScenarioFile, err)
+		return "", fmt.Errorf("encoding %s: %w", record.ScenarioFile, err)
 	}
 	if err := os.WriteFile(path, b, 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", record.ScenarioFile, err)
+		return "", fmt.Errorf("writing %s: %w", record.ScenarioFile, err)
 	}
-	return nil
+	return record.ScenarioHash(b), nil
 }
 
 // meanRate returns the mean rate of p's schedule over planned.
@@ -272,6 +287,8 @@ func meanRate(p vegeta.Pacer, planned time.Duration) float64 {
 		return p.Hits(planned) / planned.Seconds()
 	case *PoissonPacer:
 		return meanRate(p.base, planned)
+	case *ShardPacer:
+		return meanRate(p.base, planned) / float64(p.count)
 	}
 	// Midpoint rule, fine enough for smooth pacers such as vegeta's.
 	const n = 10000

@@ -19,7 +19,7 @@ import (
 	"github.com/mcpload/mcpload/scenarios"
 )
 
-var updateSchemas = flag.Bool("update-schemas", false, "rewrite schemas/summary.schema.json, attempts.schema.json and capacity.schema.json from the Go types")
+var updateSchemas = flag.Bool("update-schemas", false, "rewrite schemas/summary.schema.json, attempts.schema.json, capacity.schema.json and run.schema.json from the Go types")
 
 // TestGenerateSchemas derives the results schemas from the Go types that
 // write them (report.Summary, record.Attempt), when -update-schemas is

@@ -37,6 +37,7 @@ type runFlags struct {
 	fdCheck     bool
 	timeScale   float64
 	sets        []string
+	shard       shardFlags
 }
 
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -69,6 +70,7 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	fs.StringVar(&f.catalog, "catalog", "", "price the run on this catalog: list-prices, relay-example, or a YAML or LiteLLM JSON file (overrides cost.catalog)")
 	fs.BoolVar(&f.fdCheck, "fd-check", true, "refuse to start when load.max_in_flight may need more descriptors than RLIMIT_NOFILE allows (docs/descriptors.md)")
 	setVar(fs, &f.sets)
+	addShardFlags(fs, &f.shard)
 	fs.StringVar(&f.progress, "progress", "auto", "live progress on stderr: auto (on a terminal, not in CI), on, off")
 	_ = c.RegisterFlagCompletionFunc("progress", cobra.FixedCompletions([]string{"auto", "on", "off"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("catalog", completeCatalog)
@@ -89,6 +91,9 @@ func runScenario(name string, f runFlags, stdout, stderr io.Writer) error {
 	}
 	if f.policies != "" && len(sc.Policies) == 0 {
 		return notApplicable("policy", fmt.Sprintf("scenario %s has no policies: list", sc.Name))
+	}
+	if f.shard.sharded() {
+		return runSharded(name, sc, f, stdout, stderr)
 	}
 	if err := applyOverrides(sc, f); err != nil {
 		return invalid(err)
@@ -135,7 +140,7 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 	defer lock.Close()
 	opts := []attacker.Option{attacker.WithVersion(version()), attacker.WithAllowRemote(f.allowRemote), attacker.WithRunLock()}
 	if needsMock(sc) {
-		mock, err := mockprovider.New(sc, mockprovider.WithSeed(sc.Seed))
+		mock, err := mockprovider.New(f.shard.run.mockScenario(sc), mockprovider.WithSeed(f.shard.run.mockSeed(sc.Seed)))
 		if err != nil {
 			return nil, nil, fmt.Errorf("start mock: %w", err)
 		}
@@ -145,7 +150,7 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 		}
 		defer mock.Close()
 		// Fault windows count from the start of the load.
-		mock.SetEpoch(time.Now())
+		mock.SetEpoch(f.shard.run.epoch(time.Now()))
 		opts = append(opts, attacker.WithMockURL(url))
 	}
 	if showProgress(f.progress, stderr) {
@@ -156,7 +161,7 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	stopGates := func() {}
-	if g := newGates(sc, dir, cat, stderr); g != nil {
+	if g := f.shard.run.gates(newGates(sc, dir, cat, stderr)); g != nil {
 		done := make(chan struct{})
 		go func() { defer close(done); g.watch(runCtx, cancel) }()
 		stopGates = func() { cancel(nil); <-done }
