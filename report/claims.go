@@ -15,6 +15,7 @@ import (
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report/confidence"
 	"github.com/mcpload/mcpload/report/pricing"
+	"github.com/mcpload/mcpload/report/runfolder"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -56,7 +57,7 @@ type Claim struct {
 //   - success_rate and error_rate take Wilson's interval on conversations.
 //   - availability.model takes Wilson's interval on model attempts.
 //   - cost.saving resamples conversations (see savingInterval).
-func EvaluateClaims(s *Summary, hs Histograms, sc *scenarios.Scenario) []Claim {
+func EvaluateClaims(s *Summary, hs runfolder.Histograms, sc *scenarios.Scenario) []Claim {
 	if sc == nil || len(sc.Claims) == 0 {
 		return nil
 	}
@@ -67,7 +68,7 @@ func EvaluateClaims(s *Summary, hs Histograms, sc *scenarios.Scenario) []Claim {
 	return out
 }
 
-func evaluateClaim(s *Summary, hs Histograms, sc *scenarios.Scenario, c scenarios.Claim) Claim {
+func evaluateClaim(s *Summary, hs runfolder.Histograms, sc *scenarios.Scenario, c scenarios.Claim) Claim {
 	cl := Claim{Name: c.Name, Source: c.Source, Expect: c.Expect, Verdict: ClaimInconclusive}
 	th, err := scenarios.ParseThreshold(c.Expect)
 	if err != nil {
@@ -119,7 +120,7 @@ func claimVerdict(th *scenarios.ThresholdExpr, iv confidence.Interval) string {
 // claimInterval measures th's metric with its 95% interval, in the
 // metric's base unit. ok is false when there is nothing to judge, and
 // note then says why.
-func claimInterval(s *Summary, hs Histograms, sc *scenarios.Scenario, th *scenarios.ThresholdExpr) (iv confidence.Interval, note string, ok bool) {
+func claimInterval(s *Summary, hs runfolder.Histograms, sc *scenarios.Scenario, th *scenarios.ThresholdExpr) (iv confidence.Interval, note string, ok bool) {
 	seed := uint64(s.Seed)
 	c := s.Conversations
 	offered := c.Started + c.Dropped
@@ -153,7 +154,7 @@ func claimInterval(s *Summary, hs Histograms, sc *scenarios.Scenario, th *scenar
 	if ok, need := stat.Enough(uint64(h.TotalCount())); !ok {
 		return iv, fmt.Sprintf("%d samples are too few to judge %s: it needs %d, so that %d lie beyond it", h.TotalCount(), th.Stat, need, confidence.MinTail), false
 	}
-	return confidence.Bootstrap(confidence.FromHistogram(h, 1/usPerMs), stat, seed), note, true
+	return confidence.Bootstrap(confidence.FromHistogram(h, 1/runfolder.USPerMS), stat, seed), note, true
 }
 
 // percent turns an interval of a proportion (0-1) into percent.
@@ -184,7 +185,7 @@ func claimStat(name string) confidence.Stat {
 // about every request: a timeout took at least the timeout, and leaving it
 // out would let a provider that times out look fast. note names the keys
 // when several were merged.
-func claimHistogram(hs Histograms, th *scenarios.ThresholdExpr) (*hdrhistogram.Histogram, string, bool) {
+func claimHistogram(hs runfolder.Histograms, th *scenarios.ThresholdExpr) (*hdrhistogram.Histogram, string, bool) {
 	var tags []string
 	switch th.Metric {
 	case record.LevelConversation, record.LevelService:
@@ -221,7 +222,7 @@ func claimHistogram(hs Histograms, th *scenarios.ThresholdExpr) (*hdrhistogram.H
 }
 
 // mergeTags merges the histograms of tags that hs has.
-func mergeTags(hs Histograms, tags []string) *hdrhistogram.Histogram {
+func mergeTags(hs runfolder.Histograms, tags []string) *hdrhistogram.Histogram {
 	merged := hdrhistogram.New(record.HistLowest, record.HistHighest, record.HistSigFigs)
 	for _, t := range tags {
 		if h := hs[t]; h != nil {

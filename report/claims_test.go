@@ -12,6 +12,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/report/runfolder"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -29,9 +30,9 @@ func claimsOf(expect ...string) *scenarios.Scenario {
 // (mean 40 ms, median 40 ms, sd 11.5 ms), alternately under two attempt
 // keys of provider relay. They sit on a 0.5 ms grid, which keeps the mean's
 // bootstrap cheap: it draws over 80 distinct values instead of 512 bins.
-func uniformHistograms(t *testing.T) Histograms {
+func uniformHistograms(t *testing.T) runfolder.Histograms {
 	t.Helper()
-	hs := Histograms{}
+	hs := runfolder.Histograms{}
 	for _, tag := range []string{"attempt.model:relay/a", "attempt.model:relay/b", "attempt.model:other/a"} {
 		hs[tag] = hdrhistogram.New(record.HistLowest, record.HistHighest, record.HistSigFigs)
 	}
@@ -111,7 +112,7 @@ func TestLatencyClaims(t *testing.T) {
 // whose timeouts take 3 s does not make a p99 claim of 1 s hold: failed
 // attempts are part of what a vendor's latency claim is about.
 func TestLatencyClaimCountsFailures(t *testing.T) {
-	hs := Histograms{}
+	hs := runfolder.Histograms{}
 	ok := hdrhistogram.New(record.HistLowest, record.HistHighest, record.HistSigFigs)
 	failed := hdrhistogram.New(record.HistLowest, record.HistHighest, record.HistSigFigs)
 	for i := range 2000 {
@@ -145,7 +146,7 @@ func TestRateClaims(t *testing.T) {
 		{summary(900, 100, 0), "error_rate < 5%", ClaimRefuted, 8.3, 12.0},
 	}
 	for _, c := range cases {
-		got := EvaluateClaims(c.s, Histograms{}, claimsOf(c.expect))[0]
+		got := EvaluateClaims(c.s, runfolder.Histograms{}, claimsOf(c.expect))[0]
 		if got.Verdict != c.verdict {
 			t.Errorf("%s on %+v: %s, want %s (%+v)", c.expect, c.s.Conversations.Counts, got.Verdict, c.verdict, got.Interval)
 		}
@@ -156,7 +157,7 @@ func TestRateClaims(t *testing.T) {
 	}
 
 	// Nothing offered: inconclusive, and says why.
-	got := EvaluateClaims(summary(0, 0, 0), Histograms{}, claimsOf("success_rate >= 99%", "conversation.p99 < 1s"))
+	got := EvaluateClaims(summary(0, 0, 0), runfolder.Histograms{}, claimsOf("success_rate >= 99%", "conversation.p99 < 1s"))
 	for _, g := range got {
 		if g.Verdict != ClaimInconclusive || g.Note == "" || g.Measured != "" {
 			t.Errorf("%s with no samples: %+v", g.Expect, g)
@@ -207,7 +208,7 @@ func TestAvailabilityCounts(t *testing.T) {
 		t.Errorf("an unknown provider measured something: %q", note)
 	}
 
-	claims := EvaluateClaims(s, Histograms{}, claimsOf(
+	claims := EvaluateClaims(s, runfolder.Histograms{}, claimsOf(
 		"availability.model{provider=relay} >= 99.9%",
 		"availability.model{provider=relay} >= 85%",
 		"availability.model{provider=primary} >= 90%",
@@ -292,7 +293,7 @@ func TestCostSavingClaim(t *testing.T) {
 	}
 	sc := claimsOf("cost.saving >= 80%", "cost.saving >= 83%", "cost.saving >= 90%", "cost.saving < 85%")
 	sc.Cost = &scenarios.Cost{Catalog: run, Baseline: base}
-	got := EvaluateClaims(s, Histograms{}, sc)
+	got := EvaluateClaims(s, runfolder.Histograms{}, sc)
 	want := []string{ClaimHolds, ClaimInconclusive, ClaimRefuted, ClaimHolds}
 	for i, c := range got {
 		if c.Verdict != want[i] {
@@ -311,13 +312,13 @@ func TestCostSavingClaim(t *testing.T) {
 	flat := writeCatalog(t, cats, "flat", 4, 4)
 	sc.Cost.Baseline = flat
 	s.Cost.Baseline = &CostBaseline{Catalog: "flat", SavingPercent: 75}
-	if iv := EvaluateClaims(s, Histograms{}, sc)[0].Interval; math.Abs(iv.Lo-75) > 1e-9 || math.Abs(iv.Hi-75) > 1e-9 {
+	if iv := EvaluateClaims(s, runfolder.Histograms{}, sc)[0].Interval; math.Abs(iv.Lo-75) > 1e-9 || math.Abs(iv.Hi-75) > 1e-9 {
 		t.Errorf("a uniform 75%% discount gave %+v", iv)
 	}
 
 	// No baseline: inconclusive, and the note says what to add.
 	s.Cost.Baseline = nil
-	c := EvaluateClaims(s, Histograms{}, sc)[0]
+	c := EvaluateClaims(s, runfolder.Histograms{}, sc)[0]
 	if c.Verdict != ClaimInconclusive || !strings.Contains(c.Note, "cost.baseline") {
 		t.Errorf("without a baseline: %+v", c)
 	}

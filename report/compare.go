@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/report/runfolder"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -125,7 +126,7 @@ func ComparePolicies(runs []PolicyRun) (*Comparison, error) {
 			c.Scenario, c.Seed = s.Scenario, s.Seed
 		}
 		row := policyRow(pr, s)
-		sc, err := ReadScenario(pr.Dir)
+		sc, err := runfolder.ReadScenario(pr.Dir)
 		if err != nil {
 			return nil, fmt.Errorf("compare policies: policy %q: %w", pr.Name, err)
 		}

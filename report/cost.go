@@ -8,6 +8,7 @@ import (
 
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report/pricing"
+	"github.com/mcpload/mcpload/report/runfolder"
 )
 
 // CostAssumption states how attempts without usage are priced.
@@ -77,11 +78,11 @@ func PriceRun(dir string, s *Summary, cat *pricing.Catalog) (*Cost, error) {
 	}
 	if byKey == nil {
 		byKey = modelUsage{}
-		if _, err := eachJSONLine(dir, record.AttemptsFile, byKey.add); err != nil {
+		if _, err := runfolder.EachJSONLine(dir, record.AttemptsFile, byKey.add); err != nil {
 			return nil, err
 		}
 	}
-	sc, err := ReadScenario(dir)
+	sc, err := runfolder.ReadScenario(dir)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/report/runfolder"
 )
 
 // Harness is the harness's check of itself (summary.json's harness): how
@@ -104,7 +105,7 @@ const (
 
 // harnessOf judges run's harness figures and the schedule-lag histograms;
 // nil for a run that predates them.
-func harnessOf(run *record.Run, hs Histograms) *Harness {
+func harnessOf(run *record.Run, hs runfolder.Histograms) *Harness {
 	r := run.Harness
 	if r == nil {
 		return nil
@@ -120,7 +121,7 @@ func harnessOf(run *record.Run, hs Histograms) *Harness {
 		QueuedLate:    r.QueuedLate,
 		GCPause: GCPause{
 			Count: r.GCPauses, P99US: r.GCPauseP99US, MaxUS: r.GCPauseMaxUS,
-			TotalMS: round3(float64(r.GCPauseTotalUS) / usPerMs),
+			TotalMS: round3(float64(r.GCPauseTotalUS) / runfolder.USPerMS),
 		},
 		CPU: HarnessCPU{Cores: r.Cores, MaxCores: r.CPUMaxCores},
 	}

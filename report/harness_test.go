@@ -8,11 +8,12 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/report/runfolder"
 )
 
 // lagHistograms holds a schedule-lag histogram of n arrivals, late of
 // them over the 1 ms bound (5 ms) and the rest at 50 µs.
-func lagHistograms(n, late int) Histograms {
+func lagHistograms(n, late int) runfolder.Histograms {
 	h := hdrhistogram.New(record.HistLowest, record.HistHighest, record.HistSigFigs)
 	for i := range n {
 		v := int64(50)
@@ -21,7 +22,7 @@ func lagHistograms(n, late int) Histograms {
 		}
 		_ = h.RecordValue(v)
 	}
-	return Histograms{record.LevelScheduleLag: h}
+	return runfolder.Histograms{record.LevelScheduleLag: h}
 }
 
 // harnessRun is a run of 1000 arrivals on 2 cores, 10 seconds sampled.

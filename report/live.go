@@ -7,6 +7,7 @@ import (
 
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report/pricing"
+	"github.com/mcpload/mcpload/report/runfolder"
 )
 
 // Live follows a run folder while the attacker writes it, for the gates
@@ -20,7 +21,7 @@ type Live struct {
 	dir string
 	cat *pricing.Catalog
 
-	hs       Histograms
+	hs       runfolder.Histograms
 	usage    modelUsage
 	hlog     record.LineFollower
 	attempts record.LineFollower
@@ -29,7 +30,7 @@ type Live struct {
 // NewLive follows the run folder dir, pricing its attempts with cat.
 func NewLive(dir string, cat *pricing.Catalog) *Live {
 	return &Live{
-		dir: dir, cat: cat, hs: Histograms{}, usage: modelUsage{},
+		dir: dir, cat: cat, hs: runfolder.Histograms{}, usage: modelUsage{},
 		hlog:     record.LineFollower{Name: record.HistogramsFile},
 		attempts: record.LineFollower{Name: record.AttemptsFile},
 	}
@@ -42,7 +43,7 @@ func NewLive(dir string, cat *pricing.Catalog) *Live {
 // conversations as failures. It returns nil and no error before run.json
 // exists.
 func (l *Live) Update() (*Summary, error) {
-	run, err := ReadRun(l.dir)
+	run, err := runfolder.ReadRun(l.dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -67,8 +68,8 @@ func (l *Live) Update() (*Summary, error) {
 
 // addInterval merges an interval histogram into the run's totals.
 func (l *Live) addInterval(line []byte) {
-	if tag, h, ok := parseInterval(line); ok && h != nil {
-		l.hs.add(tag, h)
+	if tag, h, ok := runfolder.ParseInterval(line); ok && h != nil {
+		l.hs.Add(tag, h)
 	}
 }
 

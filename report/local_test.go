@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/report/runfolder"
 )
 
 // TestLocalShownApart: failures that were mcpload's own are counted in
@@ -18,7 +19,7 @@ func TestLocalShownApart(t *testing.T) {
 		Conversations: record.Counts{Started: 10, OK: 6, Failed: 4, ByOutcome: map[string]uint64{record.OutcomeLocal: 3, record.OutcomeTimeout: 1}},
 		Attempts:      record.AttemptCounts{Total: 12, ByOutcome: map[string]uint64{record.OutcomeOK: 7, record.OutcomeLocal: 4, record.OutcomeTimeout: 1}},
 	}
-	s := NewSummary(run, Histograms{})
+	s := NewSummary(run, runfolder.Histograms{})
 	if s.Local == nil || s.Local.Attempts != 4 || s.Local.Conversations != 3 || !strings.Contains(s.Local.Note, "not the target") {
 		t.Fatalf("local = %+v", s.Local)
 	}
@@ -39,7 +40,7 @@ func TestLocalShownApart(t *testing.T) {
 
 	delete(run.Conversations.ByOutcome, record.OutcomeLocal)
 	delete(run.Attempts.ByOutcome, record.OutcomeLocal)
-	s = NewSummary(run, Histograms{})
+	s = NewSummary(run, runfolder.Histograms{})
 	out.Reset()
 	if err := PrintText(&out, s); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report/pricing"
+	"github.com/mcpload/mcpload/report/runfolder"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -175,8 +176,8 @@ func summarizeMCP(dir string, sc *scenarios.Scenario, cat *pricing.Catalog) (*MC
 		byCode[strconv.Itoa(code)] = rc.Attempts
 	}
 	if p := scan.progress; p.Notifications > 0 {
-		p.FirstMeanMS = round3(float64(scan.firstSumUS) / float64(p.Attempts) / usPerMs)
-		p.FirstMaxMS = round3(float64(scan.firstMaxU) / usPerMs)
+		p.FirstMeanMS = round3(float64(scan.firstSumUS) / float64(p.Attempts) / runfolder.USPerMS)
+		p.FirstMaxMS = round3(float64(scan.firstMaxU) / runfolder.USPerMS)
 		m.Progress = &p
 	}
 	if sc != nil && sc.Kind() == scenarios.KindConversation && len(sc.Tools) > 0 {

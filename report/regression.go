@@ -16,6 +16,7 @@ import (
 
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report/confidence"
+	"github.com/mcpload/mcpload/report/runfolder"
 )
 
 // RunComparisonSchema identifies the version of `mcpload compare
@@ -160,7 +161,7 @@ func folderNotes(side, dir string, s *Summary) []string {
 
 // compareSummaries builds the comparison of two summaries and their
 // histograms.
-func compareSummaries(bs *Summary, bh Histograms, ns *Summary, nh Histograms, o RegressionOptions) *RunComparison {
+func compareSummaries(bs *Summary, bh runfolder.Histograms, ns *Summary, nh runfolder.Histograms, o RegressionOptions) *RunComparison {
 	ref := func(s *Summary) RunRef {
 		return RunRef{Scenario: s.Scenario, Seed: s.Seed, Status: s.Status, DurationS: s.DurationS}
 	}
@@ -332,7 +333,7 @@ func latencyCompareRow(metric, st string, bst, nst *Stats, bh, nh *hdrhistogram.
 		r.Note = fmt.Sprintf("too few samples to judge %s: %d needed in each run", st, need)
 		return r
 	}
-	iv := confidence.BootstrapRatio(confidence.FromHistogram(bh, 1/usPerMs), confidence.FromHistogram(nh, 1/usPerMs), stat, seed)
+	iv := confidence.BootstrapRatio(confidence.FromHistogram(bh, 1/runfolder.USPerMS), confidence.FromHistogram(nh, 1/runfolder.USPerMS), stat, seed)
 	if math.IsNaN(iv.Lo) || math.IsNaN(iv.Hi) {
 		r.Note = "the base value is 0: no ratio"
 		return r

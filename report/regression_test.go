@@ -12,16 +12,17 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/report/runfolder"
 )
 
 // compareSide is a synthetic run for compareSummaries: n conversations
 // with ok of them ok, latencies spread evenly over 50-150 ms times scale
 // (on a 2 ms grid, which keeps the mean's bootstrap cheap), one model step
 // at a third of that, and cost usd.
-func compareSide(t *testing.T, seed int64, ok uint64, scale, usd float64) (*Summary, Histograms) {
+func compareSide(t *testing.T, seed int64, ok uint64, scale, usd float64) (*Summary, runfolder.Histograms) {
 	t.Helper()
 	const n = 1000
-	hs := Histograms{}
+	hs := runfolder.Histograms{}
 	conv := hdrhistogram.New(record.HistLowest, record.HistHighest, record.HistSigFigs)
 	step := hdrhistogram.New(record.HistLowest, record.HistHighest, record.HistSigFigs)
 	for i := range n {

@@ -10,6 +10,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/report/runfolder"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -472,7 +473,7 @@ type window struct {
 // analyze reads the run folder dir and computes its resilience figures and
 // per-second series.
 func analyze(dir string, run *record.Run) (*analysis, error) {
-	sc, err := ReadScenario(dir)
+	sc, err := runfolder.ReadScenario(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -482,21 +483,21 @@ func analyze(dir string, run *record.Run) (*analysis, error) {
 		a.goodLimit = goodputLimit(sc.Client)
 	}
 	var damaged Damaged
-	da, err := eachJSONLine(dir, record.AttemptsFile, a.attempt)
+	da, err := runfolder.EachJSONLine(dir, record.AttemptsFile, a.attempt)
 	if err != nil {
 		return nil, err
 	}
-	de, err := eachJSONLine(dir, record.EventsFile, a.event)
+	de, err := runfolder.EachJSONLine(dir, record.EventsFile, a.event)
 	if err != nil {
 		return nil, err
 	}
-	dr, err := eachResult(dir, a.result)
+	dr, err := runfolder.EachResult(dir, a.result)
 	if err != nil {
 		return nil, err
 	}
 	damaged.AttemptLines, damaged.AttemptBytes = da.Lines, da.Bytes
 	damaged.EventLines = de.Lines
-	damaged.ResultRecords, damaged.ResultBytes = dr.records, dr.bytes
+	damaged.ResultRecords, damaged.ResultBytes = dr.Records, dr.Bytes
 
 	// The run's length in whole intervals: its end, or the last record.
 	n := 0

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/report/runfolder"
 )
 
 const (
@@ -122,7 +123,7 @@ func TestRetryCountsInItsStepsSecond(t *testing.T) {
 
 func analyzeDir(t *testing.T, dir string) *analysis {
 	t.Helper()
-	run, err := ReadRun(dir)
+	run, err := runfolder.ReadRun(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

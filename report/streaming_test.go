@@ -9,6 +9,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/report/runfolder"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -24,7 +25,7 @@ func streamHist(us ...int64) *hdrhistogram.Histogram {
 // streamRun is a run with two streamed model keys: gpt-4.1-mini fast
 // (20 ms gaps), gpt-4.1 slow (60 ms gaps), and the stream sums behind
 // their output rates.
-func streamRun() (*record.Run, Histograms) {
+func streamRun() (*record.Run, runfolder.Histograms) {
 	const fast, slow = "model:p/gpt-4.1-mini", "model:p/gpt-4.1"
 	run := &record.Run{
 		Scenario: "s", Status: record.StatusComplete,
@@ -41,7 +42,7 @@ func streamRun() (*record.Run, Histograms) {
 		fastGaps = append(fastGaps, 20_000+int64(i)*10)
 		slowGaps = append(slowGaps, 60_000+int64(i)*100)
 	}
-	hs := Histograms{
+	hs := runfolder.Histograms{
 		record.Tag(record.LevelInterToken, fast):                       streamHist(fastGaps...),
 		record.Tag(record.LevelInterToken, slow):                       streamHist(slowGaps...),
 		record.Tag(record.LevelInterToken, slow) + record.FailedSuffix: streamHist(5_000_000),
@@ -96,7 +97,7 @@ func TestSummaryStreaming(t *testing.T) {
 	}
 
 	// A run without streams has none of it.
-	plain := NewSummary(&record.Run{Scenario: "s"}, Histograms{record.Tag(record.LevelAttempt, fast): streamHist(1000)})
+	plain := NewSummary(&record.Run{Scenario: "s"}, runfolder.Histograms{record.Tag(record.LevelAttempt, fast): streamHist(1000)})
 	b, _ = json.Marshal(plain)
 	for _, absent := range []string{"inter_token", "tpot", "first_tool_call", "tool_args_complete", "streaming"} {
 		if strings.Contains(string(b), `"`+absent+`"`) {
@@ -139,7 +140,7 @@ func TestStreamingThresholds(t *testing.T) {
 			t.Errorf("%s: %+v", expr, got)
 		}
 	}
-	plain := NewSummary(&record.Run{Scenario: "s"}, Histograms{})
+	plain := NewSummary(&record.Run{Scenario: "s"}, runfolder.Histograms{})
 	if got := EvaluateThresholds(plain, []string{"output_tokens_per_s > 1"})[0]; got.Pass || got.Note == "" {
 		t.Errorf("no streams: %+v", got)
 	}

@@ -17,6 +17,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/report/runfolder"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -291,10 +292,10 @@ func StatsOf(h *hdrhistogram.Histogram) *Stats {
 	if h == nil || h.TotalCount() == 0 {
 		return nil
 	}
-	ms := func(us int64) float64 { return round3(float64(us) / usPerMs) }
+	ms := func(us int64) float64 { return round3(float64(us) / runfolder.USPerMS) }
 	return &Stats{
 		Count: h.TotalCount(),
-		Mean:  round3(h.Mean() / usPerMs),
+		Mean:  round3(h.Mean() / runfolder.USPerMS),
 		Min:   ms(h.Min()),
 		P50:   ms(h.ValueAtQuantile(50)),
 		P90:   ms(h.ValueAtQuantile(90)),
@@ -307,23 +308,10 @@ func StatsOf(h *hdrhistogram.Histogram) *Stats {
 
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 
-// ReadRun reads run.json.
-func ReadRun(dir string) (*record.Run, error) {
-	b, err := record.ReadRegular(filepath.Join(dir, record.RunFile), record.MaxDocumentBytes)
-	if err != nil {
-		return nil, fmt.Errorf("read run: %w", err)
-	}
-	var run record.Run
-	if err := json.Unmarshal(b, &run); err != nil {
-		return nil, fmt.Errorf("read run: %s: %w", record.RunFile, err)
-	}
-	return &run, nil
-}
-
 // Summarize builds the summary of the run in dir, priced and projected as
 // the cost: section of its scenario.yaml says.
-func Summarize(dir string) (*Summary, Histograms, error) {
-	sc, err := ReadScenario(dir)
+func Summarize(dir string) (*Summary, runfolder.Histograms, error) {
+	sc, err := runfolder.ReadScenario(dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -340,12 +328,12 @@ func Summarize(dir string) (*Summary, Histograms, error) {
 
 // SummarizeWith is Summarize with the cost options o in place of the
 // scenario's, as `mcpload cost` overrides them.
-func SummarizeWith(dir string, o CostOptions) (*Summary, Histograms, error) {
-	run, err := ReadRun(dir)
+func SummarizeWith(dir string, o CostOptions) (*Summary, runfolder.Histograms, error) {
+	run, err := runfolder.ReadRun(dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	hs, badIntervals, err := readHistograms(dir)
+	hs, badIntervals, err := runfolder.ReadHistogramsDamaged(dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -364,7 +352,7 @@ func SummarizeWith(dir string, o CostOptions) (*Summary, Histograms, error) {
 	if s.Cost, err = Project(dir, s, o); err != nil {
 		return nil, nil, err
 	}
-	sc, err := ReadScenario(dir)
+	sc, err := runfolder.ReadScenario(dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -376,7 +364,7 @@ func SummarizeWith(dir string, o CostOptions) (*Summary, Histograms, error) {
 }
 
 // NewSummary combines a run's counters and histograms.
-func NewSummary(run *record.Run, hs Histograms) *Summary {
+func NewSummary(run *record.Run, hs runfolder.Histograms) *Summary {
 	s := &Summary{
 		Schema:        SummarySchema,
 		Scenario:      run.Scenario,
@@ -417,7 +405,7 @@ func NewSummary(run *record.Run, hs Histograms) *Summary {
 
 // streaming builds the output rates from the run's stream sums and the
 // TPOT histograms.
-func streaming(sums map[string]record.StreamTotals, hs Histograms) map[string]*Streaming {
+func streaming(sums map[string]record.StreamTotals, hs runfolder.Histograms) map[string]*Streaming {
 	if len(sums) == 0 {
 		return nil
 	}
@@ -447,7 +435,7 @@ func streaming(sums map[string]record.StreamTotals, hs Histograms) map[string]*S
 }
 
 // latencies sorts histograms into levels by their tags (see record.Tag).
-func latencies(hs Histograms) Latencies {
+func latencies(hs runfolder.Histograms) Latencies {
 	l := Latencies{
 		Step:          map[string]*Stats{},
 		StepFailed:    map[string]*Stats{},
@@ -521,7 +509,7 @@ func Write(dir string) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	sc, err := ReadScenario(dir)
+	sc, err := runfolder.ReadScenario(dir)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/report/runfolder"
 )
 
 // writeRunFolder writes a run.json and an interval log in which tag
@@ -136,7 +137,7 @@ func TestSummaryFromRunFolder(t *testing.T) {
 
 func TestTornLogKeepsWholeIntervals(t *testing.T) {
 	dir := writeRunFolder(t, true)
-	hs, err := ReadHistograms(dir)
+	hs, err := runfolder.ReadHistograms(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

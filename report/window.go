@@ -1,15 +1,14 @@
 package report
 
 import (
-	"bytes"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/report/runfolder"
 )
 
 // SummarizeAfter is the summary of the run in dir with its first from
@@ -26,11 +25,11 @@ func SummarizeAfter(dir string, from time.Duration) (*Summary, error) {
 	if from <= 0 {
 		return s, nil
 	}
-	hs := Histograms{}
+	hs := runfolder.Histograms{}
 	if _, err := record.EachLine(dir, record.HistogramsFile, func(line []byte) {
-		if start, ok := intervalStart(line); ok && start >= from.Seconds() {
-			if tag, h, ok := parseInterval(line); ok && h != nil {
-				hs.add(tag, h)
+		if start, ok := runfolder.IntervalStart(line); ok && start >= from.Seconds() {
+			if tag, h, ok := runfolder.ParseInterval(line); ok && h != nil {
+				hs.Add(tag, h)
 			}
 		}
 	}); err != nil {
@@ -41,7 +40,7 @@ func SummarizeAfter(dir string, from time.Duration) (*Summary, error) {
 	c := record.Counts{ByOutcome: map[string]uint64{}}
 	var first, last time.Time
 	begin := s.Started.Add(from)
-	if _, err := eachResult(dir, func(r *vegeta.Result) {
+	if _, err := runfolder.EachResult(dir, func(r *vegeta.Result) {
 		if r.Timestamp.Before(begin) {
 			return
 		}
@@ -75,22 +74,4 @@ func SummarizeAfter(dir string, from time.Duration) (*Summary, error) {
 		s.Rate.Achieved = round3(float64(c.Started-1) / span)
 	}
 	return s, nil
-}
-
-// intervalStart is the start of an interval line of histograms.hlog, in
-// seconds from the run's start; ok is false for other lines.
-func intervalStart(line []byte) (float64, bool) {
-	if len(line) == 0 || line[0] == '#' || bytes.HasPrefix(line, hlogLegend) {
-		return 0, false
-	}
-	if rest, found := bytes.CutPrefix(line, []byte("Tag=")); found {
-		_, after, found := bytes.Cut(rest, []byte{','})
-		if !found {
-			return 0, false
-		}
-		line = after
-	}
-	f, _, _ := bytes.Cut(line, []byte{','})
-	v, err := strconv.ParseFloat(string(f), 64)
-	return v, err == nil
 }

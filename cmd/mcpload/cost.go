@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcpload/mcpload/report"
 	"github.com/mcpload/mcpload/report/pricing"
+	"github.com/mcpload/mcpload/report/runfolder"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -63,7 +64,7 @@ func cost(dir string, f costFlags, set map[string]bool, stdout io.Writer) error 
 	if err := report.RunFolder(dir); err != nil {
 		return invalid(err)
 	}
-	sc, err := report.ReadScenario(dir)
+	sc, err := runfolder.ReadScenario(dir)
 	if err != nil {
 		return err
 	}

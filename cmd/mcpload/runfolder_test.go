@@ -19,6 +19,7 @@ import (
 
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/runfolder"
 )
 
 // quickRun runs the quickstart for 3 s into a fresh folder, in process.
@@ -60,7 +61,7 @@ func TestSecondRunIntoSameOutIsRefused(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		// Locked, and past writing scenario.yaml and run.json.
-		_, err := report.ReadRun(dir)
+		_, err := runfolder.ReadRun(dir)
 		if h, ok := record.Writing(dir); ok && h.PID == first.Process.Pid && err == nil {
 			break
 		}
@@ -129,7 +130,7 @@ func TestKilledRunLeavesReadableFolder(t *testing.T) {
 	cmd := startRun(t, dir, io.Discard)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if run, err := report.ReadRun(dir); err == nil && run.Conversations.OK >= 20 {
+		if run, err := runfolder.ReadRun(dir); err == nil && run.Conversations.OK >= 20 {
 			break
 		}
 		if time.Now().After(deadline) {

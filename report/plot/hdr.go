@@ -15,6 +15,7 @@ import (
 
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/runfolder"
 )
 
 // Percentile distributions.
@@ -104,7 +105,7 @@ func latencyDistribution(r *run) *figure {
 	lo, hi, xmax := math.Inf(1), math.Inf(-1), 10.0
 	drawn := 0
 	for _, c := range curves {
-		pts, err := readHgrm(filepath.Join(r.dir, report.HgrmFile(c.tag)))
+		pts, err := readHgrm(filepath.Join(r.dir, runfolder.HgrmFile(c.tag)))
 		if err != nil || len(pts) == 0 {
 			continue
 		}

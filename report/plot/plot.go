@@ -20,6 +20,7 @@ import (
 
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/runfolder"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -111,7 +112,7 @@ func loadRun(dir string, s *report.Summary) (*run, error) {
 	default:
 		r.ts = ts
 	}
-	if r.sc, err = report.ReadScenario(dir); err != nil {
+	if r.sc, err = runfolder.ReadScenario(dir); err != nil {
 		return nil, fmt.Errorf("plots: %w", err)
 	}
 

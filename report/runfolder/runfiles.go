@@ -1,4 +1,9 @@
-package report
+// Package runfolder reads the files of a run folder as the attacker wrote
+// them (see package record): run.json, the resolved scenario.yaml, the
+// interval histograms, the JSONL records and results.bin. It skips damage
+// and counts it, so that a torn or damaged folder still reads, and it
+// computes no figure: package summary does.
+package runfolder
 
 import (
 	"bytes"
@@ -15,6 +20,19 @@ import (
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 )
+
+// ReadRun reads run.json.
+func ReadRun(dir string) (*record.Run, error) {
+	b, err := record.ReadRegular(filepath.Join(dir, record.RunFile), record.MaxDocumentBytes)
+	if err != nil {
+		return nil, fmt.Errorf("read run: %w", err)
+	}
+	var run record.Run
+	if err := json.Unmarshal(b, &run); err != nil {
+		return nil, fmt.Errorf("read run: %s: %w", record.RunFile, err)
+	}
+	return &run, nil
+}
 
 // ReadScenario reads the resolved scenario.yaml of a run folder. A folder
 // without one (a run written by a test, or a crash before the file was
@@ -35,13 +53,13 @@ func ReadScenario(dir string) (*scenarios.Scenario, error) {
 	return sc, nil
 }
 
-// eachJSONLine decodes every line of the JSONL file name in dir (or of its
+// EachJSONLine decodes every line of the JSONL file name in dir (or of its
 // compressed form, name.gz) into a fresh T and hands it to fn, one at a
 // time, so that a file of millions of lines costs one line of memory. A
 // missing file is empty. A line that does not parse is skipped and
 // counted, as is any other damage record.EachLine skips: a crash can tear
 // the last line, and one bad line should not hide the rest of the run.
-func eachJSONLine[T any](dir, name string, fn func(*T)) (record.LineDamage, error) {
+func EachJSONLine[T any](dir, name string, fn func(*T)) (record.LineDamage, error) {
 	var bad int64
 	d, err := record.EachLine(dir, name, func(line []byte) {
 		var v T
@@ -55,27 +73,27 @@ func eachJSONLine[T any](dir, name string, fn func(*T)) (record.LineDamage, erro
 	return d, err
 }
 
-// resultDamage counts what eachResult skipped of a damaged results.bin.
-type resultDamage struct {
-	// records counts the damaged stretches and the torn last record:
+// ResultDamage counts what EachResult skipped of a damaged results.bin.
+type ResultDamage struct {
+	// Records counts the damaged stretches and the torn last record:
 	// each lost at least one result.
-	records int64
-	// bytes counts the bytes skipped.
-	bytes int64
+	Records int64
+	// Bytes counts the bytes skipped.
+	Bytes int64
 }
 
 // maxResultBytes bounds one gob message of results.bin: a Result is about
 // a hundred bytes, a long error message a few kilobytes.
 const maxResultBytes = 1 << 20
 
-// eachResult decodes results.bin one Result at a time. A missing file is
+// EachResult decodes results.bin one Result at a time. A missing file is
 // empty. A torn tail (a crash mid-write) ends the stream. Damage in the
 // middle is skipped: results.bin is a gob stream, type definitions first,
 // then one length-prefixed message per Result, so reading resumes at the
 // next offset where a message of the Result type decodes, with the
 // stream's own type definitions in front.
-func eachResult(dir string, fn func(*vegeta.Result)) (resultDamage, error) {
-	var d resultDamage
+func EachResult(dir string, fn func(*vegeta.Result)) (ResultDamage, error) {
+	var d ResultDamage
 	f, err := record.OpenRegular(filepath.Join(dir, record.ResultsFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return d, nil
@@ -93,7 +111,7 @@ func eachResult(dir string, fn func(*vegeta.Result)) (resultDamage, error) {
 	if header == nil {
 		if size > 0 {
 			// No type definitions: nothing in the file can be decoded.
-			d.records, d.bytes = 1, size
+			d.Records, d.Bytes = 1, size
 		}
 		return d, nil
 	}
@@ -103,13 +121,13 @@ func eachResult(dir string, fn func(*vegeta.Result)) (resultDamage, error) {
 		if err == nil {
 			break
 		}
-		d.records++
+		d.Records++
 		if resultsTorn(f, end, size) {
-			d.bytes += size - end
+			d.Bytes += size - end
 			break
 		}
 		next := resyncResults(f, header, valueID, end+1, size)
-		d.bytes += next - end
+		d.Bytes += next - end
 		off = next
 	}
 	return d, nil

@@ -1,4 +1,4 @@
-package report
+package runfolder
 
 import (
 	"bufio"
@@ -23,22 +23,22 @@ type Histograms map[string]*hdrhistogram.Histogram
 // not parse, a torn last line after a crash or damage anywhere, loses only
 // its own interval.
 func ReadHistograms(dir string) (Histograms, error) {
-	hs, _, err := readHistograms(dir)
+	hs, _, err := ReadHistogramsDamaged(dir)
 	return hs, err
 }
 
-// readHistograms is ReadHistograms, which also returns how many interval
+// ReadHistogramsDamaged is ReadHistograms, which also returns how many interval
 // lines it skipped as damaged.
-func readHistograms(dir string) (Histograms, int64, error) {
+func ReadHistogramsDamaged(dir string) (Histograms, int64, error) {
 	hs := Histograms{}
 	var damaged int64
 	d, err := record.EachLine(dir, record.HistogramsFile, func(line []byte) {
-		tag, h, ok := parseInterval(line)
+		tag, h, ok := ParseInterval(line)
 		switch {
 		case !ok:
 			damaged++
 		case h != nil:
-			hs.add(tag, h)
+			hs.Add(tag, h)
 		}
 	})
 	if err != nil {
@@ -47,8 +47,8 @@ func readHistograms(dir string) (Histograms, int64, error) {
 	return hs, damaged + d.Lines, nil
 }
 
-// add merges an interval histogram into its tag's total.
-func (hs Histograms) add(tag string, h *hdrhistogram.Histogram) {
+// Add merges an interval histogram into its tag's total.
+func (hs Histograms) Add(tag string, h *hdrhistogram.Histogram) {
 	total, ok := hs[tag]
 	if !ok {
 		total = hdrhistogram.New(record.HistLowest, record.HistHighest, record.HistSigFigs)
@@ -60,12 +60,12 @@ func (hs Histograms) add(tag string, h *hdrhistogram.Histogram) {
 // hlogLegend starts the legend line of an interval log.
 var hlogLegend = []byte(`"StartTimestamp"`)
 
-// parseInterval parses one line of an interval log,
+// ParseInterval parses one line of an interval log,
 // [Tag=TAG,]START,LENGTH,MAX,PAYLOAD, on its own, so that a damaged line
 // costs its interval and nothing else (the library's reader stops at the
 // first). A comment, the legend or an empty line gives a nil histogram and
 // ok; a line that does not parse gives ok false.
-func parseInterval(line []byte) (tag string, h *hdrhistogram.Histogram, ok bool) {
+func ParseInterval(line []byte) (tag string, h *hdrhistogram.Histogram, ok bool) {
 	if len(line) == 0 || line[0] == '#' || bytes.HasPrefix(line, hlogLegend) {
 		return "", nil, true
 	}
@@ -127,7 +127,7 @@ func (hs Histograms) WriteHgrm(dir string) error {
 			return fmt.Errorf("write %s: %w", HgrmFile(tag), err)
 		}
 		w := bufio.NewWriter(f)
-		if _, err := h.PercentilesPrint(w, 5, usPerMs); err != nil {
+		if _, err := h.PercentilesPrint(w, 5, USPerMS); err != nil {
 			f.Close()
 			return fmt.Errorf("write %s: %w", HgrmFile(tag), err)
 		}
@@ -142,4 +142,24 @@ func (hs Histograms) WriteHgrm(dir string) error {
 	return nil
 }
 
-const usPerMs = 1000.0
+// USPerMS converts the histograms' microseconds to the milliseconds the
+// reports show.
+const USPerMS = 1000.0
+
+// IntervalStart is the start of an interval line of histograms.hlog, in
+// seconds from the run's start; ok is false for other lines.
+func IntervalStart(line []byte) (float64, bool) {
+	if len(line) == 0 || line[0] == '#' || bytes.HasPrefix(line, hlogLegend) {
+		return 0, false
+	}
+	if rest, found := bytes.CutPrefix(line, []byte("Tag=")); found {
+		_, after, found := bytes.Cut(rest, []byte{','})
+		if !found {
+			return 0, false
+		}
+		line = after
+	}
+	f, _, _ := bytes.Cut(line, []byte{','})
+	v, err := strconv.ParseFloat(string(f), 64)
+	return v, err == nil
+}
