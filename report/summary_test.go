@@ -13,7 +13,9 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/report/internal/synth"
 	"github.com/mcpload/mcpload/report/runfolder"
+	"github.com/mcpload/mcpload/report/text"
 )
 
 // writeRunFolder writes a run.json and an interval log in which tag
@@ -118,7 +120,7 @@ func TestSummaryFromRunFolder(t *testing.T) {
 	for _, path := range []string{"rate.target", "rate.achieved", "conversations.started", "conversations.ok",
 		"conversations.failed", "conversations.dropped", "latency_ms.conversation.p999", "attempts.total",
 		"attempts.retries", "attempts.fallbacks", "attempts.by_outcome", "tokens", "cost", "thresholds"} {
-		if _, ok := lookup(doc, path); !ok {
+		if _, ok := synth.Lookup(doc, path); !ok {
 			t.Errorf("summary.json has no %s", path)
 		}
 	}
@@ -152,7 +154,7 @@ func TestPrintText(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	if err := PrintText(&b, s); err != nil {
+	if err := text.Print(&b, s); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()

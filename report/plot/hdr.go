@@ -14,8 +14,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
 	"github.com/mcpload/mcpload/report/runfolder"
+	"github.com/mcpload/mcpload/report/summary"
 )
 
 // Percentile distributions.
@@ -41,7 +41,7 @@ func latencyDistribution(r *run) *figure {
 	}
 	l := r.s.LatencyMS
 	var curves []curve
-	add := func(label, tag string, st *report.Stats, style lineSpec) {
+	add := func(label, tag string, st *summary.Stats, style lineSpec) {
 		if st != nil && st.Count >= minSeriesCount {
 			curves = append(curves, curve{label, tag, style})
 		}
@@ -79,7 +79,7 @@ func latencyDistribution(r *run) *figure {
 	// attempt key, in their step's colour, as many as attempt keys.
 	for _, lv := range []struct {
 		label, level string
-		m            map[string]*report.Stats
+		m            map[string]*summary.Stats
 		style        func(i int) lineSpec
 	}{
 		{"first tool call ", record.LevelFirstToolCall, l.FirstToolCall, func(i int) lineSpec { return lineSpec{seriesColor(i), 2, dottedLine} }},
