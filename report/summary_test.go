@@ -164,17 +164,3 @@ func TestPrintText(t *testing.T) {
 		}
 	}
 }
-
-func lookup(doc map[string]any, path string) (any, bool) {
-	var cur any = doc
-	for _, p := range strings.Split(path, ".") {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		if cur, ok = m[p]; !ok {
-			return nil, false
-		}
-	}
-	return cur, true
-}

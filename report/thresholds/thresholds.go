@@ -222,7 +222,7 @@ func keyed(s *summary.Summary, th *scenarios.ThresholdExpr) (float64, string, bo
 }
 
 // deciding returns, of the values of keys, the one that decides th (see
-// EvaluateThresholds for the rule), and a note naming its key when there
+// Evaluate for the rule), and a note naming its key when there
 // are several.
 func deciding(th *scenarios.ThresholdExpr, keys []string, value func(string) float64) (float64, string, bool) {
 	best, bestKey := 0.0, ""
