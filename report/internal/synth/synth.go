@@ -1,5 +1,5 @@
-// Package synth writes run folders by hand for the report packages'
-// tests: the files the attacker would have written for a run whose every
+// Package synth writes run folders by hand for the tests of the report
+// packages: the files the attacker would have written for a run whose every
 // attempt, event and conversation the test chose.
 package synth
 
@@ -24,8 +24,8 @@ type Folder struct {
 	t     *testing.T
 	Start time.Time
 	Run   record.Run
-	// Client and Faults are the client and faults sections of scenario.yaml; with
-	// NoScenario, no scenario.yaml is written.
+	// Client and Faults are the client and faults sections of
+	// scenario.yaml; with NoScenario, no scenario.yaml is written.
 	Client, Faults string
 	NoScenario     bool
 	Attempts       []record.Attempt
@@ -227,4 +227,56 @@ func Lookup(doc map[string]any, path string) (any, bool) {
 		}
 	}
 	return cur, true
+}
+
+// HistogramFolder writes a run.json and an interval log in which tag
+// "conversation" holds 1..1000 ms spread over two intervals, plus a failed
+// step and an attempt key.
+func HistogramFolder(t *testing.T, tornTail bool) string {
+	t.Helper()
+	dir := t.TempDir()
+	start := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	run := record.Run{
+		Scenario: "synthetic", Kind: "conversation", Seed: 7, Status: record.StatusComplete,
+		Started: start, Ended: start.Add(10 * time.Second), Planned: 10 * time.Second,
+		Rate:          record.RunRate{Target: 100, Achieved: 99.5, Throughput: 98},
+		Conversations: record.Counts{Started: 1000, OK: 990, Failed: 10, Dropped: 10, ByOutcome: map[string]uint64{"timeout": 10}},
+		Attempts:      record.AttemptCounts{Total: 5520, StepAttempts: 5500, Retries: 500, Steps: 5000, ByOutcome: map[string]uint64{"ok": 5400, "timeout": 100}},
+	}
+	b, _ := json.Marshal(run)
+	if err := os.WriteFile(filepath.Join(dir, record.RunFile), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	f, err := os.Create(filepath.Join(dir, record.HistogramsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	lw := hdrhistogram.NewHistogramLogWriter(w)
+	_ = lw.OutputLogFormatVersion()
+	_ = lw.OutputStartTime(start.UnixMilli())
+	_ = lw.OutputLegend()
+	out := func(tag string, from, to int64, i int) {
+		h := hdrhistogram.New(record.HistLowest, record.HistHighest, record.HistSigFigs)
+		for v := from; v <= to; v++ {
+			_ = h.RecordValue(v * 1000) // ms -> µs
+		}
+		h.SetTag(tag)
+		h.SetStartTimeMs(start.Add(time.Duration(i) * time.Second).UnixMilli())
+		h.SetEndTimeMs(start.Add(time.Duration(i+1) * time.Second).UnixMilli())
+		if err := lw.OutputIntervalHistogram(h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out("conversation", 1, 500, 0)
+	out("conversation", 501, 1000, 1)
+	out("step.model:primary.failed", 30000, 30000, 1)
+	out("attempt.tool:get_weather", 5, 5, 1)
+	w.Flush()
+	if tornTail {
+		f.WriteString("Tag=conversation,2.000,1.000,9.9,HISTFAAAA") // cut mid-line
+	}
+	f.Close()
+	return dir
 }
