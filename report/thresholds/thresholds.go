@@ -1,3 +1,7 @@
+// Package thresholds judges a run against its scenario's thresholds, the
+// CI gates: each expression is measured on the summary and passes or
+// fails, and a metric that cannot be measured fails. Judge gives a run's
+// verdict against what its policy expects.
 package thresholds
 
 import (
