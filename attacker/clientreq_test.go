@@ -16,6 +16,7 @@ import (
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/summary"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -64,14 +65,14 @@ func runHostileClient(t *testing.T, h http.Handler, server, timeout string) stri
 }
 
 // summaryMCP reads summary.json's mcp section and attempt outcomes.
-func summaryMCP(t *testing.T, dir string) (report.MCP, map[string]uint64) {
+func summaryMCP(t *testing.T, dir string) (summary.MCP, map[string]uint64) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var s struct {
-		MCP      report.MCP `json:"mcp"`
+		MCP      summary.MCP `json:"mcp"`
 		Attempts struct {
 			ByOutcome map[string]uint64 `json:"by_outcome"`
 		} `json:"attempts"`

@@ -17,6 +17,7 @@ import (
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/markdown"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -118,7 +119,7 @@ func TestGatewayRetriesReconcile(t *testing.T) {
 			if err != nil || !strings.Contains(string(b), `"gateway"`) {
 				t.Errorf("summary.json has no gateway section: %v", err)
 			}
-			md, err := os.ReadFile(filepath.Join(dir, report.MarkdownFile))
+			md, err := os.ReadFile(filepath.Join(dir, markdown.File))
 			if err != nil || !strings.Contains(string(md), "#### Behind the gateway") {
 				t.Errorf("report.md has no gateway section: %v", err)
 			}

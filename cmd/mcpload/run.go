@@ -20,7 +20,11 @@ import (
 	"github.com/mcpload/mcpload/attacker"
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
+	comparereport "github.com/mcpload/mcpload/report/compare"
+	costreport "github.com/mcpload/mcpload/report/cost"
+	"github.com/mcpload/mcpload/report/summary"
+	"github.com/mcpload/mcpload/report/text"
+	"github.com/mcpload/mcpload/report/thresholds"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -113,8 +117,8 @@ func runScenario(name string, f runFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	report.PrintHarnessWarnings(stderr, s)
-	if err := report.PrintText(stdout, s); err != nil {
+	text.PrintHarnessWarnings(stderr, s)
+	if err := text.Print(stdout, s); err != nil {
 		return err
 	}
 	printPaths(stdout, dir)
@@ -123,9 +127,9 @@ func runScenario(name string, f runFlags, stdout, stderr io.Writer) error {
 
 // runOnce runs sc into dir against a fresh mock, and renders the folder.
 // extra options go to attacker.Run after the command's own.
-func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags, stderr io.Writer, extra ...attacker.Option) (*report.Summary, *record.Run, error) {
+func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags, stderr io.Writer, extra ...attacker.Option) (*summary.Summary, *record.Run, error) {
 	// A catalog that cannot be read must stop the run before it spends.
-	cat, _, err := report.Catalogs(sc)
+	cat, _, err := costreport.Catalogs(sc)
 	if err != nil {
 		return nil, nil, invalid(err)
 	}
@@ -198,7 +202,7 @@ func lockRun(dir string) (*record.RunLock, error) {
 }
 
 // verdict turns a finished run into the command's exit status.
-func verdict(res *record.Run, s *report.Summary, dir string) error {
+func verdict(res *record.Run, s *summary.Summary, dir string) error {
 	switch res.Status {
 	case record.StatusInterrupted:
 		return &exitError{exitRuntime, fmt.Errorf("interrupted: the partial run is in %s", dir)}
@@ -210,8 +214,8 @@ func verdict(res *record.Run, s *report.Summary, dir string) error {
 
 // thresholdsVerdict is exit 3 when a threshold of s failed: run, report
 // and compare gate alike.
-func thresholdsVerdict(s *report.Summary, dir string) error {
-	failed := report.ThresholdsFailed(s.Thresholds)
+func thresholdsVerdict(s *summary.Summary, dir string) error {
+	failed := thresholds.Failed(s.Thresholds)
 	if len(failed) == 0 {
 		return nil
 	}
@@ -219,7 +223,7 @@ func thresholdsVerdict(s *report.Summary, dir string) error {
 }
 
 // failedText lists failed thresholds with what each measured.
-func failedText(failed []report.Threshold) string {
+func failedText(failed []summary.Threshold) string {
 	parts := make([]string, len(failed))
 	for i, t := range failed {
 		got := "measured " + t.Measured
@@ -247,7 +251,7 @@ func runPolicies(ctx context.Context, sc *scenarios.Scenario, dir string, f runF
 		return err
 	}
 	defer lock.Close()
-	var runs []report.PolicyRun
+	var runs []comparereport.PolicyRun
 	var failed error
 	for i, p := range policies {
 		// The folder names the policy; the scenario keeps its name.
@@ -258,8 +262,8 @@ func runPolicies(ctx context.Context, sc *scenarios.Scenario, dir string, f runF
 		if err != nil {
 			return fmt.Errorf("policy %s: %w", p.Name, err)
 		}
-		report.PrintHarnessWarnings(stderr, s)
-		runs = append(runs, report.PolicyRun{Name: p.Name, Description: p.Description, Dir: pdir, Expect: p.Expect})
+		text.PrintHarnessWarnings(stderr, s)
+		runs = append(runs, comparereport.PolicyRun{Name: p.Name, Description: p.Description, Dir: pdir, Expect: p.Expect})
 		if err := expectVerdict(&p, s, verdict(res, s, pdir)); err != nil && failed == nil {
 			failed = err
 		}
@@ -276,13 +280,13 @@ func runPolicies(ctx context.Context, sc *scenarios.Scenario, dir string, f runF
 // expectVerdict applies policy p's expect to err, the verdict of its run
 // s: with expect: fail, a failed gate is the expected outcome, and a pass
 // is the gate failure. Interruptions and other stops keep their error.
-func expectVerdict(p *scenarios.Policy, s *report.Summary, err error) error {
+func expectVerdict(p *scenarios.Policy, s *summary.Summary, err error) error {
 	if p.Expect != scenarios.ExpectFail {
 		return err
 	}
 	var ee *exitError
 	gateFailed := errors.As(err, &ee) && ee.code == exitThresholds
-	switch j := report.Judge(s, p.Expect); {
+	switch j := thresholds.Judge(s, p.Expect); {
 	case gateFailed && j.Met:
 		return nil
 	case err != nil:
@@ -317,7 +321,7 @@ func selectPolicies(all []scenarios.Policy, names string) ([]scenarios.Policy, e
 	return out, nil
 }
 
-func writeComparison(dir string, cmp *report.Comparison) error {
+func writeComparison(dir string, cmp *comparereport.Comparison) error {
 	for name, write := range map[string]func(io.Writer) error{
 		"comparison.json": cmp.WriteJSON,
 		"comparison.md":   cmp.WriteMarkdown,
