@@ -22,7 +22,8 @@ import (
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/record/merge"
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/compare"
+	"github.com/mcpload/mcpload/report/runfolder"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -152,13 +153,13 @@ func checkMergedCounts(t *testing.T, merged *record.Run, shards []*record.Run, o
 
 func checkMergedHistograms(t *testing.T, out string, dirs []string) {
 	t.Helper()
-	got, err := report.ReadHistograms(out)
+	got, err := runfolder.ReadHistograms(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := report.Histograms{}
+	want := runfolder.Histograms{}
 	for _, d := range dirs {
-		hs, err := report.ReadHistograms(d)
+		hs, err := runfolder.ReadHistograms(d)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -236,14 +237,14 @@ func checkMergedResults(t *testing.T, out string, merged *record.Run) {
 
 func checkMergedCompare(t *testing.T, oneDir, out string) {
 	t.Helper()
-	c, err := report.CompareRuns(oneDir, out, report.DefaultRegressionOptions)
+	c, err := compare.Runs(oneDir, out, compare.DefaultRegressionOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(c.Regressions) > 0 || len(c.Improvements) > 0 {
 		var rows []string
 		for _, r := range c.Rows {
-			if r.Verdict != "" && r.Verdict != report.VerdictNoise {
+			if r.Verdict != "" && r.Verdict != compare.VerdictNoise {
 				rows = append(rows, fmt.Sprintf("%s %s: %v -> %v", r.Metric, r.Verdict, *r.Base, *r.New))
 			}
 		}
@@ -320,11 +321,11 @@ func TestShardsMergeKeepsPercentiles(t *testing.T) {
 			if _, err := merge.Merge(out, dirs); err != nil {
 				t.Fatal(err)
 			}
-			oneH, err := report.ReadHistograms(oneDir)
+			oneH, err := runfolder.ReadHistograms(oneDir)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := report.ReadHistograms(out)
+			got, err := runfolder.ReadHistograms(out)
 			if err != nil {
 				t.Fatal(err)
 			}

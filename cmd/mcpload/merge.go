@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcpload/mcpload/record/merge"
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/text"
 )
 
 func newMergeCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -57,8 +57,8 @@ func mergeAndReport(out string, dirs []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	report.PrintHarnessWarnings(stderr, s)
-	if err := report.PrintText(stdout, s); err != nil {
+	text.PrintHarnessWarnings(stderr, s)
+	if err := text.Print(stdout, s); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nMerged        %d shards\n", res.Merged.Shards)

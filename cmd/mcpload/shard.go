@@ -20,7 +20,7 @@ import (
 
 	"github.com/mcpload/mcpload/attacker"
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/text"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -146,8 +146,8 @@ func runSharded(name string, sc *scenarios.Scenario, f runFlags, stdout, stderr 
 	if err != nil {
 		return err
 	}
-	report.PrintHarnessWarnings(stderr, s)
-	if err := report.PrintText(stdout, s); err != nil {
+	text.PrintHarnessWarnings(stderr, s)
+	if err := text.Print(stdout, s); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nShard %d of %d written to %s; thresholds are judged on the merged run: mcpload merge %s\n", index, count, dir, f.out)

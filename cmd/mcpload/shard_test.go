@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/thresholds"
 )
 
 func readRun(t *testing.T, dir string) *record.Run {
@@ -67,10 +67,10 @@ func TestRunLocalShards(t *testing.T) {
 		t.Errorf("merged started %d; the shards' sum is %d", merged.Conversations.Started, started)
 	}
 	s := readSummary(t, out)
-	if s.Conversations.Started != started || len(s.Thresholds) != 1 || len(report.ThresholdsFailed(s.Thresholds)) != 0 {
+	if s.Conversations.Started != started || len(s.Thresholds) != 1 || len(thresholds.Failed(s.Thresholds)) != 0 {
 		t.Errorf("summary.json: %d started, thresholds %+v; want %d, passed", s.Conversations.Started, s.Thresholds, started)
 	}
-	if s := readSummary(t, filepath.Join(out, record.ShardsDir, "0")); len(report.ThresholdsFailed(s.Thresholds)) != 1 {
+	if s := readSummary(t, filepath.Join(out, record.ShardsDir, "0")); len(thresholds.Failed(s.Thresholds)) != 1 {
 		t.Errorf("shard 0 passed %+v on its half of the run", s.Thresholds)
 	}
 

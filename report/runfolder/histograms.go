@@ -57,39 +57,12 @@ func (hs Histograms) Add(tag string, h *hdrhistogram.Histogram) {
 	total.Merge(h)
 }
 
-// hlogLegend starts the legend line of an interval log.
-var hlogLegend = []byte(`"StartTimestamp"`)
-
-// ParseInterval parses one line of an interval log,
-// [Tag=TAG,]START,LENGTH,MAX,PAYLOAD, on its own, so that a damaged line
-// costs its interval and nothing else (the library's reader stops at the
-// first). A comment, the legend or an empty line gives a nil histogram and
-// ok; a line that does not parse gives ok false.
+// ParseInterval parses one line of an interval log (record.ParseInterval)
+// into its tag and histogram. A comment, the legend or an empty line gives
+// a nil histogram and ok; a line that does not parse gives ok false.
 func ParseInterval(line []byte) (tag string, h *hdrhistogram.Histogram, ok bool) {
-	if len(line) == 0 || line[0] == '#' || bytes.HasPrefix(line, hlogLegend) {
-		return "", nil, true
-	}
-	if rest, found := bytes.CutPrefix(line, []byte("Tag=")); found {
-		t, after, found := bytes.Cut(rest, []byte{','})
-		if !found {
-			return "", nil, false
-		}
-		tag, line = string(t), after
-	}
-	fields := bytes.SplitN(line, []byte{','}, 4)
-	if len(fields) != 4 {
-		return "", nil, false
-	}
-	for _, f := range fields[:3] {
-		if _, err := strconv.ParseFloat(string(f), 64); err != nil {
-			return "", nil, false
-		}
-	}
-	h, err := hdrhistogram.Decode(bytes.TrimSpace(fields[3]))
-	if err != nil {
-		return "", nil, false
-	}
-	return tag, h, true
+	iv, ok := record.ParseInterval(line)
+	return iv.Tag, iv.Hist, ok
 }
 
 // Tags returns the tags in sorted order.
@@ -145,6 +118,9 @@ func (hs Histograms) WriteHgrm(dir string) error {
 // USPerMS converts the histograms' microseconds to the milliseconds the
 // reports show.
 const USPerMS = 1000.0
+
+// hlogLegend starts the legend line of an interval log.
+var hlogLegend = []byte(`"StartTimestamp"`)
 
 // IntervalStart is the start of an interval line of histograms.hlog, in
 // seconds from the run's start; ok is false for other lines.
