@@ -17,6 +17,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/mcpload/mcpload/attacker/fdbudget"
 	"github.com/mcpload/mcpload/attacker/policy"
 	"github.com/mcpload/mcpload/record"
 )
@@ -63,7 +64,7 @@ type Recorder struct {
 	intervalStart time.Time
 	closed        bool
 	// spare keeps descriptors for run.json's rewrites, under flushMu.
-	spare *spares
+	spare *fdbudget.Spares
 
 	c counters
 	// lag counts the arrivals that waited for a slot (schedlag.go), and
@@ -135,7 +136,7 @@ func NewRecorder(dir string, run record.Run) (*Recorder, error) {
 		return nil, err
 	}
 	r.encode = vegeta.NewEncoder(r.results)
-	r.spare = newSpares(spareFDs)
+	r.spare = fdbudget.NewSpares(fdbudget.SpareFDs)
 
 	// Interval times are relative to the run's start.
 	r.hlogW = hdrhistogram.NewHistogramLogWriter(r.hlog)
@@ -378,7 +379,7 @@ func (r *Recorder) Close(status string) (*record.Run, error) {
 	r.closed = true
 	// The run is over, but its connections may still fill the table:
 	// the last writes get the spare descriptors.
-	r.spare.release()
+	r.spare.Release()
 	now := time.Now()
 	err := r.flushLocked(now, status, now)
 	err = errors.Join(err, r.closeFiles())
@@ -413,7 +414,7 @@ func (r *Recorder) flushLocked(now time.Time, status string, ended time.Time) er
 }
 
 func (r *Recorder) closeFiles() error {
-	r.spare.release()
+	r.spare.Release()
 	var errs []error
 	if r.attempts != nil {
 		errs = append(errs, r.attempts.close())
@@ -494,8 +495,8 @@ func (r *Recorder) writeRun(run record.Run) error {
 		return fmt.Errorf("encoding %s: %w", record.RunFile, err)
 	}
 	b = append(b, '\n')
-	err = r.spare.retry(func() error { return writeFileAtomic(filepath.Join(r.dir, record.RunFile), b) })
-	r.spare.refill()
+	err = r.spare.Retry(func() error { return writeFileAtomic(filepath.Join(r.dir, record.RunFile), b) })
+	r.spare.Refill()
 	return err
 }
 

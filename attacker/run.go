@@ -12,6 +12,7 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/mcpload/mcpload/attacker/fdbudget"
 	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
@@ -140,7 +141,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	}
 	proxy := httpx.ProxyFunc(o.getenv, o.allowRemote)
 	if o.client == nil {
-		o.client = defaultHTTPClient(newMockConns(o.mockURL, softFDLimit()), &sc.Client)
+		o.client = defaultHTTPClient(fdbudget.NewMockConns(o.mockURL, fdbudget.SoftLimit()), &sc.Client)
 		httpx.SetProxy(o.client, proxy)
 		defer o.client.CloseIdleConnections()
 	}

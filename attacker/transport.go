@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/fdbudget"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -38,7 +39,7 @@ func httpProtocols(version string) *http.Protocols {
 // timeout, since jobs time each attempt themselves. c's http,
 // max_conns_per_host and keep_alive shape its connections. mock caps the
 // connections to the in-process mock (nil: no cap).
-func defaultHTTPClient(mock *mockConns, c *scenarios.Client) *http.Client {
+func defaultHTTPClient(mock *fdbudget.MockConns, c *scenarios.Client) *http.Client {
 	idle := defaultIdleConnsPerHost
 	if c.MaxConnsPerHost > 0 {
 		idle = min(idle, c.MaxConnsPerHost)
@@ -46,7 +47,7 @@ func defaultHTTPClient(mock *mockConns, c *scenarios.Client) *http.Client {
 	hc := &http.Client{
 		Transport: &http.Transport{
 			Proxy: http.ProxyFromEnvironment,
-			DialContext: mock.dial((&net.Dialer{
+			DialContext: mock.Dial((&net.Dialer{
 				Timeout:   30 * time.Second,
 				KeepAlive: 30 * time.Second,
 			}).DialContext),
@@ -59,6 +60,6 @@ func defaultHTTPClient(mock *mockConns, c *scenarios.Client) *http.Client {
 			ExpectContinueTimeout: time.Second,
 		},
 	}
-	mock.reclaimWith(hc.CloseIdleConnections)
+	mock.ReclaimWith(hc.CloseIdleConnections)
 	return hc
 }
