@@ -19,6 +19,7 @@ import (
 
 	"github.com/mcpload/mcpload/attacker/fdbudget"
 	"github.com/mcpload/mcpload/attacker/policy"
+	"github.com/mcpload/mcpload/attacker/selfcheck"
 	"github.com/mcpload/mcpload/record"
 )
 
@@ -68,9 +69,9 @@ type Recorder struct {
 
 	c counters
 	// lag counts the arrivals that waited for a slot (schedlag.go), and
-	// self holds the process's samples (selfcheck.go).
+	// self samples the process (nil for a recorder built outside Run).
 	lag  lagCounts
-	self selfState
+	self *selfcheck.Sampler
 }
 
 // counters are the run's counters, updated without locks on the hot path.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcpload/mcpload/attacker/fdbudget"
 	"github.com/mcpload/mcpload/attacker/httpx"
+	"github.com/mcpload/mcpload/attacker/selfcheck"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 )
@@ -196,7 +197,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	if err := found.write(outDir); err != nil {
 		return nil, err
 	}
-	self, err := newSampler(outDir, o.interval, slots)
+	self, err := selfcheck.New(outDir, o.interval, slots)
 	if err != nil {
 		return nil, err
 	}
@@ -219,11 +220,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	o.shard.startSkew(&meta, began)
 	rec, err := NewRecorder(outDir, meta)
 	if err != nil {
-		self.abort()
+		self.Abort()
 		return nil, err
 	}
 	rec.redact = runRedactor(sc, o.getenv)
-	self.start(rec, began)
+	rec.self = self
+	self.Start(rec, began)
 	mon := &monitor{
 		rec:      rec,
 		pacer:    pacer,
@@ -237,7 +239,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	s := &scheduler{pacer: pacer, planned: planned, job: job, rec: rec, slots: slots, drop: drop, stages: newStageIndex(sc.Load.Stages), shard: o.shard}
 	s.run(ctx, began)
 
-	selfErr := self.stop()
+	selfErr := self.Stop()
 	flushErr := errors.Join(mon.stop(), selfErr)
 	status, reason := record.StatusComplete, ""
 	if ctx.Err() != nil {
