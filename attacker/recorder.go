@@ -19,6 +19,7 @@ import (
 
 	"github.com/mcpload/mcpload/attacker/fdbudget"
 	"github.com/mcpload/mcpload/attacker/policy"
+	"github.com/mcpload/mcpload/attacker/secrets"
 	"github.com/mcpload/mcpload/attacker/selfcheck"
 	"github.com/mcpload/mcpload/record"
 )
@@ -43,7 +44,7 @@ type Recorder struct {
 	// record carries: a target names tools and writes error texts, and
 	// both become histogram tags, file names and report lines. Nil for a
 	// recorder built outside Run, which has no keys to hide.
-	redact *redactor
+	redact *secrets.Redactor
 
 	meta record.Run // fixed fields of run.json
 
@@ -157,7 +158,7 @@ func NewRecorder(dir string, run record.Run) (*Recorder, error) {
 // Attempt implements Sink.
 func (r *Recorder) Attempt(a *record.Attempt) {
 	if r.redact != nil {
-		a.Key, a.Error = r.redact.redact(a.Key), r.redact.clip(a.Error)
+		a.Key, a.Error = r.redact.Redact(a.Key), r.redact.Clip(a.Error)
 	}
 	line := getLine()
 	// An Attempt always encodes; a failure here would be a bug in record.
@@ -217,7 +218,7 @@ func (r *Recorder) stream(a *record.Attempt) {
 // Step implements Sink.
 func (r *Recorder) Step(s StepRecord) {
 	if r.redact != nil {
-		s.Key = r.redact.redact(s.Key)
+		s.Key = r.redact.Redact(s.Key)
 	}
 	r.hists.pair(record.LevelStep, s.Key).record(s.Outcome == record.OutcomeOK, s.Latency.Microseconds())
 	if s.TTFT > 0 {
@@ -256,7 +257,7 @@ func (r *Recorder) Event(e *record.Event) {
 		return
 	}
 	if r.redact != nil {
-		e.Key = r.redact.redact(e.Key)
+		e.Key = r.redact.Redact(e.Key)
 	}
 	line := getLine()
 	_ = line.enc.Encode(e)
@@ -320,7 +321,7 @@ func (r *Recorder) conversation(seq uint64, intended, start, end time.Time, res 
 	if !ok {
 		result.Error = res.Outcome
 		if res.Err != "" {
-			result.Error += ": " + r.redact.clip(res.Err)
+			result.Error += ": " + r.redact.Clip(res.Err)
 		}
 		// vegeta counts success by status code alone, so a conversation
 		// that failed after a 2xx (a tool error, a bad stream) would be a

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcpload/mcpload/attacker/fdbudget"
 	"github.com/mcpload/mcpload/attacker/httpx"
+	"github.com/mcpload/mcpload/attacker/secrets"
 	"github.com/mcpload/mcpload/attacker/selfcheck"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
@@ -263,8 +264,8 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 // runRedactor returns the redactor of every key and header secret the
 // scenario's targets resolve to, used or not: the recorder's last guard does not depend on
 // which job reads which key.
-func runRedactor(sc *scenarios.Scenario, getenv func(string) string) *redactor {
-	return newRedactor(scenarioSecrets(sc, getenv)...)
+func runRedactor(sc *scenarios.Scenario, getenv func(string) string) *secrets.Redactor {
+	return secrets.NewRedactor(secrets.Of(sc, getenv)...)
 }
 
 // writeScenario writes the resolved scenario, with the seed that was used,

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mcpload/mcpload/attacker/fdbudget"
+	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -62,4 +63,34 @@ func defaultHTTPClient(mock *fdbudget.MockConns, c *scenarios.Client) *http.Clie
 	}
 	mock.ReclaimWith(hc.CloseIdleConnections)
 	return hc
+}
+
+// targetClient is the client of a target with the given tls section: the
+// shared client, or a copy of it (its proxy and dialer included) with its
+// own TLS configuration.
+func targetClient(cfg jobConfig, t *scenarios.TLS) (*http.Client, error) {
+	if t == nil {
+		return cfg.HTTPClient, nil
+	}
+	conf, err := httpx.TLSConfig(t, httpx.BaseTLS(cfg.HTTPClient), httpx.HomeDir(cfg.Getenv))
+	if err != nil {
+		return nil, err
+	}
+	c, err := httpx.WithTLS(cfg.HTTPClient, conf)
+	if err == nil && cfg.Clones != nil {
+		cfg.Clones.list = append(cfg.Clones.list, c)
+	}
+	return c, err
+}
+
+// clientClones are the clients targetClient made for a run, whose idle
+// connections the run closes at its end, as it does the shared client's.
+type clientClones struct {
+	list []*http.Client
+}
+
+func (cc *clientClones) closeIdle() {
+	for _, c := range cc.list {
+		c.CloseIdleConnections()
+	}
 }
