@@ -61,7 +61,7 @@ lint:
 FUZZ_TARGETS := \
 	scenarios:FuzzParse scenarios:FuzzParseThreshold \
 	attacker/llm:FuzzDialectJSON attacker/llm:FuzzDialectStream attacker/llm:FuzzChatStream \
-	attacker/llm:FuzzSSEReader attacker/mcp:FuzzMCPResponse attacker:FuzzCredentials \
+	attacker/llm:FuzzSSEReader attacker/mcp:FuzzMCPResponse attacker/secrets:FuzzCredentials \
 	mockprovider:FuzzAdminBodies \
 	report:FuzzRunFolder report:FuzzSummaryJSON report/pricing:FuzzParse
 FUZZ_SECONDS ?= 600

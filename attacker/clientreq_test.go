@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mcpload/mcpload/attacker/mcp"
+	"github.com/mcpload/mcpload/attacker/secrets"
 	"github.com/mcpload/mcpload/internal/hostile"
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
@@ -205,7 +206,7 @@ func TestMockSamplingAndElicitation(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := jobsStartMock(t, sc)
-	c, err := newMCPClient(sc, "s", jobConfig{MockURL: base, HTTPClient: jobsHTTPClient(t)}, 10*time.Second, newRedactor(), nil)
+	c, err := newMCPClient(sc, "s", jobConfig{MockURL: base, HTTPClient: jobsHTTPClient(t)}, 10*time.Second, secrets.NewRedactor(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/mcpload/mcpload/attacker/llm"
 	"github.com/mcpload/mcpload/attacker/mcp"
 	"github.com/mcpload/mcpload/attacker/policy"
+	"github.com/mcpload/mcpload/attacker/secrets"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/wire/openaichat"
 )
@@ -35,7 +36,7 @@ type conversationJob struct {
 	maxSteps int
 	tools    map[string]*convTool
 	args     *argValidator
-	redact   *redactor
+	redact   *secrets.Redactor
 	pools    []*mcp.Pool
 	// mcp bounds the run's MCP calls in flight; mcpPerConv those of one
 	// conversation (client.limits).
@@ -234,7 +235,7 @@ func (c *conversation) runTool(turn, step int, tc *openaichat.ToolCall) (string,
 		Outcome:      outcome,
 	})
 	if outcome != record.OutcomeOK {
-		c.spoil(outcome, j.redact.clip(fmt.Sprintf("turn %d, tool %s: %s", turn+1, name, errText)))
+		c.spoil(outcome, j.redact.Clip(fmt.Sprintf("turn %d, tool %s: %s", turn+1, name, errText)))
 	}
 	return content, outcome != record.OutcomeOK
 }
@@ -320,6 +321,6 @@ func (c *conversation) result() JobResult {
 	case c.spoiled != "":
 		r.Outcome, r.Err = c.spoiled, c.spoilErr
 	}
-	r.Err = c.j.redact.clip(r.Err)
+	r.Err = c.j.redact.Clip(r.Err)
 	return r
 }

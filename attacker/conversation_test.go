@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mcpload/mcpload/attacker/internal/fixture"
+	"github.com/mcpload/mcpload/attacker/secrets"
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
@@ -325,7 +326,7 @@ func TestConversationNeverLeaksKey(t *testing.T) {
 			t.Fatalf("attempts %+v", attempts)
 		}
 		for _, s := range []string{attempts[0].Error, res.Err} {
-			if strings.Contains(s, key) || strings.Contains(s, key[8:]) || !strings.Contains(s, redactedText) {
+			if strings.Contains(s, key) || strings.Contains(s, key[8:]) || !strings.Contains(s, secrets.Redacted) {
 				t.Fatalf("status %d: key leaked or not redacted: %q", status, s)
 			}
 		}

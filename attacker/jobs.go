@@ -14,6 +14,7 @@ import (
 	"github.com/mcpload/mcpload/attacker/llm"
 	"github.com/mcpload/mcpload/attacker/mcp"
 	"github.com/mcpload/mcpload/attacker/policy"
+	"github.com/mcpload/mcpload/attacker/secrets"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 	"github.com/mcpload/mcpload/wire/openaichat"
@@ -60,7 +61,7 @@ func newJob(sc *scenarios.Scenario, cfg jobConfig) (Job, error) {
 }
 
 func newMCPDirect(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duration) (Job, error) {
-	retry, rd := toolRetryFactory(sc), newRedactor(scenarioSecrets(sc, cfg.Getenv)...)
+	retry, rd := toolRetryFactory(sc), secrets.NewRedactor(secrets.Of(sc, cfg.Getenv)...)
 	j, err := newMCPDirectJob(sc, func(server string) (mcp.Client, error) {
 		return newMCPClient(sc, server, cfg, timeout, rd, retry())
 	})
@@ -96,7 +97,7 @@ func resolveProvider(sc *scenarios.Scenario, name string, cfg jobConfig) (p *sce
 		// Both, when both are off loopback: --allow-remote allows both.
 		return nil, "", "", fmt.Errorf("provider %q: %w", name, err)
 	}
-	if key, err = resolveKey(p, cfg.Getenv); err != nil {
+	if key, err = secrets.Key(p, cfg.Getenv); err != nil {
 		return nil, "", "", fmt.Errorf("provider %q: %w", name, err)
 	}
 	return p, base, key, nil
@@ -163,12 +164,12 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 		provs[n] = resolved{p, base, key}
 		keys = append(keys, key)
 	}
-	rd := newRedactor(append(keys, scenarioSecrets(sc, cfg.Getenv)...)...)
+	rd := secrets.NewRedactor(append(keys, secrets.Of(sc, cfg.Getenv)...)...)
 	limits := sc.Client.Limits.WithDefaults()
 	var chatURL string
 	attempts := make(map[string]*llm.Attempt, len(provs))
 	for n, r := range provs {
-		extra, _, err := targetHeaders(r.p.Headers, "", cfg.Getenv)
+		extra, _, err := secrets.Headers(r.p.Headers, "", cfg.Getenv)
 		if err != nil {
 			return nil, fmt.Errorf("provider %q: %w", n, err)
 		}

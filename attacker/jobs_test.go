@@ -2,9 +2,11 @@ package attacker
 
 import (
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/attacker/internal/fixture"
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
@@ -128,5 +130,59 @@ func TestJobsEmbeddedScenarios(t *testing.T) {
 				c.Close(t.Context())
 			}
 		})
+	}
+}
+
+func jobsEnv(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestNewJobWrapsKeyErrorWithProvider(t *testing.T) {
+	sc := jobsConversationScenario()
+	sc.Providers["primary"] = &scenarios.Provider{API: "openai", BaseURL: "http://127.0.0.1:1/v1", Model: "m", APIKeyEnv: "OPENAI_API_KEY", CredentialsFile: "/nonexistent/mcpload/credentials"}
+	_, err := newJob(sc, jobConfig{MockURL: "http://127.0.0.1:1", Getenv: jobsEnv(nil), Slots: 1})
+	want := `provider "primary": no API key: $OPENAI_API_KEY is not set, and credentials file /nonexistent/mcpload/credentials does not exist`
+	if err == nil || err.Error() != want {
+		t.Fatalf("error = %v\nwant    %s", err, want)
+	}
+}
+
+func TestCheckTarget(t *testing.T) {
+	for _, u := range []string{"http://127.0.0.1:8080/v1", "http://127.3.4.5/mcp", "http://[::1]:9/x", "http://localhost:1234", "https://LOCALHOST/v1"} {
+		if err := httpx.CheckTarget(u, false); err != nil {
+			t.Errorf("httpx.CheckTarget(%q) = %v, want nil", u, err)
+		}
+	}
+	for _, u := range []string{"https://api.openai.com/v1", "http://10.0.0.1/v1", "http://localhost.evil.com/v1", "http://[::2]/"} {
+		err := httpx.CheckTarget(u, false)
+		if err == nil || !strings.Contains(err.Error(), "--allow-remote") || !strings.Contains(err.Error(), "real money") {
+			t.Errorf("httpx.CheckTarget(%q) = %v, want a refusal naming --allow-remote", u, err)
+		}
+		if err := httpx.CheckTarget(u, true); err != nil {
+			t.Errorf("httpx.CheckTarget(%q, allowRemote) = %v", u, err)
+		}
+	}
+	if err := httpx.CheckTarget("ftp://127.0.0.1/", true); err == nil {
+		t.Error("ftp scheme accepted")
+	}
+}
+
+func TestNewJobRefusesRemoteTargets(t *testing.T) {
+	sc := jobsConversationScenario()
+	sc.Providers["primary"] = &scenarios.Provider{API: "openai", BaseURL: "https://api.openai.com/v1", Model: "gpt-4.1-mini", APIKeyEnv: "K"}
+	env := jobsEnv(map[string]string{"K": "sk-test"})
+	_, err := newJob(sc, jobConfig{MockURL: "http://127.0.0.1:1", Getenv: env, Slots: 1})
+	if err == nil || !strings.Contains(err.Error(), "--allow-remote") {
+		t.Fatalf("remote provider: err = %v", err)
+	}
+	if _, err := newJob(sc, jobConfig{MockURL: "http://127.0.0.1:1", Getenv: env, Slots: 1, AllowRemote: true}); err != nil {
+		t.Fatalf("with AllowRemote: %v", err)
+	}
+
+	sc = jobsConversationScenario()
+	sc.MCPServers["tools"] = &scenarios.MCPServer{URL: "https://mcp.example.com/mcp"}
+	_, err = newJob(sc, jobConfig{MockURL: "http://127.0.0.1:1", Slots: 1})
+	if err == nil || !strings.Contains(err.Error(), `mcp server "tools"`) || !strings.Contains(err.Error(), "--allow-remote") {
+		t.Fatalf("remote MCP server: err = %v", err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	mcpc "github.com/mcpload/mcpload/attacker/mcp"
+	"github.com/mcpload/mcpload/attacker/secrets"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 )
@@ -240,7 +241,7 @@ func TestMCPDepthOpsAgainstSDKServer(t *testing.T) {
 // -32004 as any other code) and for an unknown tool and method.
 func TestMCPRPCCodesClassified(t *testing.T) {
 	d := startDepthServer(t, false)
-	c := mcpc.NewStreamable(jobsHTTPClient(t), "sdk", d.url, 5*time.Second, newRedactor())
+	c := mcpc.NewStreamable(jobsHTTPClient(t), "sdk", d.url, 5*time.Second, secrets.NewRedactor())
 	sink := &jobsSink{}
 	ctx := context.Background()
 	sess, hs := c.Handshake(ctx, 1, 0, sink)

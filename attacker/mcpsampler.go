@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcpload/mcpload/attacker/llm"
 	"github.com/mcpload/mcpload/attacker/mcp"
+	"github.com/mcpload/mcpload/attacker/secrets"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 	"github.com/mcpload/mcpload/wire/openaichat"
@@ -18,7 +19,7 @@ import (
 // answers (mcp_servers.NAME.client). Sampling that names a provider gets
 // a providerSampler of its own: one chat request per sample, recorded as
 // a model attempt of the tool call the server sampled during.
-func mcpCapabilities(sc *scenarios.Scenario, name string, cfg jobConfig, timeout time.Duration, rd *redactor) (*mcp.Capabilities, error) {
+func mcpCapabilities(sc *scenarios.Scenario, name string, cfg jobConfig, timeout time.Duration, rd *secrets.Redactor) (*mcp.Capabilities, error) {
 	s := sc.MCPServers[name]
 	if s == nil || s.Client == nil {
 		return mcp.NewCapabilities(nil, nil)
@@ -45,14 +46,12 @@ type providerSampler struct {
 	model string
 }
 
-func newProviderSampler(sc *scenarios.Scenario, provider string, cfg jobConfig, timeout time.Duration, rd *redactor) (*providerSampler, error) {
+func newProviderSampler(sc *scenarios.Scenario, provider string, cfg jobConfig, timeout time.Duration, rd *secrets.Redactor) (*providerSampler, error) {
 	p, base, key, err := resolveProvider(sc, provider, cfg)
 	if err != nil {
 		return nil, err
 	}
-	if key != "" {
-		rd.secrets = append(rd.secrets, key) // set-up is single-threaded
-	}
+	rd.Add(key) // set-up is single-threaded
 	ep, err := llm.NewEndpoint(provider, p, base, key, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("provider %q: %w", provider, err)

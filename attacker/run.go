@@ -12,7 +12,10 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/mcpload/mcpload/attacker/fdbudget"
 	"github.com/mcpload/mcpload/attacker/httpx"
+	"github.com/mcpload/mcpload/attacker/secrets"
+	"github.com/mcpload/mcpload/attacker/selfcheck"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 )
@@ -140,7 +143,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	}
 	proxy := httpx.ProxyFunc(o.getenv, o.allowRemote)
 	if o.client == nil {
-		o.client = defaultHTTPClient(newMockConns(o.mockURL, softFDLimit()), &sc.Client)
+		o.client = defaultHTTPClient(fdbudget.NewMockConns(o.mockURL, fdbudget.SoftLimit()), &sc.Client)
 		httpx.SetProxy(o.client, proxy)
 		defer o.client.CloseIdleConnections()
 	}
@@ -195,7 +198,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	if err := found.write(outDir); err != nil {
 		return nil, err
 	}
-	self, err := newSampler(outDir, o.interval, slots)
+	self, err := selfcheck.New(outDir, o.interval, slots)
 	if err != nil {
 		return nil, err
 	}
@@ -218,11 +221,12 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	o.shard.startSkew(&meta, began)
 	rec, err := NewRecorder(outDir, meta)
 	if err != nil {
-		self.abort()
+		self.Abort()
 		return nil, err
 	}
 	rec.redact = runRedactor(sc, o.getenv)
-	self.start(rec, began)
+	rec.self = self
+	self.Start(rec, began)
 	mon := &monitor{
 		rec:      rec,
 		pacer:    pacer,
@@ -236,7 +240,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	s := &scheduler{pacer: pacer, planned: planned, job: job, rec: rec, slots: slots, drop: drop, stages: newStageIndex(sc.Load.Stages), shard: o.shard}
 	s.run(ctx, began)
 
-	selfErr := self.stop()
+	selfErr := self.Stop()
 	flushErr := errors.Join(mon.stop(), selfErr)
 	status, reason := record.StatusComplete, ""
 	if ctx.Err() != nil {
@@ -260,8 +264,8 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 // runRedactor returns the redactor of every key and header secret the
 // scenario's targets resolve to, used or not: the recorder's last guard does not depend on
 // which job reads which key.
-func runRedactor(sc *scenarios.Scenario, getenv func(string) string) *redactor {
-	return newRedactor(scenarioSecrets(sc, getenv)...)
+func runRedactor(sc *scenarios.Scenario, getenv func(string) string) *secrets.Redactor {
+	return secrets.NewRedactor(secrets.Of(sc, getenv)...)
 }
 
 // writeScenario writes the resolved scenario, with the seed that was used,

@@ -1,4 +1,4 @@
-package attacker
+package secrets
 
 import (
 	"slices"
@@ -15,12 +15,12 @@ func TestKeylessLoopbackKey(t *testing.T) {
 	env := func(string) string { return "" }
 	for _, api := range scenarios.APIs() {
 		p := &scenarios.Provider{API: api, BaseURL: "http://127.0.0.1:8080/v1", Model: "m"}
-		if key, err := resolveKey(p, env); err != nil || key != "" {
+		if key, err := Key(p, env); err != nil || key != "" {
 			t.Fatalf("%s on loopback without a key: %q, %v", api, key, err)
 		}
 	}
 	remote := &scenarios.Provider{BaseURL: "https://api.invalid/v1", Model: "m"}
-	if _, err := resolveKey(remote, env); err == nil || !strings.Contains(err.Error(), "no API key") {
+	if _, err := Key(remote, env); err == nil || !strings.Contains(err.Error(), "no API key") {
 		t.Errorf("a remote provider without a key: %v", err)
 	}
 }
@@ -28,7 +28,7 @@ func TestKeylessLoopbackKey(t *testing.T) {
 func TestTargetHeaders(t *testing.T) {
 	env := map[string]string{"GW": "gw-secret-value", "TOK": "tok-secret-value", "BAD": "a\r\nX-Evil: 1"}
 	getenv := func(k string) string { return env[k] }
-	h, secrets, err := targetHeaders(map[string]string{"x-cfg": "c-${GW}", "X-Plain": "${UNSET:-dflt}"}, "TOK", getenv)
+	h, secrets, err := Headers(map[string]string{"x-cfg": "c-${GW}", "X-Plain": "${UNSET:-dflt}"}, "TOK", getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestTargetHeaders(t *testing.T) {
 		{map[string]string{"X-A": "${BAD}"}, "", "header X-A: its value holds a line break"},
 		{nil, "NOPE", "bearer_token_env: $NOPE is not set"},
 	} {
-		_, _, err := targetHeaders(c.tmpl, c.bearer, getenv)
+		_, _, err := Headers(c.tmpl, c.bearer, getenv)
 		if err == nil || !strings.Contains(err.Error(), c.msg) || strings.Contains(err.Error(), "Evil") {
 			t.Errorf("%v %s: %v, want %q", c.tmpl, c.bearer, err, c.msg)
 		}

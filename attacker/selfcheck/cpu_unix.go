@@ -1,6 +1,6 @@
 //go:build unix
 
-package attacker
+package selfcheck
 
 import (
 	"runtime/metrics"

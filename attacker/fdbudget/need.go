@@ -1,26 +1,25 @@
-package attacker
+package fdbudget
 
 import (
 	"fmt"
 	"math"
 	"net/url"
-	"time"
 
 	"github.com/mcpload/mcpload/scenarios"
 )
 
-// FDReserve is the descriptors a run keeps for itself beside its
+// Reserve is the descriptors a run keeps for itself beside its
 // connections: the three standard streams, the Go runtime's poller, the
 // mock's listener, the run folder's open files and a temporary run.json,
-// the recorder's spare descriptors (spareFDs), and headroom for the report
+// the recorder's spare descriptors (SpareFDs), and headroom for the report
 // and whatever the process inherited.
-const FDReserve = 64
+const Reserve = 64
 
-// FDNeed is how many descriptors a run may hold at once, and why. Over
+// Need is how many descriptors a run may hold at once, and why. Over
 // HTTP/1.1 each exchange in flight holds a connection of its own, and a
 // connection kept alive stays open after it; over HTTP/2 (client.http
-// "2") one connection carries Streams exchanges at once (h2budget.go).
-type FDNeed struct {
+// "2") one connection carries Streams exchanges at once (h2.go).
+type Need struct {
 	// InFlight is the conversations (operations) that may be in flight at
 	// once: load.max_in_flight, or fewer when the whole schedule starts
 	// fewer.
@@ -35,7 +34,7 @@ type FDNeed struct {
 	// Mock is the in-process mock's server-side sockets per conversation:
 	// one for each client connection to it.
 	Mock int
-	// Reserve is FDReserve.
+	// Reserve is the constant Reserve.
 	Reserve int
 	// Streams is the exchanges one HTTP connection carries at once: 0 or 1
 	// under HTTP/1.1, H2StreamsPerConn under HTTP/2. Stdio is the part of
@@ -46,7 +45,7 @@ type FDNeed struct {
 }
 
 // Total is the descriptors the run may need.
-func (n FDNeed) Total() uint64 {
+func (n Need) Total() uint64 {
 	if n.Streams > 1 {
 		return n.h2Total()
 	}
@@ -55,7 +54,7 @@ func (n FDNeed) Total() uint64 {
 
 // FitInFlight is the most conversations in flight that fit in limit
 // descriptors; 0 when not even one does.
-func (n FDNeed) FitInFlight(limit uint64) int {
+func (n Need) FitInFlight(limit uint64) int {
 	if n.Streams > 1 {
 		return n.h2Fit(limit)
 	}
@@ -66,20 +65,18 @@ func (n FDNeed) FitInFlight(limit uint64) int {
 	return int(min((limit-uint64(n.Reserve))/per, math.MaxInt32))
 }
 
-// NeedFDs computes the descriptors sc's run may hold at once. mockInProcess
+// Count computes the descriptors sc's run may hold at once. mockInProcess
 // says the built-in mock runs in this process (mcpload run), so that its
-// server-side sockets count too. It is pure: it reads sc only.
-func NeedFDs(sc *scenarios.Scenario, mockInProcess bool) (FDNeed, error) {
-	n := FDNeed{MaxInFlight: sc.Load.MaxInFlight, Reserve: FDReserve}
+// server-side sockets count too. arrivals bounds the conversations sc's
+// schedule starts; math.Inf(1) when it has no bound. It is pure: it reads
+// sc only.
+func Count(sc *scenarios.Scenario, mockInProcess bool, arrivals float64) Need {
+	n := Need{MaxInFlight: sc.Load.MaxInFlight, Reserve: Reserve}
 	n.InFlight = n.MaxInFlight
 	if n.InFlight <= 0 {
 		n.InFlight = scenarios.DefaultMaxInFlight
 	}
-	pacer, planned, err := NewPacer(sc.Load, sc.Seed)
-	if err != nil {
-		return n, err
-	}
-	if arrivals, ok := plannedArrivals(pacer, planned); ok && arrivals < float64(n.InFlight) {
+	if arrivals < float64(n.InFlight) {
 		n.InFlight = int(math.Ceil(arrivals))
 	}
 	for host, conns := range connsPerHost(sc) {
@@ -91,25 +88,7 @@ func NeedFDs(sc *scenarios.Scenario, mockInProcess bool) (FDNeed, error) {
 	if sc.Client.HTTPVersion() == scenarios.HTTP2 {
 		n.shareStreams(sc, mockInProcess)
 	}
-	return n, nil
-}
-
-// plannedArrivals bounds the conversations sc's schedule starts, when it
-// can be known: a stage that runs as fast as slots allow has no bound.
-func plannedArrivals(p any, planned time.Duration) (float64, bool) {
-	switch p := p.(type) {
-	case *StagedPacer:
-		if p.hasUnbounded() {
-			return 0, false
-		}
-		return p.Hits(planned) + 1, true
-	case *PoissonPacer:
-		// A Poisson count can exceed its mean: allow six standard
-		// deviations.
-		mean, ok := plannedArrivals(p.base, planned)
-		return mean + 6*math.Sqrt(mean) + 1, ok
-	}
-	return 0, false
+	return n
 }
 
 // connsPerHost returns, per target host, the connections one conversation
@@ -180,15 +159,15 @@ func hostOf(raw string) string {
 	return u.Scheme + "://" + u.Host
 }
 
-// FDLimitError says a run may need more descriptors than the process may
+// LimitError says a run may need more descriptors than the process may
 // open, and what to change.
-type FDLimitError struct {
-	Need FDNeed
+type LimitError struct {
+	Need Need
 	// Soft and Hard are RLIMIT_NOFILE after mcpload tried to raise it.
 	Soft, Hard uint64
 }
 
-func (e *FDLimitError) Error() string {
+func (e *LimitError) Error() string {
 	n := e.Need
 	what := plural(n.InFlight, "conversation") + " in flight (load.max_in_flight)"
 	if n.InFlight < n.MaxInFlight {

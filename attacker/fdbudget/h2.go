@@ -1,4 +1,4 @@
-package attacker
+package fdbudget
 
 import (
 	"fmt"
@@ -18,7 +18,7 @@ const H2StreamsPerConn = 100
 // shareStreams turns n, counted as HTTP/1.1, into HTTP/2's count: the
 // HTTP targets' exchanges share connections, H2StreamsPerConn each;
 // stdio servers hold what they held.
-func (n *FDNeed) shareStreams(sc *scenarios.Scenario, mockInProcess bool) {
+func (n *Need) shareStreams(sc *scenarios.Scenario, mockInProcess bool) {
 	n.Streams = H2StreamsPerConn
 	for host, conns := range connsPerHost(sc) {
 		switch {
@@ -38,7 +38,7 @@ func (n *FDNeed) shareStreams(sc *scenarios.Scenario, mockInProcess bool) {
 // h2Total is Total under HTTP/2: the stdio descriptors of every
 // conversation, the HTTP exchanges in flight over Streams a connection,
 // one part-filled connection a pool, and the reserve.
-func (n FDNeed) h2Total() uint64 {
+func (n Need) h2Total() uint64 {
 	in, s := uint64(n.InFlight), uint64(n.Streams)
 	shared := in * uint64(n.Client-n.Stdio+n.Mock)
 	return in*uint64(n.Stdio) + (shared+s-1)/s + uint64(n.Hosts) + uint64(n.Reserve)
@@ -47,7 +47,7 @@ func (n FDNeed) h2Total() uint64 {
 // h2Fit is FitInFlight under HTTP/2: limit, less the reserve and the
 // pools' part-filled connections, over the descriptors one conversation
 // costs (Stdio + its HTTP exchanges / Streams).
-func (n FDNeed) h2Fit(limit uint64) int {
+func (n Need) h2Fit(limit uint64) int {
 	fixed := uint64(n.Reserve + n.Hosts)
 	s := uint64(n.Streams)
 	perS := uint64(n.Stdio)*s + uint64(n.Client-n.Stdio+n.Mock) // per conversation, x Streams
@@ -57,8 +57,8 @@ func (n FDNeed) h2Fit(limit uint64) int {
 	return int(min((limit-fixed)*s/perS, math.MaxInt32))
 }
 
-// protoNote says, in FDLimitError, how the count treats connections.
-func (n FDNeed) protoNote() string {
+// protoNote says, in LimitError, how the count treats connections.
+func (n Need) protoNote() string {
 	if n.Streams > 1 {
 		return fmt.Sprintf("Over HTTP/2 (client.http: \"2\") each connection is counted as carrying %d exchanges at once; stdio servers share nothing. ", n.Streams)
 	}

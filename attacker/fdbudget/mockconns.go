@@ -1,4 +1,4 @@
-package attacker
+package fdbudget
 
 import (
 	"context"
@@ -10,17 +10,17 @@ import (
 	"syscall"
 )
 
-// dialFunc is net.Dialer.DialContext's signature, as http.Transport takes it.
-type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+// DialFunc is net.Dialer.DialContext's signature, as http.Transport takes it.
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
-// mockConns caps the connections to the in-process mock at what the
+// MockConns caps the connections to the in-process mock at what the
 // descriptor table holds. Each holds two descriptors, one here and one in
 // the mock. Without the cap, connections dialled at once can take every
 // descriptor before the mock accepts them: the kernel completes the
 // handshake, the mock cannot accept, and the exchange times out as if
 // the target were slow. With it, the connection over the cap fails at
 // once, as local.
-type mockConns struct {
+type MockConns struct {
 	addr string // host:port of the mock
 	max  int64
 	open atomic.Int64
@@ -28,18 +28,18 @@ type mockConns struct {
 	closeIdle func()
 }
 
-// reclaimWith has the cap close the client's idle connections before it
+// ReclaimWith has the cap close the client's idle connections before it
 // refuses a dial. A dial the client raced against a connection that came
 // free lands in the idle pool: under a burst the pool can hold many more
 // connections than exchanges are in flight, each with two descriptors.
-func (m *mockConns) reclaimWith(closeIdle func()) {
+func (m *MockConns) ReclaimWith(closeIdle func()) {
 	if m != nil {
 		m.closeIdle = closeIdle
 	}
 }
 
 // take counts a new connection, if the cap has room for it.
-func (m *mockConns) take() bool {
+func (m *MockConns) take() bool {
 	if m.open.Add(1) <= m.max {
 		return true
 	}
@@ -47,9 +47,9 @@ func (m *mockConns) take() bool {
 	return false
 }
 
-// newMockConns returns the cap for the mock at mockURL, given the soft
+// NewMockConns returns the cap for the mock at mockURL, given the soft
 // RLIMIT_NOFILE limit; nil (no cap) without a mock or a known limit.
-func newMockConns(mockURL string, limit uint64) *mockConns {
+func NewMockConns(mockURL string, limit uint64) *MockConns {
 	if mockURL == "" || limit == 0 {
 		return nil
 	}
@@ -57,13 +57,13 @@ func newMockConns(mockURL string, limit uint64) *mockConns {
 	if err != nil || u.Host == "" {
 		return nil
 	}
-	return &mockConns{addr: u.Host, max: int64(max(limit, FDReserve)-FDReserve) / 2}
+	return &MockConns{addr: u.Host, max: int64(max(limit, Reserve)-Reserve) / 2}
 }
 
-// dial wraps next: a dial to the mock past the cap fails with EMFILE, the
+// Dial wraps next: a dial to the mock past the cap fails with EMFILE, the
 // error the kernel would have given when the mock accepted, had it been
 // first to ask.
-func (m *mockConns) dial(next dialFunc) dialFunc {
+func (m *MockConns) Dial(next DialFunc) DialFunc {
 	if m == nil {
 		return next
 	}
@@ -92,7 +92,7 @@ func (m *mockConns) dial(next dialFunc) dialFunc {
 // mockConn gives its place under the cap back when it closes.
 type mockConn struct {
 	net.Conn
-	m    *mockConns
+	m    *MockConns
 	once sync.Once
 }
 

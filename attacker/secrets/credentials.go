@@ -1,4 +1,4 @@
-package attacker
+package secrets
 
 import (
 	"bufio"
@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/mcpload/mcpload/attacker/httpx"
@@ -20,14 +19,14 @@ import (
 // maxCredentialsBytes bounds the credentials file: a few lines of NAME=value.
 const maxCredentialsBytes = 1 << 20
 
-// resolveKey finds the API key of provider p: the environment variable named
+// Key finds the API key of provider p: the environment variable named
 // by api_key_env wins when it is set and non-empty, else the first key in
 // credentials_file. Mock providers need no key and get ""; a proxied one
 // (base_url: mock with an upstream) needs its upstream's.
 //
 // The error says every place that was looked at, because "no API key" alone
 // leaves the user guessing which variable or file mcpload wanted.
-func resolveKey(p *scenarios.Provider, getenv func(string) string) (string, error) {
+func Key(p *scenarios.Provider, getenv func(string) string) (string, error) {
 	if p.IsMock() && !p.IsProxied() {
 		return "", nil
 	}
@@ -156,116 +155,6 @@ func isIdent(s string) bool {
 		}
 	}
 	return true
-}
-
-// redactedText replaces secrets in anything that may reach results or logs.
-const redactedText = "[REDACTED]"
-
-// Bounds of the text a target controls once it is redacted. A target's
-// text is kept up to maxRawDetail bytes (a bound on memory, since a body
-// may be 32 MiB), redacted, and only then cut to maxErrorText: cutting
-// first could leave the start of a key at the cut, where no whole key is
-// left to find.
-const (
-	maxRawDetail = httpx.MaxErrorDetail
-	maxErrorText = 320
-)
-
-// minKeyPrefix is the shortest start of a key that is redacted on its own:
-// a target that received the key may echo part of it, and a cut may leave
-// part of one. Eight characters are more than any key's fixed prefix
-// ("sk-proj-", "sk-ant-", "AIza") and few enough to catch a key's start.
-const minKeyPrefix = 8
-
-// bearerRE matches an Authorization header value wherever it is echoed,
-// including keys mcpload never resolved (a proxy's own token, say).
-var bearerRE = regexp.MustCompile(`(?i)(bearer\s+)[A-Za-z0-9._~+/=\-]+`)
-
-// redactor removes API keys and bearer tokens from text a target controls.
-// It is immutable once built, so jobs share it across goroutines.
-type redactor struct {
-	secrets []string
-}
-
-// newRedactor returns a redactor for the given keys; empty keys are ignored.
-func newRedactor(keys ...string) *redactor {
-	r := &redactor{}
-	for _, k := range keys {
-		if k != "" {
-			r.secrets = append(r.secrets, k)
-		}
-	}
-	return r
-}
-
-// redact returns s with every secret, every run of minKeyPrefix or more
-// characters of the start of a secret, and every bearer token replaced by
-// [REDACTED]. Only error paths and names a target chose call it, so a
-// regexp is affordable.
-func (r *redactor) redact(s string) string {
-	if s == "" {
-		return s
-	}
-	if r != nil {
-		for _, k := range r.secrets {
-			s = redactKey(s, k)
-		}
-	}
-	if containsFold(s, "bearer") {
-		s = bearerRE.ReplaceAllString(s, "${1}"+redactedText)
-	}
-	return s
-}
-
-// containsFold reports whether s contains the ASCII word w in any case,
-// without the copy strings.ToLower makes: redact runs on every key the
-// recorder writes.
-func containsFold(s, w string) bool {
-	first := w[0] | 0x20
-	for i := 0; i+len(w) <= len(s); i++ {
-		if s[i]|0x20 == first && strings.EqualFold(s[i:i+len(w)], w) {
-			return true
-		}
-	}
-	return false
-}
-
-// Clip is clip, for the MCP and model clients (mcp.Redactor,
-// llm.Redactor).
-func (r *redactor) Clip(s string) string { return r.clip(s) }
-
-// Redact is redact, for the model client (llm.Redactor).
-func (r *redactor) Redact(s string) string { return r.redact(s) }
-
-// clip redacts s, then cuts it to maxErrorText bytes: the order that
-// leaves no part of a key at the cut.
-func (r *redactor) clip(s string) string {
-	return httpx.Truncate(r.redact(s), maxErrorText)
-}
-
-// redactKey replaces in s each occurrence of key, and each run that starts
-// with key's first minKeyPrefix characters and follows key as far as it
-// goes (a key cut short, or echoed in part).
-func redactKey(s, key string) string {
-	head := key[:min(len(key), minKeyPrefix)]
-	i := strings.Index(s, head)
-	if i < 0 {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for i >= 0 {
-		n := len(head)
-		for n < len(key) && i+n < len(s) && s[i+n] == key[n] {
-			n++
-		}
-		b.WriteString(s[:i])
-		b.WriteString(redactedText)
-		s = s[i+n:]
-		i = strings.Index(s, head)
-	}
-	b.WriteString(s)
-	return b.String()
 }
 
 // isLoopbackURL reports whether raw is an http(s) URL on loopback.

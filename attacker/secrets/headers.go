@@ -1,4 +1,4 @@
-package attacker
+package secrets
 
 import (
 	"errors"
@@ -8,16 +8,15 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
-// targetHeaders resolves the headers of a provider or MCP server: each
+// Headers resolves the headers of a provider or MCP server: each
 // ${VAR} from getenv (the scenario was checked for them; this is the
 // run's environment), and bearerEnv's value as Authorization: Bearer.
 // secrets are the values that came from the environment, for the
 // redactor: a header built from one carries a credential.
-func targetHeaders(tmpl map[string]string, bearerEnv string, getenv func(string) string) (h http.Header, secrets []string, err error) {
+func Headers(tmpl map[string]string, bearerEnv string, getenv func(string) string) (h http.Header, secrets []string, err error) {
 	if len(tmpl) == 0 && bearerEnv == "" {
 		return nil, nil, nil
 	}
@@ -55,20 +54,20 @@ func targetHeaders(tmpl map[string]string, bearerEnv string, getenv func(string)
 	return h, secrets, nil
 }
 
-// scenarioSecrets is every credential the scenario's targets resolve to,
+// Of is every credential the scenario's targets resolve to,
 // used by the job or not: provider keys and the header values that came
 // from the environment. Targets that do not resolve add nothing (they
 // stop the run elsewhere).
-func scenarioSecrets(sc *scenarios.Scenario, getenv func(string) string) []string {
+func Of(sc *scenarios.Scenario, getenv func(string) string) []string {
 	var out []string
 	for _, p := range sc.Providers {
 		if p == nil {
 			continue
 		}
-		if k, err := resolveKey(p, getenv); err == nil && k != "" {
+		if k, err := Key(p, getenv); err == nil && k != "" {
 			out = append(out, k)
 		}
-		if _, s, err := targetHeaders(p.Headers, "", getenv); err == nil {
+		if _, s, err := Headers(p.Headers, "", getenv); err == nil {
 			out = append(out, s...)
 		}
 	}
@@ -76,39 +75,9 @@ func scenarioSecrets(sc *scenarios.Scenario, getenv func(string) string) []strin
 		if m == nil {
 			continue
 		}
-		if _, s, err := targetHeaders(m.Headers, m.BearerTokenEnv, getenv); err == nil {
+		if _, s, err := Headers(m.Headers, m.BearerTokenEnv, getenv); err == nil {
 			out = append(out, s...)
 		}
 	}
 	return out
-}
-
-// targetClient is the client of a target with the given tls section: the
-// shared client, or a copy of it (its proxy and dialer included) with its
-// own TLS configuration.
-func targetClient(cfg jobConfig, t *scenarios.TLS) (*http.Client, error) {
-	if t == nil {
-		return cfg.HTTPClient, nil
-	}
-	conf, err := httpx.TLSConfig(t, httpx.BaseTLS(cfg.HTTPClient), httpx.HomeDir(cfg.Getenv))
-	if err != nil {
-		return nil, err
-	}
-	c, err := httpx.WithTLS(cfg.HTTPClient, conf)
-	if err == nil && cfg.Clones != nil {
-		cfg.Clones.list = append(cfg.Clones.list, c)
-	}
-	return c, err
-}
-
-// clientClones are the clients targetClient made for a run, whose idle
-// connections the run closes at its end, as it does the shared client's.
-type clientClones struct {
-	list []*http.Client
-}
-
-func (cc *clientClones) closeIdle() {
-	for _, c := range cc.list {
-		c.CloseIdleConnections()
-	}
 }

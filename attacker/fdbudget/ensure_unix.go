@@ -1,23 +1,23 @@
 //go:build unix
 
-package attacker
+package fdbudget
 
 import (
 	"fmt"
 	"syscall"
 )
 
-// EnsureFDs makes room for need. When the soft RLIMIT_NOFILE is below
+// Ensure makes room for need. When the soft RLIMIT_NOFILE is below
 // need.Total(), it raises the soft limit to the hard limit (or, where the
 // system refuses that, as an unlimited hard limit makes it, to the need);
-// it returns an *FDLimitError when the limit is still too low.
+// it returns a *LimitError when the limit is still too low.
 //
 // Go already raises the soft limit at start on Unix (package syscall's
 // init, since Go 1.19): to the hard limit minus one, whenever the soft
 // limit is lower than that. The check therefore reads the limit as it is
 // now, not as the shell set it, and only the last descriptor, a limit
 // lowered since, or a system where Go's raise failed is left to raise here.
-func EnsureFDs(need FDNeed) error {
+func Ensure(need Need) error {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		return fmt.Errorf("descriptors: reading RLIMIT_NOFILE: %w", err)
@@ -40,11 +40,11 @@ func EnsureFDs(need FDNeed) error {
 	if lim.Cur >= total {
 		return nil
 	}
-	return &FDLimitError{Need: need, Soft: lim.Cur, Hard: lim.Max}
+	return &LimitError{Need: need, Soft: lim.Cur, Hard: lim.Max}
 }
 
-// softFDLimit returns the soft RLIMIT_NOFILE, or 0 when it cannot be read.
-func softFDLimit() uint64 {
+// SoftLimit returns the soft RLIMIT_NOFILE, or 0 when it cannot be read.
+func SoftLimit() uint64 {
 	var lim syscall.Rlimit
 	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) != nil {
 		return 0

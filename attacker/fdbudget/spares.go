@@ -1,4 +1,4 @@
-package attacker
+package fdbudget
 
 import (
 	"os"
@@ -6,31 +6,31 @@ import (
 	"github.com/mcpload/mcpload/attacker/policy"
 )
 
-// spareFDs is how many descriptors the recorder keeps in reserve.
-const spareFDs = 8
+// SpareFDs is how many descriptors the recorder keeps in reserve.
+const SpareFDs = 8
 
-// spares holds descriptors open on os.DevNull, so that the run's own files
+// Spares holds descriptors open on os.DevNull, so that the run's own files
 // can still be written when connections have filled the descriptor table:
 // creating a file needs a descriptor, and a full table fails it with
 // EMFILE. It is not safe for concurrent use; the recorder uses it under
 // flushMu. A nil *spares has none.
-type spares struct {
+type Spares struct {
 	files []*os.File
 	want  int
 }
 
-// newSpares opens up to n spare descriptors, as many as the table allows.
-func newSpares(n int) *spares {
-	s := &spares{want: n}
-	s.refill()
+// NewSpares opens up to n spare descriptors, as many as the table allows.
+func NewSpares(n int) *Spares {
+	s := &Spares{want: n}
+	s.Refill()
 	return s
 }
 
-// retry runs write; while it fails because a resource of the process ran
+// Retry runs write; while it fails because a resource of the process ran
 // out (policy.IsLocal) and spares remain, it closes a spare and runs it
 // again. A connection being dialled at the same moment can take the freed
 // descriptor first, which is why there are several.
-func (s *spares) retry(write func() error) error {
+func (s *Spares) Retry(write func() error) error {
 	err := write()
 	for s != nil && policy.IsLocal(err) && len(s.files) > 0 {
 		last := len(s.files) - 1
@@ -41,9 +41,9 @@ func (s *spares) retry(write func() error) error {
 	return err
 }
 
-// refill opens spares again up to the number wanted, as far as the table
+// Refill opens spares again up to the number wanted, as far as the table
 // has room.
-func (s *spares) refill() {
+func (s *Spares) Refill() {
 	for s != nil && len(s.files) < s.want {
 		f, err := os.Open(os.DevNull)
 		if err != nil {
@@ -53,8 +53,8 @@ func (s *spares) refill() {
 	}
 }
 
-// release closes every spare, for the last writes of the run.
-func (s *spares) release() {
+// Release closes every spare, for the last writes of the run.
+func (s *Spares) Release() {
 	if s == nil {
 		return
 	}

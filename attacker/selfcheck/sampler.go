@@ -1,4 +1,4 @@
-package attacker
+package selfcheck
 
 import (
 	"bytes"
@@ -15,13 +15,6 @@ import (
 
 	"github.com/mcpload/mcpload/record"
 )
-
-// The sampler is the process's half of the harness's check of itself: every
-// interval it reads the runtime's metrics (CPU, GC pauses, goroutines,
-// memory) and the resident set, writes them to harness.jsonl, and keeps
-// their aggregate in run.json, so that the report can tell a saturated
-// generator from a slow target. A sample costs a metrics.Read and a
-// pread of /proc/self/statm: nothing on the arrivals' path.
 
 // The runtime metrics a sample reads.
 const (
@@ -43,35 +36,15 @@ var sampledMetrics = []string{
 	metricGCPauses, metricGCPauseCPU, metricCPUTotal, metricCPUIdle,
 }
 
-// selfState holds the sampler's aggregate for the recorder's snapshots.
-type selfState struct {
-	mu sync.Mutex
-	h  *record.Harness
+// Source is the run a Sampler samples: the conversations it has in flight.
+type Source interface {
+	InFlight() int64
 }
 
-// harness returns the run's Harness as of now: the sampler's last
-// aggregate and the scheduler's counts; nil before the first sample.
-func (r *Recorder) harness() *record.Harness {
-	r.self.mu.Lock()
-	defer r.self.mu.Unlock()
-	if r.self.h == nil {
-		return nil
-	}
-	h := *r.self.h
-	h.Queued, h.QueuedLate = r.lag.queued.Load(), r.lag.queuedLate.Load()
-	return &h
-}
-
-func (r *Recorder) setHarness(h record.Harness) {
-	r.self.mu.Lock()
-	r.self.h = &h
-	r.self.mu.Unlock()
-}
-
-// sampler samples the process every interval, from its creation (the
-// baseline, before any arrival) until stop (a last sample).
-type sampler struct {
-	rec      *Recorder
+// Sampler samples the process every interval, from its creation (the
+// baseline, before any arrival) until Stop (a last sample).
+type Sampler struct {
+	src      Source
 	began    time.Time
 	interval time.Duration
 
@@ -93,17 +66,22 @@ type sampler struct {
 	buf                     bytes.Buffer
 
 	stopc, done chan struct{}
+
+	// mu guards latest, the aggregate as of the last sample, which
+	// Harness reads from the recorder's goroutine.
+	mu     sync.Mutex
+	latest *record.Harness
 }
 
-// newSampler creates harness.jsonl in dir, and readies a sampler for a
-// run of slots slots, sampled every interval once started. Its GC is
-// forced here, before the run's start, so that it delays no arrival.
-func newSampler(dir string, interval time.Duration, slots int) (*sampler, error) {
+// New creates harness.jsonl in dir, and readies a Sampler for a run of
+// slots slots, sampled every interval once started. Its GC is forced
+// here, before the run's start, so that it delays no arrival.
+func New(dir string, interval time.Duration, slots int) (*Sampler, error) {
 	out, err := os.Create(filepath.Join(dir, record.HarnessFile))
 	if err != nil {
 		return nil, fmt.Errorf("creating %s: %w", record.HarnessFile, err)
 	}
-	s := &sampler{
+	s := &Sampler{
 		interval: interval,
 		out:      out,
 		rss:      openRSS(),
@@ -122,21 +100,21 @@ func newSampler(dir string, interval time.Duration, slots int) (*sampler, error)
 	return s, nil
 }
 
-// start takes the baseline sample of the run rec records, which began at
-// began, and samples every interval until stop.
-func (s *sampler) start(rec *Recorder, began time.Time) {
-	s.rec, s.began = rec, began
+// Start takes the baseline sample of src, a run which began at began, and
+// samples every interval until Stop.
+func (s *Sampler) Start(src Source, began time.Time) {
+	s.src, s.began = src, began
 	s.sample(time.Now(), true)
 	go s.loop()
 }
 
-// abort closes the files of a sampler never started.
-func (s *sampler) abort() {
+// Abort closes the files of a Sampler never started.
+func (s *Sampler) Abort() {
 	s.rss.close()
 	s.out.Close()
 }
 
-func (s *sampler) loop() {
+func (s *Sampler) loop() {
 	defer close(s.done)
 	t := time.NewTicker(s.interval)
 	defer t.Stop()
@@ -150,8 +128,8 @@ func (s *sampler) loop() {
 	}
 }
 
-// stop takes a last sample and closes harness.jsonl.
-func (s *sampler) stop() error {
+// Stop takes a last sample and closes harness.jsonl.
+func (s *Sampler) Stop() error {
 	close(s.stopc)
 	<-s.done
 	s.sample(time.Now(), false)
@@ -162,8 +140,21 @@ func (s *sampler) stop() error {
 	return nil
 }
 
+// Harness returns the process's aggregate as of the last sample; nil
+// before the first. The scheduler's counts (Queued, QueuedLate) are the
+// caller's to fill in.
+func (s *Sampler) Harness() *record.Harness {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.latest == nil {
+		return nil
+	}
+	h := *s.latest
+	return &h
+}
+
 // sample reads the process, writes the sample and updates the aggregate.
-func (s *sampler) sample(now time.Time, baseline bool) {
+func (s *Sampler) sample(now time.Time, baseline bool) {
 	metrics.Read(s.samples)
 	cpu := processCPU(s.samples)
 	smp := record.HarnessSample{
@@ -171,7 +162,7 @@ func (s *sampler) sample(now time.Time, baseline bool) {
 		Goroutines: int64(s.uint(metricGoroutines)),
 		HeapBytes:  s.uint(metricLiveHeap) + s.uint(metricStacks),
 		RSSBytes:   s.rss.read(),
-		InFlight:   s.rec.InFlight(),
+		InFlight:   s.src.InFlight(),
 		GCCycles:   s.uint(metricGCCycles),
 	}
 	pauses := s.histogram(metricGCPauses)
@@ -209,7 +200,10 @@ func (s *sampler) sample(now time.Time, baseline bool) {
 	a.GoroutinesMax = max(a.GoroutinesMax, smp.Goroutines)
 	a.HeapMaxBytes = max(a.HeapMaxBytes, smp.HeapBytes)
 	a.RSSMaxBytes = max(a.RSSMaxBytes, smp.RSSBytes)
-	s.rec.setHarness(*a)
+	latest := *a
+	s.mu.Lock()
+	s.latest = &latest
+	s.mu.Unlock()
 
 	s.buf.Reset()
 	if err := json.NewEncoder(&s.buf).Encode(&smp); err == nil {
@@ -219,7 +213,7 @@ func (s *sampler) sample(now time.Time, baseline bool) {
 	}
 }
 
-func (s *sampler) value(name string) metrics.Value {
+func (s *Sampler) value(name string) metrics.Value {
 	for _, m := range s.samples {
 		if m.Name == name {
 			return m.Value
@@ -229,7 +223,7 @@ func (s *sampler) value(name string) metrics.Value {
 }
 
 // uint returns a uint64 metric, 0 when this runtime lacks it.
-func (s *sampler) uint(name string) uint64 {
+func (s *Sampler) uint(name string) uint64 {
 	if v := s.value(name); v.Kind() == metrics.KindUint64 {
 		return v.Uint64()
 	}
@@ -237,14 +231,14 @@ func (s *sampler) uint(name string) uint64 {
 }
 
 // float returns a float64 metric, 0 when this runtime lacks it.
-func (s *sampler) float(name string) float64 {
+func (s *Sampler) float(name string) float64 {
 	if v := s.value(name); v.Kind() == metrics.KindFloat64 {
 		return v.Float64()
 	}
 	return 0
 }
 
-func (s *sampler) histogram(name string) pauseHist {
+func (s *Sampler) histogram(name string) pauseHist {
 	if v := s.value(name); v.Kind() == metrics.KindFloat64Histogram {
 		return pauseHist{v.Float64Histogram()}
 	}

@@ -1,4 +1,4 @@
-package attacker
+package secrets
 
 import (
 	"bytes"
@@ -7,11 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
-func jobsEnv(m map[string]string) func(string) string {
+// testEnv is an environment of m's variables.
+func testEnv(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
@@ -22,14 +22,14 @@ func TestResolveKeyEnvWins(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := &scenarios.Provider{BaseURL: "https://api.example.com/v1", APIKeyEnv: "MY_KEY", CredentialsFile: file}
-	got, err := resolveKey(p, jobsEnv(map[string]string{"MY_KEY": " sk-from-env "}))
+	got, err := Key(p, testEnv(map[string]string{"MY_KEY": " sk-from-env "}))
 	if err != nil || got != "sk-from-env" {
-		t.Fatalf("resolveKey = %q, %v; want sk-from-env", got, err)
+		t.Fatalf("Key = %q, %v; want sk-from-env", got, err)
 	}
 	// Empty env value falls through to the file.
-	got, err = resolveKey(p, jobsEnv(map[string]string{"MY_KEY": ""}))
+	got, err = Key(p, testEnv(map[string]string{"MY_KEY": ""}))
 	if err != nil || got != "sk-from-file" {
-		t.Fatalf("resolveKey with empty env = %q, %v; want sk-from-file", got, err)
+		t.Fatalf("Key with empty env = %q, %v; want sk-from-file", got, err)
 	}
 }
 
@@ -62,16 +62,16 @@ func TestResolveKeyHomeExpansion(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := &scenarios.Provider{BaseURL: "https://api.example.com/v1", CredentialsFile: "~/.mcpload/credentials"}
-	got, err := resolveKey(p, jobsEnv(map[string]string{"HOME": home}))
+	got, err := Key(p, testEnv(map[string]string{"HOME": home}))
 	if err != nil || got != "sk-home" {
-		t.Fatalf("resolveKey = %q, %v; want sk-home", got, err)
+		t.Fatalf("Key = %q, %v; want sk-home", got, err)
 	}
 }
 
 func TestResolveKeyMissingNamesBothPlaces(t *testing.T) {
 	home := t.TempDir()
 	p := &scenarios.Provider{BaseURL: "https://api.example.com/v1", APIKeyEnv: "OPENAI_API_KEY", CredentialsFile: "~/.mcpload/credentials"}
-	_, err := resolveKey(p, jobsEnv(map[string]string{"HOME": home}))
+	_, err := Key(p, testEnv(map[string]string{"HOME": home}))
 	if err == nil {
 		t.Fatal("want an error")
 	}
@@ -86,83 +86,33 @@ func TestResolveKeyMissingNamesBothPlaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.CredentialsFile = empty
-	_, err = resolveKey(p, jobsEnv(nil))
+	_, err = Key(p, testEnv(nil))
 	if err == nil || !strings.Contains(err.Error(), "credentials file "+empty+" has no key") || !strings.Contains(err.Error(), "$OPENAI_API_KEY is not set") {
 		t.Fatalf("error = %v", err)
 	}
 
 	// Neither configured.
-	_, err = resolveKey(&scenarios.Provider{BaseURL: "https://x/v1"}, jobsEnv(nil))
+	_, err = Key(&scenarios.Provider{BaseURL: "https://x/v1"}, testEnv(nil))
 	if err == nil || !strings.Contains(err.Error(), "api_key_env and credentials_file are both unset") {
 		t.Fatalf("error = %v", err)
 	}
 
 	// The mock needs nothing.
-	if k, err := resolveKey(&scenarios.Provider{BaseURL: scenarios.MockURL}, jobsEnv(nil)); err != nil || k != "" {
+	if k, err := Key(&scenarios.Provider{BaseURL: scenarios.MockURL}, testEnv(nil)); err != nil || k != "" {
 		t.Fatalf("mock: %q, %v", k, err)
 	}
 }
 
-func TestNewJobWrapsKeyErrorWithProvider(t *testing.T) {
-	sc := jobsConversationScenario()
-	sc.Providers["primary"] = &scenarios.Provider{API: "openai", BaseURL: "http://127.0.0.1:1/v1", Model: "m", APIKeyEnv: "OPENAI_API_KEY", CredentialsFile: "/nonexistent/mcpload/credentials"}
-	_, err := newJob(sc, jobConfig{MockURL: "http://127.0.0.1:1", Getenv: jobsEnv(nil), Slots: 1})
-	want := `provider "primary": no API key: $OPENAI_API_KEY is not set, and credentials file /nonexistent/mcpload/credentials does not exist`
-	if err == nil || err.Error() != want {
-		t.Fatalf("error = %v\nwant    %s", err, want)
-	}
-}
-
-func TestCheckTarget(t *testing.T) {
-	for _, u := range []string{"http://127.0.0.1:8080/v1", "http://127.3.4.5/mcp", "http://[::1]:9/x", "http://localhost:1234", "https://LOCALHOST/v1"} {
-		if err := httpx.CheckTarget(u, false); err != nil {
-			t.Errorf("httpx.CheckTarget(%q) = %v, want nil", u, err)
-		}
-	}
-	for _, u := range []string{"https://api.openai.com/v1", "http://10.0.0.1/v1", "http://localhost.evil.com/v1", "http://[::2]/"} {
-		err := httpx.CheckTarget(u, false)
-		if err == nil || !strings.Contains(err.Error(), "--allow-remote") || !strings.Contains(err.Error(), "real money") {
-			t.Errorf("httpx.CheckTarget(%q) = %v, want a refusal naming --allow-remote", u, err)
-		}
-		if err := httpx.CheckTarget(u, true); err != nil {
-			t.Errorf("httpx.CheckTarget(%q, allowRemote) = %v", u, err)
-		}
-	}
-	if err := httpx.CheckTarget("ftp://127.0.0.1/", true); err == nil {
-		t.Error("ftp scheme accepted")
-	}
-}
-
-func TestNewJobRefusesRemoteTargets(t *testing.T) {
-	sc := jobsConversationScenario()
-	sc.Providers["primary"] = &scenarios.Provider{API: "openai", BaseURL: "https://api.openai.com/v1", Model: "gpt-4.1-mini", APIKeyEnv: "K"}
-	env := jobsEnv(map[string]string{"K": "sk-test"})
-	_, err := newJob(sc, jobConfig{MockURL: "http://127.0.0.1:1", Getenv: env, Slots: 1})
-	if err == nil || !strings.Contains(err.Error(), "--allow-remote") {
-		t.Fatalf("remote provider: err = %v", err)
-	}
-	if _, err := newJob(sc, jobConfig{MockURL: "http://127.0.0.1:1", Getenv: env, Slots: 1, AllowRemote: true}); err != nil {
-		t.Fatalf("with AllowRemote: %v", err)
-	}
-
-	sc = jobsConversationScenario()
-	sc.MCPServers["tools"] = &scenarios.MCPServer{URL: "https://mcp.example.com/mcp"}
-	_, err = newJob(sc, jobConfig{MockURL: "http://127.0.0.1:1", Slots: 1})
-	if err == nil || !strings.Contains(err.Error(), `mcp server "tools"`) || !strings.Contains(err.Error(), "--allow-remote") {
-		t.Fatalf("remote MCP server: err = %v", err)
-	}
-}
-
 func TestRedactor(t *testing.T) {
-	r := newRedactor("sk-secret-123", "")
-	got := r.redact(`HTTP 401: Incorrect API key provided: sk-secret-123. Header was "Authorization: Bearer abc.def-ghi"`)
+	r := NewRedactor("sk-secret-123", "")
+	got := r.Redact(`HTTP 401: Incorrect API key provided: sk-secret-123. Header was "Authorization: Bearer abc.def-ghi"`)
 	if strings.Contains(got, "sk-secret-123") || strings.Contains(got, "abc.def-ghi") {
 		t.Fatalf("leak: %s", got)
 	}
-	if strings.Count(got, redactedText) != 2 {
+	if strings.Count(got, Redacted) != 2 {
 		t.Fatalf("want 2 redactions: %s", got)
 	}
-	if r.redact("") != "" || r.redact("plain") != "plain" {
+	if r.Redact("") != "" || r.Redact("plain") != "plain" {
 		t.Fatal("redact changed clean text")
 	}
 }
@@ -173,7 +123,7 @@ func TestRedactor(t *testing.T) {
 // leaves no part of the key at the cut.
 func TestRedactorCatchesPartsOfKeys(t *testing.T) {
 	const key = "sk-proj-ABCDEFGHIJKLMNOP"
-	r := newRedactor(key)
+	r := NewRedactor(key)
 	for in, want := range map[string]string{
 		"bad key " + key + "!":          "bad key [REDACTED]!",
 		"cut " + key[:19]:               "cut [REDACTED]",
@@ -182,15 +132,15 @@ func TestRedactorCatchesPartsOfKeys(t *testing.T) {
 		"short " + key[:7]:              "short " + key[:7],
 		"BEARER tok.en and bearer x":    "BEARER [REDACTED] and bearer [REDACTED]",
 	} {
-		if got := r.redact(in); got != want {
+		if got := r.Redact(in); got != want {
 			t.Errorf("redact(%q) = %q, want %q", in, got, want)
 		}
 	}
 	long := strings.Repeat("x", maxErrorText-5) + key
-	if got := r.clip(long); strings.Contains(got, key[:8]) || len(got) > maxErrorText+len("…") {
+	if got := r.Clip(long); strings.Contains(got, key[:8]) || len(got) > maxErrorText+len("…") {
 		t.Errorf("clip left part of the key or too much: %q", got[len(got)-20:])
 	}
-	if got := newRedactor("abc").redact("xabcx"); got != "x[REDACTED]x" {
+	if got := NewRedactor("abc").Redact("xabcx"); got != "x[REDACTED]x" {
 		t.Errorf("short key: %q", got)
 	}
 }

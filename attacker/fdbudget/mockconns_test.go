@@ -1,4 +1,4 @@
-package attacker
+package fdbudget
 
 import (
 	"context"
@@ -23,8 +23,8 @@ func TestMockConnsCap(t *testing.T) {
 	}
 	defer other.Close()
 	// Room for two connections: 2 × 2 descriptors over the reserve.
-	m := newMockConns("http://"+ln.Addr().String(), FDReserve+4)
-	dial := m.dial((&net.Dialer{}).DialContext)
+	m := NewMockConns("http://"+ln.Addr().String(), Reserve+4)
+	dial := m.Dial((&net.Dialer{}).DialContext)
 	ctx := context.Background()
 	var conns []net.Conn
 	for range 2 {
@@ -58,7 +58,7 @@ func TestMockConnsCap(t *testing.T) {
 	if n := m.open.Load(); n != 0 {
 		t.Errorf("%d connections still counted open", n)
 	}
-	if newMockConns("", 1024) != nil || newMockConns("http://127.0.0.1:1", 0) != nil {
+	if NewMockConns("", 1024) != nil || NewMockConns("http://127.0.0.1:1", 0) != nil {
 		t.Error("a cap without a mock or a known limit")
 	}
 }
@@ -71,14 +71,14 @@ func TestMockConnsReclaimsIdle(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	m := newMockConns("http://"+ln.Addr().String(), FDReserve+2) // room for one
-	dial := m.dial((&net.Dialer{}).DialContext)
+	m := NewMockConns("http://"+ln.Addr().String(), Reserve+2) // room for one
+	dial := m.Dial((&net.Dialer{}).DialContext)
 	idle, err := dial(context.Background(), "tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
 	closed := 0
-	m.reclaimWith(func() { closed++; idle.Close() })
+	m.ReclaimWith(func() { closed++; idle.Close() })
 	c, err := dial(context.Background(), "tcp", ln.Addr().String())
 	if err != nil || closed != 1 {
 		t.Fatalf("dial at the cap with an idle connection: %v (%d reclaims)", err, closed)
