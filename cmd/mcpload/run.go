@@ -37,6 +37,9 @@ type runFlags struct {
 	fdCheck     bool
 	timeScale   float64
 	sets        []string
+	live        liveFlags
+	// liveSrv serves the runs live (live.go); nil without live flags.
+	liveSrv *liveServers
 }
 
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -69,6 +72,7 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	fs.StringVar(&f.catalog, "catalog", "", "price the run on this catalog: list-prices, relay-example, or a YAML or LiteLLM JSON file (overrides cost.catalog)")
 	fs.BoolVar(&f.fdCheck, "fd-check", true, "refuse to start when load.max_in_flight may need more descriptors than RLIMIT_NOFILE allows (docs/descriptors.md)")
 	setVar(fs, &f.sets)
+	liveVars(fs, &f.live)
 	fs.StringVar(&f.progress, "progress", "auto", "live progress on stderr: auto (on a terminal, not in CI), on, off")
 	_ = c.RegisterFlagCompletionFunc("progress", cobra.FixedCompletions([]string{"auto", "on", "off"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("catalog", completeCatalog)
@@ -100,6 +104,10 @@ func runScenario(name string, f runFlags, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if f.liveSrv, err = startLive(f.live, f.allowRemote, stderr); err != nil {
+		return err
+	}
+	defer f.liveSrv.close(stderr)
 
 	if len(sc.Policies) > 0 {
 		return runPolicies(ctx, sc, dir, f, stdout, stderr)
@@ -148,10 +156,25 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 		mock.SetEpoch(time.Now())
 		opts = append(opts, attacker.WithMockURL(url))
 	}
+	var progress func(attacker.Progress)
 	if showProgress(f.progress, stderr) {
 		p := newProgressLine(stderr)
 		defer p.done()
-		opts = append(opts, attacker.WithProgress(p.update))
+		progress = p.update
+	}
+	finishLive := func() {}
+	if f.liveSrv != nil {
+		feed, opt := f.liveSrv.feed(sc, dir, cat, progress)
+		opts = append(opts, opt)
+		finishLive = func() {
+			if err := feed.Finish(); err != nil {
+				fmt.Fprintln(stderr, "WARNING:", err)
+			}
+			finishLive = func() {}
+		}
+		defer func() { finishLive() }()
+	} else if progress != nil {
+		opts = append(opts, attacker.WithProgress(progress))
 	}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -167,6 +190,7 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 	res, err := attacker.Run(runCtx, sc, dir, append(opts, extra...)...)
 	// The gates must be done before the report reads the folder.
 	stopGates()
+	finishLive()
 	var cfgErr *attacker.ConfigError
 	if errors.As(err, &cfgErr) {
 		return nil, nil, invalid(err)
@@ -177,6 +201,9 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 	s, err := render(dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("report: %w", err)
+	}
+	if f.liveSrv != nil {
+		f.liveSrv.hub.ReportReady(dir)
 	}
 	return s, res, nil
 }
