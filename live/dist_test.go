@@ -1,0 +1,61 @@
+package live
+
+import (
+	"testing"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/mcpload/mcpload/record"
+)
+
+// histOf returns an HDR histogram of the values (µs).
+func histOf(t *testing.T, values ...int64) *hdrhistogram.Histogram {
+	t.Helper()
+	h := hdrhistogram.New(record.HistLowest, record.HistHighest, record.HistSigFigs)
+	for _, v := range values {
+		if err := h.RecordValue(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return h
+}
+
+// TestDistBuckets checks that the classic buckets are cumulative counts at
+// the bounds and that the native buckets put each value where
+// Prometheus's schema 3 puts it.
+func TestDistBuckets(t *testing.T) {
+	// 1 ms, 2 ms, 2 ms, 400 ms, 2 s.
+	d := newDist("step.model:primary.failed", histOf(t, 1000, 2000, 2000, 400000, 2000000))
+	if d.Level != "step" || d.Key != "model:primary" || !d.Failed {
+		t.Errorf("tag parts = %q %q %v", d.Level, d.Key, d.Failed)
+	}
+	if d.Count != 5 {
+		t.Fatalf("count = %d", d.Count)
+	}
+	want := map[float64]uint64{0.001: 1, 0.0025: 3, 0.25: 3, 0.5: 4, 1: 4, 2.5: 5, 300: 5}
+	for i, b := range Bounds {
+		if w, ok := want[b]; ok && d.Buckets[i] != w {
+			t.Errorf("bucket le=%g = %d, want %d", b, d.Buckets[i], w)
+		}
+	}
+	// Bucket i holds (2^((i-1)/8), 2^(i/8)]: 1 ms is 2^-9.97, in -79;
+	// 2 ms 2^-8.97, in -71; 400 ms 2^-1.32, in -10; 2 s 2^1 exactly, in 8
+	// (the HDR value just above 2 s, its highest equivalent, is in 9).
+	native := map[int]int64{}
+	for i, n := range d.Native {
+		native[i] = n
+	}
+	if native[-79] != 1 || native[-71] != 2 || native[-10] != 1 || native[8]+native[9] != 1 {
+		t.Errorf("native buckets = %v", native)
+	}
+	var sum int64
+	for _, n := range native {
+		sum += n
+	}
+	if sum != 5 {
+		t.Errorf("native buckets hold %d values, want 5", sum)
+	}
+	if d.SumS < 2.404 || d.SumS > 2.406 {
+		t.Errorf("sum = %gs, want about 2.405", d.SumS)
+	}
+}
