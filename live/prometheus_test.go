@@ -57,7 +57,7 @@ func TestPrometheusScrapesLiveRun(t *testing.T) {
 	classic := startPrometheus(t, target, false)
 	native := startPrometheus(t, target, true)
 
-	run := startRun(t, hub)
+	run := startRun(t, hub, nil)
 	// While the run goes on, Prometheus sees the count grow.
 	var live float64
 	for deadline := time.Now().Add(30 * time.Second); live == 0; {

@@ -11,6 +11,7 @@ import (
 	"github.com/mcpload/mcpload/report"
 	"github.com/mcpload/mcpload/report/htmlreport"
 	"github.com/mcpload/mcpload/report/plot"
+	"github.com/mcpload/mcpload/report/pricing"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -19,15 +20,21 @@ import (
 type liveRun struct {
 	dir  string
 	hub  *Hub
-	done chan struct{}
-	// summary is the rendered run's, set when done closes; err any error.
+	// rendered closes once the run's folder is rendered, done once its
+	// report is also on the Hub.
+	rendered, done chan struct{}
+	// summary is the rendered run's, set when rendered closes; err any
+	// error.
 	summary *report.Summary
 	err     error
+	// hold, when set before the run ends, keeps the report from the Hub
+	// until it is closed: the final frame stays on the page till then.
+	hold chan struct{}
 }
 
 // startRun starts the run in the background. Its interval is half the
 // command's, so that a few seconds give the watchers several frames.
-func startRun(t *testing.T, hub *Hub) *liveRun {
+func startRun(t *testing.T, hub *Hub, hold chan struct{}) *liveRun {
 	t.Helper()
 	sc, err := scenarios.Load(filepath.Join("testdata", "outage.yaml"))
 	if err != nil {
@@ -46,35 +53,44 @@ func startRun(t *testing.T, hub *Hub) *liveRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &liveRun{dir: filepath.Join(t.TempDir(), "run"), hub: hub, done: make(chan struct{})}
+	r := &liveRun{dir: filepath.Join(t.TempDir(), "run"), hub: hub, done: make(chan struct{}), rendered: make(chan struct{}), hold: hold}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	// Fault windows count from the start of the load.
+	mock.SetEpoch(time.Now())
 	go func() {
 		defer close(r.done)
 		defer cancel()
-		feed := Start(hub, sc, r.dir, cat)
-		mock.SetEpoch(time.Now())
-		_, err := attacker.Run(ctx, sc, r.dir, attacker.WithMockURL(url), attacker.WithProgress(feed.Progress), attacker.WithInterval(500*time.Millisecond))
-		if ferr := feed.Finish(); err == nil {
-			err = ferr
+		r.summary, r.err = r.run(ctx, sc, url, cat)
+		close(r.rendered)
+		if r.err == nil && r.hold != nil {
+			<-r.hold
 		}
-		if err != nil {
-			r.err = err
-			return
-		}
-		s, err := report.Write(r.dir)
-		if err != nil {
-			r.err = err
-			return
-		}
-		plots, err := plot.Run(r.dir, s)
-		if err == nil {
-			err = htmlreport.Write(r.dir, s, plots)
-		}
-		r.summary, r.err = s, err
 		hub.ReportReady(r.dir)
 	}()
 	t.Cleanup(func() { <-r.done })
 	return r
+}
+
+// run runs the scenario with a feed, and renders its folder as `mcpload
+// run` does.
+func (r *liveRun) run(ctx context.Context, sc *scenarios.Scenario, url string, cat *pricing.Catalog) (*report.Summary, error) {
+	feed := Start(r.hub, sc, r.dir, cat)
+	_, err := attacker.Run(ctx, sc, r.dir, attacker.WithMockURL(url), attacker.WithProgress(feed.Progress), attacker.WithInterval(500*time.Millisecond))
+	if ferr := feed.Finish(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return nil, err
+	}
+	s, err := report.Write(r.dir)
+	if err != nil {
+		return nil, err
+	}
+	plots, err := plot.Run(r.dir, s)
+	if err != nil {
+		return nil, err
+	}
+	return s, htmlreport.Write(r.dir, s, plots)
 }
 
 // wait waits for the run to end and returns its summary.
