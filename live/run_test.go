@@ -18,8 +18,8 @@ import (
 // liveRun is a run of testdata/outage.yaml against the in-process mock,
 // followed by a Feed into a Hub, as `mcpload run` wires them.
 type liveRun struct {
-	dir  string
-	hub  *Hub
+	dir string
+	hub *Hub
 	// rendered closes once the run's folder is rendered, done once its
 	// report is also on the Hub.
 	rendered, done chan struct{}
