@@ -16,7 +16,7 @@ import (
 // are the recorder's histogram keys, which it bounds itself.
 var (
 	descInfo     = newDesc("mcpload_run_info", "The run being served (always 1): its folder, scenario and mcpload version.", "run", "scenario", "version")
-	descFinished = newDesc("mcpload_run_finished", "1 once the run has ended: the figures are then summary.json's.")
+	descFinished = newDesc("mcpload_run_finished", "Whether the run has ended (1) or goes on (0); once it has ended, the figures are summary.json's.")
 	descElapsed  = newDesc("mcpload_run_elapsed_seconds", "Seconds since the run began.")
 	descPlanned  = newDesc("mcpload_run_planned_seconds", "The length of the arrival schedule.")
 
