@@ -13,6 +13,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/mcpload/mcpload/internal/browsertest"
 )
 
 // The dashboard test opens the live page in Debian's headless Chromium
@@ -20,24 +22,10 @@ import (
 // that its last figures are the run's, that it turns into the run's
 // report.html at the end, and that it asked for nothing off its server.
 
-const (
-	chromiumPath      = "/usr/bin/chromium"
-	requireBrowserEnv = "MCPLOAD_REQUIRE_BROWSER"
-)
-
 // pageFigures reads the page's figures by element id.
 const pageFigures = `Object.fromEntries(["status","started","ok","failed","dropped","inflight","retries","fallbacks"].map(id => [id, (document.getElementById(id) || {}).textContent]))`
 
 func TestDashboardFollowsLiveRun(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv(requireBrowserEnv) == "1" {
-			t.Fatalf("%s=1 but there is no browser: %v (make browser installs it)", requireBrowserEnv, err)
-		}
-		t.Skipf("no %s (make browser installs it): %v", chromiumPath, err)
-	}
-	if testing.Short() && os.Getenv(requireBrowserEnv) != "1" {
-		t.Skip("starts Chromium and a run: skipped in -short mode")
-	}
 	hub := NewHub()
 	dash := NewDashboard(hub)
 	ln, err := Listen("--dashboard", "127.0.0.1:0", false)
@@ -49,27 +37,9 @@ func TestDashboardFollowsLiveRun(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		// No host name resolves: a CDN would fail here, and still be seen.
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
-		chromedp.WindowSize(1280, 900),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
+	browser := browsertest.Start(t, ctx, "127.0.0.1")
 	var mu sync.Mutex
 	var offsite, problems []string
-	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("start %s: %v", chromiumPath, err)
-	}
 	listen := func(ev any) {
 		mu.Lock()
 		defer mu.Unlock()
