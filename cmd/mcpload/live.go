@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 type liveFlags struct {
 	metricsAddr   string
 	dashboardAddr string
+	otlpEndpoint  string
 	linger        time.Duration
 }
 
@@ -26,9 +28,18 @@ type liveFlags struct {
 // interval its example configuration sets.
 const defaultLinger = 15 * time.Second
 
+// otlpInterval is how often --otlp-endpoint pushes: the recorder's
+// interval, as pushing more often would send the same frame again.
+// otlpCloseTimeout bounds the last push.
+const (
+	otlpInterval     = time.Second
+	otlpCloseTimeout = 10 * time.Second
+)
+
 func liveVars(fs *pflag.FlagSet, f *liveFlags) {
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics of the run at http://ADDR/metrics while it goes on (loopback unless --allow-remote)")
 	fs.StringVar(&f.dashboardAddr, "dashboard", "", "serve a live page of the run at http://ADDR/ while it goes on; at the end it is the run's report.html (loopback unless --allow-remote)")
+	fs.StringVar(&f.otlpEndpoint, "otlp-endpoint", "", "push the same metrics over OTLP/HTTP every second to this collector URL, as in http://127.0.0.1:4318 (loopback unless --allow-remote)")
 	f.linger = defaultLinger
 	durationVar(fs, &f.linger, "live-linger", "after the runs, keep --metrics-addr and --dashboard up until Prometheus has scraped the final figures and open pages have loaded the report, but no longer than this (0: stop at once)")
 }
@@ -39,6 +50,7 @@ type liveServers struct {
 	hub       *live.Hub
 	metrics   *live.Metrics
 	dashboard *live.Dashboard
+	otlp      *live.OTLP
 	servers   []*live.Server
 	linger    time.Duration
 }
@@ -47,7 +59,7 @@ type liveServers struct {
 // that a bad or busy address stops the command before it spends. It
 // returns nil when no live flag is set.
 func startLive(f liveFlags, allowRemote bool, stderr io.Writer) (*liveServers, error) {
-	if f.metricsAddr == "" && f.dashboardAddr == "" {
+	if f.metricsAddr == "" && f.dashboardAddr == "" && f.otlpEndpoint == "" {
 		return nil, nil
 	}
 	if f.linger < 0 {
@@ -68,12 +80,24 @@ func startLive(f liveFlags, allowRemote bool, stderr io.Writer) (*liveServers, e
 		fmt.Fprintf(stderr, "%s: %s%s\n", flag, s.URL(), path)
 		return nil
 	}
+	if f.otlpEndpoint != "" {
+		o, err := live.NewOTLP(context.Background(), l.hub, f.otlpEndpoint, otlpInterval, allowRemote)
+		var addrErr *live.AddrError
+		if errors.As(err, &addrErr) {
+			return nil, invalid(err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		l.otlp = o
+	}
 	if f.metricsAddr != "" {
 		l.metrics = live.NewMetrics(l.hub)
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", l.metrics.Handler())
 		mux.Handle("GET /{$}", http.RedirectHandler("/metrics", http.StatusFound))
 		if err := serve("metrics-addr", f.metricsAddr, "/metrics", mux); err != nil {
+			l.close(io.Discard)
 			return nil, err
 		}
 	}
@@ -114,6 +138,14 @@ func (l *liveServers) close(stderr io.Writer) {
 	}
 	for _, s := range l.servers {
 		_ = s.Close()
+	}
+	if l.otlp != nil {
+		// The last push, of the final frame, is made here.
+		ctx, cancel := context.WithTimeout(context.Background(), otlpCloseTimeout)
+		defer cancel()
+		if err := l.otlp.Close(ctx); err != nil {
+			fmt.Fprintln(stderr, "WARNING:", err)
+		}
 	}
 }
 

@@ -38,6 +38,8 @@ func TestLiveFlagsRefused(t *testing.T) {
 		{[]string{"--metrics-addr", "0.0.0.0:0"}, exitInvalid, "not on loopback: serving the run's metrics off this machine needs --allow-remote"},
 		{[]string{"--dashboard", ":0"}, exitInvalid, `--dashboard ":0": not on loopback`},
 		{[]string{"--dashboard", "127.0.0.1:0", "--live-linger", "-1s"}, exitInvalid, "--live-linger must not be negative"},
+		{[]string{"--otlp-endpoint", "127.0.0.1:4318"}, exitInvalid, `--otlp-endpoint "127.0.0.1:4318": expected an http(s) URL`},
+		{[]string{"--otlp-endpoint", "http://10.1.2.3:4318"}, exitInvalid, "not on loopback: pushing the run's metrics off this machine needs --allow-remote"},
 		{[]string{"--metrics-addr", busy.Addr().String()}, exitRuntime, "address already in use"},
 		{[]string{"--metrics-addr", "127.0.0.1:0", "--dashboard", busy.Addr().String()}, exitRuntime, "--dashboard " + busy.Addr().String()},
 	} {
