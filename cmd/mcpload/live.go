@@ -36,9 +36,14 @@ const (
 	otlpCloseTimeout = 10 * time.Second
 )
 
-func liveVars(fs *pflag.FlagSet, f *liveFlags) {
+// liveVars registers the live flags; dashboard says whether --dashboard
+// is one (a capacity search's probes each have a report.html, and a page
+// that turned into the first would stay there).
+func liveVars(fs *pflag.FlagSet, f *liveFlags, dashboard bool) {
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve Prometheus metrics of the run at http://ADDR/metrics while it goes on (loopback unless --allow-remote)")
-	fs.StringVar(&f.dashboardAddr, "dashboard", "", "serve a live page of the run at http://ADDR/ while it goes on; at the end it is the run's report.html (loopback unless --allow-remote)")
+	if dashboard {
+		fs.StringVar(&f.dashboardAddr, "dashboard", "", "serve a live page of the run at http://ADDR/ while it goes on; at the end it is the run's report.html (loopback unless --allow-remote)")
+	}
 	fs.StringVar(&f.otlpEndpoint, "otlp-endpoint", "", "push the same metrics over OTLP/HTTP every second to this collector URL, as in http://127.0.0.1:4318 (loopback unless --allow-remote)")
 	f.linger = defaultLinger
 	durationVar(fs, &f.linger, "live-linger", "after the runs, keep --metrics-addr and --dashboard up until Prometheus has scraped the final figures and open pages have loaded the report, but no longer than this (0: stop at once)")
@@ -160,4 +165,16 @@ func (l *liveServers) served() bool {
 		return false
 	}
 	return l.dashboard == nil || l.dashboard.Settled()
+}
+
+// chainProgress returns a progress callback that calls each of a and b
+// that is not nil, or nil when both are.
+func chainProgress(a, b func(attacker.Progress)) func(attacker.Progress) {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return func(p attacker.Progress) { a(p); b(p) }
 }

@@ -53,6 +53,24 @@ func TestLiveFlagsRefused(t *testing.T) {
 			t.Errorf("mcpload %v: the run started", tc.args)
 		}
 	}
+	// A capacity search serves its probes' metrics, and has no live page.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--metrics-addr", "0.0.0.0:0"}, "not on loopback"},
+		{[]string{"--dashboard", "127.0.0.1:0"}, "unknown flag: --dashboard"},
+	} {
+		out := filepath.Join(t.TempDir(), "cap")
+		args := append([]string{"capacity", "quickstart", "--max-probes", "1", "--out", out}, tc.args...)
+		code, stdout, stderr := mcploadProcess(t, args...)
+		if code != exitInvalid || !strings.Contains(stderr, tc.want) {
+			t.Errorf("mcpload %v: exit %d, want %d with %q:\n%s%s", args, code, exitInvalid, tc.want, stdout, stderr)
+		}
+		if _, err := os.Stat(filepath.Join(out, "probes")); err == nil {
+			t.Errorf("mcpload %v: a probe ran", args)
+		}
+	}
 }
 
 // TestRunServesLiveMetrics runs `mcpload run --metrics-addr` as a process

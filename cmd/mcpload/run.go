@@ -40,6 +40,8 @@ type runFlags struct {
 	live        liveFlags
 	// liveSrv serves the runs live (live.go); nil without live flags.
 	liveSrv *liveServers
+	// onProgress, when set, is handed the run's progress too.
+	onProgress func(attacker.Progress)
 }
 
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -72,7 +74,7 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	fs.StringVar(&f.catalog, "catalog", "", "price the run on this catalog: list-prices, relay-example, or a YAML or LiteLLM JSON file (overrides cost.catalog)")
 	fs.BoolVar(&f.fdCheck, "fd-check", true, "refuse to start when load.max_in_flight may need more descriptors than RLIMIT_NOFILE allows (docs/descriptors.md)")
 	setVar(fs, &f.sets)
-	liveVars(fs, &f.live)
+	liveVars(fs, &f.live, true)
 	fs.StringVar(&f.progress, "progress", "auto", "live progress on stderr: auto (on a terminal, not in CI), on, off")
 	_ = c.RegisterFlagCompletionFunc("progress", cobra.FixedCompletions([]string{"auto", "on", "off"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("catalog", completeCatalog)
@@ -162,6 +164,7 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 		defer p.done()
 		progress = p.update
 	}
+	progress = chainProgress(progress, f.onProgress)
 	finishLive := func() {}
 	if f.liveSrv != nil {
 		feed, opt := f.liveSrv.feed(sc, dir, cat, progress)
