@@ -62,7 +62,7 @@ func TestLiveFlagsRefused(t *testing.T) {
 		{[]string{"--dashboard", "127.0.0.1:0"}, "unknown flag: --dashboard"},
 	} {
 		out := filepath.Join(t.TempDir(), "cap")
-		args := append([]string{"capacity", "quickstart", "--max-probes", "1", "--out", out}, tc.args...)
+		args := append([]string{"capacity", "quickstart", "--max-probes", "2", "--out", out}, tc.args...)
 		code, stdout, stderr := mcploadProcess(t, args...)
 		if code != exitInvalid || !strings.Contains(stderr, tc.want) {
 			t.Errorf("mcpload %v: exit %d, want %d with %q:\n%s%s", args, code, exitInvalid, tc.want, stdout, stderr)
