@@ -26,6 +26,7 @@ import (
 const pageFigures = `Object.fromEntries(["status","started","ok","failed","dropped","inflight","retries","fallbacks"].map(id => [id, (document.getElementById(id) || {}).textContent]))`
 
 func TestDashboardFollowsLiveRun(t *testing.T) {
+	t.Parallel()
 	hub := NewHub()
 	dash := NewDashboard(hub)
 	ln, err := Listen("--dashboard", "127.0.0.1:0", false)

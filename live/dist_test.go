@@ -24,6 +24,7 @@ func histOf(t *testing.T, values ...int64) *hdrhistogram.Histogram {
 // the bounds and that the native buckets put each value where
 // Prometheus's schema 3 puts it.
 func TestDistBuckets(t *testing.T) {
+	t.Parallel()
 	// 1 ms, 2 ms, 2 ms, 400 ms, 2 s.
 	d := newDist("step.model:primary.failed", histOf(t, 1000, 2000, 2000, 400000, 2000000))
 	if d.Level != "step" || d.Key != "model:primary" || !d.Failed {

@@ -21,6 +21,7 @@ var grafanaDashboard = filepath.Join("..", "deploy", "grafana", "mcpload.json")
 // dashboard and checks that every metric its queries name is one the
 // exporter serves for a frame that has every part.
 func TestGrafanaDashboardQueriesServedMetrics(t *testing.T) {
+	t.Parallel()
 	b, err := os.ReadFile(grafanaDashboard)
 	if err != nil {
 		t.Fatal(err)

@@ -96,6 +96,7 @@ func (c *otlpCollector) len() int {
 // collector every 200 ms: pushes arrive while the run goes on, and the
 // last one, sent on close, holds summary.json's counts.
 func TestOTLPPushesLiveRun(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs a scenario for 6 s")
 	}

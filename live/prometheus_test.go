@@ -33,6 +33,7 @@ const (
 )
 
 func TestPrometheusScrapesLiveRun(t *testing.T) {
+	t.Parallel()
 	if _, err := os.Stat(prometheusPath); err != nil {
 		if os.Getenv(requirePrometheusEnv) == "1" {
 			t.Fatalf("%s=1 but there is no Prometheus: %v (make prometheus installs it)", requirePrometheusEnv, err)
