@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -93,6 +94,12 @@ func TestDashboardFollowsLiveRun(t *testing.T) {
 			seen[figs["started"]] = true
 		}
 		time.Sleep(250 * time.Millisecond)
+	}
+	// A picture of the live page, to look at.
+	if dir := os.Getenv("MCPLOAD_SCREENSHOT_DIR"); dir != "" {
+		if shot, err := chromedp.Run(tab, chromedp.FullScreenshot(100)); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, "dashboard-screenshot.png"), shot, 0o644)
+		}
 	}
 	if len(seen) < 2 {
 		t.Errorf("the page showed %d counts of started conversations while the run went on (%v), want 2 or more", len(seen), seen)
