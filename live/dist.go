@@ -3,6 +3,7 @@ package live
 import (
 	"math"
 	"strings"
+	"sync"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
@@ -60,20 +61,67 @@ func newDist(tag string, h *hdrhistogram.Histogram) *Dist {
 	d.SumS = h.Mean() * float64(n) / 1e6
 	ms := func(us int64) float64 { return float64(us) / 1e3 }
 	d.P50, d.P90, d.P99, d.Max = ms(h.ValueAtQuantile(50)), ms(h.ValueAtQuantile(90)), ms(h.ValueAtQuantile(99)), ms(h.Max())
-	scale := math.Ldexp(1, NativeSchema)
-	for _, b := range h.Distribution() {
-		if b.Count == 0 {
+	g := histGeometry()
+	counts := h.Export().Counts
+	if len(counts) < len(g.classic) || h.LowestTrackableValue() != record.HistLowest || h.HighestTrackableValue() != record.HistHighest || h.SignificantFigures() != record.HistSigFigs {
+		// A histogram of another geometry (not the recorder's): no
+		// buckets rather than wrong ones.
+		return d
+	}
+	// The counts past the geometry's are of values above HistHighest,
+	// which no histogram records.
+	for i, n := range counts[:len(g.classic)] {
+		if n == 0 {
 			continue
 		}
-		// A bar's values are equivalent to its highest: that is the value
-		// that decides its buckets.
-		s := float64(b.To) / 1e6
-		for i, bound := range Bounds {
-			if s <= bound {
-				d.Buckets[i] += uint64(b.Count)
-			}
+		for b := int(g.classic[i]); b < len(Bounds); b++ {
+			d.Buckets[b] += uint64(n)
 		}
-		d.Native[int(math.Ceil(math.Log2(s)*scale))] += b.Count
+		d.Native[int(g.native[i])] += n
 	}
 	return d
+}
+
+// geometry maps each counts index of the recorder's HDR histograms (values
+// in µs, record.HistLowest to record.HistHighest, record.HistSigFigs) to
+// its buckets: classic is the first of Bounds that holds the index's
+// values (len(Bounds) for none), native its native bucket. A histogram's
+// buckets are then one pass over its counts, with no allocation but the
+// counts' copy: Histogram.Distribution would allocate a bar per index on
+// every frame.
+type geometry struct {
+	classic []uint8
+	native  []int16
+}
+
+var (
+	geometryOnce sync.Once
+	geometryOf   geometry
+)
+
+// histGeometry builds the geometry once, from the library's own bars of a
+// histogram that holds its highest value: one bar per counts index, in
+// index order. A bar's values are equivalent to its highest, which decides
+// its buckets.
+func histGeometry() geometry {
+	geometryOnce.Do(func() {
+		h := hdrhistogram.New(record.HistLowest, record.HistHighest, record.HistSigFigs)
+		_ = h.RecordValue(record.HistHighest)
+		bars := h.Distribution()
+		g := geometry{classic: make([]uint8, len(bars)), native: make([]int16, len(bars))}
+		scale := math.Ldexp(1, NativeSchema)
+		for i, b := range bars {
+			s := float64(b.To) / 1e6
+			g.classic[i] = uint8(len(Bounds))
+			for j, bound := range Bounds {
+				if s <= bound {
+					g.classic[i] = uint8(j)
+					break
+				}
+			}
+			g.native[i] = int16(math.Ceil(math.Log2(s) * scale))
+		}
+		geometryOf = g
+	})
+	return geometryOf
 }

@@ -1,6 +1,10 @@
 package live
 
 import (
+	"maps"
+	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -58,5 +62,41 @@ func TestDistBuckets(t *testing.T) {
 	}
 	if d.SumS < 2.404 || d.SumS > 2.406 {
 		t.Errorf("sum = %gs, want about 2.405", d.SumS)
+	}
+}
+
+// TestDistMatchesBars checks the one-pass bucketing against the library's
+// own bars of the same histogram, over values from 1 µs to an hour.
+func TestDistMatchesBars(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(1, 2))
+	var values []int64
+	for range 5000 {
+		values = append(values, min(record.HistHighest, int64(math.Exp(r.Float64()*math.Log(float64(record.HistHighest))))))
+	}
+	h := histOf(t, values...)
+	d := newDist("conversation", h)
+	wantBuckets := make([]uint64, len(Bounds))
+	wantNative := map[int]int64{}
+	for _, b := range h.Distribution() {
+		if b.Count == 0 {
+			continue
+		}
+		s := float64(b.To) / 1e6
+		for i, bound := range Bounds {
+			if s <= bound {
+				wantBuckets[i] += uint64(b.Count)
+			}
+		}
+		wantNative[int(math.Ceil(math.Log2(s)*8))] += b.Count
+	}
+	if !slices.Equal(d.Buckets, wantBuckets) {
+		t.Errorf("classic buckets %v, the bars give %v", d.Buckets, wantBuckets)
+	}
+	if !maps.Equal(d.Native, wantNative) {
+		t.Errorf("native buckets %v, the bars give %v", d.Native, wantNative)
+	}
+	if d.Count != 5000 {
+		t.Errorf("count %d", d.Count)
 	}
 }
