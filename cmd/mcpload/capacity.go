@@ -155,7 +155,7 @@ func capacitySearch(name string, f capacityFlags, stdout, stderr io.Writer) erro
 	if f.run.liveSrv, err = startLive(f.run.live, f.run.allowRemote, stderr); err != nil {
 		return err
 	}
-	defer f.run.liveSrv.close(stderr)
+	defer f.run.liveSrv.close(ctx, stderr)
 	slo := capacity.SLOOf(sc)
 	p := &runProber{load: load, flags: f, dir: dir, slo: slo, stderr: stderr, tolerance: opts.Tolerance}
 	if showProgress(f.run.progress, stderr) {

@@ -102,14 +102,14 @@ func startLive(f liveFlags, allowRemote bool, stderr io.Writer) (*liveServers, e
 		mux.Handle("GET /metrics", l.metrics.Handler())
 		mux.Handle("GET /{$}", http.RedirectHandler("/metrics", http.StatusFound))
 		if err := serve("metrics-addr", f.metricsAddr, "/metrics", mux); err != nil {
-			l.close(io.Discard)
+			l.close(context.Background(), io.Discard)
 			return nil, err
 		}
 	}
 	if f.dashboardAddr != "" {
 		l.dashboard = live.NewDashboard(l.hub)
 		if err := serve("dashboard", f.dashboardAddr, "/", l.dashboard); err != nil {
-			l.close(io.Discard)
+			l.close(context.Background(), io.Discard)
 			return nil, err
 		}
 	}
@@ -129,16 +129,27 @@ func (l *liveServers) feed(sc *scenarios.Scenario, dir string, cat *pricing.Cata
 }
 
 // close waits, up to the linger, for the final figures to be read, and
-// stops the servers.
-func (l *liveServers) close(stderr io.Writer) {
+// stops the servers. An interrupted command (ctx done: Ctrl-C) does not
+// wait, nor does one interrupted while it waits.
+func (l *liveServers) close(ctx context.Context, stderr io.Writer) {
 	if l == nil {
 		return
 	}
-	if l.linger > 0 && !l.served() {
+	if l.linger > 0 && ctx.Err() == nil && !l.served() {
 		fmt.Fprintf(stderr, "live: waiting up to %s for a last scrape or page load (--live-linger)\n", l.linger)
-		deadline := time.Now().Add(l.linger)
-		for time.Now().Before(deadline) && !l.served() {
-			time.Sleep(100 * time.Millisecond)
+		deadline := time.NewTimer(l.linger)
+		defer deadline.Stop()
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+	wait:
+		for !l.served() {
+			select {
+			case <-ctx.Done():
+				break wait
+			case <-deadline.C:
+				break wait
+			case <-tick.C:
+			}
 		}
 	}
 	for _, s := range l.servers {

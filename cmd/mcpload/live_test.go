@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -143,3 +144,51 @@ func TestRunServesLiveMetrics(t *testing.T) {
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// TestInterruptedRunDoesNotLinger: Ctrl-C stops the run and the live
+// servers at once, however long --live-linger is.
+func TestInterruptedRunDoesNotLinger(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "run")
+	cmd := exec.Command(os.Args[0], "run", "quickstart", "--duration", "60s", "--out", out, "--metrics-addr", "127.0.0.1:0", "--live-linger", "10m")
+	cmd.Env = append(os.Environ(), "MCPLOAD_TEST_MAIN=1", "CI=true")
+	stderr, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stderr.Close()
+	cmd.Stderr = w
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill() }()
+	lines := bufio.NewScanner(stderr)
+	for lines.Scan() && !strings.HasPrefix(lines.Text(), "metrics-addr: ") {
+	}
+	go func() { _, _ = io.Copy(io.Discard, stderr) }()
+	// Let the run start before it is interrupted.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(out, "run.json")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the run did not start in 30 s")
+		}
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != exitRuntime {
+			t.Errorf("interrupted run: %v, want exit %d", err, exitRuntime)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the interrupted run was still up 2 minutes after Ctrl-C: it lingered")
+	}
+}

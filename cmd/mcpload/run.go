@@ -109,7 +109,7 @@ func runScenario(name string, f runFlags, stdout, stderr io.Writer) error {
 	if f.liveSrv, err = startLive(f.live, f.allowRemote, stderr); err != nil {
 		return err
 	}
-	defer f.liveSrv.close(stderr)
+	defer f.liveSrv.close(ctx, stderr)
 
 	if len(sc.Policies) > 0 {
 		return runPolicies(ctx, sc, dir, f, stdout, stderr)
