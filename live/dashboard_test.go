@@ -119,6 +119,10 @@ func TestDashboardFollowsLiveRun(t *testing.T) {
 		}
 		figs = read()
 	}
+	// The fault windows are on the time axis.
+	if n, err := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll("svg rect.fault").length`)); err != nil || n == 0 {
+		t.Errorf("no fault window shaded on the charts (%d, %v)", n, err)
+	}
 	want := map[string]uint64{
 		"started": s.Conversations.Started, "ok": s.Conversations.OK, "failed": s.Conversations.Failed,
 		"dropped": s.Conversations.Dropped, "inflight": 0, "retries": s.Attempts.Retries, "fallbacks": s.Attempts.Fallbacks,

@@ -126,7 +126,12 @@ func (f *Feed) gather(p *attacker.Progress) (*Frame, error) {
 		// newer count.
 		fr.Conversations.Started = max(fr.Conversations.Started, p.Started)
 	} else {
-		fr.ElapsedS = run.Ended.Sub(run.Started).Seconds()
+		// A run that crashed has no end: its frame is as of now.
+		end := run.Ended
+		if end.IsZero() {
+			end = fr.At
+		}
+		fr.ElapsedS = end.Sub(run.Started).Seconds()
 		fr.TargetRate, fr.Rate = run.Rate.Target, run.Rate.Achieved
 	}
 	// The cost is the gates' own reading of the run (report.Live); a

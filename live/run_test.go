@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -101,4 +102,49 @@ func (r *liveRun) wait(t *testing.T) *report.Summary {
 		t.Fatalf("run: %v", r.err)
 	}
 	return r.summary
+}
+
+// frameLog keeps the frames a Hub published, as a watcher sees them.
+type frameLog struct {
+	mu     sync.Mutex
+	frames []*Frame
+}
+
+// watchFrames logs hub's frames until the test ends.
+func watchFrames(hub *Hub) *frameLog {
+	l := &frameLog{}
+	go func() {
+		var seq int64
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			f, report, err := hub.Wait(ctx, seq, "")
+			cancel()
+			if err != nil || report != "" {
+				return
+			}
+			if f != nil && f.Seq > seq {
+				seq = f.Seq
+				l.mu.Lock()
+				l.frames = append(l.frames, f)
+				l.mu.Unlock()
+			}
+			if f != nil && f.Final {
+				return
+			}
+		}
+	}()
+	return l
+}
+
+// inWindow reports whether a frame of the running run fell between from
+// and to seconds.
+func (l *frameLog) inWindow(from, to float64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, f := range l.frames {
+		if !f.Final && f.ElapsedS >= from && f.ElapsedS < to {
+			return true
+		}
+	}
+	return false
 }
