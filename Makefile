@@ -61,8 +61,8 @@ lint:
 # input is capped at 5 s: Go's default of a minute each ate the budget.
 FUZZ_TARGETS := \
 	scenarios:FuzzParse scenarios:FuzzParseThreshold \
-	attacker:FuzzDialectJSON attacker:FuzzDialectStream attacker:FuzzChatStream \
-	attacker:FuzzSSEReader attacker:FuzzMCPResponse attacker:FuzzCredentials \
+	attacker/llm:FuzzDialectJSON attacker/llm:FuzzDialectStream attacker/llm:FuzzChatStream \
+	attacker/llm:FuzzSSEReader attacker/mcp:FuzzMCPResponse attacker/secrets:FuzzCredentials \
 	mockprovider:FuzzAdminBodies \
 	report:FuzzRunFolder report:FuzzSummaryJSON report/pricing:FuzzParse
 FUZZ_SECONDS ?= 600

@@ -31,6 +31,8 @@ type scheduler struct {
 	drop bool
 	// stages finds each hit's load stage, for its schedule lag.
 	stages stageIndex
+	// shard numbers the hits of a shard from the global sequence.
+	shard ShardSpec
 }
 
 // hit is one arrival handed to a worker.
@@ -98,14 +100,14 @@ func (s *scheduler) run(ctx context.Context, began time.Time) {
 		if isUnbounded(s.pacer, next) {
 			// As fast as slots free up: wait for one, whatever on_cap says;
 			// the hit's intended start is its actual start.
-			if !p.dispatch(hit{seq: seq}, true) {
+			if !p.dispatch(hit{seq: s.shard.seq(seq)}, true) {
 				return
 			}
 			due = max(time.Since(began), next)
 			continue
 		}
 		due = next
-		h := hit{seq: seq, intended: began.Add(next), stage: s.stages.at(next)}
+		h := hit{seq: s.shard.seq(seq), intended: began.Add(next), stage: s.stages.at(next)}
 		if !p.dispatch(h, !s.drop) {
 			if ctx.Err() != nil {
 				return

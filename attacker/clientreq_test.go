@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/mcpload/mcpload/attacker/mcp"
+	"github.com/mcpload/mcpload/attacker/secrets"
 	"github.com/mcpload/mcpload/internal/hostile"
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/summary"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -64,14 +66,14 @@ func runHostileClient(t *testing.T, h http.Handler, server, timeout string) stri
 }
 
 // summaryMCP reads summary.json's mcp section and attempt outcomes.
-func summaryMCP(t *testing.T, dir string) (report.MCP, map[string]uint64) {
+func summaryMCP(t *testing.T, dir string) (summary.MCP, map[string]uint64) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var s struct {
-		MCP      report.MCP `json:"mcp"`
+		MCP      summary.MCP `json:"mcp"`
 		Attempts struct {
 			ByOutcome map[string]uint64 `json:"by_outcome"`
 		} `json:"attempts"`
@@ -204,7 +206,7 @@ func TestMockSamplingAndElicitation(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := jobsStartMock(t, sc)
-	c, err := newMCPClient(sc, "s", jobConfig{MockURL: base, HTTPClient: jobsHTTPClient(t)}, 10*time.Second, newRedactor(), nil)
+	c, err := newMCPClient(sc, "s", jobConfig{MockURL: base, HTTPClient: jobsHTTPClient(t)}, 10*time.Second, secrets.NewRedactor(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +223,7 @@ func TestMockSamplingAndElicitation(t *testing.T) {
 		t.Fatalf("ask: %s %q %q", r.Outcome, r.Text, r.Err)
 	}
 	kinds := map[string]string{}
-	for _, a := range sink.attempts {
+	for _, a := range sink.Attempts() {
 		if a.Conversation == 3 && a.Step == 1 {
 			kinds[a.Key] = a.Kind + " " + a.Outcome
 		}
@@ -240,10 +242,8 @@ func TestMockSamplingAndElicitation(t *testing.T) {
 
 // countOutcome counts the attempts that ended with outcome.
 func (s *jobsSink) countOutcome(outcome string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	n := 0
-	for _, a := range s.attempts {
+	for _, a := range s.Attempts() {
 		if a.Outcome == outcome {
 			n++
 		}

@@ -8,8 +8,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/llm"
 	"github.com/mcpload/mcpload/attacker/mcp"
 	"github.com/mcpload/mcpload/attacker/policy"
+	"github.com/mcpload/mcpload/attacker/secrets"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/wire/openaichat"
 )
@@ -24,7 +26,7 @@ const defaultMaxSteps = 10
 type conversationJob struct {
 	provider string
 	modelKey string // record.ModelKey(provider)
-	chat     *chatClient
+	chat     *llm.Client
 	// convTimeout is client.conversation_timeout, 0 for none.
 	convTimeout time.Duration
 	url         string
@@ -34,7 +36,7 @@ type conversationJob struct {
 	maxSteps int
 	tools    map[string]*convTool
 	args     *argValidator
-	redact   *redactor
+	redact   *secrets.Redactor
 	pools    []*mcp.Pool
 	// mcp bounds the run's MCP calls in flight; mcpPerConv those of one
 	// conversation (client.limits).
@@ -106,6 +108,11 @@ type conversation struct {
 	mu            sync.Mutex
 	spoiled       string
 	spoilErr      string
+
+	// res is the model step's result, here rather than in run's frame so
+	// that a conversation waiting on its answer keeps a small stack: at
+	// 50,000 in flight, each KiB of it is 50 MiB.
+	res llm.Result
 }
 
 // run plays every turn, appending to msgs, and returns msgs for reuse.
@@ -122,30 +129,23 @@ func (c *conversation) run(msgs []openaichat.Message) []openaichat.Message {
 				c.end(o, stopText(c.ctx))
 				return msgs
 			}
-			res := j.chat.do(c.ctx, c.seq, c.step, msgs, c.sink)
-			c.sink.Step(StepRecord{
-				Conversation: c.seq,
-				Kind:         record.StepModel,
-				Key:          j.stepKey(res.provider),
-				Start:        res.start,
-				Latency:      res.latency,
-				Outcome:      res.outcome,
-				TTFT:         res.ttft,
-			})
+			res := &c.res
+			j.chat.DoInto(c.ctx, c.seq, c.step, msgs, c.sink, res)
+			c.modelStep(res)
 			c.step++
-			c.code = uint16(res.status)
-			c.bytesIn.Add(res.bytesIn)
-			if res.outcome != record.OutcomeOK {
-				c.end(res.outcome, fmt.Sprintf("turn %d, model: %s", ti+1, res.err))
+			c.code = uint16(res.Status)
+			c.bytesIn.Add(res.BytesIn)
+			if res.Outcome != record.OutcomeOK {
+				c.end(res.Outcome, fmt.Sprintf("turn %d, model: %s", ti+1, res.Err))
 				return msgs
 			}
-			calls := res.msg.ToolCalls
+			calls := res.Msg.ToolCalls
 			if len(calls) == 0 {
-				if res.finish == openaichat.FinishToolCalls {
+				if res.Finish == openaichat.FinishToolCalls {
 					c.end(record.OutcomeProtocol, fmt.Sprintf("turn %d, model: finish_reason tool_calls without tool calls", ti+1))
 					return msgs
 				}
-				msgs = append(msgs, res.msg)
+				msgs = append(msgs, res.Msg)
 				answered = true
 				break
 			}
@@ -160,7 +160,7 @@ func (c *conversation) run(msgs []openaichat.Message) []openaichat.Message {
 					calls[i].ID = "call_" + strconv.Itoa(c.step) + "_" + strconv.Itoa(i)
 				}
 			}
-			msgs = append(msgs, res.msg)
+			msgs = append(msgs, res.Msg)
 			msgs = c.runTools(ti, calls, msgs)
 		}
 		if !answered {
@@ -169,6 +169,19 @@ func (c *conversation) run(msgs []openaichat.Message) []openaichat.Message {
 		}
 	}
 	return msgs
+}
+
+// modelStep records the model step that res ended.
+func (c *conversation) modelStep(res *llm.Result) {
+	c.sink.Step(StepRecord{
+		Conversation: c.seq,
+		Kind:         record.StepModel,
+		Key:          c.j.stepKey(res.Provider),
+		Start:        res.Start,
+		Latency:      res.Latency,
+		Outcome:      res.Outcome,
+		TTFT:         res.TTFT,
+	})
 }
 
 // runTools runs every call of one assistant message in parallel, as an
@@ -222,7 +235,7 @@ func (c *conversation) runTool(turn, step int, tc *openaichat.ToolCall) (string,
 		Outcome:      outcome,
 	})
 	if outcome != record.OutcomeOK {
-		c.spoil(outcome, j.redact.clip(fmt.Sprintf("turn %d, tool %s: %s", turn+1, name, errText)))
+		c.spoil(outcome, j.redact.Clip(fmt.Sprintf("turn %d, tool %s: %s", turn+1, name, errText)))
 	}
 	return content, outcome != record.OutcomeOK
 }
@@ -308,6 +321,6 @@ func (c *conversation) result() JobResult {
 	case c.spoiled != "":
 		r.Outcome, r.Err = c.spoiled, c.spoilErr
 	}
-	r.Err = c.j.redact.clip(r.Err)
+	r.Err = c.j.redact.Clip(r.Err)
 	return r
 }

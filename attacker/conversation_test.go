@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/internal/fixture"
+	"github.com/mcpload/mcpload/attacker/secrets"
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
@@ -324,7 +326,7 @@ func TestConversationNeverLeaksKey(t *testing.T) {
 			t.Fatalf("attempts %+v", attempts)
 		}
 		for _, s := range []string{attempts[0].Error, res.Err} {
-			if strings.Contains(s, key) || strings.Contains(s, key[8:]) || !strings.Contains(s, redactedText) {
+			if strings.Contains(s, key) || strings.Contains(s, key[8:]) || !strings.Contains(s, secrets.Redacted) {
 				t.Fatalf("status %d: key leaked or not redacted: %q", status, s)
 			}
 		}
@@ -349,56 +351,7 @@ func TestConversationCanceled(t *testing.T) {
 }
 
 // jobsBenchProvider answers every chat completion with a final answer.
-func jobsBenchProvider(b *testing.B) *httptest.Server {
-	body := []byte(jobsOKBody)
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		w.Header()["Content-Type"] = hdrJSON
-		w.Write(body)
-	}))
-	b.Cleanup(ts.Close)
-	return ts
-}
-
-// BenchmarkChatStep measures the client side of one model step: building
-// the body, the exchange, parsing, recording. Compare with
-// BenchmarkRawHTTPStep, the same exchange with net/http alone.
-func BenchmarkChatStep(b *testing.B) {
-	ts := jobsBenchProvider(b)
-	c := jobsChatClient(b, jobsHTTPClient(b), ts.URL, false, 10*time.Second, "sk-bench")
-	sink := &jobsNopSink{}
-	ctx := context.Background()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		if r := c.do(ctx, uint64(i), 0, jobsMsgs, sink); r.outcome != record.OutcomeOK {
-			b.Fatal(r.err)
-		}
-	}
-}
-
-// BenchmarkRawHTTPStep is the floor: a POST of a similar body and a read
-// of the answer, with nothing parsed or recorded.
-func BenchmarkRawHTTPStep(b *testing.B) {
-	ts := jobsBenchProvider(b)
-	hc := jobsHTTPClient(b)
-	c := jobsChatClient(b, hc, ts.URL, false, 10*time.Second, "sk-bench")
-	body := append(appendMessages(append([]byte(nil), c.ep.prefix...), jobsMsgs), '}')
-	b.ReportAllocs()
-	for b.Loop() {
-		req, _ := http.NewRequest(http.MethodPost, c.ep.url, strings.NewReader(string(body)))
-		// The headers the chat client sends, so that the server's work is the same.
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json")
-		req.Header.Set("Authorization", "Bearer sk-bench")
-		req.Header.Set("Mcpload-Seq", "12345")
-		resp, err := hc.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-	}
-}
+func jobsBenchProvider(b *testing.B) *httptest.Server { return fixture.OKServer(b) }
 
 // BenchmarkConversationOneTurn runs a whole one-turn conversation (one
 // model step, no tools) through the Job, as the scheduler does.
@@ -425,3 +378,33 @@ func (jobsNopSink) Attempt(*record.Attempt) {}
 func (jobsNopSink) Step(StepRecord)         {}
 func (jobsNopSink) InvalidToolArgs()        {}
 func (jobsNopSink) Event(*record.Event)     {}
+
+// TestConversationTimeout cuts a conversation whose provider hangs: the
+// conversation ends with outcome timeout (not canceled), promptly.
+func TestConversationTimeout(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	}))
+	defer ts.Close()
+	sc := jobsConversationScenario()
+	jobsRealProvider(sc, ts.URL)
+	sc.Client = scenarios.Client{Timeout: sd(20 * time.Second), ConversationTimeout: sd(200 * time.Millisecond), Retry: quickRetry()}
+	j := jobsNewJob(t, sc, jobConfig{MockURL: "http://127.0.0.1:1", Getenv: jobsEnv(map[string]string{"JOBS_KEY": "sk-x"})})
+	sink := &jobsSink{}
+	start := time.Now()
+	res := j.Do(context.Background(), 0, 0, sink)
+	if res.Outcome != record.OutcomeTimeout || !strings.Contains(res.Err, "conversation_timeout") {
+		t.Fatalf("result %+v", res)
+	}
+	if d := time.Since(start); d < 200*time.Millisecond || d > 5*time.Second {
+		t.Fatalf("Do took %v", d)
+	}
+	attempts, steps, _ := sink.snapshot()
+	if len(attempts) != 1 || attempts[0].Outcome != record.OutcomeTimeout || len(steps) != 1 || steps[0].Outcome != record.OutcomeTimeout {
+		t.Fatalf("attempts %+v, steps %+v", attempts, steps)
+	}
+}

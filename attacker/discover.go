@@ -82,7 +82,7 @@ func discoverTools(ctx context.Context, sc *scenarios.Scenario, cfg jobConfig) (
 		}
 		tools := l.Tools
 		for i, raw := range l.Raw {
-			clean := json.RawMessage(rd.redact(string(raw)))
+			clean := json.RawMessage(rd.Redact(string(raw)))
 			ds.Tools = append(ds.Tools, clean)
 			if string(clean) != string(raw) { // decoded again without the key
 				if tools[i], err = mcp.ScenarioTool(clean); err != nil {

@@ -435,7 +435,7 @@ load:
 	if err := d.write(dir); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeScenario(sc, filepath.Join(dir, record.ScenarioFile)); err != nil {
+	if _, err := writeScenario(sc, filepath.Join(dir, record.ScenarioFile)); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{ToolsFile, record.ScenarioFile} {

@@ -3,7 +3,7 @@ package attacker
 import "compress/gzip"
 
 // gzipMemberBytes is how many bytes of records a gzip member holds before
-// the next flush ends it. A reader following the run (report.Live)
+// the next flush ends it. A reader following the run (summary.Live)
 // decodes the member in progress from its start at each interval, so
 // this bounds that work; compression barely gains past it.
 const gzipMemberBytes = 1 << 20

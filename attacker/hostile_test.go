@@ -17,6 +17,7 @@ import (
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/runfolder"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -157,7 +158,7 @@ func TestHostileRandomToolNames(t *testing.T) {
 	for _, c := range hostileAPIs {
 		t.Run(c.api, func(t *testing.T) {
 			dir := hostileRun(t, hostile.RandomTools(20), c.api, c.stream, "", nil)
-			hs, err := report.ReadHistograms(dir)
+			hs, err := runfolder.ReadHistograms(dir)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/mcpload/mcpload/attacker/httpx"
+	"github.com/mcpload/mcpload/attacker/llm"
 	"github.com/mcpload/mcpload/attacker/mcp"
 	"github.com/mcpload/mcpload/attacker/policy"
+	"github.com/mcpload/mcpload/attacker/secrets"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 	"github.com/mcpload/mcpload/wire/openaichat"
@@ -59,7 +61,7 @@ func newJob(sc *scenarios.Scenario, cfg jobConfig) (Job, error) {
 }
 
 func newMCPDirect(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duration) (Job, error) {
-	retry, rd := toolRetryFactory(sc), newRedactor(scenarioSecrets(sc, cfg.Getenv)...)
+	retry, rd := toolRetryFactory(sc), secrets.NewRedactor(secrets.Of(sc, cfg.Getenv)...)
 	j, err := newMCPDirectJob(sc, func(server string) (mcp.Client, error) {
 		return newMCPClient(sc, server, cfg, timeout, rd, retry())
 	})
@@ -70,36 +72,50 @@ func newMCPDirect(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duration) 
 	return j, nil
 }
 
-// resolveProvider finds provider name's dialect, model step URL and API
-// key, and refuses what must not run: an unknown provider or dialect, a
-// target off loopback without opt-in, a missing key.
-func resolveProvider(sc *scenarios.Scenario, name string, cfg jobConfig) (*scenarios.Provider, dialect, string, string, error) {
-	p := sc.Providers[name]
+// resolveProvider finds provider name's base URL and API key, and
+// refuses what must not run: an unknown provider or dialect, a target off
+// loopback without opt-in, a missing key.
+func resolveProvider(sc *scenarios.Scenario, name string, cfg jobConfig) (p *scenarios.Provider, base, key string, err error) {
+	p = sc.Providers[name]
 	if p == nil {
-		return nil, nil, "", "", fmt.Errorf("provider %q is not defined in providers", name)
+		return nil, "", "", fmt.Errorf("provider %q is not defined in providers", name)
 	}
-	d, err := dialectFor(p.API)
+	basePath, err := llm.BasePath(p.API)
 	if err != nil {
-		return nil, nil, "", "", fmt.Errorf("provider %q: %w", name, err)
+		return nil, "", "", fmt.Errorf("provider %q: %w", name, err)
 	}
-	base := p.BaseURL
+	base = p.BaseURL
 	if p.IsMock() {
 		if cfg.MockURL == "" {
-			return nil, nil, "", "", fmt.Errorf("provider %q uses the mock, but no mock is running", name)
+			return nil, "", "", fmt.Errorf("provider %q uses the mock, but no mock is running", name)
 		}
-		base = cfg.MockURL + "/providers/" + name + d.basePath()
+		base = cfg.MockURL + "/providers/" + name + basePath
 		if err := checkUpstream(p.Upstream, cfg.AllowRemote); err != nil {
-			return nil, nil, "", "", fmt.Errorf("provider %q: %w", name, err)
+			return nil, "", "", fmt.Errorf("provider %q: %w", name, err)
 		}
 	} else if err := errors.Join(httpx.CheckTarget(base, cfg.AllowRemote), httpx.CheckProxy(cfg.Proxy, base)); err != nil {
 		// Both, when both are off loopback: --allow-remote allows both.
-		return nil, nil, "", "", fmt.Errorf("provider %q: %w", name, err)
+		return nil, "", "", fmt.Errorf("provider %q: %w", name, err)
 	}
-	key, err := resolveKey(p, cfg.Getenv)
-	if err != nil {
-		return nil, nil, "", "", fmt.Errorf("provider %q: %w", name, err)
+	if key, err = secrets.Key(p, cfg.Getenv); err != nil {
+		return nil, "", "", fmt.Errorf("provider %q: %w", name, err)
 	}
-	return p, d, d.url(base, p.Model, p.Stream), key, nil
+	return p, base, key, nil
+}
+
+// attemptOptions are the model attempts' limits, timers and redirects of
+// sc, each attempt bounded by timeout.
+func attemptOptions(sc *scenarios.Scenario, timeout time.Duration, allowRemote bool) llm.Options {
+	limits := sc.Client.Limits.WithDefaults()
+	return llm.Options{
+		Timeout:   timeout,
+		MaxBytes:  limits.MaxResponseBytes,
+		MaxCalls:  limits.MaxToolCalls,
+		TTFT:      sc.Client.Stream.TTFT.D(),
+		Idle:      sc.Client.Stream.Idle.D(),
+		Total:     sc.Client.Stream.Total.D(),
+		Redirects: httpx.Redirects{Max: sc.Client.FollowRedirects, AllowRemote: allowRemote},
+	}
 }
 
 // toolRetryFactory returns a constructor of the tools/call retry policy of
@@ -132,9 +148,8 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 		names = append(names, f.Provider)
 	}
 	type resolved struct {
-		p        *scenarios.Provider
-		d        dialect
-		url, key string
+		p         *scenarios.Provider
+		base, key string
 	}
 	provs := make(map[string]resolved, len(names))
 	var keys []string
@@ -142,53 +157,39 @@ func newConversation(sc *scenarios.Scenario, cfg jobConfig, timeout time.Duratio
 		if _, dup := provs[n]; dup {
 			continue
 		}
-		p, d, url, key, err := resolveProvider(sc, n, cfg)
+		p, base, key, err := resolveProvider(sc, n, cfg)
 		if err != nil {
 			return nil, err
 		}
-		provs[n] = resolved{p, d, url, key}
+		provs[n] = resolved{p, base, key}
 		keys = append(keys, key)
 	}
-	rd := newRedactor(append(keys, scenarioSecrets(sc, cfg.Getenv)...)...)
+	rd := secrets.NewRedactor(append(keys, secrets.Of(sc, cfg.Getenv)...)...)
 	limits := sc.Client.Limits.WithDefaults()
-	chatURL := provs[name].url
-	endpoints := make(map[string]*chatEndpoint, len(provs))
-	attempts := make(map[string]*chatAttempt, len(provs))
-	others := map[string]*chatEndpoint{}
+	var chatURL string
+	attempts := make(map[string]*llm.Attempt, len(provs))
 	for n, r := range provs {
-		ep, err := newChatEndpoint(n, r.p, r.d, r.url, r.key, sc.Tools)
+		extra, _, err := secrets.Headers(r.p.Headers, "", cfg.Getenv)
 		if err != nil {
 			return nil, fmt.Errorf("provider %q: %w", n, err)
 		}
-		extra, _, err := targetHeaders(r.p.Headers, "", cfg.Getenv)
+		ep, err := llm.NewEndpoint(n, r.p, r.base, r.key, sc.Tools, extra)
 		if err != nil {
 			return nil, fmt.Errorf("provider %q: %w", n, err)
 		}
-		ep.hdrs = endpointHeaders(r.p, r.key, ep.hdrs, extra)
 		hc, err := targetClient(cfg, r.p.TLS)
 		if err != nil {
 			return nil, fmt.Errorf("provider %q: %w", n, err)
 		}
-		endpoints[n] = ep
-		attempts[n] = &chatAttempt{
-			hc:        hc,
-			ep:        ep,
-			key:       record.AttemptModelKey(n, r.p.Model),
-			timeout:   timeout,
-			maxBytes:  limits.MaxResponseBytes,
-			maxCalls:  limits.MaxToolCalls,
-			ttft:      sc.Client.Stream.TTFT.D(),
-			idle:      sc.Client.Stream.Idle.D(),
-			total:     sc.Client.Stream.Total.D(),
-			redact:    rd,
-			redirects: httpx.Redirects{Max: sc.Client.FollowRedirects, AllowRemote: cfg.AllowRemote, Drop: slices.Collect(maps.Keys(extra))},
-			headers:   newHeaderRecorder(sc.RecordHeaderNames(r.p)),
-		}
-		if n != name {
-			others[n] = ep
+		opt := attemptOptions(sc, timeout, cfg.AllowRemote)
+		opt.Redirects.Drop = slices.Collect(maps.Keys(extra))
+		opt.Headers = llm.NewHeaderRecorder(sc.RecordHeaderNames(r.p))
+		attempts[n] = llm.NewAttempt(hc, ep, rd, opt)
+		if n == name {
+			chatURL = ep.URL()
 		}
 	}
-	chat, err := newChatClient(&sc.Client, sc.Seed, endpoints[name], attempts, others, rd)
+	chat, err := llm.NewClient(&sc.Client, sc.Seed, name, attempts, rd)
 	if err != nil {
 		return nil, fmt.Errorf("provider %q: %w", name, err)
 	}

@@ -2,10 +2,12 @@ package attacker
 
 import (
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/mcpload/mcpload/attacker/httpx"
+	"github.com/mcpload/mcpload/attacker/internal/fixture"
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
@@ -13,31 +15,14 @@ import (
 
 // jobsSink is a Sink that keeps everything it is given.
 type jobsSink struct {
-	mu       sync.Mutex
-	attempts []record.Attempt
-	steps    []StepRecord
-	events   []record.Event
-	invalid  int
-}
-
-func (s *jobsSink) Event(e *record.Event) {
-	s.mu.Lock()
-	s.events = append(s.events, *e)
-	s.mu.Unlock()
+	fixture.Sink
+	mu      sync.Mutex
+	steps   []StepRecord
+	invalid int
 }
 
 // eventsSnapshot returns the events so far.
-func (s *jobsSink) eventsSnapshot() []record.Event {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]record.Event(nil), s.events...)
-}
-
-func (s *jobsSink) Attempt(a *record.Attempt) {
-	s.mu.Lock()
-	s.attempts = append(s.attempts, *a)
-	s.mu.Unlock()
-}
+func (s *jobsSink) eventsSnapshot() []record.Event { return s.Events() }
 
 func (s *jobsSink) Step(st StepRecord) {
 	s.mu.Lock()
@@ -52,85 +37,18 @@ func (s *jobsSink) InvalidToolArgs() {
 }
 
 func (s *jobsSink) snapshot() ([]record.Attempt, []StepRecord, int) {
+	attempts := s.Attempts()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]record.Attempt(nil), s.attempts...), append([]StepRecord(nil), s.steps...), s.invalid
+	return attempts, append([]StepRecord(nil), s.steps...), s.invalid
 }
 
-// count returns how many attempts have kind and key.
-func (s *jobsSink) countAttempts(kind, key string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, a := range s.attempts {
-		if a.Kind == kind && a.Key == key {
-			n++
-		}
-	}
-	return n
-}
-
-func jobsObjectSchema(props map[string]any, required ...string) map[string]any {
-	s := map[string]any{"type": "object", "properties": props}
-	if len(required) > 0 {
-		req := make([]any, len(required))
-		for i, r := range required {
-			req[i] = r
-		}
-		s["required"] = req
-	}
-	return s
-}
+// countAttempts returns how many attempts have kind and key.
+func (s *jobsSink) countAttempts(kind, key string) int { return s.CountAttempts(kind, key) }
 
 // jobsConversationScenario is a quickstart-like scenario served by the
 // mock: one user turn, three tools called in parallel, a final answer.
-func jobsConversationScenario() *scenarios.Scenario {
-	str := map[string]any{"type": "string"}
-	return &scenarios.Scenario{
-		Version: 1,
-		Name:    "jobs-test",
-		Seed:    42,
-		Providers: map[string]*scenarios.Provider{
-			"primary": {API: "openai", BaseURL: scenarios.MockURL, Model: "gpt-4.1-mini"},
-		},
-		MCPServers: map[string]*scenarios.MCPServer{"tools": {URL: scenarios.MockURL}},
-		Tools: []*scenarios.Tool{
-			{Name: "get_weather", Description: "Weather of a city", Server: "tools",
-				InputSchema: jobsObjectSchema(map[string]any{"city": str}, "city"),
-				Mock:        scenarios.ToolMock{Result: "Sunny, 21°C"}},
-			{Name: "get_time", Description: "Local time of a city", Server: "tools",
-				InputSchema: jobsObjectSchema(map[string]any{"city": str}, "city"),
-				Mock:        scenarios.ToolMock{Result: "14:05"}},
-			{Name: "search", Description: "Web search", Server: "tools",
-				InputSchema: jobsObjectSchema(map[string]any{"q": str}, "q"),
-				Mock:        scenarios.ToolMock{Result: map[string]any{"hits": []any{"a", "b"}}}},
-		},
-		Conversation: &scenarios.Conversation{
-			Provider: "primary",
-			System:   "You are a travel assistant.",
-			MaxSteps: 4,
-			Turns: []scenarios.Turn{{
-				User: "Weather, time and news in Hanoi?",
-				Model: []scenarios.ModelReply{
-					{
-						ToolCalls: []scenarios.ToolCall{
-							{Name: "get_weather", Arguments: map[string]any{"city": "Hanoi"}},
-							{Name: "get_time", Arguments: map[string]any{"city": "Hanoi"}},
-							{Name: "search", Arguments: map[string]any{"q": "Hanoi news"}},
-						},
-						Usage: scenarios.Usage{PromptTokens: 120, CompletionTokens: 30},
-					},
-					{
-						Content: "It is sunny in Hanoi, 21°C, at 14:05. Top news: a and b.",
-						Usage:   scenarios.Usage{PromptTokens: 200, CompletionTokens: 25, CachedTokens: 64},
-					},
-				},
-			}},
-		},
-		Load:   scenarios.LoadShape{Arrival: scenarios.ArrivalConstant},
-		Client: scenarios.Client{Timeout: scenarios.Duration(10 * time.Second)},
-	}
-}
+func jobsConversationScenario() *scenarios.Scenario { return fixture.Conversation() }
 
 // jobsStartMock starts the mock of sc on loopback and returns its base URL.
 func jobsStartMock(t testing.TB, sc *scenarios.Scenario, opts ...mockprovider.Option) string {
@@ -148,11 +66,7 @@ func jobsStartMock(t testing.TB, sc *scenarios.Scenario, opts ...mockprovider.Op
 }
 
 // jobsHTTPClient is a keep-alive client like the scheduler's.
-func jobsHTTPClient(t testing.TB) *http.Client {
-	tr := &http.Transport{MaxIdleConnsPerHost: 64, ForceAttemptHTTP2: false}
-	t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr}
-}
+func jobsHTTPClient(t testing.TB) *http.Client { return fixture.HTTPClient(t) }
 
 func jobsNewJob(t testing.TB, sc *scenarios.Scenario, cfg jobConfig) Job {
 	t.Helper()
@@ -216,5 +130,59 @@ func TestJobsEmbeddedScenarios(t *testing.T) {
 				c.Close(t.Context())
 			}
 		})
+	}
+}
+
+func jobsEnv(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestNewJobWrapsKeyErrorWithProvider(t *testing.T) {
+	sc := jobsConversationScenario()
+	sc.Providers["primary"] = &scenarios.Provider{API: "openai", BaseURL: "http://127.0.0.1:1/v1", Model: "m", APIKeyEnv: "OPENAI_API_KEY", CredentialsFile: "/nonexistent/mcpload/credentials"}
+	_, err := newJob(sc, jobConfig{MockURL: "http://127.0.0.1:1", Getenv: jobsEnv(nil), Slots: 1})
+	want := `provider "primary": no API key: $OPENAI_API_KEY is not set, and credentials file /nonexistent/mcpload/credentials does not exist`
+	if err == nil || err.Error() != want {
+		t.Fatalf("error = %v\nwant    %s", err, want)
+	}
+}
+
+func TestCheckTarget(t *testing.T) {
+	for _, u := range []string{"http://127.0.0.1:8080/v1", "http://127.3.4.5/mcp", "http://[::1]:9/x", "http://localhost:1234", "https://LOCALHOST/v1"} {
+		if err := httpx.CheckTarget(u, false); err != nil {
+			t.Errorf("httpx.CheckTarget(%q) = %v, want nil", u, err)
+		}
+	}
+	for _, u := range []string{"https://api.openai.com/v1", "http://10.0.0.1/v1", "http://localhost.evil.com/v1", "http://[::2]/"} {
+		err := httpx.CheckTarget(u, false)
+		if err == nil || !strings.Contains(err.Error(), "--allow-remote") || !strings.Contains(err.Error(), "real money") {
+			t.Errorf("httpx.CheckTarget(%q) = %v, want a refusal naming --allow-remote", u, err)
+		}
+		if err := httpx.CheckTarget(u, true); err != nil {
+			t.Errorf("httpx.CheckTarget(%q, allowRemote) = %v", u, err)
+		}
+	}
+	if err := httpx.CheckTarget("ftp://127.0.0.1/", true); err == nil {
+		t.Error("ftp scheme accepted")
+	}
+}
+
+func TestNewJobRefusesRemoteTargets(t *testing.T) {
+	sc := jobsConversationScenario()
+	sc.Providers["primary"] = &scenarios.Provider{API: "openai", BaseURL: "https://api.openai.com/v1", Model: "gpt-4.1-mini", APIKeyEnv: "K"}
+	env := jobsEnv(map[string]string{"K": "sk-test"})
+	_, err := newJob(sc, jobConfig{MockURL: "http://127.0.0.1:1", Getenv: env, Slots: 1})
+	if err == nil || !strings.Contains(err.Error(), "--allow-remote") {
+		t.Fatalf("remote provider: err = %v", err)
+	}
+	if _, err := newJob(sc, jobConfig{MockURL: "http://127.0.0.1:1", Getenv: env, Slots: 1, AllowRemote: true}); err != nil {
+		t.Fatalf("with AllowRemote: %v", err)
+	}
+
+	sc = jobsConversationScenario()
+	sc.MCPServers["tools"] = &scenarios.MCPServer{URL: "https://mcp.example.com/mcp"}
+	_, err = newJob(sc, jobConfig{MockURL: "http://127.0.0.1:1", Slots: 1})
+	if err == nil || !strings.Contains(err.Error(), `mcp server "tools"`) || !strings.Contains(err.Error(), "--allow-remote") {
+		t.Fatalf("remote MCP server: err = %v", err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	mcpc "github.com/mcpload/mcpload/attacker/mcp"
+	"github.com/mcpload/mcpload/attacker/secrets"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 )
@@ -96,7 +97,7 @@ func TestMCPClientAgainstSDKServer(t *testing.T) {
 	for _, jsonResponse := range []bool{true, false} {
 		t.Run(fmt.Sprintf("JSONResponse=%v", jsonResponse), func(t *testing.T) {
 			srv := jobsStartMCPServer(t, jsonResponse)
-			c := mcpc.NewStreamable(jobsHTTPClient(t), "sdk", srv.url, 5*time.Second, newRedactor())
+			c := mcpc.NewStreamable(jobsHTTPClient(t), "sdk", srv.url, 5*time.Second, secrets.NewRedactor())
 			sink := &jobsSink{}
 			ctx := context.Background()
 

@@ -12,6 +12,7 @@ import (
 	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/attacker/mcp"
 	"github.com/mcpload/mcpload/attacker/policy"
+	"github.com/mcpload/mcpload/attacker/secrets"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -21,7 +22,7 @@ const stderrFolder = "stderr"
 // newMCPClient builds the client of MCP server name: a child process over
 // stdio for a command, the legacy HTTP+SSE transport for transport: sse,
 // Streamable HTTP otherwise.
-func newMCPClient(sc *scenarios.Scenario, name string, cfg jobConfig, timeout time.Duration, rd *redactor, retry *policy.Retry) (mcp.Client, error) {
+func newMCPClient(sc *scenarios.Scenario, name string, cfg jobConfig, timeout time.Duration, rd *secrets.Redactor, retry *policy.Retry) (mcp.Client, error) {
 	outputs, err := mcp.CompileOutputSchemas(sc.Tools, name)
 	if err != nil {
 		return nil, err
@@ -56,7 +57,7 @@ func newMCPClient(sc *scenarios.Scenario, name string, cfg jobConfig, timeout ti
 	}
 	hc, hdrs := cfg.HTTPClient, http.Header(nil)
 	if s := sc.MCPServers[name]; s != nil {
-		if hdrs, _, err = targetHeaders(s.Headers, s.BearerTokenEnv, cfg.Getenv); err != nil {
+		if hdrs, _, err = secrets.Headers(s.Headers, s.BearerTokenEnv, cfg.Getenv); err != nil {
 			return nil, fmt.Errorf("mcp server %q: %w", name, err)
 		}
 		if hc, err = targetClient(cfg, s.TLS); err != nil {

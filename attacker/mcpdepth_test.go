@@ -19,6 +19,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	mcpc "github.com/mcpload/mcpload/attacker/mcp"
+	"github.com/mcpload/mcpload/attacker/secrets"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 )
@@ -240,7 +241,7 @@ func TestMCPDepthOpsAgainstSDKServer(t *testing.T) {
 // -32004 as any other code) and for an unknown tool and method.
 func TestMCPRPCCodesClassified(t *testing.T) {
 	d := startDepthServer(t, false)
-	c := mcpc.NewStreamable(jobsHTTPClient(t), "sdk", d.url, 5*time.Second, newRedactor())
+	c := mcpc.NewStreamable(jobsHTTPClient(t), "sdk", d.url, 5*time.Second, secrets.NewRedactor())
 	sink := &jobsSink{}
 	ctx := context.Background()
 	sess, hs := c.Handshake(ctx, 1, 0, sink)
@@ -356,50 +357,4 @@ func readAttempts(t testing.TB, dir string) []record.Attempt {
 		t.Fatalf("reading attempts: %v, damage %+v", err, d)
 	}
 	return out
-}
-
-// TestToolsBytesMatchDialects holds scenarios.ToolsBytes, which the report
-// prices tool schemas with, to the bytes each dialect puts in a request.
-func TestToolsBytesMatchDialects(t *testing.T) {
-	tools := []*scenarios.Tool{
-		{Name: "a", Description: "tool a", InputSchema: map[string]any{
-			"type": "object", "$schema": "https://json-schema.org/draft/2020-12/schema", "additionalProperties": false,
-			"required": []any{"x"},
-			"properties": map[string]any{
-				"x": map[string]any{"type": []any{"string", "null"}, "description": "an x"},
-				"k": map[string]any{"const": "v"},
-				"n": map[string]any{"type": "integer", "enum": []any{1, 2}},
-				"l": map[string]any{"type": "array", "items": map[string]any{"type": "object", "properties": map[string]any{"z": map[string]any{"type": []any{"string", "number"}}}}},
-				"o": map[string]any{"oneOf": []any{map[string]any{"type": "string"}, map[string]any{"type": "boolean"}}},
-			},
-		}},
-		{Name: "b", Description: "no schema"},
-		{Name: "c", InputSchema: map[string]any{"type": "object", "properties": map[string]any{}}},
-	}
-	got, err := scenarios.ToolsBytes(tools)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &scenarios.Provider{Model: "m"}
-	for _, api := range scenarios.APIs() {
-		d, err := dialectFor(api)
-		if err != nil {
-			t.Fatal(err)
-		}
-		prefix, err := d.prefix(p, tools)
-		if err != nil {
-			t.Fatal(err)
-		}
-		i := bytes.Index(prefix, []byte(`"tools":`))
-		if i < 0 {
-			t.Fatalf("%s: no tools in %s", api, prefix)
-		}
-		var raw json.RawMessage
-		if err := json.NewDecoder(bytes.NewReader(prefix[i+len(`"tools":`):])).Decode(&raw); err != nil {
-			t.Fatalf("%s: %v", api, err)
-		}
-		if got[api] != len(raw) {
-			t.Errorf("%s: ToolsBytes %d, the request carries %d: %s", api, got[api], len(raw), raw)
-		}
-	}
 }

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mcpload/mcpload/attacker/httpx"
+	"github.com/mcpload/mcpload/attacker/llm"
 	"github.com/mcpload/mcpload/attacker/mcp"
-	"github.com/mcpload/mcpload/attacker/policy"
+	"github.com/mcpload/mcpload/attacker/secrets"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 	"github.com/mcpload/mcpload/wire/openaichat"
@@ -19,7 +19,7 @@ import (
 // answers (mcp_servers.NAME.client). Sampling that names a provider gets
 // a providerSampler of its own: one chat request per sample, recorded as
 // a model attempt of the tool call the server sampled during.
-func mcpCapabilities(sc *scenarios.Scenario, name string, cfg jobConfig, timeout time.Duration, rd *redactor) (*mcp.Capabilities, error) {
+func mcpCapabilities(sc *scenarios.Scenario, name string, cfg jobConfig, timeout time.Duration, rd *secrets.Redactor) (*mcp.Capabilities, error) {
 	s := sc.MCPServers[name]
 	if s == nil || s.Client == nil {
 		return mcp.NewCapabilities(nil, nil)
@@ -42,29 +42,21 @@ func mcpCapabilities(sc *scenarios.Scenario, name string, cfg jobConfig, timeout
 // providerSampler answers MCP sampling/createMessage with one chat
 // request to a provider of the scenario, without tools.
 type providerSampler struct {
-	att   *chatAttempt
+	att   *llm.Attempt
 	model string
 }
 
-func newProviderSampler(sc *scenarios.Scenario, provider string, cfg jobConfig, timeout time.Duration, rd *redactor) (*providerSampler, error) {
-	p, d, url, key, err := resolveProvider(sc, provider, cfg)
+func newProviderSampler(sc *scenarios.Scenario, provider string, cfg jobConfig, timeout time.Duration, rd *secrets.Redactor) (*providerSampler, error) {
+	p, base, key, err := resolveProvider(sc, provider, cfg)
 	if err != nil {
 		return nil, err
 	}
-	if key != "" {
-		rd.secrets = append(rd.secrets, key) // set-up is single-threaded
-	}
-	ep, err := newChatEndpoint(provider, p, d, url, key, nil)
+	rd.Add(key) // set-up is single-threaded
+	ep, err := llm.NewEndpoint(provider, p, base, key, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("provider %q: %w", provider, err)
 	}
-	limits := sc.Client.Limits.WithDefaults()
-	return &providerSampler{model: p.Model, att: &chatAttempt{
-		hc: cfg.HTTPClient, ep: ep, key: record.AttemptModelKey(provider, p.Model), timeout: timeout,
-		maxBytes: limits.MaxResponseBytes, maxCalls: limits.MaxToolCalls,
-		ttft: sc.Client.Stream.TTFT.D(), idle: sc.Client.Stream.Idle.D(), total: sc.Client.Stream.Total.D(),
-		redact: rd, redirects: httpx.Redirects{Max: sc.Client.FollowRedirects, AllowRemote: cfg.AllowRemote},
-	}}, nil
+	return &providerSampler{model: p.Model, att: llm.NewAttempt(cfg.HTTPClient, ep, rd, attemptOptions(sc, timeout, cfg.AllowRemote))}, nil
 }
 
 // samplingParams is what a sample needs of CreateMessageRequest's params:
@@ -99,14 +91,13 @@ func (s *providerSampler) Sample(ctx context.Context, params json.RawMessage, se
 	if len(msgs) == 0 {
 		return nil, errors.New("no messages to sample")
 	}
-	st := policy.Step{Conversation: seq, Index: step}
 	rs, _ := sink.(Sink)
-	r, _ := s.att.attempt(ctx, nil, s.att.ep.body(msgs), &st, rs)
-	if r.outcome != record.OutcomeOK {
-		return nil, fmt.Errorf("provider answered %s: %s", r.outcome, r.err)
+	r := s.att.Do(ctx, seq, step, msgs, rs)
+	if r.Outcome != record.OutcomeOK {
+		return nil, fmt.Errorf("provider answered %s: %s", r.Outcome, r.Err)
 	}
 	return json.Marshal(map[string]any{
-		"role": "assistant", "content": map[string]any{"type": "text", "text": r.msg.Text()},
+		"role": "assistant", "content": map[string]any{"type": "text", "text": r.Msg.Text()},
 		"model": s.model, "stopReason": scenarios.SamplingEndTurn,
 	})
 }

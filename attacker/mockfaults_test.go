@@ -10,10 +10,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/httpx"
+	"github.com/mcpload/mcpload/attacker/internal/fixture"
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
@@ -25,192 +28,12 @@ import (
 // faultScenario is a one-turn conversation (no tools) on mock providers
 // primary and secondary, with faults.
 func faultScenario(stream bool, faults ...scenarios.Fault) *scenarios.Scenario {
-	p := func() *scenarios.Provider {
-		return &scenarios.Provider{API: "openai", BaseURL: scenarios.MockURL, Model: "gpt-4.1-mini", Stream: stream}
-	}
-	return &scenarios.Scenario{
-		Version: 1, Name: "faults", Seed: 5,
-		Providers: map[string]*scenarios.Provider{"primary": p(), "secondary": p()},
-		Conversation: &scenarios.Conversation{
-			Provider: "primary", MaxSteps: 2,
-			Turns: []scenarios.Turn{{User: "hi", Model: []scenarios.ModelReply{{Content: "hello there, how are you today?"}}}},
-		},
-		Load:   scenarios.LoadShape{Arrival: scenarios.ArrivalConstant},
-		Faults: faults,
-	}
+	return fixture.Faults(stream, faults...)
 }
 
 // startFaultMock starts the mock of sc and sets its epoch to now.
 func startFaultMock(t *testing.T, sc *scenarios.Scenario) (*mockprovider.Server, string) {
-	t.Helper()
-	m, err := mockprovider.New(sc, mockprovider.WithSeed(sc.Seed))
-	if err != nil {
-		t.Fatalf("mockprovider.New: %v", err)
-	}
-	base, err := m.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
-	m.SetEpoch(time.Now())
-	return m, base
-}
-
-// TestClientClassifiesMockFaults runs one step against each fault kind of
-// the mock and checks what the client makes of it.
-func TestClientClassifiesMockFaults(t *testing.T) {
-	ms := func(d time.Duration) scenarios.Latency {
-		return scenarios.Latency{Dist: scenarios.DistFixed, Value: sd(d)}
-	}
-	for _, tc := range []struct {
-		kind   string
-		stream bool
-		f      scenarios.Fault
-		want   string
-		status int
-		errHas string
-	}{
-		{kind: "latency", f: scenarios.Fault{Kind: scenarios.FaultLatency, Latency: ms(150 * time.Millisecond)}, want: record.OutcomeOK, status: 200},
-		{kind: "hang", f: scenarios.Fault{Kind: scenarios.FaultHang}, want: record.OutcomeTimeout},
-		{kind: "http_error 502", f: scenarios.Fault{Kind: scenarios.FaultHTTPError, Status: 502}, want: record.Outcome5xx, status: 502},
-		{kind: "rate_limit", f: scenarios.Fault{Kind: scenarios.FaultRateLimit, RetryAfter: sd(2 * time.Second)}, want: record.Outcome429, status: 429},
-		{kind: "overloaded", f: scenarios.Fault{Kind: scenarios.FaultOverloaded}, want: record.Outcome5xx, status: 529},
-		{kind: "reset", f: scenarios.Fault{Kind: scenarios.FaultReset}, want: record.OutcomeConnection},
-		{kind: "slow_headers", f: scenarios.Fault{Kind: scenarios.FaultSlowHeaders, Latency: ms(5 * time.Second)}, want: record.OutcomeTimeout},
-		{kind: "malformed", f: scenarios.Fault{Kind: scenarios.FaultMalformed}, want: record.OutcomeProtocol, status: 200},
-		{kind: "stream_stall", stream: true, f: scenarios.Fault{Kind: scenarios.FaultStreamStall, Latency: ms(5 * time.Second)}, want: record.OutcomeTimeout, status: 200, errHas: "idle"},
-		{kind: "stream_cut", stream: true, f: scenarios.Fault{Kind: scenarios.FaultStreamCut}, want: record.OutcomeProtocol, status: 200},
-		{kind: "stream_cut, not streaming", f: scenarios.Fault{Kind: scenarios.FaultStreamCut}, want: record.OutcomeProtocol, status: 200},
-	} {
-		t.Run(tc.kind, func(t *testing.T) {
-			tc.f.Target = "provider:primary"
-			sc := faultScenario(tc.stream, tc.f)
-			_, base := startFaultMock(t, sc)
-			client := &scenarios.Client{Timeout: sd(600 * time.Millisecond), Stream: scenarios.StreamTimeouts{Idle: sd(200 * time.Millisecond)},
-				Retry: &scenarios.Retry{MaxAttempts: 1}}
-			c := jobsPolicyClient(t, jobsHTTPClient(t), client,
-				jobsProvider{name: "primary", url: base + "/providers/primary/v1", stream: tc.stream})
-			sink := &jobsSink{}
-			start := time.Now()
-			r := c.do(context.Background(), 1, 0, jobsMsgs, sink)
-			if r.outcome != tc.want || r.status != tc.status || !strings.Contains(r.err, tc.errHas) {
-				t.Fatalf("outcome %s status %d err %q, want %s %d %q", r.outcome, r.status, r.err, tc.want, tc.status, tc.errHas)
-			}
-			if d := time.Since(start); d > 5*time.Second {
-				t.Fatalf("took %v", d)
-			}
-			if tc.kind == "latency" && r.latency < 150*time.Millisecond {
-				t.Fatalf("latency %v, fault adds 150ms", r.latency)
-			}
-			if tc.kind == "rate_limit" {
-				// The hint a retry would honour.
-				attempts, _, _ := sink.snapshot()
-				if len(attempts) != 1 || attempts[0].Status != 429 {
-					t.Fatalf("attempts %+v", attempts)
-				}
-			}
-		})
-	}
-}
-
-// TestRetryAfterFromMockRateLimit retries a rate_limit fault of the mock
-// whose window closes: the wait honours the mock's retry-after-ms.
-func TestRetryAfterFromMockRateLimit(t *testing.T) {
-	sc := faultScenario(false, scenarios.Fault{Target: "provider:primary", Kind: scenarios.FaultRateLimit,
-		For: sd(300 * time.Millisecond), RetryAfter: sd(400 * time.Millisecond)})
-	_, base := startFaultMock(t, sc)
-	c := jobsPolicyClient(t, jobsHTTPClient(t), &scenarios.Client{Timeout: sd(5 * time.Second), Retry: quickRetry()},
-		jobsProvider{name: "primary", url: base + "/providers/primary/v1"})
-	sink := &jobsSink{}
-	r := c.do(context.Background(), 1, 0, jobsMsgs, sink)
-	if r.outcome != record.OutcomeOK {
-		t.Fatalf("step %s: %s", r.outcome, r.err)
-	}
-	attempts, _, _ := sink.snapshot()
-	if len(attempts) != 2 || attempts[0].Status != 429 {
-		t.Fatalf("attempts %+v", attempts)
-	}
-	end1 := attempts[0].Start.Add(time.Duration(attempts[0].LatencyUS) * time.Microsecond)
-	if gap := attempts[1].Start.Sub(end1); gap < 400*time.Millisecond {
-		t.Fatalf("gap %v, retry-after 400ms", gap)
-	}
-}
-
-// TestFallbackDuringOutageWindow takes the primary down for a window of the
-// mock's timeline: steps move to the secondary during it and come back
-// after it, with and without a breaker in front of the primary.
-func TestFallbackDuringOutageWindow(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		breaker *scenarios.Breaker
-	}{
-		{"fallback", nil},
-		{"fallback and breaker", &scenarios.Breaker{FailureRate: 0.5, Window: sd(time.Second), MinRequests: 5, Cooldown: sd(100 * time.Millisecond), Probes: 1}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			// A window long enough that a scheduling stall of a loaded
-			// machine cannot swallow it.
-			from, length := 300*time.Millisecond, time.Second
-			sc := faultScenario(false, scenarios.Fault{Target: "provider:primary", Kind: scenarios.FaultHTTPError, Status: 503,
-				From: sd(from), For: sd(length)})
-			m, base := startFaultMock(t, sc)
-			client := &scenarios.Client{Timeout: sd(5 * time.Second), Breaker: tc.breaker,
-				Fallback: []scenarios.FallbackStep{{Provider: "secondary"}}}
-			c := jobsPolicyClient(t, jobsHTTPClient(t), client,
-				jobsProvider{name: "primary", url: base + "/providers/primary/v1"},
-				jobsProvider{name: "secondary", url: base + "/providers/secondary/v1"})
-			sink := &jobsSink{}
-			epoch := m.Epoch()
-			type obs struct {
-				at       time.Duration
-				provider string
-			}
-			var seen []obs
-			for i := 0; time.Since(epoch) < from+length+450*time.Millisecond; i++ {
-				at := time.Since(epoch)
-				r := c.do(context.Background(), uint64(i), 0, jobsMsgs, sink)
-				if r.outcome != record.OutcomeOK {
-					t.Fatalf("step %d at %v: %s %s", i, at, r.outcome, r.err)
-				}
-				seen = append(seen, obs{at, r.provider})
-				time.Sleep(5 * time.Millisecond)
-			}
-			// Margins of 100ms around the window's edges, for a loaded
-			// machine and, with the breaker, its cooldown.
-			var before, during, after int
-			for _, o := range seen {
-				switch {
-				case o.at < from-100*time.Millisecond:
-					before++
-					if o.provider != "primary" {
-						t.Fatalf("before the window, at %v: %s", o.at, o.provider)
-					}
-				case o.at > from+100*time.Millisecond && o.at < from+length-50*time.Millisecond:
-					during++
-					if o.provider != "secondary" {
-						t.Fatalf("during the window, at %v: %s", o.at, o.provider)
-					}
-				case o.at > from+length+250*time.Millisecond:
-					after++
-					if o.provider != "primary" {
-						t.Fatalf("after the window, at %v: %s", o.at, o.provider)
-					}
-				}
-			}
-			if before == 0 || during == 0 || after == 0 {
-				t.Fatalf("steps before/during/after the window: %d/%d/%d", before, during, after)
-			}
-			fallbacks := 0
-			for _, e := range sink.eventsSnapshot() {
-				if e.Kind == record.EventFallback {
-					fallbacks++
-				}
-			}
-			if fallbacks < during {
-				t.Fatalf("%d fallback events for %d steps in the window", fallbacks, during)
-			}
-		})
-	}
+	return fixture.StartFaultMock(t, sc)
 }
 
 // TestToolCallRetriesAgainstMock fails the first attempt of every
@@ -325,3 +148,16 @@ func newAttemptProxy(m *mockprovider.Server, fail func(attempt int, isToolCall b
 		h.ServeHTTP(w, r)
 	}))
 }
+
+func sd(d time.Duration) scenarios.Duration { return scenarios.Duration(d) }
+
+// attemptOf returns the Mcpload-Attempt of r, 0 when absent.
+func attemptOf(r *http.Request) int {
+	n, _ := strconv.Atoi(r.Header.Get(httpx.HdrAttempt))
+	return n
+}
+
+// quickRetry retries at once, three attempts, honouring server hints.
+func quickRetry() *scenarios.Retry { return fixture.QuickRetry() }
+
+func ptrTo[T any](v T) *T { return &v }

@@ -388,3 +388,94 @@ func integrateRate(p vegeta.Pacer, from time.Duration, area float64) (time.Durat
 	}
 	return 0, false
 }
+
+// ShardPacer paces one shard of a deterministic schedule, as k6's
+// execution segments do: shard Index of Count takes the hits Index,
+// Index+Count, Index+2·Count... of base, each at its place in base's
+// schedule, so that the shards together run base's schedule exactly, hit
+// for hit, and every hit keeps its global intended start. The hits of the
+// other shards are still paced through base (cheaply), so that base keeps
+// its state as one process would.
+//
+// A ShardPacer is not safe for concurrent use.
+type ShardPacer struct {
+	base         vegeta.Pacer
+	index, count uint64
+
+	k   uint64        // the next global hit to pace through base
+	due time.Duration // the place of global hit k-1
+}
+
+// NewShardPacer returns shard index of count of base's schedule.
+func NewShardPacer(base vegeta.Pacer, index, count int) *ShardPacer {
+	return &ShardPacer{base: base, index: uint64(index), count: uint64(count)}
+}
+
+// Pace implements vegeta.Pacer for the shard's own hits, counted from 0.
+// It expects a non-decreasing elapsed.
+func (sp *ShardPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
+	g := hits*sp.count + sp.index
+	// After a rate-0 stage elapsed is the actual time, which may be past
+	// the schedule: base continues from there, as in one process.
+	sp.due = max(sp.due, elapsed)
+	for ; sp.k <= g; sp.k++ {
+		wait, stop := sp.base.Pace(sp.due, sp.k)
+		if stop {
+			return 0, true
+		}
+		sp.due += wait
+	}
+	return sp.due - elapsed, false
+}
+
+// Rate implements vegeta.Pacer: the shard's share of base's rate.
+func (sp *ShardPacer) Rate(elapsed time.Duration) float64 {
+	return sp.base.Rate(elapsed) / float64(sp.count)
+}
+
+// Unbounded reports whether base runs as fast as possible at elapsed.
+func (sp *ShardPacer) Unbounded(elapsed time.Duration) bool { return isUnbounded(sp.base, elapsed) }
+
+// String describes the pacer.
+func (sp *ShardPacer) String() string {
+	return fmt.Sprintf("Shard{%d/%d of %v}", sp.index, sp.count, sp.base)
+}
+
+// NewShardedPacer builds the arrivals of shard index of count of load's
+// schedule (NewPacer's, for count 1). Constant arrivals interleave
+// (ShardPacer). Poisson arrivals are the superposition of count
+// independent Poisson processes of rate r/count, which is a Poisson
+// process of rate r: each shard draws its own, from ShardSeed.
+func NewShardedPacer(load scenarios.LoadShape, seed int64, index, count int) (vegeta.Pacer, time.Duration, error) {
+	if count <= 1 {
+		return NewPacer(load, seed)
+	}
+	if index < 0 || index >= count {
+		return nil, 0, fmt.Errorf("shard %d of %d: the index must be from 0 to %d", index, count, count-1)
+	}
+	if load.Arrival == scenarios.ArrivalPoisson {
+		share := load
+		share.Stages = make([]scenarios.Stage, len(load.Stages))
+		for i, st := range load.Stages {
+			st.Rate /= scenarios.Rate(count)
+			share.Stages[i] = st
+		}
+		return NewPacer(share, ShardSeed(seed, index, count))
+	}
+	base, planned, err := NewPacer(load, seed)
+	if err != nil {
+		return nil, 0, err
+	}
+	return NewShardPacer(base, index, count), planned, nil
+}
+
+// ShardSeed is the seed of shard index of count's own draws (Poisson
+// arrivals, the mock's latency and fault draws): seed itself for one
+// shard, so that one shard replays the unsharded run, and otherwise a
+// seed mixed from seed and index.
+func ShardSeed(seed int64, index, count int) int64 {
+	if count <= 1 {
+		return seed
+	}
+	return int64(splitmix64(uint64(seed)^splitmix64(uint64(index)+1)) >> 1)
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,7 +17,10 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/mcpload/mcpload/attacker/fdbudget"
 	"github.com/mcpload/mcpload/attacker/policy"
+	"github.com/mcpload/mcpload/attacker/secrets"
+	"github.com/mcpload/mcpload/attacker/selfcheck"
 	"github.com/mcpload/mcpload/record"
 )
 
@@ -40,7 +44,7 @@ type Recorder struct {
 	// record carries: a target names tools and writes error texts, and
 	// both become histogram tags, file names and report lines. Nil for a
 	// recorder built outside Run, which has no keys to hide.
-	redact *redactor
+	redact *secrets.Redactor
 
 	meta record.Run // fixed fields of run.json
 
@@ -62,13 +66,13 @@ type Recorder struct {
 	intervalStart time.Time
 	closed        bool
 	// spare keeps descriptors for run.json's rewrites, under flushMu.
-	spare *spares
+	spare *fdbudget.Spares
 
 	c counters
 	// lag counts the arrivals that waited for a slot (schedlag.go), and
-	// self holds the process's samples (selfcheck.go).
+	// self samples the process (nil for a recorder built outside Run).
 	lag  lagCounts
-	self selfState
+	self *selfcheck.Sampler
 }
 
 // counters are the run's counters, updated without locks on the hot path.
@@ -134,20 +138,11 @@ func NewRecorder(dir string, run record.Run) (*Recorder, error) {
 		return nil, err
 	}
 	r.encode = vegeta.NewEncoder(r.results)
-	r.spare = newSpares(spareFDs)
+	r.spare = fdbudget.NewSpares(fdbudget.SpareFDs)
 
-	// The log header: Java HdrHistogram's, with the start time to the
-	// millisecond (the library's OutputStartTime truncates to the second).
-	// Interval times are relative to BaseTime, the run's start.
-	startMs := run.Started.UnixMilli()
+	// Interval times are relative to the run's start.
 	r.hlogW = hdrhistogram.NewHistogramLogWriter(r.hlog)
-	r.hlogW.SetBaseTime(startMs)
-	_ = r.hlogW.OutputLogFormatVersion()
-	_ = r.hlogW.OutputComment(fmt.Sprintf("[StartTime: %.3f (seconds since epoch), %s]",
-		float64(startMs)/1000, run.Started.UTC().Format(time.RFC3339Nano)))
-	_ = r.hlogW.OutputComment(fmt.Sprintf("[BaseTime: %.3f (seconds since epoch)]", float64(startMs)/1000))
-	_ = r.hlogW.OutputComment("[Values in microseconds; Interval_Max in seconds]")
-	_ = r.hlogW.OutputLegend()
+	_ = record.WriteHlogHeader(r.hlogW, run.Started)
 	if err := r.hlog.flush(); err != nil {
 		r.closeFiles()
 		return nil, err
@@ -163,7 +158,7 @@ func NewRecorder(dir string, run record.Run) (*Recorder, error) {
 // Attempt implements Sink.
 func (r *Recorder) Attempt(a *record.Attempt) {
 	if r.redact != nil {
-		a.Key, a.Error = r.redact.redact(a.Key), r.redact.clip(a.Error)
+		a.Key, a.Error = r.redact.Redact(a.Key), r.redact.Clip(a.Error)
 	}
 	line := getLine()
 	// An Attempt always encodes; a failure here would be a bug in record.
@@ -223,7 +218,7 @@ func (r *Recorder) stream(a *record.Attempt) {
 // Step implements Sink.
 func (r *Recorder) Step(s StepRecord) {
 	if r.redact != nil {
-		s.Key = r.redact.redact(s.Key)
+		s.Key = r.redact.Redact(s.Key)
 	}
 	r.hists.pair(record.LevelStep, s.Key).record(s.Outcome == record.OutcomeOK, s.Latency.Microseconds())
 	if s.TTFT > 0 {
@@ -262,7 +257,7 @@ func (r *Recorder) Event(e *record.Event) {
 		return
 	}
 	if r.redact != nil {
-		e.Key = r.redact.redact(e.Key)
+		e.Key = r.redact.Redact(e.Key)
 	}
 	line := getLine()
 	_ = line.enc.Encode(e)
@@ -326,7 +321,7 @@ func (r *Recorder) conversation(seq uint64, intended, start, end time.Time, res 
 	if !ok {
 		result.Error = res.Outcome
 		if res.Err != "" {
-			result.Error += ": " + r.redact.clip(res.Err)
+			result.Error += ": " + r.redact.Clip(res.Err)
 		}
 		// vegeta counts success by status code alone, so a conversation
 		// that failed after a 2xx (a tool error, a bad stream) would be a
@@ -386,7 +381,7 @@ func (r *Recorder) Close(status string) (*record.Run, error) {
 	r.closed = true
 	// The run is over, but its connections may still fill the table:
 	// the last writes get the spare descriptors.
-	r.spare.release()
+	r.spare.Release()
 	now := time.Now()
 	err := r.flushLocked(now, status, now)
 	err = errors.Join(err, r.closeFiles())
@@ -421,7 +416,7 @@ func (r *Recorder) flushLocked(now time.Time, status string, ended time.Time) er
 }
 
 func (r *Recorder) closeFiles() error {
-	r.spare.release()
+	r.spare.Release()
 	var errs []error
 	if r.attempts != nil {
 		errs = append(errs, r.attempts.close())
@@ -484,6 +479,13 @@ func (r *Recorder) snapshot(status string, ended time.Time) record.Run {
 		run.Rate.Achieved /= span
 		run.Rate.Throughput /= time.Duration(max(end, last) - first).Seconds()
 	}
+	if run.Shard != nil && first != 0 {
+		// A copy: meta's is shared with other snapshots.
+		sh := *run.Shard
+		began := run.Started.UnixNano()
+		sh.FirstStartNS, sh.LastStartNS, sh.LastEndNS = first-began, last-began, max(end, last)-began
+		run.Shard = &sh
+	}
 	return run
 }
 
@@ -495,29 +497,18 @@ func (r *Recorder) writeRun(run record.Run) error {
 		return fmt.Errorf("encoding %s: %w", record.RunFile, err)
 	}
 	b = append(b, '\n')
-	err = r.spare.retry(func() error { return writeFileAtomic(filepath.Join(r.dir, record.RunFile), b) })
-	r.spare.refill()
+	err = r.spare.Retry(func() error { return writeFileAtomic(filepath.Join(r.dir, record.RunFile), b) })
+	r.spare.Refill()
 	return err
 }
 
 // writeFileAtomic writes b to a temporary file next to path and renames it
 // over path.
 func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	_, err = tmp.Write(b)
-	// CreateTemp makes the file private; run files are for everyone.
-	err = errors.Join(err, tmp.Chmod(0o644), tmp.Close())
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return record.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
 }
 
 // storeMax raises v to x if x is larger.

@@ -12,10 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/llm"
 	"github.com/mcpload/mcpload/internal/hostile"
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/markdown"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -117,7 +119,7 @@ func TestGatewayRetriesReconcile(t *testing.T) {
 			if err != nil || !strings.Contains(string(b), `"gateway"`) {
 				t.Errorf("summary.json has no gateway section: %v", err)
 			}
-			md, err := os.ReadFile(filepath.Join(dir, report.MarkdownFile))
+			md, err := os.ReadFile(filepath.Join(dir, markdown.File))
 			if err != nil || !strings.Contains(string(md), "#### Behind the gateway") {
 				t.Errorf("report.md has no gateway section: %v", err)
 			}
@@ -170,8 +172,8 @@ func TestRecordHeaders(t *testing.T) {
 		if strings.Contains(h["x-echo"], "sk-hostile") || !strings.Contains(h["x-echo"], "[REDACTED]") {
 			t.Errorf("x-echo %q: the key must be redacted", h["x-echo"])
 		}
-		if l := h["x-long"]; !strings.HasPrefix(l, "zzz") || len(l) > maxHeaderValue+len("…") {
-			t.Errorf("x-long is %d bytes, want it cut to %d", len(l), maxHeaderValue)
+		if l := h["x-long"]; !strings.HasPrefix(l, "zzz") || len(l) > llm.MaxHeaderValue+len("…") {
+			t.Errorf("x-long is %d bytes, want it cut to %d", len(l), llm.MaxHeaderValue)
 		}
 	}
 	if n == 0 {

@@ -12,7 +12,10 @@ import (
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
+	"github.com/mcpload/mcpload/attacker/fdbudget"
 	"github.com/mcpload/mcpload/attacker/httpx"
+	"github.com/mcpload/mcpload/attacker/secrets"
+	"github.com/mcpload/mcpload/attacker/selfcheck"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 )
@@ -38,6 +41,9 @@ type options struct {
 
 	// job replaces the scenario's job; tests set it.
 	job Job
+
+	// shard is the slice of the schedule to run (WithShard).
+	shard ShardSpec
 }
 
 // WithMockURL sets the base URL of the built-in mock
@@ -124,17 +130,20 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 		return nil, fmt.Errorf("attacker: interval must be positive, got %s", o.interval)
 	}
 
-	pacer, planned, err := NewPacer(sc.Load, sc.Seed)
+	if err := o.shard.validate(); err != nil {
+		return nil, &ConfigError{Scenario: sc.Name, Err: err}
+	}
+	pacer, planned, err := NewShardedPacer(sc.Load, sc.Seed, o.shard.Index, o.shard.Count)
 	if err != nil {
 		return nil, &ConfigError{Scenario: sc.Name, Err: err}
 	}
-	slots, drop := sc.Load.MaxInFlight, sc.Load.OnCap == scenarios.OnCapDrop
+	slots, drop := o.shard.slots(sc.Load.MaxInFlight), sc.Load.OnCap == scenarios.OnCapDrop
 	if slots <= 0 {
 		slots, drop = uncappedSlots, false
 	}
 	proxy := httpx.ProxyFunc(o.getenv, o.allowRemote)
 	if o.client == nil {
-		o.client = defaultHTTPClient(newMockConns(o.mockURL, softFDLimit()), &sc.Client)
+		o.client = defaultHTTPClient(fdbudget.NewMockConns(o.mockURL, fdbudget.SoftLimit()), &sc.Client)
 		httpx.SetProxy(o.client, proxy)
 		defer o.client.CloseIdleConnections()
 	}
@@ -182,33 +191,42 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 		}()
 	}
 
-	if err := writeScenario(sc, filepath.Join(outDir, record.ScenarioFile)); err != nil {
+	hash, err := writeScenario(sc, filepath.Join(outDir, record.ScenarioFile))
+	if err != nil {
 		return nil, err
 	}
 	if err := found.write(outDir); err != nil {
 		return nil, err
 	}
-	self, err := newSampler(outDir, o.interval, slots)
+	self, err := selfcheck.New(outDir, o.interval, slots)
 	if err != nil {
 		return nil, err
 	}
-	began := time.Now()
-	rec, err := NewRecorder(outDir, record.Run{
-		Scenario: sc.Name,
-		Kind:     sc.Kind(),
-		Seed:     sc.Seed,
-		Version:  o.version,
-		Started:  began,
-		Planned:  planned,
-		Rate:     record.RunRate{Target: meanRate(pacer, planned)},
-		Warnings: sc.TLSWarnings(),
-	})
+	meta := record.Run{
+		Scenario:     sc.Name,
+		Kind:         sc.Kind(),
+		Seed:         sc.Seed,
+		Version:      o.version,
+		Planned:      planned,
+		Rate:         record.RunRate{Target: meanRate(pacer, planned)},
+		Warnings:     sc.TLSWarnings(),
+		ScenarioHash: hash,
+		Shard:        o.shard.record(sc, slots),
+	}
+	if meta.Shard != nil {
+		meta.Shard.ClockOffsetNS = clockOffset(outDir)
+	}
+	began := o.shard.waitStart(ctx)
+	meta.Started = began
+	o.shard.startSkew(&meta, began)
+	rec, err := NewRecorder(outDir, meta)
 	if err != nil {
-		self.abort()
+		self.Abort()
 		return nil, err
 	}
 	rec.redact = runRedactor(sc, o.getenv)
-	self.start(rec, began)
+	rec.self = self
+	self.Start(rec, began)
 	mon := &monitor{
 		rec:      rec,
 		pacer:    pacer,
@@ -219,10 +237,10 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 	}
 	mon.start()
 
-	s := &scheduler{pacer: pacer, planned: planned, job: job, rec: rec, slots: slots, drop: drop, stages: newStageIndex(sc.Load.Stages)}
+	s := &scheduler{pacer: pacer, planned: planned, job: job, rec: rec, slots: slots, drop: drop, stages: newStageIndex(sc.Load.Stages), shard: o.shard}
 	s.run(ctx, began)
 
-	selfErr := self.stop()
+	selfErr := self.Stop()
 	flushErr := errors.Join(mon.stop(), selfErr)
 	status, reason := record.StatusComplete, ""
 	if ctx.Err() != nil {
@@ -246,20 +264,21 @@ func Run(ctx context.Context, sc *scenarios.Scenario, outDir string, opts ...Opt
 // runRedactor returns the redactor of every key and header secret the
 // scenario's targets resolve to, used or not: the recorder's last guard does not depend on
 // which job reads which key.
-func runRedactor(sc *scenarios.Scenario, getenv func(string) string) *redactor {
-	return newRedactor(scenarioSecrets(sc, getenv)...)
+func runRedactor(sc *scenarios.Scenario, getenv func(string) string) *secrets.Redactor {
+	return secrets.NewRedactor(secrets.Of(sc, getenv)...)
 }
 
-// writeScenario writes the resolved scenario, with the seed that was used.
-func writeScenario(sc *scenarios.Scenario, path string) error {
+// writeScenario writes the resolved scenario, with the seed that was used,
+// and returns its hash (record.ScenarioHash).
+func writeScenario(sc *scenarios.Scenario, path string) (string, error) {
 	b, err := sc.Resolved()
 	if err != nil {
-		return fmt.Errorf("encoding %s: %w", record.ScenarioFile, err)
+		return "", fmt.Errorf("encoding %s: %w", record.ScenarioFile, err)
 	}
 	if err := os.WriteFile(path, b, 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", record.ScenarioFile, err)
+		return "", fmt.Errorf("writing %s: %w", record.ScenarioFile, err)
 	}
-	return nil
+	return record.ScenarioHash(b), nil
 }
 
 // meanRate returns the mean rate of p's schedule over planned.
@@ -272,6 +291,8 @@ func meanRate(p vegeta.Pacer, planned time.Duration) float64 {
 		return p.Hits(planned) / planned.Seconds()
 	case *PoissonPacer:
 		return meanRate(p.base, planned)
+	case *ShardPacer:
+		return meanRate(p.base, planned) / float64(p.count)
 	}
 	// Midpoint rule, fine enough for smooth pacers such as vegeta's.
 	const n = 10000

@@ -14,6 +14,20 @@ import (
 // already has, in the schedule_lag histogram (record.LevelScheduleLag) and,
 // when the load has several stages, in its stage's.
 
+// harness returns the run's Harness as of now: the sampler's last
+// aggregate and the scheduler's counts; nil before the first sample.
+func (r *Recorder) harness() *record.Harness {
+	if r.self == nil {
+		return nil
+	}
+	h := r.self.Harness()
+	if h == nil {
+		return nil
+	}
+	h.Queued, h.QueuedLate = r.lag.queued.Load(), r.lag.queuedLate.Load()
+	return h
+}
+
 // stageIndex finds the load stage of a point of the schedule. The
 // scheduler asks in non-decreasing order, so a cursor makes each answer
 // O(1).

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/internal/hostile"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
@@ -88,7 +89,7 @@ func TestKeyNamedToolLeaksNothing(t *testing.T) {
 // prefix of the key survives: not at the old 200-byte cut, not at the cut
 // that bounds what is read before redaction.
 func TestKeyAtTheCutLeaksNothing(t *testing.T) {
-	for _, at := range []int{181, maxRawDetail - 19, maxRawDetail - 5} {
+	for _, at := range []int{181, httpx.MaxErrorDetail - 19, httpx.MaxErrorDetail - 5} {
 		srv := httptest.NewServer(hostile.KeyAtCut(hostileKey, at))
 		run, dir := runHostile(t, hostileScenario(t, srv.URL+"/v1", 500*time.Millisecond, ""))
 		srv.Close()

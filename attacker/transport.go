@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mcpload/mcpload/attacker/fdbudget"
+	"github.com/mcpload/mcpload/attacker/httpx"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -38,7 +40,7 @@ func httpProtocols(version string) *http.Protocols {
 // timeout, since jobs time each attempt themselves. c's http,
 // max_conns_per_host and keep_alive shape its connections. mock caps the
 // connections to the in-process mock (nil: no cap).
-func defaultHTTPClient(mock *mockConns, c *scenarios.Client) *http.Client {
+func defaultHTTPClient(mock *fdbudget.MockConns, c *scenarios.Client) *http.Client {
 	idle := defaultIdleConnsPerHost
 	if c.MaxConnsPerHost > 0 {
 		idle = min(idle, c.MaxConnsPerHost)
@@ -46,7 +48,7 @@ func defaultHTTPClient(mock *mockConns, c *scenarios.Client) *http.Client {
 	hc := &http.Client{
 		Transport: &http.Transport{
 			Proxy: http.ProxyFromEnvironment,
-			DialContext: mock.dial((&net.Dialer{
+			DialContext: mock.Dial((&net.Dialer{
 				Timeout:   30 * time.Second,
 				KeepAlive: 30 * time.Second,
 			}).DialContext),
@@ -59,6 +61,36 @@ func defaultHTTPClient(mock *mockConns, c *scenarios.Client) *http.Client {
 			ExpectContinueTimeout: time.Second,
 		},
 	}
-	mock.reclaimWith(hc.CloseIdleConnections)
+	mock.ReclaimWith(hc.CloseIdleConnections)
 	return hc
+}
+
+// targetClient is the client of a target with the given tls section: the
+// shared client, or a copy of it (its proxy and dialer included) with its
+// own TLS configuration.
+func targetClient(cfg jobConfig, t *scenarios.TLS) (*http.Client, error) {
+	if t == nil {
+		return cfg.HTTPClient, nil
+	}
+	conf, err := httpx.TLSConfig(t, httpx.BaseTLS(cfg.HTTPClient), httpx.HomeDir(cfg.Getenv))
+	if err != nil {
+		return nil, err
+	}
+	c, err := httpx.WithTLS(cfg.HTTPClient, conf)
+	if err == nil && cfg.Clones != nil {
+		cfg.Clones.list = append(cfg.Clones.list, c)
+	}
+	return c, err
+}
+
+// clientClones are the clients targetClient made for a run, whose idle
+// connections the run closes at its end, as it does the shared client's.
+type clientClones struct {
+	list []*http.Client
+}
+
+func (cc *clientClones) closeIdle() {
+	for _, c := range cc.list {
+		c.CloseIdleConnections()
+	}
 }

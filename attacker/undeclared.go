@@ -23,7 +23,7 @@ var undeclaredKey = record.ToolKey(record.UndeclaredTool)
 // agent would tell it, and the conversation is spoiled with tool_error.
 func (c *conversation) undeclaredTool(turn, step int, name string) (string, bool) {
 	start := time.Now()
-	shown := strconv.Quote(httpx.Truncate(c.j.redact.redact(name), maxToolNameShown))
+	shown := strconv.Quote(httpx.Truncate(c.j.redact.Redact(name), maxToolNameShown))
 	c.sink.Attempt(&record.Attempt{
 		Conversation: c.seq,
 		Step:         step,

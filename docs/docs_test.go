@@ -566,6 +566,7 @@ func validateRuns(t *testing.T, dir string) (summaries, attemptLines int) {
 	summary := loadSchema(t, "summary.schema.json")
 	attempt := loadSchema(t, "attempts.schema.json")
 	capacity := loadSchema(t, "capacity.schema.json")
+	run := loadSchema(t, "run.schema.json")
 	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -576,6 +577,8 @@ func validateRuns(t *testing.T, dir string) (summaries, attemptLines int) {
 			validateJSONFile(t, summary, path)
 		case record.CapacityFile:
 			validateJSONFile(t, capacity, path)
+		case record.RunFile:
+			validateJSONFile(t, run, path)
 		case record.AttemptsFile:
 			attemptLines += validateJSONLines(t, attempt, path)
 		}

@@ -15,14 +15,14 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/summary"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
-var updateSchemas = flag.Bool("update-schemas", false, "rewrite schemas/summary.schema.json, attempts.schema.json and capacity.schema.json from the Go types")
+var updateSchemas = flag.Bool("update-schemas", false, "rewrite schemas/summary.schema.json, attempts.schema.json, capacity.schema.json and run.schema.json from the Go types")
 
 // TestGenerateSchemas derives the results schemas from the Go types that
-// write them (report.Summary, record.Attempt), when -update-schemas is
+// write them (summary.Summary, record.Attempt), when -update-schemas is
 // given: go test ./docs -run TestGenerateSchemas -update-schemas. The
 // results folder changes only by adding fields, so every object is left
 // open to properties a later version adds; TestDocs checks that real runs
@@ -31,16 +31,16 @@ func TestGenerateSchemas(t *testing.T) {
 	if !*updateSchemas {
 		t.Skip("rewrites the schemas only with -update-schemas")
 	}
-	summary, err := jsonschema.For[report.Summary](nil)
+	sum, err := jsonschema.For[summary.Summary](nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	docs := goDocs(t, "../report", "../record")
-	writeSchema(t, "summary.schema.json", summary, reflect.TypeFor[report.Summary](), docs, schemaHead{
+	docs := goDocs(t, "../report/summary", "../report/cost", "../record")
+	writeSchema(t, "summary.schema.json", sum, reflect.TypeFor[summary.Summary](), docs, schemaHead{
 		title:       "mcpload summary.json (mcpload.summary/v1)",
 		description: "What a run measured, in one document: the contract CI scripts read. It changes only by adding fields. See docs/results.md.",
 		fixed: map[string]map[string]any{
-			"schema":            {"const": report.SummarySchema, "description": "The layout's name and version."},
+			"schema":            {"const": summary.SummarySchema, "description": "The layout's name and version."},
 			"scenario":          {"description": "The scenario's name."},
 			"seed":              {"description": "The seed the run used: the same seed replays the same arrivals, latency and fault draws."},
 			"mcpload_version":   {"description": "The version of mcpload that ran it."},

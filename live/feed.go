@@ -11,8 +11,9 @@ import (
 
 	"github.com/mcpload/mcpload/attacker"
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
 	"github.com/mcpload/mcpload/report/pricing"
+	"github.com/mcpload/mcpload/report/runfolder"
+	"github.com/mcpload/mcpload/report/summary"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -26,7 +27,7 @@ type Feed struct {
 	dir    string
 	faults []scenarios.Fault
 
-	live  *report.Live
+	live  *summary.Live
 	fol   *follower
 	dists map[string]*Dist
 
@@ -41,7 +42,7 @@ type Feed struct {
 func Start(hub *Hub, sc *scenarios.Scenario, dir string, cat *pricing.Catalog) *Feed {
 	f := &Feed{
 		hub: hub, dir: dir, faults: sc.Faults,
-		live: report.NewLive(dir, cat), fol: newFollower(dir), dists: map[string]*Dist{},
+		live: summary.NewLive(dir, cat), fol: newFollower(dir), dists: map[string]*Dist{},
 		progress: make(chan attacker.Progress, 1),
 		stop:     make(chan struct{}), done: make(chan struct{}),
 	}
@@ -100,7 +101,7 @@ func (f *Feed) loop() {
 // run with its progress p, or, with p nil, of the finished run. It
 // returns nil before run.json exists.
 func (f *Feed) gather(p *attacker.Progress) (*Frame, error) {
-	run, err := report.ReadRun(f.dir)
+	run, err := runfolder.ReadRun(f.dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -134,7 +135,7 @@ func (f *Feed) gather(p *attacker.Progress) (*Frame, error) {
 		fr.ElapsedS = end.Sub(run.Started).Seconds()
 		fr.TargetRate, fr.Rate = run.Rate.Target, run.Rate.Achieved
 	}
-	// The cost is the gates' own reading of the run (report.Live); a
+	// The cost is the gates' own reading of the run (summary.Live); a
 	// reading that fails now leaves the cost out of this frame only.
 	if s, err := f.live.Update(); err == nil && s != nil && s.Cost != nil {
 		usd := s.Cost.TotalUSD

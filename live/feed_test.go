@@ -10,7 +10,7 @@ import (
 
 	"github.com/mcpload/mcpload/attacker"
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/cost"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -50,7 +50,7 @@ func TestFeedFaultsAndBreakers(t *testing.T) {
 		{Name: "brownout", From: sec(1), For: sec(2)},
 		{Name: "outage", From: sec(4)},
 	}}
-	cat, _, err := report.Catalogs(sc)
+	cat, _, err := cost.Catalogs(sc)
 	if err != nil {
 		t.Fatal(err)
 	}

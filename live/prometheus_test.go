@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/summary"
 )
 
 // The Prometheus test has a real Prometheus, Debian's, scrape a live run
@@ -285,7 +285,7 @@ func (p *promServer) waitFinal(t *testing.T) {
 }
 
 // checkCounts compares the counters Prometheus holds with the summary's.
-func (p *promServer) checkCounts(t *testing.T, s *report.Summary) {
+func (p *promServer) checkCounts(t *testing.T, s *summary.Summary) {
 	t.Helper()
 	want := map[string]float64{record.OutcomeOK: float64(s.Conversations.OK), record.OutcomeDropped: float64(s.Conversations.Dropped)}
 	for o, n := range s.Conversations.ByOutcome {

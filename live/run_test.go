@@ -10,9 +10,11 @@ import (
 	"github.com/mcpload/mcpload/attacker"
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/cost"
 	"github.com/mcpload/mcpload/report/htmlreport"
 	"github.com/mcpload/mcpload/report/plot"
 	"github.com/mcpload/mcpload/report/pricing"
+	"github.com/mcpload/mcpload/report/summary"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -26,7 +28,7 @@ type liveRun struct {
 	rendered, done chan struct{}
 	// summary is the rendered run's, set when rendered closes; err any
 	// error.
-	summary *report.Summary
+	summary *summary.Summary
 	err     error
 	// hold, when set before the run ends, keeps the report from the Hub
 	// until it is closed: the final frame stays on the page till then.
@@ -50,7 +52,7 @@ func startRun(t *testing.T, hub *Hub, hold chan struct{}) *liveRun {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { mock.Close() })
-	cat, _, err := report.Catalogs(sc)
+	cat, _, err := cost.Catalogs(sc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +76,7 @@ func startRun(t *testing.T, hub *Hub, hold chan struct{}) *liveRun {
 
 // run runs the scenario with a feed, and renders its folder as `mcpload
 // run` does.
-func (r *liveRun) run(ctx context.Context, sc *scenarios.Scenario, url string, cat *pricing.Catalog) (*report.Summary, error) {
+func (r *liveRun) run(ctx context.Context, sc *scenarios.Scenario, url string, cat *pricing.Catalog) (*summary.Summary, error) {
 	feed := Start(r.hub, sc, r.dir, cat)
 	_, err := attacker.Run(ctx, sc, r.dir, attacker.WithMockURL(url), attacker.WithProgress(feed.Progress), attacker.WithInterval(500*time.Millisecond))
 	if ferr := feed.Finish(); err == nil {
@@ -95,7 +97,7 @@ func (r *liveRun) run(ctx context.Context, sc *scenarios.Scenario, url string, c
 }
 
 // wait waits for the run to end and returns its summary.
-func (r *liveRun) wait(t *testing.T) *report.Summary {
+func (r *liveRun) wait(t *testing.T) *summary.Summary {
 	t.Helper()
 	<-r.done
 	if r.err != nil {

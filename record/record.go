@@ -338,6 +338,14 @@ type Run struct {
 	// Warnings are what the run said loudly at its start, such as a
 	// target whose certificate is not verified.
 	Warnings []string `json:"warnings,omitempty"`
+
+	// ScenarioHash is ScenarioHash of the folder's scenario.yaml, which
+	// merge compares across shards.
+	ScenarioHash string `json:"scenario_hash,omitempty"`
+	// Shard is set in the folder of one shard of a sharded run, Merged
+	// in the folder merge wrote from the shards (shard.go).
+	Shard  *Shard  `json:"shard,omitempty"`
+	Merged *Merged `json:"merged,omitempty"`
 }
 
 // StreamTotals sums the ok streamed attempts of one attempt key that have a

@@ -10,6 +10,11 @@ import (
 	"testing"
 
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/report/junit"
+	"github.com/mcpload/mcpload/report/markdown"
+	"github.com/mcpload/mcpload/report/summary"
+	"github.com/mcpload/mcpload/report/text"
+	"github.com/mcpload/mcpload/report/thresholds"
 )
 
 // runFolderFiles are the files of a run folder the fuzzer replaces, in the
@@ -66,11 +71,11 @@ func FuzzRunFolder(f *testing.F) {
 			return
 		}
 		b, err := os.ReadFile(filepath.Join(dir, record.SummaryFile))
-		var back Summary
+		var back summary.Summary
 		if err != nil || json.Unmarshal(b, &back) != nil {
 			t.Fatalf("%s: summary.json does not read back: %v", name, err)
 		}
-		if err := PrintText(io.Discard, s); err != nil {
+		if err := text.Print(io.Discard, s); err != nil {
 			t.Fatalf("%s: text: %v", name, err)
 		}
 	})
@@ -91,12 +96,12 @@ func FuzzSummaryJSON(f *testing.F) {
 		"goodput > 1", "cost.per_successful_conversation_usd < 1", "availability.model >= 99%",
 		"output_tokens_per_s > 1", "cost.saving > 10%", "retry_amplification < 2", "ttft.model.p50 < 1s"}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var s Summary
+		var s summary.Summary
 		if json.Unmarshal(data, &s) != nil {
 			return
 		}
-		s.Thresholds = EvaluateThresholds(&s, exprs)
-		for _, w := range []func(io.Writer, *Summary) error{PrintText, WriteMarkdown, WriteJUnit} {
+		s.Thresholds = thresholds.Evaluate(&s, exprs)
+		for _, w := range []func(io.Writer, *summary.Summary) error{text.Print, markdown.Write, junit.Write} {
 			if err := w(io.Discard, &s); err != nil {
 				t.Fatalf("render: %v", err)
 			}
@@ -105,7 +110,7 @@ func FuzzSummaryJSON(f *testing.F) {
 		if err != nil {
 			t.Fatalf("encode: %v", err)
 		}
-		var back Summary
+		var back summary.Summary
 		if err := json.Unmarshal(once, &back); err != nil {
 			t.Fatalf("decode again: %v", err)
 		}

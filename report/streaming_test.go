@@ -9,6 +9,11 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/report/markdown"
+	"github.com/mcpload/mcpload/report/runfolder"
+	"github.com/mcpload/mcpload/report/summary"
+	"github.com/mcpload/mcpload/report/text"
+	"github.com/mcpload/mcpload/report/thresholds"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -24,7 +29,7 @@ func streamHist(us ...int64) *hdrhistogram.Histogram {
 // streamRun is a run with two streamed model keys: gpt-4.1-mini fast
 // (20 ms gaps), gpt-4.1 slow (60 ms gaps), and the stream sums behind
 // their output rates.
-func streamRun() (*record.Run, Histograms) {
+func streamRun() (*record.Run, runfolder.Histograms) {
 	const fast, slow = "model:p/gpt-4.1-mini", "model:p/gpt-4.1"
 	run := &record.Run{
 		Scenario: "s", Status: record.StatusComplete,
@@ -41,7 +46,7 @@ func streamRun() (*record.Run, Histograms) {
 		fastGaps = append(fastGaps, 20_000+int64(i)*10)
 		slowGaps = append(slowGaps, 60_000+int64(i)*100)
 	}
-	hs := Histograms{
+	hs := runfolder.Histograms{
 		record.Tag(record.LevelInterToken, fast):                       streamHist(fastGaps...),
 		record.Tag(record.LevelInterToken, slow):                       streamHist(slowGaps...),
 		record.Tag(record.LevelInterToken, slow) + record.FailedSuffix: streamHist(5_000_000),
@@ -56,7 +61,7 @@ func streamRun() (*record.Run, Histograms) {
 
 func TestSummaryStreaming(t *testing.T) {
 	run, hs := streamRun()
-	s := NewSummary(run, hs)
+	s := summary.NewSummary(run, hs)
 	l := s.LatencyMS
 	fast, slow := "model:p/gpt-4.1-mini", "model:p/gpt-4.1"
 	if it := l.InterToken[fast]; it == nil || it.Count != 100 || it.Min < 19.9 || it.Max > 21.1 {
@@ -96,7 +101,7 @@ func TestSummaryStreaming(t *testing.T) {
 	}
 
 	// A run without streams has none of it.
-	plain := NewSummary(&record.Run{Scenario: "s"}, Histograms{record.Tag(record.LevelAttempt, fast): streamHist(1000)})
+	plain := summary.NewSummary(&record.Run{Scenario: "s"}, runfolder.Histograms{record.Tag(record.LevelAttempt, fast): streamHist(1000)})
 	b, _ = json.Marshal(plain)
 	for _, absent := range []string{"inter_token", "tpot", "first_tool_call", "tool_args_complete", "streaming"} {
 		if strings.Contains(string(b), `"`+absent+`"`) {
@@ -107,7 +112,7 @@ func TestSummaryStreaming(t *testing.T) {
 
 func TestStreamingThresholds(t *testing.T) {
 	run, hs := streamRun()
-	s := NewSummary(run, hs)
+	s := summary.NewSummary(run, hs)
 	for _, tc := range []struct {
 		expr     string
 		value    float64
@@ -126,7 +131,7 @@ func TestStreamingThresholds(t *testing.T) {
 		{"output_tokens_per_s{model=gpt-4.1-mini} > 15/s", 20, true, "20/s", ""},
 		{"output_tokens_per_s < 25", 20, true, "20/s", "model:p/gpt-4.1-mini of 2 keys"},
 	} {
-		got := EvaluateThresholds(s, []string{tc.expr})[0]
+		got := thresholds.Evaluate(s, []string{tc.expr})[0]
 		if math.Abs(got.Value-tc.value) > 0.11 || got.Pass != tc.pass || got.Measured != tc.measured || got.Note != tc.note {
 			t.Errorf("%s: got value %g pass %v measured %q note %q; want %g %v %q %q",
 				tc.expr, got.Value, got.Pass, got.Measured, got.Note, tc.value, tc.pass, tc.measured, tc.note)
@@ -134,13 +139,13 @@ func TestStreamingThresholds(t *testing.T) {
 	}
 	// Nothing to measure is a failure, with the reason.
 	for _, expr := range []string{"output_tokens_per_s{provider=other} > 1", "inter_token.model{provider=other}.p99 < 1s"} {
-		got := EvaluateThresholds(s, []string{expr})[0]
+		got := thresholds.Evaluate(s, []string{expr})[0]
 		if got.Pass || !strings.HasPrefix(got.Note, "no value: ") || !strings.Contains(got.Note, "provider=other") {
 			t.Errorf("%s: %+v", expr, got)
 		}
 	}
-	plain := NewSummary(&record.Run{Scenario: "s"}, Histograms{})
-	if got := EvaluateThresholds(plain, []string{"output_tokens_per_s > 1"})[0]; got.Pass || got.Note == "" {
+	plain := summary.NewSummary(&record.Run{Scenario: "s"}, runfolder.Histograms{})
+	if got := thresholds.Evaluate(plain, []string{"output_tokens_per_s > 1"})[0]; got.Pass || got.Note == "" {
 		t.Errorf("no streams: %+v", got)
 	}
 }
@@ -170,13 +175,13 @@ func TestStreamingThresholdParse(t *testing.T) {
 
 func TestStreamingText(t *testing.T) {
 	run, hs := streamRun()
-	s := NewSummary(run, hs)
+	s := summary.NewSummary(run, hs)
 	var b strings.Builder
-	if err := PrintText(&b, s); err != nil {
+	if err := text.Print(&b, s); err != nil {
 		t.Fatal(err)
 	}
 	var md strings.Builder
-	if err := WriteMarkdown(&md, s); err != nil {
+	if err := markdown.Write(&md, s); err != nil {
 		t.Fatal(err)
 	}
 	for out, wants := range map[string][]string{

@@ -1,74 +1,20 @@
 package report
 
 import (
-	"bufio"
 	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/mcpload/mcpload/record"
+	"github.com/mcpload/mcpload/report/internal/synth"
+	"github.com/mcpload/mcpload/report/text"
 )
 
-// writeRunFolder writes a run.json and an interval log in which tag
-// "conversation" holds 1..1000 ms spread over two intervals, plus a failed
-// step and an attempt key.
-func writeRunFolder(t *testing.T, tornTail bool) string {
-	t.Helper()
-	dir := t.TempDir()
-	start := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
-	run := record.Run{
-		Scenario: "synthetic", Kind: "conversation", Seed: 7, Status: record.StatusComplete,
-		Started: start, Ended: start.Add(10 * time.Second), Planned: 10 * time.Second,
-		Rate:          record.RunRate{Target: 100, Achieved: 99.5, Throughput: 98},
-		Conversations: record.Counts{Started: 1000, OK: 990, Failed: 10, Dropped: 10, ByOutcome: map[string]uint64{"timeout": 10}},
-		Attempts:      record.AttemptCounts{Total: 5520, StepAttempts: 5500, Retries: 500, Steps: 5000, ByOutcome: map[string]uint64{"ok": 5400, "timeout": 100}},
-	}
-	b, _ := json.Marshal(run)
-	if err := os.WriteFile(filepath.Join(dir, record.RunFile), b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-
-	f, err := os.Create(filepath.Join(dir, record.HistogramsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := bufio.NewWriter(f)
-	lw := hdrhistogram.NewHistogramLogWriter(w)
-	_ = lw.OutputLogFormatVersion()
-	_ = lw.OutputStartTime(start.UnixMilli())
-	_ = lw.OutputLegend()
-	out := func(tag string, from, to int64, i int) {
-		h := hdrhistogram.New(record.HistLowest, record.HistHighest, record.HistSigFigs)
-		for v := from; v <= to; v++ {
-			_ = h.RecordValue(v * 1000) // ms -> µs
-		}
-		h.SetTag(tag)
-		h.SetStartTimeMs(start.Add(time.Duration(i) * time.Second).UnixMilli())
-		h.SetEndTimeMs(start.Add(time.Duration(i+1) * time.Second).UnixMilli())
-		if err := lw.OutputIntervalHistogram(h); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out("conversation", 1, 500, 0)
-	out("conversation", 501, 1000, 1)
-	out("step.model:primary.failed", 30000, 30000, 1)
-	out("attempt.tool:get_weather", 5, 5, 1)
-	w.Flush()
-	if tornTail {
-		f.WriteString("Tag=conversation,2.000,1.000,9.9,HISTFAAAA") // cut mid-line
-	}
-	f.Close()
-	return dir
-}
-
 func TestSummaryFromRunFolder(t *testing.T) {
-	dir := writeRunFolder(t, false)
+	dir := synth.HistogramFolder(t, false)
 	s, err := Write(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +63,7 @@ func TestSummaryFromRunFolder(t *testing.T) {
 	for _, path := range []string{"rate.target", "rate.achieved", "conversations.started", "conversations.ok",
 		"conversations.failed", "conversations.dropped", "latency_ms.conversation.p999", "attempts.total",
 		"attempts.retries", "attempts.fallbacks", "attempts.by_outcome", "tokens", "cost", "thresholds"} {
-		if _, ok := lookup(doc, path); !ok {
+		if _, ok := synth.Lookup(doc, path); !ok {
 			t.Errorf("summary.json has no %s", path)
 		}
 	}
@@ -134,24 +80,13 @@ func TestSummaryFromRunFolder(t *testing.T) {
 	}
 }
 
-func TestTornLogKeepsWholeIntervals(t *testing.T) {
-	dir := writeRunFolder(t, true)
-	hs, err := ReadHistograms(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := hs["conversation"].TotalCount(); n != 1000 {
-		t.Errorf("conversation count = %d after a torn tail, want the 1000 whole-line values", n)
-	}
-}
-
 func TestPrintText(t *testing.T) {
-	s, err := Write(writeRunFolder(t, false))
+	s, err := Write(synth.HistogramFolder(t, false))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	if err := PrintText(&b, s); err != nil {
+	if err := text.Print(&b, s); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -160,18 +95,4 @@ func TestPrintText(t *testing.T) {
 			t.Errorf("summary text lacks %q:\n%s", want, out)
 		}
 	}
-}
-
-func lookup(doc map[string]any, path string) (any, bool) {
-	var cur any = doc
-	for _, p := range strings.Split(path, ".") {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false
-		}
-		if cur, ok = m[p]; !ok {
-			return nil, false
-		}
-	}
-	return cur, true
 }

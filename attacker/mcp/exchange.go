@@ -16,7 +16,7 @@ type Exchange struct {
 	Outcome string
 	Err     string
 	// broken is set when the body failed part-way, so that it is not
-	// drained (see chatResult.broken).
+	// drained (see llm.Result's broken).
 	broken bool
 	// rpcCode is the code of a JSON-RPC error response, else 0.
 	RPCCode int

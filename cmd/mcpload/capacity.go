@@ -19,9 +19,10 @@ import (
 	"github.com/mcpload/mcpload/attacker"
 	"github.com/mcpload/mcpload/attacker/capacity"
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
 	capreport "github.com/mcpload/mcpload/report/capacity"
 	"github.com/mcpload/mcpload/report/plot"
+	"github.com/mcpload/mcpload/report/summary"
+	"github.com/mcpload/mcpload/report/thresholds"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -308,7 +309,7 @@ func (p *runProber) Probe(ctx context.Context, seq int, rate float64) (record.Ca
 	if ctx.Err() != nil {
 		return out, ctx.Err()
 	}
-	w, err := report.SummarizeAfter(dir, p.flags.warmup)
+	w, err := summary.SummarizeAfter(dir, p.flags.warmup)
 	if err != nil {
 		return out, fmt.Errorf("probe %s: %w", rel, err)
 	}
@@ -336,7 +337,7 @@ func (p *runProber) Probe(ctx context.Context, seq int, rate float64) (record.Ca
 		v := s.Cost.PerConversationUSD
 		out.CostPerConversationUSD = &v
 	}
-	failed := report.ThresholdsFailed(report.EvaluateThresholds(w, p.slo.Exprs))
+	failed := thresholds.Failed(thresholds.Evaluate(w, p.slo.Exprs))
 	growing, grew := sat.Growing(p.tolerance / 2)
 	switch {
 	case sat.Why() != "":

@@ -14,7 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
+	comparereport "github.com/mcpload/mcpload/report/compare"
+	"github.com/mcpload/mcpload/report/summary"
 )
 
 type compareFlags struct {
@@ -44,30 +45,30 @@ func newCompareCmd(stdout, _ io.Writer) *cobra.Command {
 func compare(pos []string, f compareFlags, stdout io.Writer) error {
 	tolerance, rateTolerance, format := &f.tolerance, &f.rateTolerance, &f.format
 	var err error
-	o := report.DefaultRegressionOptions
+	o := comparereport.DefaultRegressionOptions
 	if o.Tolerance, err = parseTolerance(*tolerance); err != nil {
 		return invalid(fmt.Errorf("--tolerance: %w", err))
 	}
 	if o.RateTolerance, err = parsePoints(*rateTolerance); err != nil {
 		return invalid(fmt.Errorf("--rate-tolerance: %w", err))
 	}
-	var write func(*report.RunComparison, io.Writer) error
+	var write func(*comparereport.RunComparison, io.Writer) error
 	switch *format {
 	case "text":
-		write = (*report.RunComparison).WriteText
+		write = (*comparereport.RunComparison).WriteText
 	case "markdown", "md":
-		write = (*report.RunComparison).WriteMarkdown
+		write = (*comparereport.RunComparison).WriteMarkdown
 	case "json":
-		write = (*report.RunComparison).WriteJSON
+		write = (*comparereport.RunComparison).WriteJSON
 	default:
 		return invalid(fmt.Errorf("--format: expected text, markdown or json, got %q", *format))
 	}
 	for _, dir := range pos {
-		if err := report.RunFolder(dir); err != nil {
+		if err := comparereport.RunFolder(dir); err != nil {
 			return invalid(err)
 		}
 	}
-	cmp, err := report.CompareRuns(pos[0], pos[1], o)
+	cmp, err := comparereport.Runs(pos[0], pos[1], o)
 	if err != nil {
 		return err
 	}
@@ -88,7 +89,7 @@ func newThresholdsVerdict(dir string) error {
 	if err != nil {
 		return nil
 	}
-	var s report.Summary
+	var s summary.Summary
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("%s: %w", record.SummaryFile, err)
 	}

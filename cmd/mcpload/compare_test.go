@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/mcpload/mcpload/report"
+	comparereport "github.com/mcpload/mcpload/report/compare"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -89,7 +89,7 @@ func TestCompareRuns(t *testing.T) {
 	if code != exitThresholds {
 		t.Errorf("slower model: exit %d, want %d", code, exitThresholds)
 	}
-	var cmp report.RunComparison
+	var cmp comparereport.RunComparison
 	if err := json.Unmarshal([]byte(stdout), &cmp); err != nil {
 		t.Fatalf("json output: %v\n%s", err, stdout)
 	}
@@ -105,7 +105,7 @@ func TestCompareRuns(t *testing.T) {
 		if r.Metric == "conversation p50" && (r.Ratio == nil || r.Ratio.Lo < 1.1) {
 			t.Errorf("conversation p50 ratio %+v, want wholly above 1.1 (about 15 on a quiet machine)", r.Ratio)
 		}
-		if r.Metric == "success rate" && r.Verdict != report.VerdictNoise {
+		if r.Metric == "success rate" && r.Verdict != comparereport.VerdictNoise {
 			t.Errorf("success rate: %s", r.Verdict)
 		}
 	}

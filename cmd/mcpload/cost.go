@@ -11,8 +11,11 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/mcpload/mcpload/report"
+	comparereport "github.com/mcpload/mcpload/report/compare"
+	costreport "github.com/mcpload/mcpload/report/cost"
 	"github.com/mcpload/mcpload/report/pricing"
+	"github.com/mcpload/mcpload/report/runfolder"
+	"github.com/mcpload/mcpload/report/summary"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -60,10 +63,10 @@ func cost(dir string, f costFlags, set map[string]bool, stdout io.Writer) error 
 	if f.format != "text" && f.format != "json" {
 		return invalid(fmt.Errorf("--format: expected text or json, got %q", f.format))
 	}
-	if err := report.RunFolder(dir); err != nil {
+	if err := comparereport.RunFolder(dir); err != nil {
 		return invalid(err)
 	}
-	sc, err := report.ReadScenario(dir)
+	sc, err := runfolder.ReadScenario(dir)
 	if err != nil {
 		return err
 	}
@@ -77,7 +80,7 @@ func cost(dir string, f costFlags, set map[string]bool, stdout io.Writer) error 
 	if *baseline == noBaseline {
 		cost.Baseline = ""
 	}
-	o, err := report.NewCostOptions(&cost)
+	o, err := costreport.NewOptions(&cost)
 	if err != nil {
 		if set["catalog"] || set["baseline"] {
 			return invalid(err)
@@ -87,7 +90,7 @@ func cost(dir string, f costFlags, set map[string]bool, stdout io.Writer) error 
 	if *baseline == noBaseline {
 		o.Baseline = nil
 	}
-	s, _, err := report.SummarizeWith(dir, o)
+	s, _, err := summary.SummarizeWith(dir, o)
 	if err != nil {
 		return err
 	}
@@ -101,24 +104,24 @@ func cost(dir string, f costFlags, set map[string]bool, stdout io.Writer) error 
 // costJSON is what cost --format json prints: summary.json's cost section,
 // and every what-if row, where summary.json keeps only the cheapest.
 type costJSON struct {
-	Run           string             `json:"run"`
-	Conversations uint64             `json:"conversations_started"`
-	OK            uint64             `json:"conversations_ok"`
-	Cost          *report.Cost       `json:"cost"`
-	WhatIf        []report.WhatIfRow `json:"what_if"`
+	Run           string                 `json:"run"`
+	Conversations uint64                 `json:"conversations_started"`
+	OK            uint64                 `json:"conversations_ok"`
+	Cost          *costreport.Cost       `json:"cost"`
+	WhatIf        []costreport.WhatIfRow `json:"what_if"`
 }
 
-func writeCostJSON(w io.Writer, dir string, s *report.Summary, o report.CostOptions) error {
+func writeCostJSON(w io.Writer, dir string, s *summary.Summary, o costreport.Options) error {
 	out := costJSON{Run: dir, Conversations: s.Conversations.Started, OK: s.Conversations.OK, Cost: s.Cost}
 	if c := s.Cost; c != nil {
 		var scale float64
 		if c.Monthly != nil {
 			scale = c.Monthly.Scale
 		}
-		out.WhatIf = report.WhatIf(o.Catalog, c.Usage(), scale)
+		out.WhatIf = costreport.WhatIf(o.Catalog, c.Usage(), scale)
 	}
 	if out.WhatIf == nil {
-		out.WhatIf = []report.WhatIfRow{}
+		out.WhatIf = []costreport.WhatIfRow{}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -171,7 +174,7 @@ func overrideCost(c *scenarios.Cost, set map[string]bool, catalog, baseline, vol
 
 // printCost writes the cost of the run in dir: per model, the totals, the
 // baseline, the monthly projection, the payback and every what-if row.
-func printCost(w io.Writer, dir string, s *report.Summary, o report.CostOptions) {
+func printCost(w io.Writer, dir string, s *summary.Summary, o costreport.Options) {
 	c := s.Cost
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintf(w, "Cost of %s, catalog %s\n\n", dir, c.Catalog)
@@ -187,30 +190,30 @@ func printCost(w io.Writer, dir string, s *report.Summary, o report.CostOptions)
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%.6f\t%s\t\n", m.Model, m.Attempts, m.Prompt, m.Cached, m.Completion, usd, m.RetryUSD, entry)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\nTotal            %s (%d conversations started, %d ok)\n", report.USD(c.TotalUSD), s.Conversations.Started, s.Conversations.OK)
-	fmt.Fprintf(w, "Per conversation %s; per successful %s\n", report.USD(c.PerConversationUSD), report.USD(c.PerSuccessfulConversationUSD))
-	fmt.Fprintf(w, "Retry overhead   %s\n", report.USD(c.RetryOverheadUSD))
+	fmt.Fprintf(w, "\nTotal            %s (%d conversations started, %d ok)\n", costreport.USD(c.TotalUSD), s.Conversations.Started, s.Conversations.OK)
+	fmt.Fprintf(w, "Per conversation %s; per successful %s\n", costreport.USD(c.PerConversationUSD), costreport.USD(c.PerSuccessfulConversationUSD))
+	fmt.Fprintf(w, "Retry overhead   %s\n", costreport.USD(c.RetryOverheadUSD))
 	if c.CacheSavingsUSD != nil {
-		fmt.Fprintf(w, "Cache saved      ~%s\n", report.USD(*c.CacheSavingsUSD))
+		fmt.Fprintf(w, "Cache saved      ~%s\n", costreport.USD(*c.CacheSavingsUSD))
 	}
 	if b := c.Baseline; b != nil {
 		partial := ""
 		if !b.Complete {
 			partial = ", over the models both catalogs price"
 		}
-		fmt.Fprintf(w, "Baseline         %s on %s: saving %.2f%% (%s)%s\n", report.USD(b.TotalUSD), b.Catalog, b.SavingPercent, report.USD(b.SavingUSD), partial)
+		fmt.Fprintf(w, "Baseline         %s on %s: saving %.2f%% (%s)%s\n", costreport.USD(b.TotalUSD), b.Catalog, b.SavingPercent, costreport.USD(b.SavingUSD), partial)
 	}
 	if m := c.Monthly; m != nil {
-		fmt.Fprintf(w, "\nMonthly at %s: %s", m.Basis, report.USD(m.USD))
+		fmt.Fprintf(w, "\nMonthly at %s: %s", m.Basis, costreport.USD(m.USD))
 		if m.Baseline != nil {
-			fmt.Fprintf(w, " (baseline %s)", report.USD(*m.Baseline))
+			fmt.Fprintf(w, " (baseline %s)", costreport.USD(*m.Baseline))
 		}
 		fmt.Fprintln(w)
 	}
 	if p := c.Payback; p != nil {
 		fmt.Fprintf(w, "Switching        %s h × %s/h = %s; saving %s/month, %s/year\n",
-			strconv.FormatFloat(p.ImplementationHours, 'f', -1, 64), report.USD(p.HourlyRateUSD), report.USD(p.ImplementationUSD),
-			report.USD(p.MonthlySavingUSD), report.USD(p.AnnualSavingUSD))
+			strconv.FormatFloat(p.ImplementationHours, 'f', -1, 64), costreport.USD(p.HourlyRateUSD), costreport.USD(p.ImplementationUSD),
+			costreport.USD(p.MonthlySavingUSD), costreport.USD(p.AnnualSavingUSD))
 		fmt.Fprintf(w, "Payback          %s; 12-month ROI %s\n", p.MonthsText(), p.ROIText())
 	}
 	for _, n := range append(c.Assumptions, c.Notes...) {
@@ -223,7 +226,7 @@ func printCost(w io.Writer, dir string, s *report.Summary, o report.CostOptions)
 	if c.Monthly != nil {
 		scale = c.Monthly.Scale
 	}
-	rows := report.WhatIf(o.Catalog, u, scale)
+	rows := costreport.WhatIf(o.Catalog, u, scale)
 	if len(rows) == 0 {
 		return
 	}

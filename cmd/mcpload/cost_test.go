@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcpload/mcpload/report"
+	costreport "github.com/mcpload/mcpload/report/cost"
 	"github.com/mcpload/mcpload/report/pricing"
 )
 
@@ -66,7 +66,7 @@ func TestCostCommandOnQuickstart(t *testing.T) {
 	// The monthly figures follow from the summary: the run's list-price
 	// total scaled to 2M conversations, and a tenth of it at the relay.
 	listUSD := s.Cost.TotalUSD * 2e6 / float64(s.Conversations.Started)
-	for _, want := range []string{report.USD(roundCents(listUSD / 10)), "(baseline " + report.USD(roundCents(listUSD)) + ")"} {
+	for _, want := range []string{costreport.USD(roundCents(listUSD / 10)), "(baseline " + costreport.USD(roundCents(listUSD)) + ")"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("payback output lacks %q (from the summary's $%g list-price total):\n%s", want, s.Cost.TotalUSD, out)
 		}

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
+	comparereport "github.com/mcpload/mcpload/report/compare"
 )
 
 // TestCrossProviderRun runs the embedded cross-provider scenario as a user
@@ -27,7 +27,7 @@ func TestCrossProviderRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cmp report.Comparison
+	var cmp comparereport.Comparison
 	if err := json.Unmarshal(b, &cmp); err != nil {
 		t.Fatal(err)
 	}

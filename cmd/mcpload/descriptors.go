@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/mcpload/mcpload/attacker"
+	"github.com/mcpload/mcpload/attacker/fdbudget"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -17,7 +18,7 @@ func checkDescriptors(sc *scenarios.Scenario, on bool) error {
 	if err != nil {
 		return invalid(err)
 	}
-	if err := attacker.EnsureFDs(need); err != nil {
+	if err := fdbudget.Ensure(need); err != nil {
 		return invalid(err)
 	}
 	return nil

@@ -15,7 +15,7 @@ import (
 
 	"github.com/mcpload/mcpload/internal/hostile"
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/summary"
 )
 
 // A rate_limit fault on a provider at a real URL used to validate, run
@@ -56,7 +56,7 @@ func TestRunThroughFaultProxy(t *testing.T) {
 	if n := reached.Load(); n == 0 || keyed.Load() != n {
 		t.Errorf("upstream reached %d times, %d with the key; want every request keyed", n, keyed.Load())
 	}
-	want := []report.Proxied{{Target: "provider:primary", Upstream: up.URL + "/v1"}}
+	want := []summary.Proxied{{Target: "provider:primary", Upstream: up.URL + "/v1"}}
 	if len(s.Proxied) != 1 || s.Proxied[0] != want[0] {
 		t.Errorf("summary proxied %+v, want %+v", s.Proxied, want)
 	}

@@ -10,14 +10,15 @@ import (
 
 	"github.com/mcpload/mcpload/attacker"
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
 	"github.com/mcpload/mcpload/report/pricing"
+	"github.com/mcpload/mcpload/report/summary"
+	"github.com/mcpload/mcpload/report/thresholds"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
 // Prefixes of an aborted run's stop_reason, which decide its exit code.
 const (
-	stopThreshold = report.StopThreshold
+	stopThreshold = thresholds.StopThreshold
 	stopBudget    = "spend cap reached: "
 )
 
@@ -31,7 +32,7 @@ const gateInterval = time.Second
 type gates struct {
 	abort  []scenarios.Threshold
 	maxUSD float64
-	live   *report.Live
+	live   *summary.Live
 	stderr io.Writer
 }
 
@@ -50,7 +51,7 @@ func newGates(sc *scenarios.Scenario, dir string, cat *pricing.Catalog, stderr i
 	if len(g.abort) == 0 && g.maxUSD == 0 {
 		return nil
 	}
-	g.live = report.NewLive(dir, cat)
+	g.live = summary.NewLive(dir, cat)
 	return g
 }
 
@@ -96,7 +97,7 @@ func (g *gates) check(elapsed time.Duration) string {
 		if elapsed < t.Delay.D() {
 			continue
 		}
-		r := report.EvaluateThresholds(s, []string{t.Expr})[0]
+		r := thresholds.Evaluate(s, []string{t.Expr})[0]
 		if !r.Pass && r.Measured != "" {
 			return fmt.Sprintf("%s%s (measured %s after %s)", stopThreshold, t.Expr, r.Measured, elapsed.Round(time.Second))
 		}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/summary"
 )
 
 func readRunJSON(t *testing.T, dir string) record.Run {
@@ -74,7 +74,7 @@ func TestAbortWaitsForDelay(t *testing.T) {
 // of it costs: the run must stop itself, having spent at least the cap.
 // runToSpendCap runs the scenario at path into dir, with args, and fails
 // unless the run stopped itself at its spend cap (exit 1, status aborted).
-func runToSpendCap(t *testing.T, dir, path string, args ...string) (record.Run, *report.Summary) {
+func runToSpendCap(t *testing.T, dir, path string, args ...string) (record.Run, *summary.Summary) {
 	t.Helper()
 	code, _, stderr := mcpload(t, append([]string{"run", path, "--out", dir, "--progress", "off"}, args...)...)
 	if code != exitRuntime {

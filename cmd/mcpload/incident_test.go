@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/thresholds"
 )
 
 // TestIncidentReplayComparison replays the incident (shortened to 15 s a
@@ -27,7 +27,7 @@ func TestIncidentReplayComparison(t *testing.T) {
 	}
 	rows := readComparison(t, dir)
 	seed, bf := rows["article"], rows["breaker-fallback"]
-	if seed.Verdict != report.VerdictExpectedFail || bf.Verdict != report.VerdictPass {
+	if seed.Verdict != thresholds.VerdictExpectedFail || bf.Verdict != thresholds.VerdictPass {
 		t.Errorf("verdicts: article %q, breaker-fallback %q; want expected_fail and pass", seed.Verdict, bf.Verdict)
 	}
 	t.Logf("seed: %.2f%% (ok %d, failed %d, dropped %d, peak %v/s); breaker-fallback: %.2f%% (ok %d, failed %d, fallbacks %d)",
@@ -39,13 +39,13 @@ func TestIncidentReplayComparison(t *testing.T) {
 		t.Errorf("breaker + fallback kept %.2f%% with %d fallbacks, want >= 99.9%% through the secondary", bf.SuccessRate, bf.Fallbacks)
 	}
 
-	if failed := report.ThresholdsFailed(readSummary(t, filepath.Join(dir, "breaker-fallback")).Thresholds); len(failed) > 0 {
+	if failed := thresholds.Failed(readSummary(t, filepath.Join(dir, "breaker-fallback")).Thresholds); len(failed) > 0 {
 		t.Errorf("breaker + fallback failed thresholds: %+v", failed)
 	}
 
 	// The seed's losses happen in the fault window, as the incident's did.
 	s := readSummary(t, filepath.Join(dir, "article"))
-	if len(report.ThresholdsFailed(s.Thresholds)) == 0 {
+	if len(thresholds.Failed(s.Thresholds)) == 0 {
 		t.Errorf("the seed policy passed every threshold: %+v", s.Thresholds)
 	}
 	if s.Resilience == nil || len(s.Resilience.Faults) != 1 {

@@ -15,7 +15,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mcpload/mcpload/mockprovider"
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/summary"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -69,7 +69,7 @@ func TestInspectMock(t *testing.T) {
 	if code := run([]string{"run", path, "--duration", "1s", "--progress", "off", "--out", runDir}, &o, &e); code != exitPass {
 		t.Fatalf("running the snippet: exit %d: %s\n%s", code, e.String(), o.String())
 	}
-	var sum report.Summary
+	var sum summary.Summary
 	if b, err := os.ReadFile(filepath.Join(runDir, "summary.json")); err != nil || json.Unmarshal(b, &sum) != nil || sum.Conversations.SuccessRate != 100 {
 		t.Fatalf("the snippet's run: %v, success %v%%\n%s", err, sum.Conversations.SuccessRate, o.String())
 	}
@@ -155,7 +155,7 @@ func TestRunDiscoveredTools(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s report.Summary
+	var s summary.Summary
 	if err := json.Unmarshal(b, &s); err != nil {
 		t.Fatal(err)
 	}

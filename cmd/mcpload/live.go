@@ -49,6 +49,19 @@ func liveVars(fs *pflag.FlagSet, f *liveFlags, dashboard bool) {
 	durationVar(fs, &f.linger, "live-linger", "after the runs, keep --metrics-addr and --dashboard up until Prometheus has scraped the final figures and open pages have loaded the report, but no longer than this (0: stop at once)")
 }
 
+// named returns the name of the first live flag set, or "".
+func (f liveFlags) named() string {
+	switch {
+	case f.metricsAddr != "":
+		return "metrics-addr"
+	case f.dashboardAddr != "":
+		return "dashboard"
+	case f.otlpEndpoint != "":
+		return "otlp-endpoint"
+	}
+	return ""
+}
+
 // liveServers are the metrics exporter and the dashboard of a command's
 // runs, over one Hub.
 type liveServers struct {
@@ -64,7 +77,7 @@ type liveServers struct {
 // that a bad or busy address stops the command before it spends. It
 // returns nil when no live flag is set.
 func startLive(f liveFlags, allowRemote bool, stderr io.Writer) (*liveServers, error) {
-	if f.metricsAddr == "" && f.dashboardAddr == "" && f.otlpEndpoint == "" {
+	if f.named() == "" {
 		return nil, nil
 	}
 	if f.linger < 0 {

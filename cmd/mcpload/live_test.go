@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/summary"
 )
 
 // TestLiveFlagsRefused: a live address that is malformed or off loopback
@@ -41,6 +41,7 @@ func TestLiveFlagsRefused(t *testing.T) {
 		{[]string{"--dashboard", "127.0.0.1:0", "--live-linger", "-1s"}, exitInvalid, "--live-linger must not be negative"},
 		{[]string{"--otlp-endpoint", "127.0.0.1:4318"}, exitInvalid, `--otlp-endpoint "127.0.0.1:4318": expected an http(s) URL`},
 		{[]string{"--otlp-endpoint", "http://10.1.2.3:4318"}, exitInvalid, "not on loopback: pushing the run's metrics off this machine needs --allow-remote"},
+		{[]string{"--metrics-addr", "127.0.0.1:0", "--shards", "2", "--local"}, exitInvalid, "--metrics-addr does not apply: a sharded run is served by no one process"},
 		{[]string{"--metrics-addr", busy.Addr().String()}, exitRuntime, "address already in use"},
 		{[]string{"--metrics-addr", "127.0.0.1:0", "--dashboard", busy.Addr().String()}, exitRuntime, "--dashboard " + busy.Addr().String()},
 	} {
@@ -127,7 +128,7 @@ func TestRunServesLiveMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s report.Summary
+	var s summary.Summary
 	if err := json.Unmarshal(b, &s); err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/summary"
 )
 
 // TestMain lets a test re-run this binary as the mcpload command, so that
@@ -51,13 +51,13 @@ func mcpload(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-func readSummary(t *testing.T, dir string) *report.Summary {
+func readSummary(t *testing.T, dir string) *summary.Summary {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, record.SummaryFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var s report.Summary
+	var s summary.Summary
 	if err := json.Unmarshal(b, &s); err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcpload/mcpload/report"
+	comparereport "github.com/mcpload/mcpload/report/compare"
+	"github.com/mcpload/mcpload/report/thresholds"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -60,17 +61,17 @@ func policyGates(t *testing.T, gated string) string {
 		"    client: {timeout: 5s}\n")
 }
 
-func readComparison(t *testing.T, dir string) map[string]report.PolicyRow {
+func readComparison(t *testing.T, dir string) map[string]comparereport.PolicyRow {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "comparison.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cmp report.Comparison
+	var cmp comparereport.Comparison
 	if err := json.Unmarshal(b, &cmp); err != nil {
 		t.Fatal(err)
 	}
-	rows := map[string]report.PolicyRow{}
+	rows := map[string]comparereport.PolicyRow{}
 	for _, r := range cmp.Policies {
 		rows[r.Name] = r
 	}
@@ -89,10 +90,10 @@ func TestRunPolicyExpectFail(t *testing.T) {
 		t.Fatalf("exit %d, want %d: the baseline failed, as it expects\n%s\n%s", code, exitPass, stdout, stderr)
 	}
 	rows := readComparison(t, dir)
-	if b := rows["baseline"]; b.Verdict != report.VerdictExpectedFail || !b.ExpectationMet || b.Expect != "fail" || b.Thresholds != 1 || b.ThresholdsFailed != 1 || b.Status != "complete" {
+	if b := rows["baseline"]; b.Verdict != thresholds.VerdictExpectedFail || !b.ExpectationMet || b.Expect != "fail" || b.Thresholds != 1 || b.ThresholdsFailed != 1 || b.Status != "complete" {
 		t.Errorf("baseline row = %+v", b)
 	}
-	if p := rows["plain"]; p.Verdict != report.VerdictPass || !p.ExpectationMet || p.Expect != "pass" || p.Thresholds < 2 {
+	if p := rows["plain"]; p.Verdict != thresholds.VerdictPass || !p.ExpectationMet || p.Expect != "pass" || p.Thresholds < 2 {
 		t.Errorf("plain row (the scenario's thresholds) = %+v", p)
 	}
 	md, err := os.ReadFile(filepath.Join(dir, "comparison.md"))
@@ -112,7 +113,7 @@ func TestRunPolicyExpectFail(t *testing.T) {
 	if code != exitThresholds || !strings.Contains(stderr, "policy baseline passed its 1 thresholds, but expects to fail") {
 		t.Fatalf("exit %d, want %d: the baseline no longer loses\n%s", code, exitThresholds, stderr)
 	}
-	if b := readComparison(t, dir)["baseline"]; b.Verdict != report.VerdictUnexpectedPass || b.ExpectationMet {
+	if b := readComparison(t, dir)["baseline"]; b.Verdict != thresholds.VerdictUnexpectedPass || b.ExpectationMet {
 		t.Errorf("baseline row = %+v", b)
 	}
 	if !strings.Contains(stdout, "unexpected pass") || !strings.Contains(stdout, "Gate: FAIL: 1 of 2 policies missed their expectation: baseline (expected to fail, but passed)") {

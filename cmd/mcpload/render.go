@@ -6,13 +6,15 @@ import (
 	"path/filepath"
 
 	"github.com/mcpload/mcpload/report"
+	comparereport "github.com/mcpload/mcpload/report/compare"
 	"github.com/mcpload/mcpload/report/htmlreport"
 	"github.com/mcpload/mcpload/report/plot"
+	"github.com/mcpload/mcpload/report/summary"
 )
 
 // render writes everything a run folder shows: summary.json and the other
 // files of report.Write, the plots, and report.html.
-func render(dir string) (*report.Summary, error) {
+func render(dir string) (*summary.Summary, error) {
 	s, err := report.Write(dir)
 	if err != nil {
 		return nil, err
@@ -29,7 +31,7 @@ func render(dir string) (*report.Summary, error) {
 
 // renderComparison writes a policy comparison folder's own files:
 // comparison.json and .md, its plots, and its report.html.
-func renderComparison(dir string, cmp *report.Comparison) error {
+func renderComparison(dir string, cmp *comparereport.Comparison) error {
 	if err := writeComparison(dir, cmp); err != nil {
 		return err
 	}

@@ -12,7 +12,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
+	comparereport "github.com/mcpload/mcpload/report/compare"
+	"github.com/mcpload/mcpload/report/summary"
+	"github.com/mcpload/mcpload/report/text"
+	"github.com/mcpload/mcpload/report/thresholds"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -23,7 +26,7 @@ func newReportCmd(stdout, stderr io.Writer) *cobra.Command {
 		Args:              args(1, 1, "exactly one run folder"),
 		ValidArgsFunction: completeDirs,
 		RunE: func(_ *cobra.Command, a []string) error {
-			if err := report.RunFolder(a[0]); err != nil {
+			if err := comparereport.RunFolder(a[0]); err != nil {
 				return invalid(err)
 			}
 			if h, ok := record.Writing(a[0]); ok {
@@ -57,7 +60,7 @@ func reportDir(dir string, stdout io.Writer) error {
 		}
 		return err
 	}
-	if err := report.PrintText(stdout, s); err != nil {
+	if err := text.Print(stdout, s); err != nil {
 		return err
 	}
 	printPaths(stdout, dir)
@@ -67,12 +70,12 @@ func reportDir(dir string, stdout io.Writer) error {
 // reportVerdict gates a re-rendered run as run gates it: a failed
 // threshold, or a stop by one, exits 3. A run still being written, or
 // interrupted, is rendered but not judged: its figures cover part of it.
-func reportVerdict(s *report.Summary, dir string) error {
+func reportVerdict(s *summary.Summary, dir string) error {
 	switch s.Status {
 	case record.StatusComplete:
 		return thresholdsVerdict(s, dir)
 	case record.StatusAborted:
-		if strings.HasPrefix(s.StopReason, report.StopThreshold) {
+		if strings.HasPrefix(s.StopReason, thresholds.StopThreshold) {
 			return &exitError{exitThresholds, fmt.Errorf("aborted: %s; in %s", s.StopReason, dir)}
 		}
 	}
@@ -81,24 +84,24 @@ func reportVerdict(s *report.Summary, dir string) error {
 
 // policyRuns reads which policies a comparison folder holds, in the order
 // its comparison.json lists them.
-func policyRuns(dir string) ([]report.PolicyRun, error) {
+func policyRuns(dir string) ([]comparereport.PolicyRun, error) {
 	b, err := record.ReadRegular(filepath.Join(dir, "comparison.json"), record.MaxDocumentBytes)
 	if err != nil {
 		return nil, err
 	}
-	var prev report.Comparison
+	var prev comparereport.Comparison
 	if err := json.Unmarshal(b, &prev); err != nil {
 		return nil, fmt.Errorf("comparison.json: %w", err)
 	}
-	runs := make([]report.PolicyRun, 0, len(prev.Policies))
+	runs := make([]comparereport.PolicyRun, 0, len(prev.Policies))
 	for _, p := range prev.Policies {
-		runs = append(runs, report.PolicyRun{Name: p.Name, Description: p.Description, Dir: filepath.Join(dir, p.Name), Expect: p.Expect})
+		runs = append(runs, comparereport.PolicyRun{Name: p.Name, Description: p.Description, Dir: filepath.Join(dir, p.Name), Expect: p.Expect})
 	}
 	return runs, nil
 }
 
-func reportComparison(dir string, runs []report.PolicyRun, stdout io.Writer) error {
-	cmp, err := report.ComparePolicies(runs)
+func reportComparison(dir string, runs []comparereport.PolicyRun, stdout io.Writer) error {
+	cmp, err := comparereport.Policies(runs)
 	if err != nil {
 		return err
 	}

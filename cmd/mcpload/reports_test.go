@@ -7,9 +7,11 @@ import (
 	"testing"
 
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
 	"github.com/mcpload/mcpload/report/htmlreport"
+	"github.com/mcpload/mcpload/report/junit"
+	"github.com/mcpload/mcpload/report/markdown"
 	"github.com/mcpload/mcpload/report/plot"
+	"github.com/mcpload/mcpload/report/summary"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -62,7 +64,7 @@ func checkRunReports(t *testing.T, dir string) {
 	if s.Status != record.StatusComplete || s.Conversations.Started == 0 {
 		t.Errorf("%s: status %q, %d started", dir, s.Status, s.Conversations.Started)
 	}
-	for _, f := range []string{report.MarkdownFile, report.JUnitFile, report.TimeseriesFile} {
+	for _, f := range []string{markdown.File, junit.File, summary.TimeseriesFile} {
 		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s: %s missing or empty: %v", dir, f, err)
 		}

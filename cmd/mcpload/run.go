@@ -20,7 +20,11 @@ import (
 	"github.com/mcpload/mcpload/attacker"
 	"github.com/mcpload/mcpload/mockprovider"
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
+	comparereport "github.com/mcpload/mcpload/report/compare"
+	costreport "github.com/mcpload/mcpload/report/cost"
+	"github.com/mcpload/mcpload/report/summary"
+	"github.com/mcpload/mcpload/report/text"
+	"github.com/mcpload/mcpload/report/thresholds"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -37,6 +41,7 @@ type runFlags struct {
 	fdCheck     bool
 	timeScale   float64
 	sets        []string
+	shard       shardFlags
 	live        liveFlags
 	// liveSrv serves the runs live (live.go); nil without live flags.
 	liveSrv *liveServers
@@ -74,6 +79,7 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	fs.StringVar(&f.catalog, "catalog", "", "price the run on this catalog: list-prices, relay-example, or a YAML or LiteLLM JSON file (overrides cost.catalog)")
 	fs.BoolVar(&f.fdCheck, "fd-check", true, "refuse to start when load.max_in_flight may need more descriptors than RLIMIT_NOFILE allows (docs/descriptors.md)")
 	setVar(fs, &f.sets)
+	addShardFlags(fs, &f.shard)
 	liveVars(fs, &f.live, true)
 	fs.StringVar(&f.progress, "progress", "auto", "live progress on stderr: auto (on a terminal, not in CI), on, off")
 	_ = c.RegisterFlagCompletionFunc("progress", cobra.FixedCompletions([]string{"auto", "on", "off"}, cobra.ShellCompDirectiveNoFileComp))
@@ -95,6 +101,12 @@ func runScenario(name string, f runFlags, stdout, stderr io.Writer) error {
 	}
 	if f.policies != "" && len(sc.Policies) == 0 {
 		return notApplicable("policy", fmt.Sprintf("scenario %s has no policies: list", sc.Name))
+	}
+	if flag := f.live.named(); flag != "" && f.shard.sharded() {
+		return notApplicable(flag, "a sharded run is served by no one process; watch each shard's run folder, or the merged run's report")
+	}
+	if f.shard.sharded() {
+		return runSharded(name, sc, f, stdout, stderr)
 	}
 	if err := applyOverrides(sc, f); err != nil {
 		return invalid(err)
@@ -118,8 +130,8 @@ func runScenario(name string, f runFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	report.PrintHarnessWarnings(stderr, s)
-	if err := report.PrintText(stdout, s); err != nil {
+	text.PrintHarnessWarnings(stderr, s)
+	if err := text.Print(stdout, s); err != nil {
 		return err
 	}
 	printPaths(stdout, dir)
@@ -128,9 +140,9 @@ func runScenario(name string, f runFlags, stdout, stderr io.Writer) error {
 
 // runOnce runs sc into dir against a fresh mock, and renders the folder.
 // extra options go to attacker.Run after the command's own.
-func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags, stderr io.Writer, extra ...attacker.Option) (*report.Summary, *record.Run, error) {
+func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags, stderr io.Writer, extra ...attacker.Option) (*summary.Summary, *record.Run, error) {
 	// A catalog that cannot be read must stop the run before it spends.
-	cat, _, err := report.Catalogs(sc)
+	cat, _, err := costreport.Catalogs(sc)
 	if err != nil {
 		return nil, nil, invalid(err)
 	}
@@ -145,7 +157,7 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 	defer lock.Close()
 	opts := []attacker.Option{attacker.WithVersion(version()), attacker.WithAllowRemote(f.allowRemote), attacker.WithRunLock()}
 	if needsMock(sc) {
-		mock, err := mockprovider.New(sc, mockprovider.WithSeed(sc.Seed))
+		mock, err := mockprovider.New(f.shard.run.mockScenario(sc), mockprovider.WithSeed(f.shard.run.mockSeed(sc.Seed)))
 		if err != nil {
 			return nil, nil, fmt.Errorf("start mock: %w", err)
 		}
@@ -155,7 +167,7 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 		}
 		defer mock.Close()
 		// Fault windows count from the start of the load.
-		mock.SetEpoch(time.Now())
+		mock.SetEpoch(f.shard.run.epoch(time.Now()))
 		opts = append(opts, attacker.WithMockURL(url))
 	}
 	var progress func(attacker.Progress)
@@ -182,7 +194,7 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	stopGates := func() {}
-	if g := newGates(sc, dir, cat, stderr); g != nil {
+	if g := f.shard.run.gates(newGates(sc, dir, cat, stderr)); g != nil {
 		done := make(chan struct{})
 		go func() { defer close(done); g.watch(runCtx, cancel) }()
 		stopGates = func() { cancel(nil); <-done }
@@ -223,7 +235,7 @@ func lockRun(dir string) (*record.RunLock, error) {
 }
 
 // verdict turns a finished run into the command's exit status.
-func verdict(res *record.Run, s *report.Summary, dir string) error {
+func verdict(res *record.Run, s *summary.Summary, dir string) error {
 	switch res.Status {
 	case record.StatusInterrupted:
 		return &exitError{exitRuntime, fmt.Errorf("interrupted: the partial run is in %s", dir)}
@@ -235,8 +247,8 @@ func verdict(res *record.Run, s *report.Summary, dir string) error {
 
 // thresholdsVerdict is exit 3 when a threshold of s failed: run, report
 // and compare gate alike.
-func thresholdsVerdict(s *report.Summary, dir string) error {
-	failed := report.ThresholdsFailed(s.Thresholds)
+func thresholdsVerdict(s *summary.Summary, dir string) error {
+	failed := thresholds.Failed(s.Thresholds)
 	if len(failed) == 0 {
 		return nil
 	}
@@ -244,7 +256,7 @@ func thresholdsVerdict(s *report.Summary, dir string) error {
 }
 
 // failedText lists failed thresholds with what each measured.
-func failedText(failed []report.Threshold) string {
+func failedText(failed []summary.Threshold) string {
 	parts := make([]string, len(failed))
 	for i, t := range failed {
 		got := "measured " + t.Measured
@@ -272,7 +284,7 @@ func runPolicies(ctx context.Context, sc *scenarios.Scenario, dir string, f runF
 		return err
 	}
 	defer lock.Close()
-	var runs []report.PolicyRun
+	var runs []comparereport.PolicyRun
 	var failed error
 	for i, p := range policies {
 		// The folder names the policy; the scenario keeps its name.
@@ -283,8 +295,8 @@ func runPolicies(ctx context.Context, sc *scenarios.Scenario, dir string, f runF
 		if err != nil {
 			return fmt.Errorf("policy %s: %w", p.Name, err)
 		}
-		report.PrintHarnessWarnings(stderr, s)
-		runs = append(runs, report.PolicyRun{Name: p.Name, Description: p.Description, Dir: pdir, Expect: p.Expect})
+		text.PrintHarnessWarnings(stderr, s)
+		runs = append(runs, comparereport.PolicyRun{Name: p.Name, Description: p.Description, Dir: pdir, Expect: p.Expect})
 		if err := expectVerdict(&p, s, verdict(res, s, pdir)); err != nil && failed == nil {
 			failed = err
 		}
@@ -301,13 +313,13 @@ func runPolicies(ctx context.Context, sc *scenarios.Scenario, dir string, f runF
 // expectVerdict applies policy p's expect to err, the verdict of its run
 // s: with expect: fail, a failed gate is the expected outcome, and a pass
 // is the gate failure. Interruptions and other stops keep their error.
-func expectVerdict(p *scenarios.Policy, s *report.Summary, err error) error {
+func expectVerdict(p *scenarios.Policy, s *summary.Summary, err error) error {
 	if p.Expect != scenarios.ExpectFail {
 		return err
 	}
 	var ee *exitError
 	gateFailed := errors.As(err, &ee) && ee.code == exitThresholds
-	switch j := report.Judge(s, p.Expect); {
+	switch j := thresholds.Judge(s, p.Expect); {
 	case gateFailed && j.Met:
 		return nil
 	case err != nil:
@@ -342,7 +354,7 @@ func selectPolicies(all []scenarios.Policy, names string) ([]scenarios.Policy, e
 	return out, nil
 }
 
-func writeComparison(dir string, cmp *report.Comparison) error {
+func writeComparison(dir string, cmp *comparereport.Comparison) error {
 	for name, write := range map[string]func(io.Writer) error{
 		"comparison.json": cmp.WriteJSON,
 		"comparison.md":   cmp.WriteMarkdown,

@@ -18,7 +18,8 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/runfolder"
+	"github.com/mcpload/mcpload/report/summary"
 )
 
 // quickRun runs the quickstart for 3 s into a fresh folder, in process.
@@ -60,7 +61,7 @@ func TestSecondRunIntoSameOutIsRefused(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		// Locked, and past writing scenario.yaml and run.json.
-		_, err := report.ReadRun(dir)
+		_, err := runfolder.ReadRun(dir)
 		if h, ok := record.Writing(dir); ok && h.PID == first.Process.Pid && err == nil {
 			break
 		}
@@ -129,7 +130,7 @@ func TestKilledRunLeavesReadableFolder(t *testing.T) {
 	cmd := startRun(t, dir, io.Discard)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if run, err := report.ReadRun(dir); err == nil && run.Conversations.OK >= 20 {
+		if run, err := runfolder.ReadRun(dir); err == nil && run.Conversations.OK >= 20 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -230,7 +231,7 @@ func TestReportSkipsDamage(t *testing.T) {
 		t.Fatalf("report: exit %d:\n%s", code, stderr)
 	}
 	s := readSummary(t, dir)
-	want := report.Damaged{AttemptLines: 3, HistogramIntervals: 1, ResultRecords: 1}
+	want := summary.Damaged{AttemptLines: 3, HistogramIntervals: 1, ResultRecords: 1}
 	if d := s.Damaged; d == nil || d.AttemptLines != want.AttemptLines || d.HistogramIntervals != want.HistogramIntervals ||
 		d.ResultRecords != want.ResultRecords || d.ResultBytes <= 0 || d.ResultBytes > 300 {
 		t.Errorf("damaged = %+v, want %+v and one result's bytes", d, want)

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcpload/mcpload/report"
 	"github.com/mcpload/mcpload/report/htmlreport"
+	"github.com/mcpload/mcpload/report/markdown"
 )
 
 // slotBoundScenario sends an arrival every 20 ms through one slot to a mock
@@ -85,7 +85,7 @@ func TestHarnessWarnsWhenSlotsAreTheLimit(t *testing.T) {
 	if !strings.Contains(html, "load.max_in_flight (1) was full") {
 		t.Errorf("report.html lacks the warning's text")
 	}
-	md, err := os.ReadFile(filepath.Join(dir, report.MarkdownFile))
+	md, err := os.ReadFile(filepath.Join(dir, markdown.File))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/junit"
+	"github.com/mcpload/mcpload/report/markdown"
+	"github.com/mcpload/mcpload/report/thresholds"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -56,8 +58,8 @@ func TestRunThresholdFails(t *testing.T) {
 		t.Errorf("stderr lacks the measured value %s:\n%s", measured, stderr)
 	}
 
-	var suites report.JUnitSuites
-	b, err := os.ReadFile(filepath.Join(dir, report.JUnitFile))
+	var suites junit.Suites
+	b, err := os.ReadFile(filepath.Join(dir, junit.File))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +69,7 @@ func TestRunThresholdFails(t *testing.T) {
 	if len(suites.Suites) != 1 || suites.Suites[0].Failures != 1 || len(suites.Suites[0].Cases) != 2 {
 		t.Errorf("junit.xml = %+v, want one suite, two cases, one failure", suites)
 	}
-	md, err := os.ReadFile(filepath.Join(dir, report.MarkdownFile))
+	md, err := os.ReadFile(filepath.Join(dir, markdown.File))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +93,7 @@ func TestRunThresholdFails(t *testing.T) {
 	if code, stdout, stderr := mcpload(t, "report", dir); code != exitPass || !strings.Contains(stdout, "✓ conversation.p50 < 1m") {
 		t.Errorf("report: exit %d, stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	if s := readSummary(t, dir); len(report.ThresholdsFailed(s.Thresholds)) != 0 {
+	if s := readSummary(t, dir); len(thresholds.Failed(s.Thresholds)) != 0 {
 		t.Errorf("after re-rendering, thresholds = %+v, want all passed", s.Thresholds)
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/summary"
 )
 
 // TestVendorClaimsRun runs the embedded vendor-claims scenario: the relay
@@ -35,7 +35,7 @@ func TestVendorClaimsRun(t *testing.T) {
 	}
 	for _, c := range relay.Claims {
 		switch c.Verdict {
-		case report.ClaimHolds, report.ClaimRefuted, report.ClaimInconclusive:
+		case summary.ClaimHolds, summary.ClaimRefuted, summary.ClaimInconclusive:
 		default:
 			t.Errorf("claim %q: verdict %q", c.Name, c.Verdict)
 		}
@@ -47,7 +47,7 @@ func TestVendorClaimsRun(t *testing.T) {
 	// saving is exact: gpt-4.1 at $1.20/$1.20 against $2/$8 per MTok.
 	saving := relay.Claims[2]
 	want := relay.Cost.Baseline.SavingPercent
-	if saving.Verdict != report.ClaimRefuted || math.Abs(saving.Interval.Estimate-want) > 0.01 || want < 40 || want > 55 {
+	if saving.Verdict != summary.ClaimRefuted || math.Abs(saving.Interval.Estimate-want) > 0.01 || want < 40 || want > 55 {
 		t.Errorf("85%% cheaper: %s at %.2f%% (baseline says %.2f%%), want refuted near 47%%", saving.Verdict, saving.Interval.Estimate, want)
 	}
 	if inc.Cost.PerSuccessfulConversationUSD <= relay.Cost.PerSuccessfulConversationUSD {

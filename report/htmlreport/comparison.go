@@ -9,22 +9,24 @@ import (
 	"strings"
 
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/compare"
 	"github.com/mcpload/mcpload/report/plot"
+	"github.com/mcpload/mcpload/report/summary"
+	"github.com/mcpload/mcpload/report/thresholds"
 )
 
 // policyView is one policy of a comparison with its own verdict, read
 // from its folder's summary.json.
 type policyView struct {
-	row report.PolicyRow
-	s   *report.Summary // nil when summary.json could not be read
+	row compare.PolicyRow
+	s   *summary.Summary // nil when summary.json could not be read
 	err error
 	// link is the policy's report.html relative to the comparison folder.
 	link string
 }
 
 // comparisonPage builds the page of a policy comparison folder.
-func comparisonPage(dir string, cmp *report.Comparison, plots []plot.File) *page {
+func comparisonPage(dir string, cmp *compare.Comparison, plots []plot.File) *page {
 	views := make([]policyView, len(cmp.Policies))
 	version := ""
 	for i, row := range cmp.Policies {
@@ -58,12 +60,12 @@ func comparisonPage(dir string, cmp *report.Comparison, plots []plot.File) *page
 }
 
 // readSummary reads a policy folder's summary.json.
-func readSummary(dir string) (*report.Summary, error) {
+func readSummary(dir string) (*summary.Summary, error) {
 	b, err := record.ReadRegular(filepath.Join(dir, record.SummaryFile), record.MaxDocumentBytes)
 	if err != nil {
 		return nil, fmt.Errorf("read summary: %w", err)
 	}
-	var s report.Summary
+	var s summary.Summary
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("read summary: %w", err)
 	}
@@ -101,8 +103,8 @@ func comparisonVerdict(views []policyView) verdict {
 		case p.s == nil:
 			unread = append(unread, p.row.Name)
 		case !met(p):
-			missed = append(missed, p.row.Name+" ("+report.VerdictText(verdictOf(p))+")")
-		case verdictOf(p) == report.VerdictExpectedFail:
+			missed = append(missed, p.row.Name+" ("+thresholds.VerdictText(verdictOf(p))+")")
+		case verdictOf(p) == thresholds.VerdictExpectedFail:
 			expected = append(expected, p.row.Name)
 		}
 		if p.s != nil && len(p.s.Thresholds) > 0 {
@@ -144,19 +146,19 @@ func verdictOf(p policyView) string {
 	if p.row.Verdict != "" || p.s == nil {
 		return p.row.Verdict
 	}
-	return report.Judge(p.s, p.row.Expect).Verdict
+	return thresholds.Judge(p.s, p.row.Expect).Verdict
 }
 
 // met reports whether p got the verdict it expects.
 func met(p policyView) bool {
 	v := verdictOf(p)
-	return v == report.VerdictPass || v == report.VerdictExpectedFail
+	return v == thresholds.VerdictPass || v == thresholds.VerdictExpectedFail
 }
 
 // failing reports whether a row's policy failed its gate or stopped
 // early: no headline card ranks it first.
-func failing(r report.PolicyRow) bool {
-	return r.Status != record.StatusComplete || r.Verdict == report.VerdictFail || r.Verdict == report.VerdictExpectedFail
+func failing(r compare.PolicyRow) bool {
+	return r.Status != record.StatusComplete || r.Verdict == thresholds.VerdictFail || r.Verdict == thresholds.VerdictExpectedFail
 }
 
 // comparisonHeadline names the best policy on the figures that matter
@@ -164,8 +166,8 @@ func failing(r report.PolicyRow) bool {
 // that ran to completion and passed their gate compete: an aborted run's
 // p99 covers its first seconds only, and a failing policy is no model to
 // follow. When none did, the cards say so.
-func comparisonHeadline(all []report.PolicyRow) []figure {
-	var rows []report.PolicyRow
+func comparisonHeadline(all []compare.PolicyRow) []figure {
+	var rows []compare.PolicyRow
 	for _, r := range all {
 		if !failing(r) {
 			rows = append(rows, r)
@@ -177,7 +179,7 @@ func comparisonHeadline(all []report.PolicyRow) []figure {
 		}
 		return []figure{{Label: "Best policy", Value: "none", Sub: "no policy ran to completion and passed its gate"}}
 	}
-	best := func(better func(a, b report.PolicyRow) bool) report.PolicyRow {
+	best := func(better func(a, b compare.PolicyRow) bool) compare.PolicyRow {
 		b := rows[0]
 		for _, r := range rows[1:] {
 			if better(r, b) {
@@ -186,9 +188,9 @@ func comparisonHeadline(all []report.PolicyRow) []figure {
 		}
 		return b
 	}
-	succ := best(func(a, b report.PolicyRow) bool { return a.SuccessRate > b.SuccessRate })
-	drop := best(func(a, b report.PolicyRow) bool { return a.Dropped+a.Failed < b.Dropped+b.Failed })
-	amp := best(func(a, b report.PolicyRow) bool { return a.Amplification < b.Amplification })
+	succ := best(func(a, b compare.PolicyRow) bool { return a.SuccessRate > b.SuccessRate })
+	drop := best(func(a, b compare.PolicyRow) bool { return a.Dropped+a.Failed < b.Dropped+b.Failed })
+	amp := best(func(a, b compare.PolicyRow) bool { return a.Amplification < b.Amplification })
 	figs := []figure{
 		{Label: "Highest success", Value: pct(succ.SuccessRate), Sub: succ.Name},
 		{Label: "Fewest lost conversations", Value: count(drop.Dropped + drop.Failed), Sub: drop.Name + ": failed + dropped"},
@@ -219,31 +221,31 @@ func policiesSection(views []policyView) *section {
 	}
 	for _, p := range views {
 		name := cell{Text: p.row.Name, Href: p.link, Sub: "report.html"}
-		verdict, thresholds, claims := cell{Text: "unknown", Pill: "warn", Sub: errText(p.err)}, dash, dash
+		verdict, gates, claimed := cell{Text: "unknown", Pill: "warn", Sub: errText(p.err)}, dash, dash
 		if s := p.s; s != nil {
-			failed := len(report.ThresholdsFailed(s.Thresholds))
+			failed := len(thresholds.Failed(s.Thresholds))
 			v := verdictOf(p)
-			verdict = cell{Text: strings.ToUpper(report.VerdictText(v)), Pill: "pass"}
+			verdict = cell{Text: strings.ToUpper(thresholds.VerdictText(v)), Pill: "pass"}
 			switch {
 			case !met(p):
 				verdict.Pill = "fail"
-			case v == report.VerdictExpectedFail:
+			case v == thresholds.VerdictExpectedFail:
 				verdict.Pill, verdict.Sub = "warn", "expect: fail"
 			}
 			if n := len(s.Thresholds); n > 0 {
-				thresholds = fmt.Sprintf("%d of %d passed", n-failed, n)
+				gates = fmt.Sprintf("%d of %d passed", n-failed, n)
 			} else {
-				thresholds = "none set"
+				gates = "none set"
 			}
 			if len(s.Claims) > 0 {
-				claims = strings.TrimSuffix(strings.TrimPrefix(claimsLine(s.Claims), "Vendor claims (judged on 95% intervals, never gating): "), ".")
+				claimed = strings.TrimSuffix(strings.TrimPrefix(claimsLine(s.Claims), "Vendor claims (judged on 95% intervals, never gating): "), ".")
 			}
 		}
 		status := cell{Text: p.row.Status, Sub: p.row.StopReason}
 		if p.row.Status != record.StatusComplete {
 			status.Pill = "warn"
 		}
-		t.add(name, verdict, status, cell{Text: thresholds}, cell{Text: claims}, cell{Text: p.row.About()})
+		t.add(name, verdict, status, cell{Text: gates}, cell{Text: claimed}, cell{Text: p.row.About()})
 	}
 	return &section{
 		ID: "policies", Title: "Verdict per policy",
@@ -262,7 +264,7 @@ func errText(err error) string {
 // comparisonSection is the figures of comparison.md, one policy per row,
 // in two tables a window wide: what happened to the conversations under
 // each policy, then what the model that played in each run looked like.
-func comparisonSection(cmp *report.Comparison, views []policyView) *section {
+func comparisonSection(cmp *compare.Comparison, views []policyView) *section {
 	peakHelp := "the most attempts sent in one second to a failing target during its fault windows"
 	outcomes := &table{Cols: []col{
 		{Head: "policy"},
@@ -337,7 +339,7 @@ func comparisonSection(cmp *report.Comparison, views []policyView) *section {
 }
 
 // verdictClass marks a verdict that fails the comparison.
-func verdictClass(r report.PolicyRow) string {
+func verdictClass(r compare.PolicyRow) string {
 	if r.Verdict != "" && !r.ExpectationMet {
 		return "bad"
 	}

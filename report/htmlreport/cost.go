@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/cost"
 )
 
 // costSection prices the run: per model, the totals, and each projection
 // the summary carries (baseline, monthly, payback, what-if), only when
 // present.
-func costSection(k *report.Cost, unit string) *section {
+func costSection(k *cost.Cost, unit string) *section {
 	sec := &section{ID: "cost", Title: "Cost"}
 	if k == nil || len(k.ByModel) == 0 {
 		sec.Intro = "Nothing was priced: the run made no model attempts, or no catalog priced it."

@@ -13,9 +13,11 @@ import (
 	"time"
 
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/compare"
 	"github.com/mcpload/mcpload/report/confidence"
+	"github.com/mcpload/mcpload/report/cost"
 	"github.com/mcpload/mcpload/report/plot"
+	"github.com/mcpload/mcpload/report/summary"
 )
 
 // fixtureName has markup in it, to show that the page escapes what the
@@ -27,99 +29,99 @@ const fixtureError = `upstream said <b>overloaded</b> & "retry later"`
 
 func f64(v float64) *float64 { return &v }
 
-func stats(n int64, p50 float64) *report.Stats {
-	return &report.Stats{Count: n, Mean: p50 * 1.1, Min: p50 / 2, P50: p50, P90: p50 * 1.8, P95: p50 * 2, P99: p50 * 3, P999: p50 * 4, Max: p50 * 5}
+func stats(n int64, p50 float64) *summary.Stats {
+	return &summary.Stats{Count: n, Mean: p50 * 1.1, Min: p50 / 2, P50: p50, P90: p50 * 1.8, P95: p50 * 2, P99: p50 * 3, P999: p50 * 4, Max: p50 * 5}
 }
 
 // fixtureSummary is a summary with every section the page can show:
 // a failed threshold, claims of each verdict, failures, resilience with a
 // fault window and breaker transitions, and a cost with every projection.
-func fixtureSummary() *report.Summary {
+func fixtureSummary() *summary.Summary {
 	start := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
-	return &report.Summary{
-		Schema: report.SummarySchema, Scenario: fixtureName, Kind: "conversation", Seed: 42,
+	return &summary.Summary{
+		Schema: summary.SummarySchema, Scenario: fixtureName, Kind: "conversation", Seed: 42,
 		Version: "v0.0.0-test", Status: record.StatusComplete,
 		Started: start, Ended: start.Add(30 * time.Second), DurationS: 30, PlannedS: 30,
 		Rate: record.RunRate{Target: 20, Achieved: 19.9, Throughput: 18.2},
-		Conversations: report.Conversations{
+		Conversations: summary.Conversations{
 			Counts:      record.Counts{Started: 600, OK: 540, Failed: 50, Dropped: 10, ByOutcome: map[string]uint64{"timeout": 42, "5xx": 8}},
 			SuccessRate: 88.525,
 		},
-		LatencyMS: report.Latencies{
+		LatencyMS: summary.Latencies{
 			Conversation:       stats(540, 180),
 			ConversationFailed: stats(50, 3000),
 			Service:            stats(540, 175),
-			Step:               map[string]*report.Stats{"model:primary": stats(1080, 70), "tool:get_weather": stats(540, 18)},
-			StepFailed:         map[string]*report.Stats{"model:primary": stats(50, 3000)},
-			Attempt:            map[string]*report.Stats{"model:primary/gpt-4.1-mini": stats(1080, 69), "tool:get_weather": stats(540, 17)},
-			AttemptFailed:      map[string]*report.Stats{"model:primary/gpt-4.1-mini": stats(120, 2900)},
-			TTFT:               map[string]*report.Stats{},
+			Step:               map[string]*summary.Stats{"model:primary": stats(1080, 70), "tool:get_weather": stats(540, 18)},
+			StepFailed:         map[string]*summary.Stats{"model:primary": stats(50, 3000)},
+			Attempt:            map[string]*summary.Stats{"model:primary/gpt-4.1-mini": stats(1080, 69), "tool:get_weather": stats(540, 17)},
+			AttemptFailed:      map[string]*summary.Stats{"model:primary/gpt-4.1-mini": stats(120, 2900)},
+			TTFT:               map[string]*summary.Stats{},
 		},
-		Attempts: report.Attempts{
+		Attempts: summary.Attempts{
 			AttemptCounts: record.AttemptCounts{Total: 1800, Retries: 120, Fallbacks: 30, ByOutcome: map[string]uint64{"ok": 1680, "timeout": 100, "5xx": 20}, Steps: 1700, StepAttempts: 1800},
 			Amplification: 1.059,
 		},
 		Tokens: record.Tokens{Prompt: 600000, Completion: 70000, Cached: 120000},
-		Cost: &report.Cost{
+		Cost: &cost.Cost{
 			TotalUSD: 1.2345, PerConversationUSD: 0.0020575, PerSuccessfulConversationUSD: 0.002286, RetryOverheadUSD: 0.05,
 			CacheSavingsUSD: f64(0.1),
-			ByModel: []report.ModelCost{
+			ByModel: []cost.ModelCost{
 				{Model: "primary/gpt-4.1-mini", Attempts: 1200, USD: f64(1.2345), RetryUSD: 0.05},
 				{Model: "secondary/unknown-model", Attempts: 30},
 			},
 			Catalog: "list-prices", Complete: false,
-			Assumptions: []string{report.CostAssumption},
+			Assumptions: []string{cost.Assumption},
 			Notes:       []string{"unknown-model is not in the list-prices catalog"},
-			Baseline:    &report.CostBaseline{Catalog: "relay-example", TotalUSD: 8.23, SavingUSD: 7, SavingPercent: 85, Complete: true},
-			Monthly:     &report.CostMonthly{Basis: "500M tokens/month", Scale: 746.27, USD: 921.27, Baseline: f64(6141.8)},
-			Payback:     &report.Payback{ImplementationHours: 40, HourlyRateUSD: 150, ImplementationUSD: 6000, MonthlySavingUSD: 5220.5, AnnualSavingUSD: 62646, PaybackMonths: f64(1.27), ROI12Percent: f64(944.1)},
-			WhatIf: []report.WhatIfRow{
+			Baseline:    &cost.Baseline{Catalog: "relay-example", TotalUSD: 8.23, SavingUSD: 7, SavingPercent: 85, Complete: true},
+			Monthly:     &cost.Monthly{Basis: "500M tokens/month", Scale: 746.27, USD: 921.27, Baseline: f64(6141.8)},
+			Payback:     &cost.Payback{ImplementationHours: 40, HourlyRateUSD: 150, ImplementationUSD: 6000, MonthlySavingUSD: 5220.5, AnnualSavingUSD: 62646, PaybackMonths: f64(1.27), ROI12Percent: f64(944.1)},
+			WhatIf: []cost.WhatIfRow{
 				{Model: "deepseek-v3.2", Provider: "deepseek", InputPerMTok: 0.28, CachedInputPerMTok: f64(0.028), OutputPerMTok: 0.42, USD: 0.2, MonthlyUSD: f64(149.3)},
 				{Model: "gpt-4.1-mini", Provider: "openai", InputPerMTok: 0.4, OutputPerMTok: 1.6, USD: 1.2345, MonthlyUSD: f64(921.27)},
 			},
 		},
-		Thresholds: []report.Threshold{
+		Thresholds: []summary.Threshold{
 			{Expr: "success_rate >= 99%", Value: 88.525, Pass: false, Measured: "88.53%", Limit: "99%"},
 			{Expr: "conversation.p99 < 2s", Value: 540, Pass: true, Measured: "540ms", Limit: "2s"},
 			{Expr: "cost.total < $1", Pass: false, Limit: "$1", Note: "no value: the run was not priced"},
 		},
-		Claims: []report.Claim{
-			{Name: "<50 ms average latency", Source: "https://vendor.example/pricing", Expect: "attempt.model{provider=primary}.mean < 50ms", Verdict: report.ClaimRefuted,
+		Claims: []summary.Claim{
+			{Name: "<50 ms average latency", Source: "https://vendor.example/pricing", Expect: "attempt.model{provider=primary}.mean < 50ms", Verdict: summary.ClaimRefuted,
 				Interval: confidence.Interval{Estimate: 75.9, Lo: 74, Hi: 78, N: 1080, Method: confidence.MethodBootstrap}, Measured: "75.9ms", Range: "[74ms, 78ms]"},
-			{Name: "99% success", Expect: "success_rate >= 80%", Verdict: report.ClaimHolds,
+			{Name: "99% success", Expect: "success_rate >= 80%", Verdict: summary.ClaimHolds,
 				Interval: confidence.Interval{Estimate: 0.885, Lo: 0.86, Hi: 0.91, N: 600, Method: confidence.MethodWilson}, Measured: "88.53%", Range: "[86%, 91%]"},
-			{Name: "cheaper", Expect: "cost.saving >= 85%", Verdict: report.ClaimInconclusive, Note: "no interval for a cost"},
+			{Name: "cheaper", Expect: "cost.saving >= 85%", Verdict: summary.ClaimInconclusive, Note: "no interval for a cost"},
 		},
-		Resilience: &report.Resilience{
+		Resilience: &summary.Resilience{
 			Amplification: 1.059, Steps: 1700, StepAttempts: 1800,
 			RetriesByReason: map[string]uint64{"timeout": 100, "5xx": 20},
 			Fallbacks:       30, FallbackRoutes: map[string]uint64{"primary->secondary": 30},
 			BreakerOpens: 1,
-			Breaker: []report.BreakerChange{
+			Breaker: []summary.BreakerChange{
 				{T: 12.5, Provider: "primary", From: "closed", To: "open"},
 				{T: 17.5, Provider: "primary", From: "open", To: "half_open"},
 				{T: 18, Provider: "primary", From: "half_open", To: "closed"},
 			},
-			Cache:         report.CacheEffect{Hits: 40, Misses: 560, HitRate: 0.0667, TokensSaved: 40000},
-			Conversations: report.Fates{Offered: 600, OK: 540, Failed: 50, Dropped: 10, ByCause: map[string]uint64{"timeout": 42, "5xx": 8, "dropped": 10}, SuccessRate: 90},
-			Goodput:       report.Goodput{LimitS: 6, Count: 530, RatePerS: 17.7, Share: 88.3},
-			Tokens:        report.TokenSpend{Prompt: 600000, Completion: 70000, FailedPrompt: 9000, FailedCompletion: 100},
-			Offered: map[string]report.Load{
+			Cache:         summary.CacheEffect{Hits: 40, Misses: 560, HitRate: 0.0667, TokensSaved: 40000},
+			Conversations: summary.Fates{Offered: 600, OK: 540, Failed: 50, Dropped: 10, ByCause: map[string]uint64{"timeout": 42, "5xx": 8, "dropped": 10}, SuccessRate: 90},
+			Goodput:       summary.Goodput{LimitS: 6, Count: 530, RatePerS: 17.7, Share: 88.3},
+			Tokens:        summary.TokenSpend{Prompt: 600000, Completion: 70000, FailedPrompt: 9000, FailedCompletion: 100},
+			Offered: map[string]summary.Load{
 				"provider:primary": {Attempts: 1260, Failed: 120, PeakRPS: 93, MeanRPS: 42},
 				"tool:get_weather": {Attempts: 540, PeakRPS: 30, MeanRPS: 18},
 			},
-			OfferedOutsideFaults: map[string]report.Load{
+			OfferedOutsideFaults: map[string]summary.Load{
 				"provider:primary": {Attempts: 900, PeakRPS: 60, MeanRPS: 45},
 				"tool:get_weather": {Attempts: 400, PeakRPS: 30, MeanRPS: 20},
 			},
 			FailingTargets:    []string{"provider:primary"},
 			BaselineSuccess:   f64(0.99),
 			RecoveryThreshold: 0.99,
-			Faults: []report.FaultWindow{{
+			Faults: []summary.FaultWindow{{
 				Name: "primary-slowdown", Target: "provider:primary", Kind: "latency", FromS: 10, EndS: 20,
-				Offered:       map[string]report.Load{"provider:primary": {Attempts: 360, Failed: 120, PeakRPS: 93, MeanRPS: 36}},
+				Offered:       map[string]summary.Load{"provider:primary": {Attempts: 360, Failed: 120, PeakRPS: 93, MeanRPS: 36}},
 				Amplification: 1.4,
-				Conversations: report.Fates{Offered: 200, OK: 140, Failed: 50, Dropped: 10, ByCause: map[string]uint64{"timeout": 42, "5xx": 8, "dropped": 10}},
+				Conversations: summary.Fates{Offered: 200, OK: 140, Failed: 50, Dropped: 10, ByCause: map[string]uint64{"timeout": 42, "5xx": 8, "dropped": 10}},
 				Goodput:       135, RetriesByReason: map[string]uint64{"timeout": 100}, Fallbacks: 30,
 				Recovered: true, RecoveryS: f64(2.5),
 			}},
@@ -229,16 +231,16 @@ func must(t *testing.T, err error) {
 // fixtureComparison writes a comparison folder with one policy folder per
 // name, each with its summary.json and report.html, the first failing
 // a threshold, and returns the comparison.
-func fixtureComparison(t *testing.T, dir string, names ...string) *report.Comparison {
+func fixtureComparison(t *testing.T, dir string, names ...string) *compare.Comparison {
 	t.Helper()
-	cmp := &report.Comparison{Schema: report.ComparisonSchema, Scenario: "incident <replay>", Seed: 7, FailingTargets: []string{"provider:primary"}}
+	cmp := &compare.Comparison{Schema: compare.ComparisonSchema, Scenario: "incident <replay>", Seed: 7, FailingTargets: []string{"provider:primary"}}
 	for i, name := range names {
 		pdir := filepath.Join(dir, name)
 		must(t, os.MkdirAll(pdir, 0o755))
 		s := fixtureSummary()
 		s.Scenario = cmp.Scenario
 		if i > 0 {
-			s.Thresholds = []report.Threshold{{Expr: "success_rate >= 50%", Pass: true, Measured: "90%", Limit: "50%"}}
+			s.Thresholds = []summary.Threshold{{Expr: "success_rate >= 50%", Pass: true, Measured: "90%", Limit: "50%"}}
 			s.Claims = nil
 		}
 		b, err := json.Marshal(s)
@@ -246,7 +248,7 @@ func fixtureComparison(t *testing.T, dir string, names ...string) *report.Compar
 		must(t, os.WriteFile(filepath.Join(pdir, record.SummaryFile), b, 0o644))
 		writeFixtureRun(t, pdir, 0)
 		must(t, Write(pdir, s, nil))
-		row := report.PolicyRow{
+		row := compare.PolicyRow{
 			Name: name, Description: "policy " + name + " <desc>", Dir: pdir, Status: record.StatusComplete,
 			SuccessRate: 60 + 10*float64(i), Offered: 1000, OK: uint64(600 + 100*i), Failed: uint64(300 - 100*i), Dropped: 100,
 			P50MS: f64(200 + float64(i)), P99MS: f64(3450 - 1000*float64(i)), Amplification: 1.12, PeakFailingRPS: f64(93),

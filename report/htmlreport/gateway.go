@@ -5,12 +5,12 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/summary"
 )
 
 // gatewaySection shows what AI gateways reported of the work they did
 // behind the client: retries, and the calls each upstream took.
-func gatewaySection(g *report.Gateway) *section {
+func gatewaySection(g *summary.Gateway) *section {
 	sec := &section{ID: "gateway", Title: "Behind the gateway"}
 	sec.Intro = fmt.Sprintf("%d client attempts became %d upstream calls: the gateway made %d retries and %d fallbacks the client did not see (amplification %.2f).",
 		g.ClientAttempts, g.UpstreamCalls, g.Retries, g.Fallbacks, g.Amplification)

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/summary"
 )
 
 // TestWriteRunPageGateway: a run whose answers carried a gateway's headers
@@ -19,9 +19,9 @@ func TestWriteRunPageGateway(t *testing.T) {
 	if strings.Contains(readPage(t, dir), `id="gateway"`) {
 		t.Error("a run without gateway headers has a gateway section")
 	}
-	s.Gateway = &report.Gateway{ClientAttempts: 41, Retries: 23, UpstreamCalls: 64, Amplification: 1.56, RetriesUnknown: 2,
-		ByProvider: map[string]*report.GatewayProvider{"gw": {Style: "litellm", ClientAttempts: 41, Retries: 23, UpstreamCalls: 64,
-			ByUpstream: map[string]*report.GatewayUpstream{"https://eu.example.com/v1": {Answered: 20, UpstreamCalls: 34}}}}}
+	s.Gateway = &summary.Gateway{ClientAttempts: 41, Retries: 23, UpstreamCalls: 64, Amplification: 1.56, RetriesUnknown: 2,
+		ByProvider: map[string]*summary.GatewayProvider{"gw": {Style: "litellm", ClientAttempts: 41, Retries: 23, UpstreamCalls: 64,
+			ByUpstream: map[string]*summary.GatewayUpstream{"https://eu.example.com/v1": {Answered: 20, UpstreamCalls: 34}}}}}
 	if err := Write(dir, s, nil); err != nil {
 		t.Fatal(err)
 	}

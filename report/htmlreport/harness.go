@@ -5,11 +5,11 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/summary"
 )
 
 // harnessWarnings are the banner's lines: the harness's warnings.
-func harnessWarnings(s *report.Summary) []string {
+func harnessWarnings(s *summary.Summary) []string {
 	if s.Harness == nil {
 		return nil
 	}
@@ -18,10 +18,10 @@ func harnessWarnings(s *report.Summary) []string {
 
 // harnessSection shows the harness's check of itself: schedule lag, CPU,
 // GC, memory per conversation in flight.
-func harnessSection(h *report.Harness) *section {
-	lagText := func(l *report.LagStats) string {
+func harnessSection(h *summary.Harness) *section {
+	lagText := func(l *summary.LagStats) string {
 		return fmt.Sprintf("p50 %s, p90 %s, p99 %s, max %s over %s arrivals",
-			report.USText(l.P50), report.USText(l.P90), report.USText(l.P99), report.USText(l.Max), count(l.Count))
+			summary.USText(l.P50), summary.USText(l.P90), summary.USText(l.P99), summary.USText(l.Max), count(l.Count))
 	}
 	facts := []fact{}
 	if h.ScheduleLag != nil {
@@ -43,7 +43,7 @@ func harnessSection(h *report.Harness) *section {
 		fact{Label: "CPU", Value: fmt.Sprintf("%s cores on average, %s at most, of %d; 90%% or more of them in %s of the run",
 			fixed2(h.CPU.MeanCores), fixed2(h.CPU.MaxCores), h.CPU.Cores, pct(h.CPU.BusyPercent))},
 		fact{Label: "GC pauses", Value: fmt.Sprintf("%s pauses, p99 %s, longest %s, %s in all",
-			count(h.GCPause.Count), report.USText(h.GCPause.P99US), report.USText(h.GCPause.MaxUS), latency(h.GCPause.TotalMS))},
+			count(h.GCPause.Count), summary.USText(h.GCPause.P99US), summary.USText(h.GCPause.MaxUS), latency(h.GCPause.TotalMS))},
 		fact{Label: "Goroutines", Value: count(h.GoroutinesMax) + " at most"},
 	)
 	mem := "heap and stacks " + bytesText(h.HeapMaxBytes) + " at most"

@@ -18,8 +18,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/compare"
 	"github.com/mcpload/mcpload/report/plot"
+	"github.com/mcpload/mcpload/report/summary"
 )
 
 // File is the page's name inside a run folder.
@@ -44,7 +45,7 @@ var style = func() template.CSS {
 // Write writes dir/report.html for the run summarized by s, embedding
 // plots. It reads attempts.jsonl once more, for the errors and the
 // attempts by key, and scenario.yaml.
-func Write(dir string, s *report.Summary, plots []plot.File) error {
+func Write(dir string, s *summary.Summary, plots []plot.File) error {
 	p, err := runPage(dir, s, plots)
 	if err != nil {
 		return fmt.Errorf("html report: %w", err)
@@ -55,7 +56,7 @@ func Write(dir string, s *report.Summary, plots []plot.File) error {
 // WriteComparison writes dir/report.html for a policy comparison folder:
 // each policy's verdict, read from its folder's summary.json, the
 // comparison table and plots, and links to each policy's own page.
-func WriteComparison(dir string, cmp *report.Comparison, plots []plot.File) error {
+func WriteComparison(dir string, cmp *compare.Comparison, plots []plot.File) error {
 	return writePage(dir, comparisonPage(dir, cmp, plots))
 }
 

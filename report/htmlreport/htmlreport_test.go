@@ -9,8 +9,9 @@ import (
 	"testing"
 
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
 	"github.com/mcpload/mcpload/report/plot"
+	"github.com/mcpload/mcpload/report/summary"
+	"github.com/mcpload/mcpload/report/thresholds"
 )
 
 func readPage(t *testing.T, dir string) string {
@@ -121,9 +122,9 @@ func TestWriteRunPage(t *testing.T) {
 
 func claimPill(verdict string) string {
 	switch verdict {
-	case report.ClaimHolds:
+	case summary.ClaimHolds:
 		return "pass"
-	case report.ClaimRefuted:
+	case summary.ClaimRefuted:
 		return "fail"
 	}
 	return "warn"
@@ -343,10 +344,10 @@ func TestComparisonCardsSkipFailing(t *testing.T) {
 	// c has the best success and the lowest p99 of the four, over the
 	// first seconds only: a threshold stopped it.
 	cmp.Policies[2].Status, cmp.Policies[2].StopReason = record.StatusAborted, "threshold failed: conversation.p99 < 1s"
-	cmp.Policies[2].Verdict = report.VerdictExpectedFail
+	cmp.Policies[2].Verdict = thresholds.VerdictExpectedFail
 	cmp.Policies[2].ExpectationMet = true
 	// d is better still, but failed its thresholds.
-	cmp.Policies[3].Verdict, cmp.Policies[3].Thresholds, cmp.Policies[3].ThresholdsFailed = report.VerdictFail, 1, 1
+	cmp.Policies[3].Verdict, cmp.Policies[3].Thresholds, cmp.Policies[3].ThresholdsFailed = thresholds.VerdictFail, 1, 1
 	cmp.Policies[3].Status = record.StatusComplete
 	*cmp.Policies[3].P99MS = 10
 	for _, f := range comparisonHeadline(cmp.Policies) {

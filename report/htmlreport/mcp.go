@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/summary"
 )
 
 // mcpSection shows the run's MCP measures: JSON-RPC errors by code,
 // progress notifications, and each tool list's size and input cost.
-func mcpSection(m *report.MCP) *section {
+func mcpSection(m *summary.MCP) *section {
 	sec := &section{ID: "mcp", Title: "MCP"}
 	if len(m.RPCErrors) > 0 {
 		t := &table{
@@ -18,7 +18,7 @@ func mcpSection(m *report.MCP) *section {
 			Intro: "Attempts an MCP server answered with a JSON-RPC error, by code. -32003 (timeout) counts as a timeout and -32004 (rate limited) as a 429, so that retries treat them alike; on a tool, resource or prompt, -32001, -32002 and -32602 are tool errors; the rest are protocol failures.",
 		}
 		for _, e := range m.RPCErrors {
-			t.add(cell{Text: report.RPCErrorLabel(e)}, cell{Text: count(e.Attempts)}, cell{Text: counts(e.ByOutcome)})
+			t.add(cell{Text: summary.RPCErrorLabel(e)}, cell{Text: count(e.Attempts)}, cell{Text: counts(e.ByOutcome)})
 		}
 		sec.Tables = append(sec.Tables, t)
 	}
@@ -69,7 +69,7 @@ func mcpSection(m *report.MCP) *section {
 	}
 	if len(m.ToolsSchema) > 0 {
 		heads := []string{"tool list", "#tools", "#bytes"}
-		for _, api := range report.SchemaAPIs() {
+		for _, api := range summary.SchemaAPIs() {
 			heads = append(heads, "#"+api+" tokens")
 		}
 		heads = append(heads, "input cost per 1,000 model calls")
@@ -80,7 +80,7 @@ func mcpSection(m *report.MCP) *section {
 		}
 		for _, ts := range m.ToolsSchema {
 			row := []cell{{Text: ts.Source}, {Text: count(ts.Tools)}, {Text: count(ts.Bytes)}}
-			for _, api := range report.SchemaAPIs() {
+			for _, api := range summary.SchemaAPIs() {
 				row = append(row, cell{Text: "~" + count(ts.Dialects[api].TokensEstimated)})
 			}
 			parts := make([]string, len(ts.Models))

@@ -4,21 +4,21 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/summary"
 )
 
 func TestMCPSection(t *testing.T) {
 	dir := t.TempDir()
 	plots := writeFixtureRun(t, dir, 3)
 	s := fixtureSummary()
-	s.MCP = &report.MCP{
-		RPCErrors:    []report.RPCErrorCount{{Code: -32004, Name: "rate limited", Attempts: 12, ByOutcome: map[string]uint64{"429": 12}}},
-		Progress:     &report.MCPProgress{Notifications: 40, Attempts: 10, FirstMeanMS: 1.25, FirstMaxMS: 3},
-		OutputSchema: []report.OutputSchemaCount{{Key: "tool:weather", Mismatches: 1234, Example: "structuredContent does not match the outputSchema: temp"}},
-		ToolsSchema: []report.ToolsSchemaCost{{
+	s.MCP = &summary.MCP{
+		RPCErrors:    []summary.RPCErrorCount{{Code: -32004, Name: "rate limited", Attempts: 12, ByOutcome: map[string]uint64{"429": 12}}},
+		Progress:     &summary.MCPProgress{Notifications: 40, Attempts: 10, FirstMeanMS: 1.25, FirstMaxMS: 3},
+		OutputSchema: []summary.OutputSchemaCount{{Key: "tool:weather", Mismatches: 1234, Example: "structuredContent does not match the outputSchema: temp"}},
+		ToolsSchema: []summary.ToolsSchemaCost{{
 			Source: "mcp:tools/tools/list", Tools: 302, Bytes: 258454,
-			Dialects: map[string]report.DialectSchema{"openai": {Bytes: 267514, TokensEstimated: 66879}, "anthropic": {TokensEstimated: 64689}, "gemini": {TokensEstimated: 61652}},
-			Models:   []report.SchemaModelCost{{Model: "gpt-4.1", API: "openai", TokensEstimated: 66879, InputPerMTok: 2, USDPer1kCalls: 133.758}},
+			Dialects: map[string]summary.DialectSchema{"openai": {Bytes: 267514, TokensEstimated: 66879}, "anthropic": {TokensEstimated: 64689}, "gemini": {TokensEstimated: 61652}},
+			Models:   []summary.SchemaModelCost{{Model: "gpt-4.1", API: "openai", TokensEstimated: 66879, InputPerMTok: 2, USDPer1kCalls: 133.758}},
 		}},
 	}
 	if err := Write(dir, s, plots); err != nil {

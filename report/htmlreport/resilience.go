@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/summary"
 )
 
 // maxBreakerRows bounds the breaker timeline on the page; summary.json
@@ -15,7 +15,7 @@ const maxBreakerRows = 40
 // resilienceSection shows what the faults and the client's policies did:
 // the run's figures, the load per target, each fault window, and the
 // breaker's transitions.
-func resilienceSection(r *report.Resilience, unit string) *section {
+func resilienceSection(r *summary.Resilience, unit string) *section {
 	retries := "none"
 	if len(r.RetriesByReason) > 0 {
 		var n uint64
@@ -74,7 +74,7 @@ func resilienceSection(r *report.Resilience, unit string) *section {
 
 // offeredTable is the load each target received, over the run and
 // outside the fault windows.
-func offeredTable(r *report.Resilience) *table {
+func offeredTable(r *summary.Resilience) *table {
 	if len(r.Offered) == 0 {
 		return nil
 	}
@@ -99,7 +99,7 @@ func offeredTable(r *report.Resilience) *table {
 // faultsTable has one row per fault window: what it did to the
 // conversations, the load on its target, what the policies did, and how
 // long success took to come back.
-func faultsTable(r *report.Resilience, unit string) *table {
+func faultsTable(r *summary.Resilience, unit string) *table {
 	t := &table{
 		Title: "Fault windows",
 		Intro: title(unit) + " are counted in the second of their intended start; the load is what the fault's target received in the window.",
@@ -158,7 +158,7 @@ func withoutDropped(m map[string]uint64) map[string]uint64 {
 	return out
 }
 
-func breakerTable(changes []report.BreakerChange) *table {
+func breakerTable(changes []summary.BreakerChange) *table {
 	t := &table{Title: "Circuit breaker transitions", Narrow: true, Cols: cols("#time", "provider", "from", "to")}
 	for i, c := range changes {
 		if i == maxBreakerRows {

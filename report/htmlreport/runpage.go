@@ -11,15 +11,16 @@ import (
 	"strings"
 
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
 	"github.com/mcpload/mcpload/report/plot"
+	"github.com/mcpload/mcpload/report/summary"
+	"github.com/mcpload/mcpload/report/thresholds"
 )
 
 // maxScenarioBytes bounds the resolved scenario shown on the page.
 const maxScenarioBytes = 256 << 10
 
 // runPage builds the page of the run folder dir.
-func runPage(dir string, s *report.Summary, plots []plot.File) (*page, error) {
+func runPage(dir string, s *summary.Summary, plots []plot.File) (*page, error) {
 	scan, err := scanAttempts(dir)
 	if err != nil {
 		return nil, err
@@ -72,7 +73,7 @@ func runPage(dir string, s *report.Summary, plots []plot.File) (*page, error) {
 	return p, nil
 }
 
-func runFacts(s *report.Summary) []fact {
+func runFacts(s *summary.Summary) []fact {
 	duration := secs(s.DurationS)
 	if s.PlannedS > 0 {
 		duration += " of " + secs(s.PlannedS) + " planned"
@@ -99,9 +100,9 @@ func footer(version string) string {
 
 // runVerdict is the banner: the thresholds decide PASS or FAIL, as they
 // decide the exit code; the status says whether the figures are whole.
-func runVerdict(s *report.Summary) verdict {
+func runVerdict(s *summary.Summary) verdict {
 	v := verdict{Word: "PASS", Class: "pass", Status: s.Status, StatusClass: "ok"}
-	failed := report.ThresholdsFailed(s.Thresholds)
+	failed := thresholds.Failed(s.Thresholds)
 	switch {
 	case len(s.Thresholds) == 0:
 		// Nothing was gated: the run passes, as its exit code says, but
@@ -141,13 +142,13 @@ func runVerdict(s *report.Summary) verdict {
 }
 
 // claimsLine counts the claims by verdict: "Vendor claims: 1 holds, 2 refuted, 1 inconclusive."
-func claimsLine(claims []report.Claim) string {
+func claimsLine(claims []summary.Claim) string {
 	by := map[string]int{}
 	for _, c := range claims {
 		by[c.Verdict]++
 	}
 	var parts []string
-	for _, k := range []string{report.ClaimHolds, report.ClaimRefuted, report.ClaimInconclusive} {
+	for _, k := range []string{summary.ClaimHolds, summary.ClaimRefuted, summary.ClaimInconclusive} {
 		if by[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", by[k], k))
 		}
@@ -155,7 +156,7 @@ func claimsLine(claims []report.Claim) string {
 	return fmt.Sprintf("Vendor claims (judged on 95%% intervals, never gating): %s.", strings.Join(parts, ", "))
 }
 
-func headline(s *report.Summary, unit string) []figure {
+func headline(s *summary.Summary, unit string) []figure {
 	c := s.Conversations
 	offered := c.Started + c.Dropped
 	figs := []figure{
@@ -188,7 +189,7 @@ func title(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-func thresholdsSection(ts []report.Threshold) *section {
+func thresholdsSection(ts []summary.Threshold) *section {
 	sec := &section{ID: "thresholds", Title: "Thresholds"}
 	if len(ts) == 0 {
 		sec.Intro = "No thresholds were set. A thresholds: list in the scenario gates CI on latency, success rate, cost and more."
@@ -211,14 +212,14 @@ func thresholdsSection(ts []report.Threshold) *section {
 	return sec
 }
 
-func claimsSection(claims []report.Claim) *section {
+func claimsSection(claims []summary.Claim) *section {
 	t := &table{Cols: cols("claim", "expect", "verdict", "#measured", "#95% interval", "#n", "method", "note")}
 	for _, c := range claims {
 		class := "warn"
 		switch c.Verdict {
-		case report.ClaimHolds:
+		case summary.ClaimHolds:
 			class = "pass"
-		case report.ClaimRefuted:
+		case summary.ClaimRefuted:
 			class = "fail"
 		}
 		n := dash
@@ -250,7 +251,7 @@ func orDash(s string) string {
 	return s
 }
 
-func countsSection(s *report.Summary, unit string) *section {
+func countsSection(s *summary.Summary, unit string) *section {
 	c := s.Conversations
 	a := s.Attempts
 	facts := []fact{
@@ -276,7 +277,7 @@ func countsSection(s *report.Summary, unit string) *section {
 
 // latencySection lists the distributions of successes, then those of
 // failures apart, so that timeouts never hide inside success percentiles.
-func latencySection(s *report.Summary, unit string) *section {
+func latencySection(s *summary.Summary, unit string) *section {
 	single := strings.TrimSuffix(unit, "s")
 	l := s.LatencyMS
 	ok := latencyTable("Successes")
@@ -293,7 +294,7 @@ func latencySection(s *report.Summary, unit string) *section {
 	}
 	for _, lv := range []struct {
 		name, help string
-		m          map[string]*report.Stats
+		m          map[string]*summary.Stats
 	}{
 		{"first tool call", "sending to the first tool-call event", l.FirstToolCall},
 		{"tool args complete", "sending to every call's arguments known", l.ToolArgsComplete},
@@ -332,7 +333,7 @@ func latencySection(s *report.Summary, unit string) *section {
 
 // streamingTable lists the output rate of each model's streams, or nil
 // when no stream had one.
-func streamingTable(m map[string]*report.Streaming) *table {
+func streamingTable(m map[string]*summary.Streaming) *table {
 	if len(m) == 0 {
 		return nil
 	}
@@ -361,7 +362,7 @@ func latencyTable(name string) *latTable {
 	return &latTable{table{Title: name, Cols: cols("level and key", "#count", "#mean", "#p50", "#p90", "#p99", "#p99.9", "#max")}}
 }
 
-func (t *latTable) add2(name, help string, st *report.Stats) {
+func (t *latTable) add2(name, help string, st *summary.Stats) {
 	if st == nil {
 		return
 	}

@@ -13,7 +13,8 @@ import (
 	gplot "gonum.org/v1/plot"
 
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/compare"
+	"github.com/mcpload/mcpload/report/summary"
 )
 
 // comparisonPlots are the names of a comparison folder's plots.
@@ -21,15 +22,15 @@ var comparisonPlots = []string{"policies", "policy-success", "policy-load"}
 
 // policy is one policy's run, as the comparison plots read it.
 type policy struct {
-	row report.PolicyRow
+	row compare.PolicyRow
 	// ts is the policy's timeseries.json, nil when it has none.
-	ts *report.Timeseries
+	ts *summary.Timeseries
 	// costUSD is the run's priced cost, nil when it was not priced.
 	costUSD *float64
 }
 
 // Comparison draws the policies of a comparison folder side by side.
-func Comparison(dir string, cmp *report.Comparison) ([]File, error) {
+func Comparison(dir string, cmp *compare.Comparison) ([]File, error) {
 	if cmp == nil || len(cmp.Policies) == 0 {
 		return nil, errors.New("plots: no policies to compare")
 	}
@@ -42,7 +43,7 @@ func Comparison(dir string, cmp *report.Comparison) ([]File, error) {
 		ps[i] = p
 	}
 	var figs []*figure
-	for _, draw := range []func(*report.Comparison, []policy) *figure{policyBars, policySuccess, policyLoad} {
+	for _, draw := range []func(*compare.Comparison, []policy) *figure{policyBars, policySuccess, policyLoad} {
 		if f := draw(cmp, ps); f != nil {
 			figs = append(figs, f)
 		}
@@ -53,13 +54,13 @@ func Comparison(dir string, cmp *report.Comparison) ([]File, error) {
 // loadPolicy reads a policy's timeseries and cost. Its Dir is where the
 // comparison wrote it; a folder moved since is found by the policy's name
 // inside dir.
-func loadPolicy(dir string, row report.PolicyRow) (policy, error) {
+func loadPolicy(dir string, row compare.PolicyRow) (policy, error) {
 	p := policy{row: row}
 	pdir := row.Dir
 	if _, err := os.Stat(filepath.Join(pdir, record.RunFile)); err != nil {
 		pdir = filepath.Join(dir, row.Name)
 	}
-	ts, err := report.ReadTimeseries(pdir)
+	ts, err := summary.ReadTimeseries(pdir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
@@ -73,7 +74,7 @@ func loadPolicy(dir string, row report.PolicyRow) (policy, error) {
 	case err != nil:
 		return p, fmt.Errorf("read summary: %w", err)
 	default:
-		var s report.Summary
+		var s summary.Summary
 		if err := json.Unmarshal(b, &s); err != nil {
 			return p, fmt.Errorf("read summary: %w", err)
 		}
@@ -89,7 +90,7 @@ func loadPolicy(dir string, row report.PolicyRow) (policy, error) {
 // bar panel per figure: success, p99 latency, retry amplification, peak
 // load on the failing provider, cost and recovery, as the run measured
 // them.
-func policyBars(cmp *report.Comparison, ps []policy) *figure {
+func policyBars(cmp *compare.Comparison, ps []policy) *figure {
 	names := make([]string, len(ps))
 	for i, p := range ps {
 		names[i] = p.row.Name
@@ -188,7 +189,7 @@ func anyNever(ps []policy) bool {
 
 // policyLines draws one line per policy over time, with the fault windows
 // of the first policy that has any shaded; ys gives a policy's points.
-func policyLines(ps []policy, p *gplot.Plot, g *legend, ys func(t timeAxis, ts *report.Timeseries) []float64) (timeAxis, bool) {
+func policyLines(ps []policy, p *gplot.Plot, g *legend, ys func(t timeAxis, ts *summary.Timeseries) []float64) (timeAxis, bool) {
 	n := 0
 	var faults []faultSpan
 	for _, pol := range ps {
@@ -220,10 +221,10 @@ func policyLines(ps []policy, p *gplot.Plot, g *legend, ys func(t timeAxis, ts *
 }
 
 // policySuccess draws each policy's success ratio over time.
-func policySuccess(cmp *report.Comparison, ps []policy) *figure {
+func policySuccess(cmp *compare.Comparison, ps []policy) *figure {
 	p := newPlot("", "time since start (s)", "ok / offered (%)")
 	g := newLegend()
-	_, ok := policyLines(ps, p, g, func(t timeAxis, ts *report.Timeseries) []float64 {
+	_, ok := policyLines(ps, p, g, func(t timeAxis, ts *summary.Timeseries) []float64 {
 		r := t.ratio(ts.Conversations.OK, ts.Conversations.Offered)
 		for i := range r {
 			r[i] *= 100
@@ -247,14 +248,14 @@ func policySuccess(cmp *report.Comparison, ps []policy) *figure {
 // policyLoad draws the attempts each policy sent to the failing
 // providers per second: where naive retries multiply the load on a
 // provider that is already down, and a breaker takes it away.
-func policyLoad(cmp *report.Comparison, ps []policy) *figure {
+func policyLoad(cmp *compare.Comparison, ps []policy) *figure {
 	if len(cmp.FailingTargets) == 0 {
 		return nil
 	}
 	p := newPlot("", "time since start (s)", "attempts/s")
 	g := newLegend()
 	var ymax float64
-	_, ok := policyLines(ps, p, g, func(t timeAxis, ts *report.Timeseries) []float64 {
+	_, ok := policyLines(ps, p, g, func(t timeAxis, ts *summary.Timeseries) []float64 {
 		sum := make([]uint64, len(ts.T))
 		for _, target := range cmp.FailingTargets {
 			for i, v := range ts.Offered[target] {

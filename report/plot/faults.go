@@ -8,7 +8,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/summary"
 )
 
 // faultSpan is a stretch of the run that fault windows cover. Windows
@@ -20,8 +20,8 @@ type faultSpan struct {
 }
 
 // faultSpans merges the fault windows of a timeseries.
-func faultSpans(faults []report.SeriesFault) []faultSpan {
-	fs := make([]report.SeriesFault, 0, len(faults))
+func faultSpans(faults []summary.SeriesFault) []faultSpan {
+	fs := make([]summary.SeriesFault, 0, len(faults))
 	for _, f := range faults {
 		if f.EndS > f.FromS {
 			fs = append(fs, f)

@@ -14,7 +14,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/runfolder"
+	"github.com/mcpload/mcpload/report/summary"
 )
 
 // Percentile distributions.
@@ -40,7 +41,7 @@ func latencyDistribution(r *run) *figure {
 	}
 	l := r.s.LatencyMS
 	var curves []curve
-	add := func(label, tag string, st *report.Stats, style lineSpec) {
+	add := func(label, tag string, st *summary.Stats, style lineSpec) {
 		if st != nil && st.Count >= minSeriesCount {
 			curves = append(curves, curve{label, tag, style})
 		}
@@ -78,7 +79,7 @@ func latencyDistribution(r *run) *figure {
 	// attempt key, in their step's colour, as many as attempt keys.
 	for _, lv := range []struct {
 		label, level string
-		m            map[string]*report.Stats
+		m            map[string]*summary.Stats
 		style        func(i int) lineSpec
 	}{
 		{"first tool call ", record.LevelFirstToolCall, l.FirstToolCall, func(i int) lineSpec { return lineSpec{seriesColor(i), 2, dottedLine} }},
@@ -104,7 +105,7 @@ func latencyDistribution(r *run) *figure {
 	lo, hi, xmax := math.Inf(1), math.Inf(-1), 10.0
 	drawn := 0
 	for _, c := range curves {
-		pts, err := readHgrm(filepath.Join(r.dir, report.HgrmFile(c.tag)))
+		pts, err := readHgrm(filepath.Join(r.dir, runfolder.HgrmFile(c.tag)))
 		if err != nil || len(pts) == 0 {
 			continue
 		}

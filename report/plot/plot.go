@@ -19,7 +19,8 @@ import (
 	"strings"
 
 	"github.com/mcpload/mcpload/record"
-	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/runfolder"
+	"github.com/mcpload/mcpload/report/summary"
 	"github.com/mcpload/mcpload/scenarios"
 )
 
@@ -41,9 +42,9 @@ type File struct {
 // run is what the plots of one run folder are drawn from.
 type run struct {
 	dir string
-	s   *report.Summary
+	s   *summary.Summary
 	// ts is timeseries.json; nil when the folder has none.
-	ts *report.Timeseries
+	ts *summary.Timeseries
 	// sc is the resolved scenario; nil when the folder has none.
 	sc     *scenarios.Scenario
 	axis   timeAxis
@@ -72,7 +73,7 @@ var runPlots = []struct {
 }
 
 // Run draws the plots of the run folder dir, whose summary is s.
-func Run(dir string, s *report.Summary) ([]File, error) {
+func Run(dir string, s *summary.Summary) ([]File, error) {
 	if s == nil {
 		return nil, errors.New("plots: no summary")
 	}
@@ -98,12 +99,12 @@ func runPlotNames() []string {
 }
 
 // loadRun reads what the plots need from the run folder.
-func loadRun(dir string, s *report.Summary) (*run, error) {
+func loadRun(dir string, s *summary.Summary) (*run, error) {
 	r := &run{dir: dir, s: s, unit: unit{"conversation", "conversations"}}
 	if s.Kind == scenarios.KindMCPDirect {
 		r.unit = unit{"operation", "operations"}
 	}
-	ts, err := report.ReadTimeseries(dir)
+	ts, err := summary.ReadTimeseries(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 	case err != nil:
@@ -111,7 +112,7 @@ func loadRun(dir string, s *report.Summary) (*run, error) {
 	default:
 		r.ts = ts
 	}
-	if r.sc, err = report.ReadScenario(dir); err != nil {
+	if r.sc, err = runfolder.ReadScenario(dir); err != nil {
 		return nil, fmt.Errorf("plots: %w", err)
 	}
 

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/mcpload/mcpload/report"
+	"github.com/mcpload/mcpload/report/compare"
+	"github.com/mcpload/mcpload/report/summary"
 )
 
 // checkFiles asserts that every file exists, that each PNG decodes at
@@ -108,7 +110,7 @@ func TestRunDrawsEveryPlot(t *testing.T) {
 	// The analyzer's attempt outcomes, which the outcome plot draws: from
 	// 4 s to 7 s, five conversations a second each send two primary
 	// attempts that fail with 5xx.
-	ts, err := report.ReadTimeseries(dir)
+	ts, err := summary.ReadTimeseries(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,12 +165,12 @@ func TestRunSkipsEmptyPlots(t *testing.T) {
 func TestComparison(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	var runs []report.PolicyRun
+	var runs []compare.PolicyRun
 	for _, name := range []string{"retry", "fallback"} {
 		pdir := stormRun(t, true).write(filepath.Join(dir, name))
-		runs = append(runs, report.PolicyRun{Name: name, Dir: pdir})
+		runs = append(runs, compare.PolicyRun{Name: name, Dir: pdir})
 	}
-	cmp, err := report.ComparePolicies(runs)
+	cmp, err := compare.Policies(runs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +200,7 @@ func TestInFlight(t *testing.T) {
 	if _, err := report.Write(dir); err != nil {
 		t.Fatal(err)
 	}
-	ts, err := report.ReadTimeseries(dir)
+	ts, err := summary.ReadTimeseries(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
