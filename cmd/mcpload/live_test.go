@@ -81,21 +81,7 @@ func TestLiveFlagsRefused(t *testing.T) {
 func TestRunServesLiveMetrics(t *testing.T) {
 	t.Parallel()
 	out := filepath.Join(t.TempDir(), "run")
-	cmd := exec.Command(os.Args[0], "run", "quickstart", "--duration", "2s", "--out", out, "--metrics-addr", "127.0.0.1:0", "--live-linger", "60s")
-	cmd.Env = append(os.Environ(), "MCPLOAD_TEST_MAIN=1", "CI=true")
-	// Not StderrPipe: Wait would close it under the reader.
-	stderr, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stderr.Close()
-	cmd.Stderr = w
-	err = cmd.Start()
-	w.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	cmd, stderr := startMcpload(t, "run", "quickstart", "--duration", "2s", "--out", out, "--metrics-addr", "127.0.0.1:0", "--live-linger", "60s")
 	lines := bufio.NewScanner(stderr)
 	var url string
 	for lines.Scan() {
@@ -146,25 +132,35 @@ func TestRunServesLiveMetrics(t *testing.T) {
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
 
-// TestInterruptedRunDoesNotLinger: Ctrl-C stops the run and the live
-// servers at once, however long --live-linger is.
-func TestInterruptedRunDoesNotLinger(t *testing.T) {
-	t.Parallel()
-	out := filepath.Join(t.TempDir(), "run")
-	cmd := exec.Command(os.Args[0], "run", "quickstart", "--duration", "60s", "--out", out, "--metrics-addr", "127.0.0.1:0", "--live-linger", "10m")
+// startMcpload starts mcpload (this test binary, see TestMain) with args,
+// and returns it and its stderr to read while it runs. It is killed when
+// the test ends.
+func startMcpload(t *testing.T, args ...string) (*exec.Cmd, *os.File) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "MCPLOAD_TEST_MAIN=1", "CI=true")
+	// Not StderrPipe: Wait would close it under the reader.
 	stderr, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stderr.Close()
+	t.Cleanup(func() { stderr.Close() })
 	cmd.Stderr = w
 	err = cmd.Start()
 	w.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cmd.Process.Kill() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return cmd, stderr
+}
+
+// TestInterruptedRunDoesNotLinger: Ctrl-C stops the run and the live
+// servers at once, however long --live-linger is.
+func TestInterruptedRunDoesNotLinger(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "run")
+	cmd, stderr := startMcpload(t, "run", "quickstart", "--duration", "60s", "--out", out, "--metrics-addr", "127.0.0.1:0", "--live-linger", "10m")
 	lines := bufio.NewScanner(stderr)
 	for lines.Scan() && !strings.HasPrefix(lines.Text(), "metrics-addr: ") {
 	}
