@@ -12,7 +12,7 @@ SCENARIO  ?= quickstart
 STATICCHECK_VERSION := v0.8.2
 export GOTOOLCHAIN := local
 
-.PHONY: all build install man image run test test-short lint fuzz bench browser node clean
+.PHONY: all build install man image run test test-short lint fuzz bench browser prometheus node clean
 
 all: build
 
@@ -39,11 +39,12 @@ run: $(MCPLOAD)
 
 # The whole suite, with the race detector. The browser test of report.html
 # and the MCP conformance suite must run here, not skip: Chromium and the
-# suite are installed first. -parallel 6: most end-to-end tests of
-# cmd/mcpload wait on runs of a fixed length, not on the cores.
-test: browser node
+# suite are installed first, and so is Prometheus, which scrapes a live run
+# in live/'s test. -parallel 6: most end-to-end tests of cmd/mcpload wait on
+# runs of a fixed length, not on the cores.
+test: browser prometheus node
 	$(GO) vet ./...
-	MCPLOAD_REQUIRE_BROWSER=1 MCPLOAD_REQUIRE_NODE=1 $(GO) test -race -count=1 -timeout 9m -parallel 6 ./...
+	MCPLOAD_REQUIRE_BROWSER=1 MCPLOAD_REQUIRE_PROMETHEUS=1 MCPLOAD_REQUIRE_NODE=1 $(GO) test -race -count=1 -timeout 9m -parallel 6 ./...
 
 test-short:
 	$(GO) test -short -count=1 ./...
@@ -106,6 +107,21 @@ browser:
 		echo "make browser: apt failed (a lock?); retrying in 20 s"; sleep 20; \
 	done
 	@$(CHROMIUM) --version 2>/dev/null | grep -i chromium
+
+# Debian's Prometheus, for the test that scrapes a live run
+# (live/prometheus_test.go), when it is missing; as browser, with the same
+# lock timeout and retries. The test starts its own server on loopback with
+# a temporary config and storage, so the package's service is stopped and
+# disabled here: nothing depends on it, and it should not keep running.
+PROMETHEUS := /usr/bin/prometheus
+prometheus:
+	@test -x $(PROMETHEUS) || for try in 1 2 3; do \
+		{ $(APT) update && $(APT) install -y --no-install-recommends prometheus; } && break; \
+		test $$try = 3 && { echo "make prometheus: could not install prometheus (run as root, or install it yourself)"; exit 1; }; \
+		echo "make prometheus: apt failed (a lock?); retrying in 20 s"; sleep 20; \
+	done
+	@-systemctl disable --now prometheus >/dev/null 2>&1 || service prometheus stop >/dev/null 2>&1 || true
+	@$(PROMETHEUS) --version 2>&1 | head -1
 
 # The MCP conformance suite, for mockprovider's TestMCPConformanceSuite:
 # the version pinned here (the newest that runs on Node 20), from npm, in

@@ -75,6 +75,7 @@ report.md and report.html; a --gate that fails exits 3 (docs/capacity.md).`,
 	fs.BoolVar(&f.run.fdCheck, "fd-check", true, "refuse to start when load.max_in_flight may need more descriptors than RLIMIT_NOFILE allows")
 	fs.StringVar(&f.run.progress, "progress", "auto", "one line per probe on stderr: auto (on a terminal, not in CI), on, off")
 	setVar(fs, &f.run.sets)
+	liveVars(fs, &f.run.live, false)
 	_ = c.RegisterFlagCompletionFunc("progress", cobra.FixedCompletions([]string{"auto", "on", "off"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("catalog", completeCatalog)
 	return c
@@ -151,6 +152,11 @@ func capacitySearch(name string, f capacityFlags, stdout, stderr io.Writer) erro
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Every probe is served live in turn.
+	if f.run.liveSrv, err = startLive(f.run.live, f.run.allowRemote, stderr); err != nil {
+		return err
+	}
+	defer f.run.liveSrv.close(ctx, stderr)
 	slo := capacity.SLOOf(sc)
 	p := &runProber{load: load, flags: f, dir: dir, slo: slo, stderr: stderr, tolerance: opts.Tolerance}
 	if showProgress(f.run.progress, stderr) {
@@ -295,7 +301,8 @@ func (p *runProber) Probe(ctx context.Context, seq int, rate float64) (record.Ca
 		}
 	}
 	dir := filepath.Join(p.dir, rel)
-	s, res, err := runOnce(pctx, sc, dir, rf, p.stderr, attacker.WithProgress(watch), attacker.WithInterval(probeInterval))
+	rf.onProgress = watch
+	s, res, err := runOnce(pctx, sc, dir, rf, p.stderr, attacker.WithInterval(probeInterval))
 	if err != nil {
 		return out, err
 	}

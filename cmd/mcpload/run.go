@@ -42,6 +42,11 @@ type runFlags struct {
 	timeScale   float64
 	sets        []string
 	shard       shardFlags
+	live        liveFlags
+	// liveSrv serves the runs live (live.go); nil without live flags.
+	liveSrv *liveServers
+	// onProgress, when set, is handed the run's progress too.
+	onProgress func(attacker.Progress)
 }
 
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -75,6 +80,7 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	fs.BoolVar(&f.fdCheck, "fd-check", true, "refuse to start when load.max_in_flight may need more descriptors than RLIMIT_NOFILE allows (docs/descriptors.md)")
 	setVar(fs, &f.sets)
 	addShardFlags(fs, &f.shard)
+	liveVars(fs, &f.live, true)
 	fs.StringVar(&f.progress, "progress", "auto", "live progress on stderr: auto (on a terminal, not in CI), on, off")
 	_ = c.RegisterFlagCompletionFunc("progress", cobra.FixedCompletions([]string{"auto", "on", "off"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = c.RegisterFlagCompletionFunc("catalog", completeCatalog)
@@ -96,6 +102,9 @@ func runScenario(name string, f runFlags, stdout, stderr io.Writer) error {
 	if f.policies != "" && len(sc.Policies) == 0 {
 		return notApplicable("policy", fmt.Sprintf("scenario %s has no policies: list", sc.Name))
 	}
+	if flag := f.live.named(); flag != "" && f.shard.sharded() {
+		return notApplicable(flag, "a sharded run is served by no one process; watch each shard's run folder, or the merged run's report")
+	}
 	if f.shard.sharded() {
 		return runSharded(name, sc, f, stdout, stderr)
 	}
@@ -109,6 +118,10 @@ func runScenario(name string, f runFlags, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if f.liveSrv, err = startLive(f.live, f.allowRemote, stderr); err != nil {
+		return err
+	}
+	defer f.liveSrv.close(ctx, stderr)
 
 	if len(sc.Policies) > 0 {
 		return runPolicies(ctx, sc, dir, f, stdout, stderr)
@@ -157,10 +170,26 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 		mock.SetEpoch(f.shard.run.epoch(time.Now()))
 		opts = append(opts, attacker.WithMockURL(url))
 	}
+	var progress func(attacker.Progress)
 	if showProgress(f.progress, stderr) {
 		p := newProgressLine(stderr)
 		defer p.done()
-		opts = append(opts, attacker.WithProgress(p.update))
+		progress = p.update
+	}
+	progress = chainProgress(progress, f.onProgress)
+	finishLive := func() {}
+	if f.liveSrv != nil {
+		feed, opt := f.liveSrv.feed(sc, dir, cat, progress)
+		opts = append(opts, opt)
+		finishLive = func() {
+			if err := feed.Finish(); err != nil {
+				fmt.Fprintln(stderr, "WARNING:", err)
+			}
+			finishLive = func() {}
+		}
+		defer func() { finishLive() }()
+	} else if progress != nil {
+		opts = append(opts, attacker.WithProgress(progress))
 	}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -176,6 +205,7 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 	res, err := attacker.Run(runCtx, sc, dir, append(opts, extra...)...)
 	// The gates must be done before the report reads the folder.
 	stopGates()
+	finishLive()
 	var cfgErr *attacker.ConfigError
 	if errors.As(err, &cfgErr) {
 		return nil, nil, invalid(err)
@@ -186,6 +216,9 @@ func runOnce(ctx context.Context, sc *scenarios.Scenario, dir string, f runFlags
 	s, err := render(dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("report: %w", err)
+	}
+	if f.liveSrv != nil {
+		f.liveSrv.hub.ReportReady(dir)
 	}
 	return s, res, nil
 }

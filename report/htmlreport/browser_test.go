@@ -16,6 +16,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/mcpload/mcpload/internal/browsertest"
 )
 
 // The browser test loads report.html in Debian's headless Chromium from
@@ -25,10 +27,6 @@ import (
 // did not decode. It also takes a full-page screenshot, to look at.
 
 const (
-	chromiumPath = "/usr/bin/chromium"
-	// requireBrowserEnv makes a missing Chromium a failure, not a skip:
-	// `make test` sets it, after installing Chromium.
-	requireBrowserEnv = "MCPLOAD_REQUIRE_BROWSER"
 	// screenshotDirEnv names a folder that receives a copy of each
 	// screenshot.
 	screenshotDirEnv = "MCPLOAD_SCREENSHOT_DIR"
@@ -42,42 +40,10 @@ const (
 )
 
 func TestBrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv(requireBrowserEnv) == "1" {
-			t.Fatalf("%s=1 but there is no browser: %v (make browser installs it)", requireBrowserEnv, err)
-		}
-		t.Skipf("no %s (make browser installs it): %v", chromiumPath, err)
-	}
-	if testing.Short() && os.Getenv(requireBrowserEnv) != "1" {
-		t.Skip("the browser test starts Chromium: skipped in -short mode")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), browserTimeout)
 	defer cancel()
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("hide-scrollbars", true),
-		// No host name resolves: should the page ask for anything off the
-		// machine, it fails here, and the request is still recorded.
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND"),
-		chromedp.WindowSize(1280, 900),
-		chromedp.UserDataDir(t.TempDir()),
-	)
-	defer cancelAlloc()
 	// One browser for every page: start it once.
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("start %s: %v", chromiumPath, err)
-	}
+	browser := browsertest.Start(t, ctx)
 
 	// The harness first proves it sees what it must fail on.
 	t.Run("harness", func(t *testing.T) {
