@@ -41,10 +41,12 @@ run: $(MCPLOAD)
 # and the MCP conformance suite must run here, not skip: Chromium and the
 # suite are installed first, and so is Prometheus, which scrapes a live run
 # in live/'s test. -parallel 6: most end-to-end tests of cmd/mcpload wait on
-# runs of a fixed length, not on the cores.
-test: browser prometheus node
+# runs of a fixed length, not on the cores. The tests that run mcpload as a
+# process outside cmd/mcpload (docs, deploy/kubernetes) share the one binary
+# built here (MCPLOAD_BIN) rather than each compile it again mid-suite.
+test: browser prometheus node $(MCPLOAD)
 	$(GO) vet ./...
-	MCPLOAD_REQUIRE_BROWSER=1 MCPLOAD_REQUIRE_PROMETHEUS=1 MCPLOAD_REQUIRE_NODE=1 $(GO) test -race -count=1 -timeout 9m -parallel 6 ./...
+	MCPLOAD_BIN=$(abspath $(MCPLOAD)) MCPLOAD_REQUIRE_BROWSER=1 MCPLOAD_REQUIRE_PROMETHEUS=1 MCPLOAD_REQUIRE_NODE=1 $(GO) test -race -count=1 -timeout 14m -parallel 6 ./...
 
 test-short:
 	$(GO) test -short -count=1 ./...

@@ -25,6 +25,7 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/mcpload/mcpload/internal/bintest"
 	"github.com/mcpload/mcpload/record"
 	"github.com/mcpload/mcpload/scenarios"
 )
@@ -287,15 +288,11 @@ func readEmbedded(file string) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
-// buildMcpload builds the command into a temporary folder.
+// buildMcpload returns the command to run: make test's, or one built
+// into a temporary folder.
 func buildMcpload(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "mcpload")
-	cmd := exec.Command("go", "build", "-o", bin, "../cmd/mcpload")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return bintest.Mcpload(t, "..")
 }
 
 // executor runs the commands of the shell blocks in one working folder.

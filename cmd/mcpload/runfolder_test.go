@@ -182,10 +182,12 @@ func TestReportSkipsDamage(t *testing.T) {
 			convLines = append(convLines, i)
 		}
 	}
-	if len(convLines) < 3 {
+	// A loaded machine flushes a 3 s run in as few as two intervals: the
+	// damaged one is then the first, with another after it to read.
+	if len(convLines) < 2 {
 		t.Fatalf("only %d conversation intervals", len(convLines))
 	}
-	bad := convLines[len(convLines)/2]
+	bad := convLines[(len(convLines)-1)/2]
 	payload := lines[bad][strings.LastIndexByte(lines[bad], ',')+1:]
 	h, err := hdrhistogram.Decode([]byte(payload))
 	if err != nil {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/mcpload/mcpload/internal/bintest"
 )
 
 // TestJobsRehearsal runs what the pods run, here: the shards Job's args,
@@ -32,14 +34,7 @@ func TestJobsRehearsal(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "mcpload")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/mcpload").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	// Until this branch meets the one that adds sharding (issue 15).
-	if help, _ := exec.Command(bin, "run", "--help").CombinedOutput(); !bytes.Contains(help, []byte("--shards")) {
-		t.Skip("this mcpload has no run --shards")
-	}
+	bin := bintest.Mcpload(t, "../..")
 
 	// This run's name and start time, as step 6 of docs/kubernetes.md
 	// writes them: soon enough for a short test, late enough for every
