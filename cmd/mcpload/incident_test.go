@@ -14,8 +14,11 @@ import (
 // in the fault window and fails the scenario's thresholds, as it expects
 // (expect: fail); breaker + fallback keeps at least 99.9% of them and
 // passes; so the run exits 0.
+//
+// Not in parallel with the other runs: breaker + fallback's 1 s timeout
+// must hold for 99.9% of conversations, and five other runs beside it on
+// two cores under -race delay arrivals by up to 0.4 s (seen in a run).
 func TestIncidentReplayComparison(t *testing.T) {
-	t.Parallel()
 	if testing.Short() {
 		t.Skip("runs two 15 s policies")
 	}
