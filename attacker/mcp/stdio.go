@@ -195,12 +195,20 @@ func (c *Stdio) spawn() (*stdioSession, error) {
 		closeLog()
 		return nil, err
 	}
-	stdout, err := cmd.StdoutPipe()
+	// A pipe of our own rather than cmd.StdoutPipe, which Wait closes as
+	// soon as the process exits: that raced the last reads, and a crash
+	// read as "file already closed" instead of its exit status. This one
+	// reads to EOF, and is closed once the reader is done.
+	stdout, stdoutW, err := os.Pipe()
 	if err != nil {
 		closeLog()
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout = stdoutW
+	err = cmd.Start()
+	stdoutW.Close() // the child has its copy
+	if err != nil {
+		stdout.Close()
 		closeLog()
 		return nil, err
 	}
@@ -214,6 +222,14 @@ func (c *Stdio) spawn() (*stdioSession, error) {
 		s.waitErr = cmd.Wait()
 		close(s.exited)
 		closeLog()
+		// A process the server started may hold stdout open after the
+		// server exits: the read is cut after the grace, as Wait would
+		// have cut it.
+		select {
+		case <-s.done:
+		case <-time.After(exitGrace):
+		}
+		stdout.Close()
 	}()
 	return s, nil
 }
@@ -294,7 +310,7 @@ func (s *stdioSession) read(stdout io.Reader) {
 // exitText says why stdout ended: the process's exit status when it has
 // one by now.
 func (s *stdioSession) exitText(err error) string {
-	if err != io.EOF {
+	if err != io.EOF && !errors.Is(err, os.ErrClosed) {
 		return "reading the server's stdout: " + err.Error()
 	}
 	if s.ended.Load() {
