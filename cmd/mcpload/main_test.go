@@ -36,6 +36,11 @@ func TestMain(m *testing.M) {
 			return run(os.Args[1:], os.Stdout, os.Stderr)
 		}))
 	}
+	// The runs of the tests draw no plots (MCPLOAD_PLOTS=0): under the
+	// race detector, drawing is most of a short run's CPU, and the suite
+	// must fit in its ten minutes. TestEveryEmbeddedScenarioWritesItsReports
+	// and the capacity test turn them back on, and check them.
+	os.Setenv(plotsEnv, "0")
 	// A run in process starts stdio servers whose program is "mcpload"
 	// as this binary (scenarios.SelfCommand): they must run mcpload, not
 	// the tests.

@@ -35,7 +35,7 @@ func TestEveryEmbeddedScenarioWritesItsReports(t *testing.T) {
 				// take longer.
 				args = append(args, "--policy", sc.Policies[0].Name+","+sc.Policies[len(sc.Policies)-1].Name)
 			}
-			code, _, stderr := mcpload(t, args...)
+			code, _, stderr := mcploadProcessEnv(t, []string{plotsEnv + "=1"}, args...)
 			if code != exitPass && code != exitThresholds {
 				t.Fatalf("exit %d:\n%s", code, stderr)
 			}
