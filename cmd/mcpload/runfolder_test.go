@@ -28,7 +28,9 @@ func quickRun(t *testing.T, extra ...string) string {
 	dir := filepath.Join(t.TempDir(), "run")
 	args := append([]string{"run", "quickstart", "--duration", "3s", "--seed", "42", "--out", dir, "--progress", "off"}, extra...)
 	code, _, stderr := mcpload(t, args...)
-	if code != exitPass {
+	// Exit 3 is quickstart's own latency thresholds failing on a loaded
+	// machine: the folder is whole either way, and it is what is tested.
+	if code != exitPass && code != exitThresholds {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
 	return dir
