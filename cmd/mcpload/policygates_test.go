@@ -51,7 +51,17 @@ func TestRunMCPDirectOpGate(t *testing.T) {
 // with its own thresholds and expect: fail, "plain" with the scenario's.
 func policyGates(t *testing.T, gated string) string {
 	t.Helper()
-	return embeddedWith(t, "quickstart", "policies:\n"+
+	b, err := fs.ReadFile(scenarios.EmbeddedFS(), "quickstart.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The scenario's own thresholds, loose enough for a loaded machine:
+	// the plain policy must pass them, whatever else runs beside it.
+	src, _, found := strings.Cut(string(b), "\nthresholds:")
+	if !found {
+		t.Fatal("quickstart.yaml has no thresholds: section")
+	}
+	return writeScenario(t, src+"\nthresholds:\n  - success_rate >= 99%\n  - conversation.p99 < 30s\n"+"policies:\n"+
 		"  - name: baseline\n"+
 		"    description: the baseline meant to lose\n"+
 		"    client: {timeout: 5s}\n"+
